@@ -1,0 +1,437 @@
+"""Header decoding for every message of a sync: fast on plain ASCII, tolerant of the rest.
+
+All functions here take what a server or a file handed us and never raise; the result
+is already display-safe (`safe.clean_line`). The common case — an ASCII header with no
+encoded words — is answered by a `str.isprintable` check and nothing else.
+"""
+
+from __future__ import annotations
+
+import binascii
+import calendar
+import codecs
+import functools
+import re
+from email.utils import parsedate_tz
+
+from mailtui.mime.safe import clean_line
+from mailtui.model import Address
+
+__all__ = [
+    "decode_bytes",
+    "decode_header",
+    "lookup_charset",
+    "normalize_msgid",
+    "parse_addresses",
+    "parse_date",
+    "parse_msgids",
+]
+
+# --------------------------------------------------------------------------- charsets
+
+# Labels that mail in the wild uses for something else, or that Python does not know.
+# Latin-1 and ASCII labels are read as cp1252, as browsers do (WHATWG Encoding): mailers
+# that say ISO-8859-1 routinely send Windows "smart quotes" in 0x80–0x9F.
+_CHARSET_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "l1": "cp1252",
+    "iso_8859-1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "ansi_x3.4-1968": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "euc-cn": "gb18030",
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "euc-kr": "cp949",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    "iso-2022-jp": "iso2022_jp_ext",
+    "iso-8859-8-i": "iso8859_8",
+    "iso-8859-6-i": "iso8859_6",
+    "windows-874": "cp874",
+    "tis-620": "cp874",
+    "x-mac-roman": "mac_roman",
+    "macintosh": "mac_roman",
+    "utf8": "utf-8",
+    "unicode-1-1-utf-8": "utf-8",
+}
+# Codecs that are "text encodings" to Python but interpret escapes or are not charsets:
+# a message must not be able to pick them.
+_FORBIDDEN_CODECS = frozenset(
+    {"unicode_escape", "raw_unicode_escape", "undefined", "idna", "punycode", "mbcs", "oem"}
+)
+# Codecs in which ASCII bytes do not simply mean ASCII (escape-based or multi-byte units).
+_NOT_ASCII_COMPATIBLE = ("iso2022", "utf_7", "utf_16", "utf_32", "hz")
+_CHARSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+-]{0,39}")
+
+
+@functools.lru_cache(maxsize=256)
+def lookup_charset(label: str) -> str | None:
+    """Python codec name for a MIME charset label, or None when unknown or not allowed."""
+    label = label.strip().strip("\"'").lower()
+    label = label.partition("*")[0]  # RFC 2231 language suffix: "utf-8*en"
+    if not label or not _CHARSET_NAME.fullmatch(label):
+        return None
+    label = _CHARSET_ALIASES.get(label, label)
+    try:
+        info = codecs.lookup(label)
+        b"a".decode(info.name)  # rejects bytes-to-bytes codecs such as base64
+    except (LookupError, ValueError, TypeError, UnicodeError):
+        return None
+    if info.name.replace("-", "_") in _FORBIDDEN_CODECS:
+        return None
+    return info.name
+
+
+def decode_bytes(data: bytes, charset: str = "") -> str:
+    """Bytes to text: the declared charset if it fits, else UTF-8, else cp1252; never raises.
+
+    A declared charset is trusted only when the bytes decode cleanly in it, because
+    mailers lie ("us-ascii" on UTF-8, "utf-8" on cp1252). The result is not cleaned.
+    """
+    if data.isascii():
+        # Every allowed codec except the 7-bit stateful/UTF-7/UTF-16 families reads ASCII
+        # as ASCII; those are the only ones worth the general path.
+        codec = lookup_charset(charset) if charset else None
+        if codec is None or not codec.replace("-", "_").startswith(_NOT_ASCII_COMPATIBLE):
+            return data.decode("ascii")
+    codec = lookup_charset(charset) if charset else None
+    if codec is not None:
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError, ValueError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if codec is not None and not codec.startswith("utf"):
+        # A legacy charset that mostly fits (one stray byte) reads better in itself.
+        try:
+            text = data.decode(codec, "replace")
+            if text.count("\ufffd") * 50 < len(text):
+                return text
+        except (LookupError, ValueError):
+            pass
+    return data.decode("cp1252", "replace")
+
+
+def _from_surrogates(value: str) -> str:
+    """Undo surrogateescape (how `email` carries raw 8-bit header bytes) and redecode."""
+    try:
+        raw = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return decode_bytes(raw)
+
+
+# --------------------------------------------------------------------------- RFC 2047
+
+# RFC 2047 §2: =?charset?encoding?encoded-text?= ; charset may carry an RFC 2231
+# "*language" suffix. Length limits (75 chars) are not enforced: over-long words are
+# common and decoding them is more readable than showing them raw.
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_WS_ONLY = re.compile(r"[ \t\r\n]*")
+_Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
+_B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
+_B64_WORD = re.compile(r"[A-Za-z0-9+/]*=*")
+
+
+def _b64_decode(text: bytes) -> bytes | None:
+    """Base64 tolerant of missing padding and stray characters; None if hopeless."""
+    text = _B64_JUNK.sub(b"", text)
+    if len(text) % 4 == 1:
+        text = text[:-1]
+    text += b"=" * (-len(text) % 4)
+    try:
+        return binascii.a2b_base64(text)
+    except binascii.Error:
+        return None
+
+
+def _q_decode(text: bytes) -> bytes:
+    """RFC 2047 §4.2 "Q": underscore is space, =XX is a byte, anything else literal."""
+    return _Q_HEX.sub(lambda m: bytes((int(m.group(1), 16),)), text.replace(b"_", b" "))
+
+
+def _decode_encoded_words(value: str) -> str:
+    out: list[str] = []
+    pos = 0
+    # Bytes of consecutive encoded words in one charset are joined before decoding:
+    # mailers split multi-byte characters across words (RFC 2047 §5 forbids it; they do).
+    pending: bytearray = bytearray()
+    pending_charset = ""
+    have_prev = False
+    for m in _ENCODED_WORD.finditer(value):
+        charset, enc, text = m.group(1).lower(), m.group(2), m.group(3)
+        raw_text = text.encode("ascii", "replace")
+        if enc in "bB":
+            # Only a word that is base64 (padding may be missing) is decoded; anything
+            # else would turn into confident-looking garbage.
+            data = _b64_decode(raw_text) if _B64_WORD.fullmatch(text) else None
+        else:
+            data = _q_decode(raw_text)
+        if data is None:  # broken word: leave it readable as it was
+            have_prev = False
+            continue
+        gap = value[pos : m.start()]
+        # RFC 2047 §6.2: whitespace between adjacent encoded words is not displayed.
+        adjacent = have_prev and _WS_ONLY.fullmatch(gap) is not None
+        if not (adjacent and charset == pending_charset):
+            if pending:
+                out.append(decode_bytes(bytes(pending), pending_charset))
+                pending.clear()
+            if not adjacent:
+                out.append(gap)
+        pending_charset = charset
+        pending += data
+        pos = m.end()
+        have_prev = True
+    if pending:
+        out.append(decode_bytes(bytes(pending), pending_charset))
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def decode_header(value: str | bytes) -> str:
+    """A raw header value as display text: encoded words decoded, unfolded, made safe."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii") if value.isascii() else decode_bytes(value)
+    elif not isinstance(value, str):
+        value = str(value)
+    if value.isascii():
+        if "=?" not in value:
+            # Fast path. Unfolding (RFC 5322 §2.2.3) is removing CRLF before WSP;
+            # clean_line turns CR/LF/TAB to spaces and folds runs, which is the same
+            # for display.
+            return clean_line(value)
+    elif any(0xDC80 <= ord(c) <= 0xDCFF for c in value):
+        value = _from_surrogates(value)
+    if "=?" in value:
+        try:
+            value = _decode_encoded_words(value)
+        except (RecursionError, MemoryError):
+            pass
+    return clean_line(value)
+
+
+# --------------------------------------------------------------------------- addresses
+
+# Fast path: one "Name <a@b>" or "a@b" with nothing that needs a tokenizer.
+_SIMPLE_ANGLE = re.compile(r"\s*([^<>]*?)\s*<([^<>\s]*)>\s*")
+_SIMPLE_BARE = re.compile(r"\s*([^\s<>]+)\s*")
+_NEEDS_TOKENIZER = re.compile(r'[",();:\\]|=\?')
+
+
+def _split_top_level(value: str) -> list[tuple[str, bool]]:
+    """Split an address list on commas and group syntax, honouring quotes, <> and ()."""
+    items: list[tuple[str, bool]] = []  # (text, is_group_name)
+    buf: list[str] = []
+    quote = False
+    angle = 0
+    comment = 0
+    escape = False
+    for ch in value:
+        if escape:
+            buf.append(ch)
+            escape = False
+            continue
+        if ch == "\\" and (quote or comment):
+            buf.append(ch)
+            escape = True
+            continue
+        if quote:
+            buf.append(ch)
+            if ch == '"':
+                quote = False
+            continue
+        if comment:
+            buf.append(ch)
+            if ch == "(":
+                comment += 1
+            elif ch == ")":
+                comment -= 1
+            continue
+        if ch == '"':
+            quote = True
+        elif ch == "(":
+            comment = 1
+        elif ch == "<":
+            angle += 1
+        elif ch == ">":
+            angle = max(angle - 1, 0)
+        elif not angle and ch in ",;":
+            items.append(("".join(buf), False))
+            buf = []
+            continue
+        elif not angle and ch == ":":
+            # "group: a@b, c@d;" — the display name of a group is dropped (flattened),
+            # but "mailto:x" style garbage inside an address is kept by the angle rule.
+            items.append(("".join(buf), True))
+            buf = []
+            continue
+        buf.append(ch)
+    items.append(("".join(buf), False))
+    return items
+
+
+_COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
+
+
+def _unquote(text: str) -> str:
+    """Remove RFC 5322 quoting and comments from a display name (quoted-pairs kept)."""
+    if '"' not in text and "\\" not in text:
+        return text.strip()
+    out: list[str] = []
+    quote = False
+    escape = False
+    for ch in text:
+        if escape:
+            out.append(ch)
+            escape = False
+        elif ch == "\\":
+            escape = True
+        elif ch == '"':
+            quote = not quote
+        else:
+            out.append(ch)
+    return "".join(out).strip()
+
+
+def _parse_one(text: str) -> Address | None:
+    text = text.strip()
+    if not text:
+        return None
+    lt = text.rfind("<")
+    if lt >= 0:
+        gt = text.find(">", lt)
+        addr = text[lt + 1 : gt if gt >= 0 else len(text)]
+        name_part = text[:lt] + (text[gt + 1 :] if gt >= 0 else "")
+        name_part = _COMMENT.sub(lambda m: " " + m.group(0)[1:-1] + " ", name_part)
+    else:
+        comments = [c[1:-1] for c in _COMMENT.findall(text)]
+        addr = _COMMENT.sub(" ", text)
+        name_part = " ".join(comments)  # "a@b (Real Name)", the old style
+    addr = "".join(addr.split())
+    if addr.startswith("@") and ":" in addr:  # obsolete source route "<@relay:a@b>"
+        addr = addr.partition(":")[2]
+    name = decode_header(_unquote(name_part)) if name_part.strip() else ""
+    addr = clean_line(_from_surrogates(addr) if not addr.isascii() else addr)
+    if not addr and not name:
+        return None
+    return Address(name=name, addr=addr)
+
+
+def parse_addresses(value: str | bytes) -> tuple[Address, ...]:
+    """From/To/Cc as Addresses: names decoded, groups flattened, garbage tolerated."""
+    try:
+        if isinstance(value, bytes):
+            value = value.decode("ascii") if value.isascii() else decode_bytes(value)
+        if not value:
+            return ()
+        if value.isascii() and not _NEEDS_TOKENIZER.search(value):
+            m = _SIMPLE_ANGLE.fullmatch(value)
+            if m and m.group(2).count("@") <= 1:
+                name = clean_line(m.group(1)) if m.group(1) else ""
+                return (Address(name=name, addr=clean_line(m.group(2))),)
+            m = _SIMPLE_BARE.fullmatch(value)
+            if m:
+                return (Address(name="", addr=clean_line(m.group(1))),)
+        if "\n" in value or "\r" in value:
+            value = value.replace("\r", " ").replace("\n", " ")
+        out: list[Address] = []
+        for text, is_group_name in _split_top_level(value):
+            if is_group_name:
+                continue
+            addr = _parse_one(text)
+            if addr is not None:
+                out.append(addr)
+        return tuple(out)
+    except (RecursionError, MemoryError, ValueError):
+        return ()
+
+
+# --------------------------------------------------------------------------- dates
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+)}
+# RFC 5322 §3.3 date-time with a numeric zone, the form nearly every mailer writes.
+_RFC5322_DATE = re.compile(
+    r"\s*(?:[A-Za-z]{3},?\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+"
+    r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s+([+-])(\d{2})(\d{2})\b"
+)
+
+
+def parse_date(value: str | bytes) -> int | None:
+    """A Date header as epoch seconds, or None when it cannot be understood."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if not value:
+        return None
+    m = _RFC5322_DATE.match(value)
+    if m:
+        day, mon, year, hh, mm, ss, sign, zh, zm = m.groups()
+        month = _MONTHS.get(mon.lower())
+        d, h, mi, s = int(day), int(hh), int(mm), int(ss or 0)
+        if month and 1 <= d <= 31 and h < 24 and mi < 60 and s <= 60 and int(zm) < 60:
+            offset = int(zh) * 3600 + int(zm) * 60
+            t = calendar.timegm((int(year), month, d, h, mi, s, 0, 0, 0))
+            return t - offset if sign == "+" else t + offset
+    try:
+        parsed = parsedate_tz(value)
+        if parsed is None:
+            return None
+        year = parsed[0]
+        if not 1 <= year <= 9999 or not 1 <= parsed[1] <= 12 or not 1 <= parsed[2] <= 31:
+            return None
+        # A missing zone (or "-0000", RFC 5322 §3.3) is read as UTC, not local time.
+        return calendar.timegm((*parsed[:6], 0, 0, 0)) - (parsed[9] or 0)
+    except (ValueError, TypeError, OverflowError, IndexError, OSError):
+        return None
+
+
+# --------------------------------------------------------------------------- message ids
+
+# RFC 5322 §3.6.4 msg-id is "<" id-left "@" id-right ">"; in practice anything between
+# angle brackets. Controls and whitespace are excluded: ids are written back into
+# References when replying, so they must never carry a line break.
+_MSGID = re.compile(r"<([^<>\s\x00-\x1f\x7f-\x9f]+)>")
+_BARE_MSGID = re.compile(r"[^<>\s\x00-\x1f\x7f-\x9f,;]+@[^<>\s\x00-\x1f\x7f-\x9f,;]+")
+
+
+def parse_msgids(value: str | bytes) -> tuple[str, ...]:
+    """The message ids in References/In-Reply-To, without angle brackets, in order."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not value:
+        return ()
+    ids = _MSGID.findall(value)
+    if not ids:  # "foo@bar" without brackets, written by broken mailers
+        ids = _BARE_MSGID.findall(value)
+    seen: set[str] = set()
+    out: list[str] = []
+    for i in ids:
+        if i not in seen:
+            seen.add(i)
+            out.append(i)
+    return tuple(out)
+
+
+def normalize_msgid(value: str) -> str:
+    """One message id in the form threading compares: no brackets, no whitespace."""
+    if not value:
+        return ""
+    ids = parse_msgids(value)
+    if ids:
+        return ids[0]
+    return "".join(value.split()).strip("<>")
