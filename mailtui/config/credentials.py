@@ -1,0 +1,231 @@
+"""Secrets for servers: from the keyring, a password command, or an OAuth2 token command.
+
+The only module that imports keyring. A secret is held in memory only: it is never
+written to a file, never logged, and never shown in an error message or a repr, even
+when the command that produced it failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+from keyring.backends import chainer, fail, null
+
+from mailtui.config.settings import AccountSettings, ServerSettings
+from mailtui.errors import CredentialError
+
+log = logging.getLogger(__name__)
+
+SERVICE: Final = "mailtui"
+SecretKind = Literal["password", "oauth2"]
+Protocol = Literal["imap", "smtp"]
+
+_NO_KEYRING_HINT = """\
+no system keyring is available here (e.g. a headless machine). Have a command print \
+the secret instead: in the config file, under [accounts.{account}.{protocol}], add
+
+    password_command = "pass show mail/{account}"
+
+(any command that prints the password on its first line works, e.g. "cat ~/.secret" \
+with a 0600 file, or a call to your password manager's CLI)."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A password or OAuth2 access token; its repr never shows the value."""
+
+    kind: SecretKind
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Secret(kind={self.kind!r}, value=<hidden>)"
+
+    __str__ = __repr__
+
+
+def keyring_username(account: AccountSettings, server: ServerSettings, protocol: Protocol) -> str:
+    """The keyring entry name: one entry per account, protocol, login and server."""
+    return f"{account.name}:{protocol}:{server.username}@{server.host}"
+
+
+def get_secret(account: AccountSettings, server: ServerSettings, protocol: Protocol) -> Secret:
+    """The secret to log in with, from the server's one configured source."""
+    _check_protocol(protocol)
+    source = server.auth_source
+    log.debug("getting the %s secret for account %r from %s", protocol, account.name, source)
+    if source == "password_command":
+        assert server.password_command is not None
+        value = _run(account, server, protocol, "password_command", server.password_command)
+        return Secret("password", value)
+    if source == "oauth2_token_command":
+        assert server.oauth2_token_command is not None
+        value = _run(account, server, protocol, "oauth2_token_command", server.oauth2_token_command)
+        return Secret("oauth2", value)
+    return Secret("password", _keyring_get(account, server, protocol))
+
+
+def store_password(
+    account: AccountSettings, server: ServerSettings, protocol: Protocol, password: str
+) -> None:
+    """Save a password in the system keyring (`mailtui login ACCOUNT`)."""
+    _check_protocol(protocol)
+    if server.auth_source != "keyring":
+        raise CredentialError(
+            f"Account {account.name!r} ({protocol}) takes its secret from {server.auth_source}, "
+            "so a password in the keyring would never be used",
+            hint=f"remove {server.auth_source} from [accounts.{account.name}.{protocol}] "
+            "to use the keyring instead",
+        )
+    if not password:
+        raise CredentialError(f"Empty password for account {account.name!r}; nothing stored")
+    backend = _usable_keyring(account, protocol)
+    try:
+        backend.set_password(SERVICE, keyring_username(account, server, protocol), password)
+    except Exception as exc:  # any backend failure: D-Bus, locked, not implemented...
+        raise _keyring_failed(account, protocol, "store the password in", exc) from None
+    log.info("stored the %s password for account %r in the keyring", protocol, account.name)
+
+
+def delete_password(account: AccountSettings, server: ServerSettings, protocol: Protocol) -> bool:
+    """Remove a stored password; False when there was none."""
+    _check_protocol(protocol)
+    backend = _usable_keyring(account, protocol)
+    try:
+        backend.delete_password(SERVICE, keyring_username(account, server, protocol))
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except Exception as exc:
+        raise _keyring_failed(account, protocol, "delete the password from", exc) from None
+    log.info("deleted the %s password for account %r from the keyring", protocol, account.name)
+    return True
+
+
+def keyring_available() -> bool:
+    """Whether a real keyring backend is present (for `mailtui login` and diagnostics)."""
+    try:
+        return _is_usable(keyring.get_keyring())
+    except Exception:
+        return False
+
+
+def _check_protocol(protocol: str) -> None:
+    if protocol not in ("imap", "smtp"):
+        raise ValueError(f"protocol must be 'imap' or 'smtp', not {protocol!r}")
+
+
+def _is_usable(backend: KeyringBackend) -> bool:
+    """False for the backends keyring falls back to when nothing real is installed."""
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return False
+    if isinstance(backend, chainer.ChainerBackend):
+        return bool(backend.backends)
+    return True
+
+
+def _no_keyring(account: AccountSettings, protocol: str, why: str) -> CredentialError:
+    return CredentialError(
+        f"Cannot use the keyring for the {protocol} password of account {account.name!r}: {why}",
+        hint=_NO_KEYRING_HINT.format(account=account.name, protocol=protocol),
+    )
+
+
+def _keyring_failed(
+    account: AccountSettings, protocol: str, doing: str, exc: BaseException
+) -> CredentialError:
+    """A keyring exception as a CredentialError; keyring messages never carry the secret."""
+    detail = _first_line(str(exc)) or type(exc).__name__
+    error = _no_keyring(account, protocol, f"could not {doing} the keyring ({detail})")
+    if isinstance(exc, keyring.errors.KeyringLocked):
+        error.hint = "unlock your keyring (log in to the desktop session) and try again; or " + (
+            error.hint
+        )
+    return error
+
+
+def _usable_keyring(account: AccountSettings, protocol: str) -> KeyringBackend:
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:
+        raise _keyring_failed(account, protocol, "open", exc) from None
+    if not _is_usable(backend):
+        raise _no_keyring(account, protocol, "no system keyring is available")
+    return backend
+
+
+def _keyring_get(account: AccountSettings, server: ServerSettings, protocol: Protocol) -> str:
+    backend = _usable_keyring(account, protocol)
+    try:
+        value = backend.get_password(SERVICE, keyring_username(account, server, protocol))
+    except Exception as exc:
+        raise _keyring_failed(account, protocol, "read the password from", exc) from None
+    if not value:
+        raise CredentialError(
+            f"No {protocol} password for account {account.name!r} in the keyring",
+            hint=f"run `mailtui login {account.name}` to store it, or set password_command "
+            f"under [accounts.{account.name}.{protocol}]",
+        )
+    return value
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    """The first non-blank line, control characters replaced, capped for a one-line error."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            cleaned = "".join(c if c.isprintable() else "?" for c in line)
+            return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+    return ""
+
+
+def _run(
+    account: AccountSettings, server: ServerSettings, protocol: str, key: str, command: str
+) -> str:
+    """Run a secret command through the shell; return the first line of its output.
+
+    Errors name the account and quote the command's stderr, never its output (which
+    may be the secret, or part of it) and never the command (it may embed one).
+    """
+    what = f"{key} for account {account.name!r} ({protocol})"
+    hint = f"check {key} under [accounts.{account.name}.{protocol}] by running it in a shell"
+    try:
+        # The user wrote this command in their own config: running it through the shell
+        # is the point (pipes, `pass show`, `$HOME` expansion).
+        proc = subprocess.run(
+            command,
+            shell=True,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=server.timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CredentialError(
+            f"{what} did not finish within {server.timeout:g} s", hint=hint
+        ) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise CredentialError(f"{what} could not be started: {reason}", hint=hint) from None
+    if proc.returncode != 0:
+        stderr = _first_line(proc.stderr.decode("utf-8", "replace"))
+        status = (
+            f"killed by signal {-proc.returncode}"
+            if proc.returncode < 0
+            else f"exit status {proc.returncode}"
+        )
+        detail = f": {stderr}" if stderr else " (no error message)"
+        raise CredentialError(f"{what} failed with {status}{detail}", hint=hint)
+    try:
+        output = proc.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredentialError(f"{what} printed something that is not UTF-8", hint=hint) from None
+    # Password managers print the secret on the first line, metadata after it.
+    value = output.split("\n", 1)[0].removesuffix("\r")
+    if not value.strip():
+        raise CredentialError(f"{what} printed nothing on its first line", hint=hint)
+    return value
