@@ -193,6 +193,7 @@ def _run(
     """
     what = f"{key} for account {account.name!r} ({protocol})"
     hint = f"check {key} under [accounts.{account.name}.{protocol}] by running it in a shell"
+    problem = ""
     try:
         # The user wrote this command in their own config: running it through the shell
         # is the point (pipes, `pass show`, `$HOME` expansion).
@@ -205,12 +206,13 @@ def _run(
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise CredentialError(
-            f"{what} did not finish within {server.timeout:g} s", hint=hint
-        ) from None
+        problem = f"did not finish within {server.timeout:g} s"
     except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise CredentialError(f"{what} could not be started: {reason}", hint=hint) from None
+        problem = f"could not be started: {getattr(exc, 'strerror', None) or type(exc).__name__}"
+    if problem:
+        # Raised outside the except block: TimeoutExpired holds the partial output,
+        # which must not ride along as __context__ into a traceback or log.
+        raise CredentialError(f"{what} {problem}", hint=hint)
     if proc.returncode != 0:
         stderr = _first_line(proc.stderr.decode("utf-8", "replace"))
         status = (
@@ -223,7 +225,9 @@ def _run(
     try:
         output = proc.stdout.decode("utf-8")
     except UnicodeDecodeError:
-        raise CredentialError(f"{what} printed something that is not UTF-8", hint=hint) from None
+        output = None
+    if output is None:
+        raise CredentialError(f"{what} printed something that is not UTF-8", hint=hint)
     # Password managers print the secret on the first line, metadata after it.
     value = output.split("\n", 1)[0].removesuffix("\r")
     if not value.strip():
