@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 # IMAP system flags (RFC 9051 §2.3.2). Keywords are any other atom.
 SEEN = "\\Seen"
@@ -116,9 +116,11 @@ class Envelope:
     date: int = 0  # epoch seconds from the Date header (internaldate when missing/broken)
     subject: str = ""
     from_: tuple[Address, ...] = ()
-    to: tuple[Address, ...] = ()
-    cc: tuple[Address, ...] = ()
-    reply_to: tuple[Address, ...] = ()
+    # Recipients stay as decoded header text: parsing every To/Cc of a 100k-message
+    # sync costs more than the list ever needs; mime.parse_addresses does it on demand.
+    to: str = ""
+    cc: str = ""
+    reply_to: str = ""
     message_id: str = ""
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
@@ -145,6 +147,28 @@ class Envelope:
     @property
     def sender(self) -> str:
         return self.from_[0].display() if self.from_ else ""
+
+
+class HeaderRow(NamedTuple):
+    """The flat record a sync batch writes per message (cheap to build, fed to executemany)."""
+
+    uid: int
+    flags: str  # space-separated flags and keywords
+    modseq: int
+    internaldate: int
+    size: int
+    date: int
+    subject: str
+    from_name: str
+    from_addr: str
+    to: str
+    cc: str
+    reply_to: str
+    message_id: str
+    in_reply_to: str
+    references: str  # space-separated message ids
+    list_id: str
+    has_attachments: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,1 +1,1 @@
-
+"""IMAP adapter: the only package that talks to imapclient."""

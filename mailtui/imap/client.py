@@ -1,0 +1,632 @@
+"""ImapSession: one IMAP connection, owned by exactly one thread.
+
+Wraps imapclient for connecting, TLS policy, authentication and the ordinary commands,
+and uses `wire.ResponseReader` for the responses that are big or that imapclient cannot
+express (bulk header FETCH, SELECT with QRESYNC, LIST with RETURN options).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import socket
+import ssl
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import imapclient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from imapclient.imapclient import SocketTimeout
+
+from mailtui.imap import translate
+from mailtui.imap.errors import (
+    AuthFailed,
+    ConnectionLost,
+    FolderGone,
+    ImapError,
+    ProtocolError,
+    TlsError,
+    Unsupported,
+)
+from mailtui.imap.wire import Fetched, Response, ResponseReader, compress_uids, parse_search
+from mailtui.model import BodyPart, Capabilities, Folder
+
+log = logging.getLogger("mailtui.imap")
+protocol_log = logging.getLogger("mailtui.imap.protocol")
+
+# The header fields the message list, threading and search need: one literal per message.
+LIST_HEADER_FIELDS = (
+    "DATE FROM TO CC REPLY-TO SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES LIST-ID CONTENT-TYPE"
+)
+HEADER_SECTION = f"HEADER.FIELDS ({LIST_HEADER_FIELDS})"
+
+
+class ServerLike(Protocol):
+    host: str
+    port: int
+    security: str
+    username: str
+    ca_file: Path | None
+    timeout: float
+    ignore_capabilities: tuple[str, ...]
+
+
+class SecretLike(Protocol):
+    kind: str
+    value: str
+
+
+@dataclass
+class SelectResult:
+    """What SELECT told us (RFC 9051 §6.3.2, RFC 7162 §3.2.5)."""
+
+    exists: int = 0
+    uidvalidity: int = 0
+    uidnext: int = 0
+    highestmodseq: int = 0
+    nomodseq: bool = False
+    readonly: bool = False
+    vanished: list[int] = field(default_factory=list)
+    changed: list[Fetched] = field(default_factory=list)
+    permanent_flags: tuple[str, ...] = ()
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def quote(value: str | bytes) -> bytes:
+    """An IMAP quoted string (RFC 9051 §4.3); callers encode folder names to mUTF-7 first."""
+    raw = value.encode("utf-8") if isinstance(value, str) else value
+    if b"\r" in raw or b"\n" in raw or b"\0" in raw:
+        raise ValueError("IMAP quoted strings cannot contain CR, LF or NUL")
+    return b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+
+def make_ssl_context(ca_file: Path | None) -> ssl.SSLContext:
+    """System CAs plus an optional extra CA; hostname checked; TLS 1.2 or newer."""
+    ctx = ssl.create_default_context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if ca_file is not None:
+        ctx.load_verify_locations(cafile=str(ca_file))
+    return ctx
+
+
+class ImapSession:
+    """A logged-in IMAP connection with the capabilities mailtui uses."""
+
+    def __init__(
+        self,
+        server: ServerLike,
+        get_secret: Callable[[], SecretLike],
+        *,
+        label: str = "",
+    ) -> None:
+        self.server = server
+        self._get_secret = get_secret
+        self.label = label or f"{server.username}@{server.host}"
+        self.client: imapclient.IMAPClient | None = None
+        self.caps = Capabilities()
+        self.selected: str | None = None
+        self.selected_readonly = False
+        self.qresync_enabled = False
+        self.condstore_enabled = False
+        self.delimiter: str | None = None
+
+    # --- connection -------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Connect, secure, authenticate and read capabilities; raises typed errors."""
+        server = self.server
+        timeout = SocketTimeout(connect=server.timeout, read=server.timeout)
+        ctx = make_ssl_context(server.ca_file) if server.security != "none" else None
+        where = f"{server.host}:{server.port}"
+        try:
+            if server.security == "tls":
+                client = imapclient.IMAPClient(
+                    server.host, port=server.port, ssl=True, ssl_context=ctx, timeout=timeout
+                )
+            else:
+                if server.security == "none" and not is_loopback(server.host):
+                    raise TlsError(
+                        f"Refusing a plaintext IMAP connection to {server.host}",
+                        "use security = \"tls\" or \"starttls\"; plaintext is only allowed to loopback",
+                    )
+                client = imapclient.IMAPClient(
+                    server.host, port=server.port, ssl=False, timeout=timeout
+                )
+                if server.security == "starttls":
+                    pre_caps = {c.upper() for c in _caps(client)}
+                    if b"STARTTLS" not in pre_caps:
+                        _close_quietly(client)
+                        raise TlsError(
+                            f"{where} does not offer STARTTLS; refusing to log in without encryption",
+                            "check the port and security settings (security = \"tls\" uses port 993)",
+                        )
+                    client.starttls(ctx)
+        except ssl.SSLCertVerificationError as exc:
+            raise TlsError(
+                f"The certificate of {where} cannot be trusted: {exc.verify_message}",
+                "if the server uses a private CA, set ca_file to its PEM certificate",
+            ) from exc
+        except ssl.SSLError as exc:
+            raise TlsError(f"TLS with {where} failed: {exc.reason or exc}") from exc
+        except (TimeoutError, socket.timeout) as exc:
+            raise ConnectionLost(
+                f"Timed out connecting to {where}", "check the host, port and network"
+            ) from exc
+        except ConnectionRefusedError as exc:
+            raise ConnectionLost(
+                f"Nothing is listening on {where} (connection refused)",
+                "check the host and port, or whether the server is up",
+            ) from exc
+        except OSError as exc:
+            raise ConnectionLost(f"Cannot connect to {where}: {exc.strerror or exc}") from exc
+        except IMAPClientError as exc:
+            raise ProtocolError(f"{where} failed during connection set-up: {exc}") from exc
+        self.client = client
+        self._install_protocol_log()
+        self._login()
+        self._read_capabilities()
+        self._enable_extensions()
+
+    def _login(self) -> None:
+        assert self.client is not None
+        secret = self._get_secret()
+        user = self.server.username
+        try:
+            with self._errors("login"):
+                if secret.kind == "oauth2":
+                    caps = {c.upper() for c in _caps(self.client)}
+                    if b"AUTH=OAUTHBEARER" in caps:
+                        self.client.oauthbearer_login(user, secret.value)
+                    elif b"AUTH=XOAUTH2" in caps:
+                        self.client.oauth2_login(user, secret.value)
+                    else:
+                        raise Unsupported(
+                            f"{self.server.host} offers neither OAUTHBEARER nor XOAUTH2",
+                            "use password_command or the keyring instead of oauth2_token_command",
+                        )
+                else:
+                    self.client.login(user, secret.value)
+        except LoginError as exc:
+            self.close()
+            raise AuthFailed(
+                f"The server refused the login for {user}@{self.server.host}: {_short(exc)}",
+                "check the username and password (mailtui login ACCOUNT, or password_command)",
+            ) from exc
+
+    def _read_capabilities(self) -> None:
+        assert self.client is not None
+        with self._errors("CAPABILITY"):
+            raw = self.client.capabilities()
+        ignored = {c.upper() for c in self.server.ignore_capabilities}
+        names = frozenset(
+            c.decode("ascii", "replace").upper() if isinstance(c, bytes) else str(c).upper()
+            for c in raw
+        )
+        self.caps = Capabilities(frozenset(n for n in names if n not in ignored))
+
+    def _enable_extensions(self) -> None:
+        """RFC 7162 §3.2.3: ENABLE QRESYNC (implies CONDSTORE) before any SELECT."""
+        if not self.caps.has("ENABLE"):
+            self.condstore_enabled = self.caps.condstore
+            return
+        wanted = ["QRESYNC"] if self.caps.qresync else ["CONDSTORE"] if self.caps.condstore else []
+        if not wanted:
+            return
+        resp = self.raw(b"ENABLE " + " ".join(wanted).encode())
+        enabled = set()
+        for u in resp.all(b"ENABLED"):
+            enabled |= {w.upper() for w in u.rest.split()}
+        self.qresync_enabled = b"QRESYNC" in enabled
+        self.condstore_enabled = self.qresync_enabled or b"CONDSTORE" in enabled
+
+    def close(self) -> None:
+        """Log out politely if possible; never raises."""
+        client, self.client = self.client, None
+        self.selected = None
+        if client is not None:
+            _close_quietly(client)
+
+    @property
+    def connected(self) -> bool:
+        return self.client is not None
+
+    def _install_protocol_log(self) -> None:
+        """imapclient logs commands at DEBUG; credentials are redacted by ProtocolRedactor."""
+        if getattr(self.server, "log_protocol", False):
+            for name in ("imapclient", "imapclient.imaplib"):
+                lg = logging.getLogger(name)
+                if not any(isinstance(f, ProtocolRedactor) for f in lg.filters):
+                    lg.addFilter(ProtocolRedactor())
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """Turn socket/imapclient failures into typed errors; a broken link closes the session."""
+        try:
+            yield
+        except ImapError:
+            raise
+        except LoginError:
+            raise
+        except (TimeoutError, socket.timeout) as exc:
+            self._drop()
+            raise ConnectionLost(f"The IMAP server did not answer {what} in time") from exc
+        except IMAPClientAbortError as exc:
+            self._drop()
+            raise ConnectionLost(f"The IMAP connection broke during {what}: {_short(exc)}") from exc
+        except (OSError, EOFError) as exc:
+            self._drop()
+            raise ConnectionLost(f"The IMAP connection broke during {what}: {exc}") from exc
+        except IMAPClientError as exc:
+            text = _short(exc)
+            if "NONEXISTENT" in text.upper() or "doesn't exist" in text or "does not exist" in text:
+                raise FolderGone(f"{what} failed: {text}") from exc
+            raise ProtocolError(f"{what} failed: {text}") from exc
+
+    def _drop(self) -> None:
+        client, self.client = self.client, None
+        self.selected = None
+        if client is not None:
+            try:
+                client.shutdown()
+            except Exception:
+                pass
+
+    def _require(self) -> imapclient.IMAPClient:
+        if self.client is None:
+            raise ConnectionLost("Not connected to the IMAP server")
+        return self.client
+
+    # --- raw commands -------------------------------------------------------------------
+
+    def raw(
+        self,
+        command: bytes,
+        *,
+        on_fetch: Callable[[Fetched], None] | None = None,
+        check: bool = True,
+    ) -> Response:
+        """Send one command and read its whole response with the lean reader."""
+        client = self._require()
+        imap = client._imap
+        tag = imap._new_tag()
+        line = tag + b" " + command + b"\r\n"
+        if protocol_log.isEnabledFor(logging.DEBUG):
+            protocol_log.debug("> %s", _redact(line))
+        try:
+            imap.send(line)
+            reader = ResponseReader(imap, _log_line if protocol_log.isEnabledFor(logging.DEBUG) else None)
+            resp = reader.until_tagged(tag, on_fetch)
+        except ConnectionLost:
+            self._drop()
+            raise
+        except (TimeoutError, socket.timeout) as exc:
+            self._drop()
+            raise ConnectionLost("The IMAP server stopped answering (timed out)") from exc
+        except OSError as exc:
+            self._drop()
+            raise ConnectionLost(f"The IMAP connection broke: {exc}") from exc
+        finally:
+            imap.tagged_commands.pop(tag, None)
+        if check and resp.status != "OK":
+            verb = command.split(b" ", 2)[:2]
+            what = b" ".join(verb).decode("ascii", "replace")
+            if "NONEXISTENT" in resp.text.upper():
+                raise FolderGone(f"{what}: {resp.text}")
+            raise ProtocolError(f"{what} failed: {resp.status} {resp.text}")
+        return resp
+
+    # --- folders ------------------------------------------------------------------------
+
+    def list_folders(self) -> list[Folder]:
+        """All folders with special-use roles and, where LIST-STATUS is offered, counts."""
+        subscribed = self._subscribed()
+        if self.caps.list_status or self.caps.special_use:
+            returns = []
+            if self.caps.special_use:
+                returns.append(b"SPECIAL-USE")
+            if self.caps.list_status:
+                returns.append(b"STATUS (MESSAGES UNSEEN)")
+            resp = self.raw(b'LIST "" "*" RETURN (' + b" ".join(returns) + b")")
+        else:
+            resp = self.raw(b'LIST "" "*"')
+        folders: dict[str, Folder] = {}
+        counts: dict[str, tuple[int | None, int | None]] = {}
+        for u in resp.untagged:
+            toks = u.tokens()
+            if not toks:
+                continue
+            kind = (toks[0] or b"").upper()
+            if kind == b"LIST" and len(toks) >= 4:
+                flags = [f for f in toks[1]] if isinstance(toks[1], list) else []
+                raw_name = toks[3] if isinstance(toks[3], bytes) else b""
+                folder = translate.folder_from_list(
+                    flags, toks[2], raw_name, subscribed=raw_name in subscribed
+                )
+                folders[folder.raw_name] = folder
+                if folder.delimiter and self.delimiter is None:
+                    self.delimiter = folder.delimiter
+            elif kind == b"STATUS" and len(toks) >= 3:
+                raw_name = toks[1] if isinstance(toks[1], bytes) else b""
+                counts[raw_name.decode("ascii", "replace")] = _status_counts(toks[2])
+        out = []
+        for raw_name, folder in folders.items():
+            total, unread = counts.get(raw_name, (None, None))
+            if total is None and folder.selectable and not self.caps.list_status:
+                total, unread = self.status_counts(raw_name)
+            out.append(_with_counts(folder, total, unread))
+        return out
+
+    def _subscribed(self) -> set[bytes]:
+        resp = self.raw(b'LSUB "" "*"')
+        names = set()
+        for u in resp.all(b"LSUB"):
+            toks = u.tokens()
+            if len(toks) >= 4 and isinstance(toks[3], bytes):
+                names.add(toks[3])
+        return names
+
+    def status_counts(self, raw_name: str) -> tuple[int | None, int | None]:
+        resp = self.raw(b"STATUS " + quote(raw_name) + b" (MESSAGES UNSEEN)", check=False)
+        for u in resp.all(b"STATUS"):
+            toks = u.tokens()
+            if len(toks) >= 3:
+                return _status_counts(toks[2])
+        return None, None
+
+    def status(self, raw_name: str) -> dict[str, int]:
+        items = b"MESSAGES UNSEEN UIDNEXT UIDVALIDITY"
+        if self.caps.condstore:
+            items += b" HIGHESTMODSEQ"
+        resp = self.raw(b"STATUS " + quote(raw_name) + b" (" + items + b")")
+        out: dict[str, int] = {}
+        for u in resp.all(b"STATUS"):
+            toks = u.tokens()
+            if len(toks) >= 3 and isinstance(toks[2], list):
+                pairs = toks[2]
+                for i in range(0, len(pairs) - 1, 2):
+                    out[pairs[i].decode().upper()] = int(pairs[i + 1])
+        return out
+
+    # --- selecting ----------------------------------------------------------------------
+
+    def select(
+        self,
+        raw_name: str,
+        *,
+        readonly: bool = False,
+        qresync: tuple[int, int, str | None] | None = None,
+    ) -> SelectResult:
+        """SELECT/EXAMINE, with `(QRESYNC (uidvalidity modseq [known-uids]))` when given.
+
+        RFC 7162 §3.2.5.1: the server answers with VANISHED (EARLIER) for UIDs expunged
+        since `modseq` and FETCH (UID FLAGS MODSEQ) for messages changed since then.
+        """
+        verb = b"EXAMINE " if readonly else b"SELECT "
+        cmd = verb + quote(raw_name)
+        if qresync is not None and self.qresync_enabled:
+            uidvalidity, modseq, known = qresync
+            params = f"{uidvalidity} {modseq}" + (f" {known}" if known else "")
+            cmd += f" (QRESYNC ({params}))".encode()
+        elif self.condstore_enabled or (self.caps.condstore and not self.caps.has("ENABLE")):
+            cmd += b" (CONDSTORE)"
+        try:
+            resp = self.raw(cmd)
+        except ProtocolError as exc:
+            self.selected = None
+            if isinstance(exc, FolderGone) or "doesn't exist" in str(exc).lower():
+                raise FolderGone(f"The folder {raw_name!r} does not exist on the server") from exc
+            raise
+        result = SelectResult(readonly=readonly)
+        for u in resp.untagged:
+            if u.keyword == b"EXISTS" and u.number is not None:
+                result.exists = u.number
+            elif u.keyword == b"VANISHED":
+                rest = u.rest
+                if rest.upper().startswith(b"(EARLIER)"):
+                    rest = rest[9:]
+                result.vanished.extend(_parse_set(rest))
+        for name, attr in ((b"UIDVALIDITY", "uidvalidity"), (b"UIDNEXT", "uidnext")):
+            value = resp.code(name)
+            if value:
+                setattr(result, attr, int(value))
+        modseq = resp.code(b"HIGHESTMODSEQ")
+        if modseq:
+            result.highestmodseq = int(modseq)
+        result.nomodseq = resp.code(b"NOMODSEQ") is not None
+        perm = resp.code(b"PERMANENTFLAGS")
+        if perm:
+            result.permanent_flags = tuple(perm.strip(b"()").decode("utf-8", "replace").split())
+        result.readonly = readonly or "[READ-ONLY]" in resp.text.upper()
+        result.changed = resp.fetches
+        self.selected = raw_name
+        self.selected_readonly = result.readonly
+        # imaplib checks its own state before UID commands; we selected behind its back.
+        self._require()._imap.state = "SELECTED"
+        return result
+
+    def unselect(self) -> None:
+        if self.selected is None:
+            return
+        if self.caps.has("UNSELECT"):
+            self.raw(b"UNSELECT", check=False)
+        else:
+            self.raw(b"CLOSE" if self.selected_readonly else b"EXAMINE " + quote(self.selected), check=False)
+        self.selected = None
+
+    # --- fetching -----------------------------------------------------------------------
+
+    def header_items(self) -> bytes:
+        items = b"UID FLAGS INTERNALDATE RFC822.SIZE"
+        if self.condstore_enabled:
+            items += b" MODSEQ"
+        return items + b" BODY.PEEK[" + HEADER_SECTION.encode() + b"]"
+
+    def fetch_headers(
+        self, uids: str, on_fetch: Callable[[Fetched], None] | None = None
+    ) -> Response:
+        """UID FETCH of exactly what the message list needs, parsed by the lean reader."""
+        return self.raw(b"UID FETCH " + uids.encode() + b" (" + self.header_items() + b")", on_fetch=on_fetch)
+
+    def fetch_flags(self, uids: str, changedsince: int | None = None) -> list[Fetched]:
+        items = b"(UID FLAGS MODSEQ)" if self.condstore_enabled else b"(UID FLAGS)"
+        cmd = b"UID FETCH " + uids.encode() + b" " + items
+        if changedsince is not None:
+            cmd += f" (CHANGEDSINCE {changedsince})".encode()
+        return self.raw(cmd).fetches
+
+    def search_uids(self, criteria: bytes = b"ALL", *, charset: str | None = None) -> list[int]:
+        """UID SEARCH; ESEARCH's compact result set where offered (RFC 4731)."""
+        cmd = b"UID SEARCH "
+        if self.caps.esearch:
+            cmd += b"RETURN (ALL) "
+        if charset:
+            cmd += b"CHARSET " + charset.encode() + b" "
+        return parse_search(self.raw(cmd + criteria))
+
+    def fetch_bodystructure(self, uid: int) -> BodyPart:
+        client = self._require()
+        with self._errors("FETCH BODYSTRUCTURE"):
+            data = client.fetch([uid], ["BODYSTRUCTURE"])
+        item = data.get(uid)
+        if not item or b"BODYSTRUCTURE" not in item:
+            raise FolderGone(f"Message {uid} is no longer on the server")
+        return translate.bodystructure_to_part(item[b"BODYSTRUCTURE"])
+
+    def fetch_section(self, uid: int, section: str, *, max_bytes: int | None = None) -> bytes:
+        """BODY.PEEK[section] (never sets \\Seen), optionally only the first max_bytes."""
+        partial = f"<0.{max_bytes}>" if max_bytes else ""
+        cmd = f"UID FETCH {uid} (UID BODY.PEEK[{section}]{partial})".encode()
+        resp = self.raw(cmd)
+        for rec in resp.fetches:
+            if rec.uid == uid:
+                for data in rec.sections.values():
+                    return data or b""
+        raise FolderGone(f"Message {uid} is no longer on the server")
+
+    def fetch_sections(self, uid: int, sections: Iterable[str]) -> dict[str, bytes]:
+        """Several parts of one message in one round trip (e.g. "1.MIME" and "1")."""
+        names = list(sections)
+        items = " ".join(f"BODY.PEEK[{s}]" for s in names)
+        resp = self.raw(f"UID FETCH {uid} (UID {items})".encode())
+        for rec in resp.fetches:
+            if rec.uid == uid:
+                return {k: (v or b"") for k, v in rec.sections.items()}
+        raise FolderGone(f"Message {uid} is no longer on the server")
+
+    # --- commands for write-back, idle etc. -------------------------------------------
+
+    def imap(self) -> imapclient.IMAPClient:
+        """The underlying client, for callers inside mailtui.imap only."""
+        return self._require()
+
+    @contextmanager
+    def guarded(self, what: str) -> Iterator[imapclient.IMAPClient]:
+        with self._errors(what):
+            yield self._require()
+
+    def noop(self) -> Response:
+        return self.raw(b"NOOP")
+
+
+class ProtocolRedactor(logging.Filter):
+    """Keeps LOGIN passwords and AUTHENTICATE payloads out of protocol logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        redacted = _redact(msg)
+        if redacted != msg:
+            record.msg = redacted
+            record.args = ()
+        return True
+
+
+_LOGIN_RE = re.compile(r"(?i)\b(LOGIN|AUTHENTICATE)\b.*")
+_LOGIN_RE_B = re.compile(rb"(?i)\b(LOGIN|AUTHENTICATE)\b.*")
+
+
+def _redact(line: Any) -> Any:
+    if isinstance(line, bytes):
+        return _LOGIN_RE_B.sub(rb"\1 **REDACTED**", line)
+    return _LOGIN_RE.sub(r"\1 **REDACTED**", str(line))
+
+
+def _log_line(line: bytes) -> None:
+    protocol_log.debug("< %s", line[:500])
+
+
+def _caps(client: imapclient.IMAPClient) -> tuple[bytes, ...]:
+    try:
+        return tuple(client.capabilities())
+    except Exception:
+        return ()
+
+
+def _close_quietly(client: imapclient.IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:
+        try:
+            client.shutdown()
+        except Exception:
+            pass
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    if text.startswith("b'") or text.startswith('b"'):
+        text = text[2:-1]
+    return text.strip()[:300]
+
+
+def _status_counts(items: object) -> tuple[int | None, int | None]:
+    total = unread = None
+    if isinstance(items, list):
+        for i in range(0, len(items) - 1, 2):
+            key = (items[i] or b"").upper()
+            try:
+                value = int(items[i + 1])
+            except (TypeError, ValueError):
+                continue
+            if key == b"MESSAGES":
+                total = value
+            elif key == b"UNSEEN":
+                unread = value
+    return total, unread
+
+
+def _with_counts(folder: Folder, total: int | None, unread: int | None) -> Folder:
+    from dataclasses import replace
+
+    return replace(folder, total=total, unread=unread)
+
+
+def _parse_set(text: bytes) -> list[int]:
+    from mailtui.imap.wire import parse_uid_set
+
+    text = text.strip()
+    if not text:
+        return []
+    return parse_uid_set(text.split()[0])
+
+
+__all__ = [
+    "HEADER_SECTION",
+    "ImapSession",
+    "SelectResult",
+    "compress_uids",
+    "is_loopback",
+    "make_ssl_context",
+    "quote",
+]

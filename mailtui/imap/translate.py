@@ -1,0 +1,217 @@
+"""Pure conversions from IMAP wire data to model objects (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from email.header import decode_header, make_header
+
+from imapclient import imap_utf7
+
+from mailtui.model import BodyPart, Folder, Role
+
+# RFC 6154 special-use attributes, plus the names servers without SPECIAL-USE use.
+_SPECIAL_USE = {
+    b"\\SENT": Role.SENT,
+    b"\\DRAFTS": Role.DRAFTS,
+    b"\\TRASH": Role.TRASH,
+    b"\\ARCHIVE": Role.ARCHIVE,
+    b"\\JUNK": Role.JUNK,
+    b"\\ALL": Role.ALL,
+    b"\\FLAGGED": Role.FLAGGED,
+}
+_ROLE_BY_NAME = {
+    "sent": Role.SENT,
+    "sent items": Role.SENT,
+    "sent mail": Role.SENT,
+    "sent messages": Role.SENT,
+    "drafts": Role.DRAFTS,
+    "draft": Role.DRAFTS,
+    "trash": Role.TRASH,
+    "deleted items": Role.TRASH,
+    "deleted messages": Role.TRASH,
+    "bin": Role.TRASH,
+    "archive": Role.ARCHIVE,
+    "archives": Role.ARCHIVE,
+    "junk": Role.JUNK,
+    "spam": Role.JUNK,
+    "junk e-mail": Role.JUNK,
+}
+
+
+def decode_folder_name(raw: bytes | str) -> str:
+    """Modified UTF-7 (RFC 3501 §5.1.3) → str; names that are not valid mUTF-7 stay as sent."""
+    raw_bytes = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else raw
+    try:
+        return imap_utf7.decode(raw_bytes)
+    except Exception:
+        return raw_bytes.decode("utf-8", "replace")
+
+
+def encode_folder_name(name: str) -> str:
+    """str → the modified UTF-7 name the server wants."""
+    return imap_utf7.encode(name).decode("ascii")
+
+
+def role_for(flags: list[bytes] | tuple[bytes, ...], name: str, delimiter: str | None) -> Role:
+    """Special-use role from LIST attributes; well-known top-level names as a fallback."""
+    if name.upper() == "INBOX":
+        return Role.INBOX
+    for flag in flags:
+        role = _SPECIAL_USE.get(flag.upper())
+        if role is not None:
+            return role
+    if delimiter and delimiter in name:
+        return Role.NONE
+    return _ROLE_BY_NAME.get(name.lower(), Role.NONE)
+
+
+def folder_from_list(
+    flags: list[bytes], delimiter: bytes | None, raw_name: bytes, *, subscribed: bool = True
+) -> Folder:
+    name = decode_folder_name(raw_name)
+    if name.upper() == "INBOX":
+        name = "INBOX"
+    delim = delimiter.decode("ascii", "replace") if delimiter else None
+    upper = {f.upper() for f in flags}
+    return Folder(
+        name=name,
+        raw_name=raw_name.decode("ascii", "replace") if raw_name.isascii() else name,
+        delimiter=delim,
+        role=role_for(flags, name, delim),
+        subscribed=subscribed or b"\\SUBSCRIBED" in upper,
+        selectable=not ({b"\\NOSELECT", b"\\NONEXISTENT"} & upper),
+    )
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _params(value: object) -> tuple[tuple[str, str], ...]:
+    """A BODYSTRUCTURE parameter list ("charset" "utf-8" "name" "x.pdf") → pairs."""
+    if not isinstance(value, (list, tuple)):
+        return ()
+    items = list(value)
+    pairs = []
+    for i in range(0, len(items) - 1, 2):
+        key = _text(items[i]).lower()
+        val = _decode_param(_text(items[i + 1]))
+        pairs.append((key, val))
+    return tuple(pairs)
+
+
+def _decode_param(value: str) -> str:
+    """Parameter values are sometimes RFC 2047 encoded by sloppy senders."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:
+        return value
+
+
+def _filename(params: tuple[tuple[str, str], ...], disp_params: tuple[tuple[str, str], ...]) -> str:
+    # Dovecot already folds RFC 2231 continuations (filename*0*=…) into one value.
+    for key in ("filename", "filename*"):
+        for k, v in disp_params:
+            if k == key:
+                return _rfc2231(v) if key.endswith("*") else v
+    for key in ("name", "name*"):
+        for k, v in params:
+            if k == key:
+                return _rfc2231(v) if key.endswith("*") else v
+    return ""
+
+
+def _rfc2231(value: str) -> str:
+    from email.utils import collapse_rfc2231_value, decode_rfc2231
+
+    try:
+        return str(collapse_rfc2231_value(decode_rfc2231(value)))
+    except Exception:
+        return value
+
+
+def bodystructure_to_part(bs: object, section: str = "") -> BodyPart:
+    """imapclient's BODYSTRUCTURE tuples → BodyPart with IMAP section numbers (RFC 9051 §7.5.2).
+
+    A multipart is (child, child, ..., subtype, [params, disposition, ...]); a single
+    part is (type, subtype, params, id, description, encoding, size, ...).
+    """
+    items = list(bs) if isinstance(bs, (list, tuple)) else []
+    if items and isinstance(items[0], (list, tuple)):
+        children = []
+        idx = 0
+        while idx < len(items) and isinstance(items[idx], (list, tuple)):
+            child_section = f"{section}.{idx + 1}" if section else str(idx + 1)
+            children.append(bodystructure_to_part(items[idx], child_section))
+            idx += 1
+        subtype = _text(items[idx]).lower() if idx < len(items) else "mixed"
+        ext = items[idx + 1 :]
+        params = _params(ext[0]) if ext else ()
+        disposition, _ = _disposition(ext[1] if len(ext) > 1 else None)
+        return BodyPart(
+            section=section or "",
+            mime_type=f"multipart/{subtype}",
+            params=params,
+            disposition=disposition,
+            children=tuple(children),
+        )
+    own_section = section or "1"
+    if len(items) < 7:
+        return BodyPart(section=own_section, mime_type="application/octet-stream")
+    maintype = _text(items[0]).lower() or "text"
+    subtype = _text(items[1]).lower() or "plain"
+    params = _params(items[2])
+    content_id = _text(items[3])
+    description = _text(items[4])
+    encoding = _text(items[5]).lower() or "7bit"
+    try:
+        size = int(items[6])
+    except (TypeError, ValueError):
+        size = 0
+    rest = items[7:]
+    children: tuple[BodyPart, ...] = ()
+    if maintype == "message" and subtype in ("rfc822", "global") and len(rest) >= 2:
+        # envelope, body structure, lines — inner parts are numbered under this part.
+        envelope = rest[0]
+        subject = ""
+        if isinstance(envelope, (list, tuple)) and len(envelope) > 1:
+            subject = _decode_param(_text(envelope[1]))
+        inner = bodystructure_to_part(rest[1], own_section)
+        if not inner.is_multipart:
+            inner = replace(inner, section=f"{own_section}.1")
+        children = (inner,)
+        description = description or subject
+        ext = rest[3:]
+    elif maintype == "text":
+        ext = rest[1:]  # skip line count
+    else:
+        ext = rest
+    # ext: md5, disposition, language, location
+    disposition, disp_params = _disposition(ext[1] if len(ext) > 1 else None)
+    return BodyPart(
+        section=own_section,
+        mime_type=f"{maintype}/{subtype}",
+        params=params,
+        encoding=encoding,
+        size=size,
+        disposition=disposition,
+        filename=_filename(params, disp_params),
+        content_id=content_id.strip("<>"),
+        children=children,
+        description=description,
+    )
+
+
+def _disposition(value: object) -> tuple[str, tuple[tuple[str, str], ...]]:
+    if isinstance(value, (list, tuple)) and value:
+        kind = _text(value[0]).lower()
+        params = _params(value[1]) if len(value) > 1 else ()
+        return kind, params
+    return "", ()
+

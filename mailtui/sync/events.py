@@ -1,0 +1,89 @@
+"""What the sync service reports, in the past tense. Listeners get these from worker threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mailtui.model import Folder, SyncStats
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    account: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectionChanged(Event):
+    """online | connecting | offline; `detail` says why when offline."""
+
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FoldersListed(Event):
+    folders: tuple[Folder, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncStarted(Event):
+    folder: str
+    mode: str
+    total: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeadersSynced(Event):
+    """A batch of envelopes was committed to the cache (newest first on a cold sync)."""
+
+    folder: str
+    uids: tuple[int, ...]
+    done: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlagsChanged(Event):
+    folder: str
+    uids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessagesVanished(Event):
+    folder: str
+    uids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FolderSynced(Event):
+    folder: str
+    stats: SyncStats
+
+
+# --- one ending per command, linked by request id ------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ending(Event):
+    request_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Done(Ending):
+    result: Any = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Failed(Ending):
+    """`message` is one sentence for the user; `hint` what to do next; `kind` the error class."""
+
+    message: str
+    hint: str = ""
+    kind: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cancelled(Ending):
+    pass

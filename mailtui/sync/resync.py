@@ -1,0 +1,267 @@
+"""Bringing one IMAP folder's cache up to date: cold, QRESYNC, CONDSTORE or plain.
+
+Steps follow RFC 4549 (disconnected clients) and RFC 7162 (CONDSTORE/QRESYNC); they are
+numbered in the comments. Every batch of rows is committed together with the folder
+state it establishes, so an interrupted sync resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+
+from mailtui.cache.store import HeaderCache
+from mailtui.imap.client import HEADER_SECTION, ImapSession, SelectResult
+from mailtui.imap.translate import encode_folder_name
+from mailtui.imap.wire import Fetched, compress_uids
+from mailtui.mime.envelope import header_row
+from mailtui.model import FolderState, HeaderRow, SyncStats
+from mailtui.sync import events
+
+# Cold sync batch sizes: a small first batch so the newest mail shows at once, then
+# larger ones to keep per-command overhead negligible.
+FIRST_BATCH = 500
+BATCH_GROWTH = (2_000, 5_000, 10_000)
+
+
+class SyncCancelled(Exception):
+    """The sync was stopped between batches (shutdown or a newer request)."""
+
+
+def rows_from(records: list[Fetched]) -> list[HeaderRow]:
+    out = []
+    for rec in records:
+        if not rec.uid:
+            continue
+        block = rec.sections.get(HEADER_SECTION)
+        if block is None and rec.sections:
+            block = next(iter(rec.sections.values()))
+        out.append(header_row(rec.uid, rec.flags, rec.modseq, rec.internaldate, rec.size, block))
+    return out
+
+
+def batches_newest_first(uids: list[int]) -> list[list[int]]:
+    """Split ascending `uids` into batches from the top: 500, 2000, 5000, then 10000s."""
+    out: list[list[int]] = []
+    end = len(uids)
+    sizes = [FIRST_BATCH, *BATCH_GROWTH]
+    i = 0
+    while end > 0:
+        size = sizes[min(i, len(sizes) - 1)]
+        start = max(0, end - size)
+        out.append(uids[start:end])
+        end = start
+        i += 1
+    return out
+
+
+class FolderSyncer:
+    """Syncs folders of one account over one ImapSession into one HeaderCache."""
+
+    def __init__(
+        self,
+        account: str,
+        session: ImapSession,
+        cache: HeaderCache,
+        emit: Callable[[events.Event], None],
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.account = account
+        self.session = session
+        self.cache = cache
+        self.emit = emit
+        self.cancel = cancel or threading.Event()
+
+    def _raw_name(self, folder: str) -> str:
+        return self.cache.raw_name(folder) or encode_folder_name(folder)
+
+    def sync(self, folder: str) -> SyncStats:
+        raw = self._raw_name(folder)
+        state = self.cache.folder_state(folder)
+        session = self.session
+        use_qresync = bool(
+            session.qresync_enabled and state.uidvalidity and state.highestmodseq
+        )
+        qresync = (state.uidvalidity, state.highestmodseq, None) if use_qresync else None
+        # 1. SELECT; with QRESYNC the server adds VANISHED (EARLIER) + changed FETCHes.
+        sel = session.select(raw, qresync=qresync)
+        if state.uidvalidity and sel.uidvalidity != state.uidvalidity:
+            # RFC 4549 §4.1: a new UIDVALIDITY invalidates every cached UID.
+            self.cache.reset_folder(folder, sel.uidvalidity)
+            state = FolderState(uidvalidity=sel.uidvalidity)
+            sel.vanished.clear()
+            sel.changed.clear()
+        if not state.uidvalidity:
+            state = FolderState(
+                uidvalidity=sel.uidvalidity,
+                uidnext=sel.uidnext,
+                highestmodseq=0 if sel.nomodseq else sel.highestmodseq,
+                cold_floor=sel.uidnext or 1,
+            )
+            self.cache.set_folder_state(folder, state)
+            stats = SyncStats(folder, mode="cold")
+            stats = self._cold(folder, state, stats)
+        else:
+            if use_qresync:
+                state, stats = self._qresync(folder, state, sel)
+            elif session.condstore_enabled and state.highestmodseq and not sel.nomodseq:
+                state, stats = self._condstore(folder, state, sel)
+            else:
+                state, stats = self._plain(folder, state, sel)
+            if not state.synced:
+                stats = self._cold(folder, state, stats)
+        total, unread = self.cache.counts(folder)
+        self.cache.set_server_counts(folder, total, unread)
+        stats = replace(stats, total=total)
+        self.emit(events.FolderSynced(account=self.account, folder=folder, stats=stats))
+        return stats
+
+    # --- cold: newest first, resumable ------------------------------------------------
+
+    def _cold(self, folder: str, state: FolderState, stats: SyncStats) -> SyncStats:
+        """Fetch the list headers of every message below `cold_floor`, newest first."""
+        floor = state.cold_floor
+        criteria = b"ALL" if floor > state.uidnext else f"UID 1:{max(floor - 1, 1)}".encode()
+        pending = [u for u in self.session.search_uids(criteria) if u < floor]
+        total = self.cache.count(folder) + len(pending)
+        self.emit(events.SyncStarted(account=self.account, folder=folder, mode="cold", total=total))
+        fetched = 0
+        for batch in batches_newest_first(pending):
+            if self.cancel.is_set():
+                raise SyncCancelled(folder)
+            records: list[Fetched] = []
+            self.session.fetch_headers(compress_uids(batch), on_fetch=records.append)
+            rows = rows_from(records)
+            # Everything from this batch's lowest UID up to uidnext is now cached.
+            state = replace(state, cold_floor=batch[0])
+            self.cache.store_batch(folder, rows, state, index=False)
+            fetched += len(rows)
+            self.emit(
+                events.HeadersSynced(
+                    account=self.account,
+                    folder=folder,
+                    uids=tuple(r.uid for r in rows),
+                    done=total - len(pending) + fetched,
+                    total=total,
+                )
+            )
+        state = replace(state, cold_floor=1, synced=True)
+        self.cache.set_folder_state(folder, state)
+        return replace(stats, fetched=stats.fetched + fetched, mode=stats.mode or "cold")
+
+    # --- incremental ------------------------------------------------------------------
+
+    def _new_messages(self, folder: str, state: FolderState, sel: SelectResult) -> list[HeaderRow]:
+        """Headers of messages with UID >= the known UIDNEXT (RFC 4549 §4.3.1)."""
+        if not sel.uidnext or sel.uidnext <= state.uidnext or not sel.exists:
+            return []
+        records: list[Fetched] = []
+        self.session.fetch_headers(f"{max(state.uidnext, 1)}:*", on_fetch=records.append)
+        # "n:*" includes the highest UID even when it is below n (RFC 9051 §6.4.8).
+        return [r for r in rows_from(records) if r.uid >= state.uidnext]
+
+    def _commit_incremental(
+        self,
+        folder: str,
+        state: FolderState,
+        new_rows: list[HeaderRow],
+        flag_changes: list[tuple[int, str, int]],
+        vanished: list[int],
+        mode: str,
+    ) -> tuple[FolderState, SyncStats]:
+        with self.cache.transaction():
+            if new_rows:
+                self.cache.store_batch(folder, new_rows)
+            changed = self.cache.update_flags(folder, flag_changes) if flag_changes else []
+            removed = self.cache.remove(folder, vanished) if vanished else []
+            self.cache.set_folder_state(folder, state)
+        if new_rows:
+            self.emit(
+                events.HeadersSynced(
+                    account=self.account, folder=folder, uids=tuple(r.uid for r in new_rows)
+                )
+            )
+        if changed:
+            self.emit(events.FlagsChanged(account=self.account, folder=folder, uids=tuple(changed)))
+        if removed:
+            self.emit(
+                events.MessagesVanished(account=self.account, folder=folder, uids=tuple(removed))
+            )
+        return state, SyncStats(
+            folder, fetched=len(new_rows), changed=len(changed), vanished=len(removed), mode=mode
+        )
+
+    def _qresync(
+        self, folder: str, state: FolderState, sel: SelectResult
+    ) -> tuple[FolderState, SyncStats]:
+        # 2. Nothing changed: same HIGHESTMODSEQ and UIDNEXT → the SELECT was the whole resync.
+        if sel.highestmodseq == state.highestmodseq and sel.uidnext == state.uidnext:
+            return state, SyncStats(folder, mode="qresync")
+        # 3. New messages (their FETCHes in the SELECT reply carry flags only).
+        new_rows = self._new_messages(folder, state, sel)
+        # 4. Flag changes for messages we hold; 5. VANISHED (EARLIER) expunges.
+        changes = [
+            (r.uid, " ".join(r.flags or ()), r.modseq)
+            for r in sel.changed
+            if r.uid and r.flags is not None and r.uid < state.uidnext
+        ]
+        new_state = replace(state, uidnext=sel.uidnext, highestmodseq=sel.highestmodseq)
+        return self._commit_incremental(folder, new_state, new_rows, changes, sel.vanished, "qresync")
+
+    def _condstore(
+        self, folder: str, state: FolderState, sel: SelectResult
+    ) -> tuple[FolderState, SyncStats]:
+        cached = self.cache.count(folder)
+        # 1. Unchanged HIGHESTMODSEQ, UIDNEXT and message count → nothing to do.
+        if (
+            sel.highestmodseq == state.highestmodseq
+            and sel.uidnext == state.uidnext
+            and sel.exists == cached
+        ):
+            return state, SyncStats(folder, mode="condstore")
+        # 2. New messages.
+        new_rows = self._new_messages(folder, state, sel)
+        # 3. Flags changed since our modseq (RFC 7162 §3.1.4 CHANGEDSINCE).
+        changes: list[tuple[int, str, int]] = []
+        if sel.highestmodseq != state.highestmodseq and state.uidnext > 1:
+            low = max(state.cold_floor, 1)
+            for r in self.session.fetch_flags(f"{low}:{state.uidnext - 1}", state.highestmodseq):
+                if r.uid and r.flags is not None and r.uid < state.uidnext:
+                    changes.append((r.uid, " ".join(r.flags), r.modseq))
+        # 4. Expunges: only when the count does not add up, diff a UID SEARCH.
+        vanished: list[int] = []
+        if sel.exists != cached + len(new_rows):
+            vanished = self._expunged(folder, state)
+        new_state = replace(state, uidnext=sel.uidnext, highestmodseq=sel.highestmodseq)
+        return self._commit_incremental(folder, new_state, new_rows, changes, vanished, "condstore")
+
+    def _plain(
+        self, folder: str, state: FolderState, sel: SelectResult
+    ) -> tuple[FolderState, SyncStats]:
+        # 1. New messages above the known UIDNEXT.
+        new_rows = self._new_messages(folder, state, sel)
+        # 2. All flags of the cached range (no CONDSTORE: no cheaper way to learn changes).
+        known = self.cache.flags_map(folder)
+        changes: list[tuple[int, str, int]] = []
+        server_uids: set[int] = set()
+        if state.uidnext > 1 and sel.exists:
+            low = max(state.cold_floor, 1)
+            for r in self.session.fetch_flags(f"{low}:{state.uidnext - 1}"):
+                if not r.uid or r.uid >= state.uidnext:
+                    continue
+                server_uids.add(r.uid)
+                flags = " ".join(r.flags or ())
+                if r.uid in known and known[r.uid] != flags:
+                    changes.append((r.uid, flags, 0))
+        # 3. Expunged = cached UIDs the server no longer listed.
+        vanished = [u for u in known if u not in server_uids and u < state.uidnext]
+        new_state = replace(state, uidnext=sel.uidnext or state.uidnext, highestmodseq=0)
+        return self._commit_incremental(folder, new_state, new_rows, changes, vanished, "plain")
+
+    def _expunged(self, folder: str, state: FolderState) -> list[int]:
+        low = max(state.cold_floor, 1)
+        if state.uidnext <= low:
+            return []
+        on_server = set(self.session.search_uids(f"UID {low}:{state.uidnext - 1}".encode()))
+        return [u for u in self.cache.uids(folder) if u >= low and u < state.uidnext and u not in on_server]
