@@ -662,6 +662,16 @@ namespace inbox {{
                     lines.append(" ".join(words))
         return lines
 
+    def refresh_folder_list(self, user: MailUser) -> None:
+        """Make sessions already logged in see folders made on disk since they listed.
+
+        Dovecot's mailbox list index is per user on disk; an open session re-reads it
+        but does not rescan the Maildir for new folders itself. A LIST from another
+        process (here doveadm) updates the index, and open sessions pick that up.
+        New connections always see everything.
+        """
+        self.doveadm("mailbox", "list", "-u", user.name)
+
     def doveadm(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run doveadm against this instance (e.g. `doveadm("index", "-u", name, "INBOX")`)."""
         doveadm = str(Path(self.binary).with_name("doveadm"))
