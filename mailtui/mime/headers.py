@@ -434,4 +434,4 @@ def normalize_msgid(value: str) -> str:
     ids = parse_msgids(value)
     if ids:
         return ids[0]
-    return "".join(value.split()).strip("<>")
+    return "".join(clean_line(value).split()).strip("<>")

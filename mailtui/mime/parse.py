@@ -1,0 +1,378 @@
+"""Whole messages from bytes: decoded headers, an IMAP-numbered part tree, part contents.
+
+Python's `email` package (compat32: lenient, fast, no header objects) does the MIME
+splitting; everything it hands back is treated as hostile. Sections follow IMAP
+numbering (RFC 9051 §6.4.5) so a part picked from a cached BODYSTRUCTURE and the same
+part of a parsed message have the same name:
+
+- a single-part message's body is "1";
+- a multipart's children are "1", "2", …, a nested multipart's "2.1", "2.2", …;
+- a message/rfc822 part "3" holds its inner message: a multipart body gets section
+  "3" too (IMAP's "3.TEXT") with children "3.1", "3.2"; a single-part body is "3.1".
+- the top-level multipart (the whole message's TEXT) has section "".
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.generator import BytesGenerator
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+from io import BytesIO
+
+from mailtui.mime.headers import (
+    decode_bytes,
+    decode_header,
+    normalize_msgid,
+    parse_addresses,
+    parse_date,
+    parse_msgids,
+)
+from mailtui.mime.safe import clean_line, clean_text
+from mailtui.model import Address, BodyPart, Envelope
+
+__all__ = [
+    "MAX_DEPTH",
+    "ParsedMessage",
+    "decode_part",
+    "parse_message",
+    "transfer_decode",
+]
+
+# Deeper parts are kept as opaque leaves. `email` itself recurses once per level and
+# raises RecursionError somewhere near 1,000; no real message nests past a dozen.
+MAX_DEPTH = 64
+# Parts beyond this many are dropped from the tree (a MIME bomb of 100k empty parts).
+MAX_PARTS = 10_000
+
+# --------------------------------------------------------------------------- decoding
+
+_B64_KEEP = re.compile(rb"[^A-Za-z0-9+/=]+")
+
+
+def _b64decode(data: bytes) -> bytes:
+    """Base64 that survives line noise, missing or early padding and 8-bit junk."""
+    data = _B64_KEEP.sub(b"", data)
+    out: list[bytes] = []
+    # "=" may only end the data; mailers that concatenate encoded chunks put it inside.
+    for chunk in data.split(b"="):
+        if not chunk:
+            continue
+        if len(chunk) % 4 == 1:
+            chunk = chunk[:-1]
+        chunk += b"=" * (-len(chunk) % 4)
+        try:
+            out.append(binascii.a2b_base64(chunk))
+        except binascii.Error:
+            continue
+    return b"".join(out)
+
+
+def transfer_decode(payload: bytes, encoding: str) -> bytes:
+    """Undo a Content-Transfer-Encoding (RFC 2045 §6); unknown encodings pass through."""
+    enc = encoding.strip().lower()
+    try:
+        if enc == "base64":
+            return _b64decode(payload)
+        if enc == "quoted-printable":
+            # a2b_qp keeps malformed "=XY" sequences literally instead of failing.
+            return binascii.a2b_qp(payload)
+    except (binascii.Error, ValueError, MemoryError):
+        return payload
+    return payload
+
+
+def decode_part(payload: bytes, encoding: str, charset: str) -> str:
+    """A fetched text part as display-safe text: transfer decoding, charset, cleaning."""
+    return clean_text(decode_bytes(transfer_decode(payload, encoding), charset))
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def _payload_bytes(msg: Message) -> bytes:
+    """The still-encoded body of a leaf, as the bytes that were on the wire."""
+    payload = msg.get_payload()
+    if isinstance(payload, list):  # message/delivery-status and friends: header blocks
+        return b"\n".join(_serialize(p) for p in payload if isinstance(p, Message))
+    if isinstance(payload, bytes):
+        return payload
+    if not isinstance(payload, str):
+        return b""
+    try:
+        return payload.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return payload.encode("utf-8", "surrogateescape")
+
+
+def _serialize(msg: Message) -> bytes:
+    """An encapsulated message back to bytes, as BODY[n] of a message/rfc822 would be."""
+    buf = BytesIO()
+    try:
+        BytesGenerator(buf, mangle_from_=False, policy=compat32).flatten(msg)
+    except (RecursionError, LookupError, ValueError, TypeError, UnicodeError):
+        return b""
+    return buf.getvalue()
+
+
+def _raw_headers(msg: Message) -> dict[str, str]:
+    """First occurrence of each header, lower-cased name, value as stored (unparsed)."""
+    out: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        key = name.lower()
+        if key not in out:
+            out[key] = value if isinstance(value, str) else str(value)
+    return out
+
+
+def _params(msg: Message) -> tuple[tuple[str, str], ...]:
+    """Content-Type parameters, RFC 2231 continuations joined, values display-safe."""
+    try:
+        raw = msg.get_params() or []
+    except (ValueError, TypeError, LookupError, IndexError):
+        return ()
+    out: list[tuple[str, str]] = []
+    for k, v in raw[1:]:
+        if isinstance(v, tuple):  # RFC 2231 (charset, language, value)
+            charset, _lang, value = v
+            try:
+                v = decode_bytes(value.encode("latin-1", "replace"), charset or "")
+            except (LookupError, UnicodeError):
+                v = value
+        v = decode_header(v.strip('"')) if k.lower() in ("name", "filename") else clean_line(v)
+        out.append((clean_line(k).lower(), v))
+    return tuple(out)
+
+
+def _filename(msg: Message) -> str:
+    try:
+        name = msg.get_filename() or ""
+    except (ValueError, TypeError, LookupError, IndexError, UnicodeError):
+        return ""
+    # Encoded words inside a filename are not RFC 2231 but are what most mailers send.
+    return decode_header(name) if name else ""
+
+
+def _disposition(msg: Message) -> str:
+    value = msg.get("Content-Disposition")
+    if value is None:
+        return ""
+    kind = str(value).split(";", 1)[0].strip().lower()
+    if kind in ("inline", "attachment"):
+        return kind
+    # RFC 2183 §2.8: an unrecognised disposition is treated as "attachment".
+    return "attachment" if kind else ""
+
+
+class _Builder:
+    """Walks an `email` tree into BodyParts, remembering each section's node."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Message] = {}
+        self.count = 0
+
+    def _remember(self, section: str, msg: Message) -> None:
+        # The first (outermost) claim wins: "3" is the message/rfc822 part, not its body.
+        self.nodes.setdefault(section, msg)
+
+    def message_body(self, msg: Message, section: str, depth: int) -> BodyPart:
+        """The body of a message whose own section is `section` ("" for the top)."""
+        if self._is_multipart(msg):
+            return self._multipart(msg, section, depth)
+        return self.part(msg, f"{section}.1" if section else "1", depth)
+
+    @staticmethod
+    def _is_multipart(msg: Message) -> bool:
+        return msg.get_content_maintype() == "multipart" and isinstance(msg.get_payload(), list)
+
+    def _multipart(self, msg: Message, section: str, depth: int) -> BodyPart:
+        self._remember(section, msg)
+        children: list[BodyPart] = []
+        if depth < MAX_DEPTH:
+            prefix = f"{section}." if section else ""
+            for i, child in enumerate(msg.get_payload(), 1):
+                if self.count >= MAX_PARTS:
+                    break
+                if isinstance(child, Message):
+                    children.append(self.part(child, f"{prefix}{i}", depth + 1))
+        return BodyPart(
+            section=section,
+            mime_type=self._type(msg),
+            params=_params(msg),
+            children=tuple(children),
+            description="" if depth < MAX_DEPTH else "nested too deeply to show",
+        )
+
+    @staticmethod
+    def _type(msg: Message) -> str:
+        ctype = msg.get_content_type()
+        if msg.get_content_maintype() == "multipart" and not isinstance(msg.get_payload(), list):
+            # A multipart whose boundary never appears is just text to `email`; show it.
+            return "text/plain"
+        return clean_line(ctype).lower()
+
+    def part(self, msg: Message, section: str, depth: int) -> BodyPart:
+        """A part that is a child of a multipart (or the single body of a message)."""
+        self.count += 1
+        if self._is_multipart(msg):
+            return self._multipart(msg, section, depth)
+        self._remember(section, msg)
+        ctype = self._type(msg)
+        payload = msg.get_payload()
+        children: tuple[BodyPart, ...] = ()
+        description = ""
+        # RFC 9051 §7.5.2: message/rfc822 and message/global carry a nested structure.
+        if ctype in ("message/rfc822", "message/global") and isinstance(payload, list):
+            inner = payload[0] if payload and isinstance(payload[0], Message) else None
+            if inner is not None:
+                description = decode_header(_raw_headers(inner).get("subject", ""))
+                if depth < MAX_DEPTH:
+                    children = (self.message_body(inner, section, depth + 1),)
+        cte = str(msg.get("Content-Transfer-Encoding", "7bit") or "7bit")
+        return BodyPart(
+            section=section,
+            mime_type=ctype,
+            params=_params(msg),
+            encoding=clean_line(cte).lower() or "7bit",
+            size=len(_payload_bytes(msg)),
+            disposition=_disposition(msg),
+            filename=_filename(msg),
+            content_id=clean_line(str(msg.get("Content-ID", "") or "")).strip("<>"),
+            children=children,
+            description=description,
+        )
+
+
+# --------------------------------------------------------------------------- message
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """A message as the reader and `mailtui show` need it; every string display-safe."""
+
+    subject: str
+    from_: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    reply_to: tuple[Address, ...]
+    date: int | None
+    message_id: str
+    in_reply_to: str
+    references: tuple[str, ...]
+    list_id: str
+    list_post: str
+    structure: BodyPart
+    # Every header in order, (name, decoded value), for a "show all headers" view.
+    headers: tuple[tuple[str, str], ...] = ()
+    _nodes: dict[str, Message] = field(default_factory=dict, repr=False, compare=False)
+    _raw_body: bytes = field(default=b"", repr=False, compare=False)
+
+    def part_bytes(self, section: str) -> bytes:
+        """Transfer-decoded content of a part ("1", "2.1"); b"" when there is no such part."""
+        msg = self._nodes.get(section)
+        if msg is None:
+            return self._raw_body if section == "1" and not self._nodes else b""
+        part = self.structure.find(section)
+        if part is not None and part.mime_type in ("message/rfc822", "message/global"):
+            payload = msg.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                return _serialize(payload[0])
+        cte = str(msg.get("Content-Transfer-Encoding", "") or "")
+        return transfer_decode(_payload_bytes(msg), cte)
+
+    def to_envelope(
+        self,
+        uid: int,
+        flags: frozenset[str] = frozenset(),
+        internaldate: int = 0,
+        size: int = 0,
+    ) -> Envelope:
+        """The list row for this message (for local sources such as Maildir)."""
+        from mailtui.mime.render import attachments  # render imports this module's types
+
+        return Envelope(
+            uid=uid,
+            flags=flags,
+            internaldate=internaldate,
+            size=size,
+            date=self.date if self.date is not None else internaldate,
+            subject=self.subject,
+            from_=self.from_,
+            to=self.to,
+            cc=self.cc,
+            reply_to=self.reply_to,
+            message_id=self.message_id,
+            in_reply_to=self.in_reply_to,
+            references=self.references,
+            list_id=self.list_id,
+            has_attachments=bool(attachments(self.structure)),
+        )
+
+
+_ANGLE = re.compile(r"<([^<>]*)>")
+
+
+def _angle_or_value(value: str) -> str:
+    """The <...> content of List-Id/List-Post, or the cleaned value if it has none."""
+    m = _ANGLE.search(value)
+    return clean_line(m.group(1) if m else value)
+
+
+def _degraded(raw: bytes) -> tuple[Message, BodyPart]:
+    """Headers only, body opaque: for messages `email` cannot take apart."""
+    try:
+        msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
+    except Exception:  # last resort for input `email` cannot read at all
+        msg = Message()
+    part = BodyPart(
+        section="1",
+        mime_type="application/octet-stream",
+        description="structure too complex to show",
+    )
+    return msg, part
+
+
+def _header_pairs(msg: Message) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (clean_line(name), decode_header(value if isinstance(value, str) else str(value)))
+        for name, value in msg.raw_items()
+    )
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse a whole RFC 5322 message; never raises, degrades to what can be read."""
+    nodes: dict[str, Message] = {}
+    raw_body = b""
+    try:
+        msg = message_from_bytes(raw, policy=compat32)
+        builder = _Builder()
+        structure = builder.message_body(msg, "", 0)
+        nodes = builder.nodes
+    except Exception:
+        # RecursionError (deep nesting), LookupError (charsets), and whatever else a
+        # hostile message finds in `email`: show the headers and keep the body opaque.
+        msg, structure = _degraded(raw)
+        _, _, raw_body = raw.partition(b"\r\n\r\n" if b"\r\n\r\n" in raw else b"\n\n")
+    h = _raw_headers(msg)
+    in_reply_to = parse_msgids(h.get("in-reply-to", ""))
+    return ParsedMessage(
+        subject=decode_header(h.get("subject", "")),
+        from_=parse_addresses(h.get("from", "")),
+        to=parse_addresses(h.get("to", "")),
+        cc=parse_addresses(h.get("cc", "")),
+        reply_to=parse_addresses(h.get("reply-to", "")),
+        date=parse_date(h.get("date", "")),
+        message_id=normalize_msgid(h.get("message-id", "")),
+        in_reply_to=in_reply_to[0] if in_reply_to else "",
+        references=parse_msgids(h.get("references", "")),
+        list_id=_angle_or_value(decode_header(h.get("list-id", ""))),
+        list_post=_angle_or_value(decode_header(h.get("list-post", ""))),
+        structure=structure,
+        headers=_header_pairs(msg),
+        _nodes=nodes,
+        _raw_body=raw_body,
+    )
