@@ -1,0 +1,105 @@
+"""Fixtures shared by the whole suite, and the rule that a skipped test fails the run.
+
+Dovecot fixtures (see tests/support/dovecot.py):
+- `dovecot`: one server for the whole session; never stop or reconfigure it.
+- `mail_user`: a fresh user on it per test, so tests never see each other's mail.
+- `private_dovecot` / `dovecot_factory`: servers of the test's own, for tests that
+  stop, restart or configure the server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.dovecot import Dovecot, MailUser
+
+ALLOW_SKIPS_ENV = "MAILTUI_ALLOW_SKIPS"
+
+# --------------------------------------------------------------------------------------
+# Dovecot
+
+
+@pytest.fixture(scope="session")
+def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
+    """The shared test IMAP server, started once per run."""
+    server = Dovecot(tmp_path_factory.mktemp("dovecot"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def mail_user(dovecot: Dovecot) -> MailUser:
+    """A new, empty account on the shared server."""
+    return dovecot.add_user()
+
+
+@pytest.fixture
+def dovecot_factory(tmp_path: Path) -> Iterator[Callable[..., Dovecot]]:
+    """Start private servers with `Dovecot` keyword arguments; all stopped after the test."""
+    servers: list[Dovecot] = []
+
+    def make(**kwargs: Any) -> Dovecot:
+        server = Dovecot(tmp_path / f"dovecot{len(servers)}", **kwargs)
+        servers.append(server)
+        server.start()
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in servers:
+            server.close()
+
+
+@pytest.fixture
+def private_dovecot(dovecot_factory: Callable[..., Dovecot]) -> Dovecot:
+    """A server of this test's own, free to stop and restart."""
+    return dovecot_factory()
+
+
+# --------------------------------------------------------------------------------------
+# A skipped test must never count as a pass: a run with skips exits non-zero unless
+# MAILTUI_ALLOW_SKIPS=1. (A run that collects no test already exits 5.)
+
+_skipped: list[str] = []
+
+
+def _note_skip(report: pytest.CollectReport | pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(report.nodeid or str(report.fspath))
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    _note_skip(report)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _note_skip(report)
+
+
+def _skips_fail_run() -> bool:
+    return bool(_skipped) and os.environ.get(ALLOW_SKIPS_ENV) != "1"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _skips_fail_run():
+        terminalreporter.section("skipped tests fail this run", sep="=", red=True, bold=True)
+        for nodeid in _skipped:
+            terminalreporter.write_line(f"SKIPPED {nodeid}")
+        terminalreporter.write_line(
+            f"A skipped test is not a passed test. Fix the cause, or set {ALLOW_SKIPS_ENV}=1 "
+            "to accept skips for this run."
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skips_fail_run() and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
