@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["clean_line", "clean_text", "safe_filename"]
+__all__ = ["clean_line", "clean_text", "fit_filename", "safe_filename", "split_ext"]
 
 # Bidi embeddings/overrides/isolates and marks (Unicode TR9): removed, not shown, because
 # a terminal does its own (or no) bidi and these only serve to disguise text order.
