@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, getaddresses
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -403,8 +403,14 @@ def format_address(name: str, addr: str, charset: str = "utf-8", enc: str = "B")
 
 
 def rfc2231_param(key: str, value: str) -> str:
-    """A MIME parameter; non-ASCII values use RFC 2231 (with continuations when long)."""
-    if value.isascii():
+    """A MIME parameter; values that a quoted-string would not carry intact (non-ASCII,
+    quotes, edge whitespace) use RFC 2231, with continuations when long."""
+    if (
+        value.isascii()
+        and value.isprintable()
+        and value == value.strip()
+        and not (set(value) & set('"\\'))
+    ):
         return f'{key}="{value}"'
     encoded = quote(value.encode("utf-8"), safe="")
     if len(encoded) < 60:
@@ -771,7 +777,9 @@ def generate(
                 *inner,
                 *body_parts,
                 f"{CRLF}--{boundary}m{CRLF}"
-                f"Content-Type: {mime_type}; {rfc2231_param('name', filename)}{CRLF}"
+                f"Content-Type: {mime_type};"
+                f"{' charset=utf-8;' if mime_type.startswith('text/') else ''}"
+                f" {rfc2231_param('name', filename)}{CRLF}"
                 f"Content-Disposition: attachment; {rfc2231_param('filename', filename)}{CRLF}"
                 f"Content-Transfer-Encoding: base64{CRLF}{CRLF}",
                 _attachment_b64(mime_type, attachment_size),
@@ -789,26 +797,22 @@ def generate(
             for p in [CRLF.join(headers) + CRLF, *parts]
         )
 
-        # Flags.
+        # Flags. Draw every number whatever the outcome, so that the stream (and so
+        # every later message) does not depend on n or on these ratios.
+        r_seen, r_flagged, r_answered, r_keyword, r_pick = (rng.random() for _ in range(5))
         flags = set(extra)
-        if outgoing is not None:
+        if seen_ratio is not None:
+            seen = r_seen < seen_ratio
+        else:
+            seen = r_seen < (0.35 if i >= recent_cut else 0.97)
+        if seen or outgoing is not None:
             flags.add(SEEN)
-        elif seen_ratio is not None:
-            if rng.random() < seen_ratio:
-                flags.add(SEEN)
-        elif rng.random() < (0.35 if i >= recent_cut else 0.97):
-            flags.add(SEEN)
-        if rng.random() < flagged_ratio:
+        if r_flagged < flagged_ratio:
             flags.add(FLAGGED)
-        if (
-            SEEN in flags
-            and mailing_list is None
-            and outgoing is None
-            and rng.random() < answered_ratio
-        ):
+        if seen and mailing_list is None and outgoing is None and r_answered < answered_ratio:
             flags.add(ANSWERED)
-        if keywords and rng.random() < keyword_ratio:
-            flags.add(rng.choice(tuple(keywords)))
+        if keywords and r_keyword < keyword_ratio:
+            flags.add(keywords[int(r_pick * len(keywords))])
 
         if reply_to is not None:
             reply_to.message_ids.append(message_id)
@@ -843,6 +847,28 @@ def generate(
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
+def _header_value(value: str) -> str:
+    """An unstructured header value, RFC 2047-encoded (UTF-8, B) unless plain ASCII."""
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"header value with a line break: {value!r}")
+    if value.isascii() and "=?" not in value:
+        return value
+    if not value.isascii():
+        return encode_words(value, "utf-8", "B")
+    # ASCII that merely looks like an encoded word must be encoded too (RFC 2047 §6.2).
+    return (CRLF + " ").join(
+        _encoded_word(value[k : k + 40], "utf-8", "B") for k in range(0, len(value), 40)
+    )
+
+
+def _address_list(value: str) -> str:
+    """From/To values: display names encoded where needed, addresses untouched."""
+    pairs = getaddresses([value])
+    if not pairs or any(not addr for _name, addr in pairs):
+        return _header_value(value)
+    return ", ".join(format_address(name, addr) for name, addr in pairs)
+
+
 def make_message(
     *,
     subject: str,
@@ -855,31 +881,34 @@ def make_message(
     date: datetime | None = None,
     message_id: str | None = None,
 ) -> bytes:
-    """One message for a specific test, built with the stdlib so it is surely well-formed.
+    """One message for a specific test: the stdlib builds the MIME body, we write the
+    top-level headers (CPython's header folder can drop the space between two encoded
+    words, which would change the subject a test compares against).
 
     `attachments` are (filename, "type/subtype", data). Boundaries and the default
     Message-ID are derived from the content, so the bytes are reproducible.
     """
     date = date or DEFAULT_START
     digest = hashlib.sha1(f"{subject}\0{sender}\0{date.isoformat()}".encode()).hexdigest()
-    msg = EmailMessage()
-    msg["Date"] = format_datetime(date)
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Message-ID"] = message_id or f"<{digest[:20]}@mailtui.test>"
-    for key, value in headers.items():
-        msg[key] = value
-    msg.set_content(body)
+    mime = EmailMessage()
+    mime.set_content(body)
     if html is not None:
-        msg.add_alternative(html, subtype="html")
+        mime.add_alternative(html, subtype="html")
     for filename, mime_type, data in attachments:
         maintype, _, subtype = mime_type.partition("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    for n, part in enumerate(msg.walk()):
+        mime.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    for n, part in enumerate(mime.walk()):
         if part.is_multipart():
             part.set_boundary(f"=_mailtui_{digest[:12]}_{n}")
-    return msg.as_bytes(policy=policy.SMTP)
+    lines = [
+        f"Date: {format_datetime(date)}",
+        f"From: {_address_list(sender)}",
+        f"To: {_address_list(to)}",
+        f"Subject: {_header_value(subject)}",
+        f"Message-ID: {message_id or f'<{digest[:20]}@mailtui.test>'}",
+    ]
+    lines += [f"{key}: {_header_value(value)}" for key, value in headers.items()]
+    return (CRLF.join(lines) + CRLF).encode("ascii") + mime.as_bytes(policy=policy.SMTP)
 
 
 def from_bytes(
