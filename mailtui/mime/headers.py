@@ -84,7 +84,7 @@ def lookup_charset(label: str) -> str | None:
     label = _CHARSET_ALIASES.get(label, label)
     try:
         info = codecs.lookup(label)
-        b"a".decode(info.name)  # rejects bytes-to-bytes codecs such as base64
+        b"".decode(info.name)  # rejects bytes-to-bytes codecs such as base64
     except (LookupError, ValueError, TypeError, UnicodeError):
         return None
     if info.name.replace("-", "_") in _FORBIDDEN_CODECS:
@@ -92,20 +92,39 @@ def lookup_charset(label: str) -> str | None:
     return info.name
 
 
+@functools.lru_cache(maxsize=64)
+def _single_byte(codec: str) -> bool:
+    """True for charsets where every byte is a character (any bytes "decode cleanly")."""
+    # Multi-byte charsets (UTF-8, GBK, Big5, EUC-*, Shift_JIS, UTF-16) each join some of
+    # these byte pairs into one character; single-byte ones never do.
+    if codec.replace("-", "_").startswith(_NOT_ASCII_COMPATIBLE):
+        return False
+    probe = b"\x81\x40\xa4\xa1\xc3\xa9\xe3\x81\x82\xb0\xa1"
+    try:
+        return len(probe.decode(codec, "replace")) == len(probe)
+    except (LookupError, ValueError):
+        return False
+
+
+# A well-formed UTF-8 multi-byte sequence: legacy 8-bit text almost never contains one.
+_UTF8_SEQ = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
 def decode_bytes(data: bytes, charset: str = "") -> str:
     """Bytes to text: the declared charset if it fits, else UTF-8, else cp1252; never raises.
 
     A declared charset is trusted only when the bytes decode cleanly in it, because
-    mailers lie ("us-ascii" on UTF-8, "utf-8" on cp1252). The result is not cleaned.
+    mailers lie ("us-ascii" on UTF-8, "utf-8" on cp1252). Single-byte charsets decode
+    any bytes "cleanly", so for them valid UTF-8 wins. The result is not cleaned.
     """
-    if data.isascii():
-        # Every allowed codec except the 7-bit stateful/UTF-7/UTF-16 families reads ASCII
-        # as ASCII; those are the only ones worth the general path.
-        codec = lookup_charset(charset) if charset else None
-        if codec is None or not codec.replace("-", "_").startswith(_NOT_ASCII_COMPATIBLE):
-            return data.decode("ascii")
     codec = lookup_charset(charset) if charset else None
-    if codec is not None:
+    if data.isascii() and (
+        codec is None or not codec.replace("-", "_").startswith(_NOT_ASCII_COMPATIBLE)
+    ):
+        return data.decode("ascii")
+    if codec is not None and not _single_byte(codec):
         try:
             return data.decode(codec)
         except (UnicodeDecodeError, LookupError, ValueError):
@@ -114,14 +133,18 @@ def decode_bytes(data: bytes, charset: str = "") -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if codec is not None and _single_byte(codec):
+        return data.decode(codec, "replace")
     if codec is not None and not codec.startswith("utf"):
-        # A legacy charset that mostly fits (one stray byte) reads better in itself.
+        # A legacy multi-byte charset that mostly fits (a stray byte) reads best in itself.
         try:
             text = data.decode(codec, "replace")
-            if text.count("\ufffd") * 50 < len(text):
+            if text.count("\ufffd") <= max(1, len(text) // 20):
                 return text
         except (LookupError, ValueError):
             pass
+    if _UTF8_SEQ.search(data):
+        return data.decode("utf-8", "replace")  # UTF-8 with damage
     return data.decode("cp1252", "replace")
 
 
@@ -240,11 +263,22 @@ def _split_top_level(value: str) -> list[tuple[str, bool]]:
     angle = 0
     comment = 0
     escape = False
-    for ch in value:
+    i = 0
+    n = len(value)
+    while i < n:
+        ch = value[i]
+        i += 1
         if escape:
             buf.append(ch)
             escape = False
             continue
+        if ch == "=" and not quote and not comment and value.startswith("?", i):
+            # An encoded word is one token: its decoded text may hold "," ";" ":".
+            m = _ENCODED_WORD.match(value, i - 1)
+            if m:
+                buf.append(m.group(0))
+                i = m.end()
+                continue
         if ch == "\\" and (quote or comment):
             buf.append(ch)
             escape = True

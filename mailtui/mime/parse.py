@@ -95,8 +95,12 @@ def decode_part(payload: bytes, encoding: str, charset: str) -> str:
 
 
 def _payload_bytes(msg: Message) -> bytes:
-    """The still-encoded body of a leaf, as the bytes that were on the wire."""
-    payload = msg.get_payload()
+    """The still-encoded body of a leaf, exactly the bytes that were on the wire."""
+    # Not get_payload(): without decode=True it re-decodes 8-bit bodies in the declared
+    # charset with "replace", destroying the bytes a lying charset needs to be undone.
+    payload = getattr(msg, "_payload", None)
+    if payload is None:
+        payload = msg.get_payload()
     if isinstance(payload, list):  # message/delivery-status and friends: header blocks
         return b"\n".join(_serialize(p) for p in payload if isinstance(p, Message))
     if isinstance(payload, bytes):
