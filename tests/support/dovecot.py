@@ -162,7 +162,7 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
-@dataclass
+@dataclass(frozen=True)
 class MailUser:
     """A passwd-file user of one test Dovecot, with where its mail lives on disk."""
 
@@ -219,7 +219,6 @@ class Dovecot:
         self.run_dir = run_dir
         self.instance_name = f"mailtui-{os.getpid()}-{id(self) & 0xFFFFFF:x}"
         self._proc: subprocess.Popen[bytes] | None = None
-        self._children: list[int] = []
         self._lock = threading.Lock()
         self._users: dict[str, MailUser] = {}
         self._counter = itertools.count(1)

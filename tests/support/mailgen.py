@@ -1017,6 +1017,10 @@ def write_maildir(maildir: Path, folder: str, messages: Iterable[GenMessage]) ->
     there) and the file name starts with that time, which is the order Dovecot gives
     new files their UIDs in. S= and W= sizes in the name spare Dovecot reading the
     files to answer RFC822.SIZE. Returns how many messages were written.
+
+    Sessions already logged in see new mail in existing folders on their next NOOP,
+    but not folders created here after they listed (`Dovecot.refresh_folder_list`).
+    As root, files take the Maildir's owner (the harness's mail uid).
     """
     maildir = Path(maildir)
     owner = _Owner(maildir)
