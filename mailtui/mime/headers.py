@@ -84,7 +84,7 @@ def lookup_charset(label: str) -> str | None:
     label = _CHARSET_ALIASES.get(label, label)
     try:
         info = codecs.lookup(label)
-        b"".decode(info.name)  # rejects bytes-to-bytes codecs such as base64
+        b"a".decode(info.name, "ignore")  # rejects bytes-to-bytes codecs such as base64
     except (LookupError, ValueError, TypeError, UnicodeError):
         return None
     if info.name.replace("-", "_") in _FORBIDDEN_CODECS:
