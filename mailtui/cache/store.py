@@ -56,7 +56,9 @@ class HeaderCache:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             _touch_private(self.path)
-        self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(
+            str(path), timeout=30, isolation_level=None, check_same_thread=False
+        )
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=OFF")
@@ -178,7 +180,9 @@ class HeaderCache:
 
     def rename_folder(self, old: str, new: str, raw_new: str) -> None:
         with self.transaction():
-            self.db.execute("UPDATE folders SET name=?, raw_name=? WHERE name=?", (new, raw_new, old))
+            self.db.execute(
+                "UPDATE folders SET name=?, raw_name=? WHERE name=?", (new, raw_new, old)
+            )
             self._folder_ids.clear()
 
     def folders(self) -> list[Folder]:
@@ -335,7 +339,9 @@ class HeaderCache:
                 self.set_folder_state(folder, state)
         return changed
 
-    def remove(self, folder: str, uids: Iterable[int], state: FolderState | None = None) -> list[int]:
+    def remove(
+        self, folder: str, uids: Iterable[int], state: FolderState | None = None
+    ) -> list[int]:
         """Forget expunged messages; returns the UIDs that were cached."""
         fid = self._require_folder(folder)
         base = fid << 32
@@ -465,7 +471,9 @@ class HeaderCache:
             (lo, hi),
         ).fetchall()
 
-    def search_local(self, folder: str | None, fts_query: str, limit: int = 1000) -> list[tuple[str, int]]:
+    def search_local(
+        self, folder: str | None, fts_query: str, limit: int = 1000
+    ) -> list[tuple[str, int]]:
         """FTS5 match over subject/sender/recipients: (folder, uid), newest first."""
         self.ensure_fts(folder)
         names = {fid: name for name, fid in self.db.execute("SELECT name, id FROM folders")}

@@ -7,10 +7,8 @@ express (bulk header FETCH, SELECT with QRESYNC, LIST with RETURN options).
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
-import socket
 import ssl
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -22,6 +20,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 from imapclient.imapclient import SocketTimeout
 
+from mailtui.config.settings import is_loopback
 from mailtui.imap import translate
 from mailtui.imap.errors import (
     AuthFailed,
@@ -75,15 +74,6 @@ class SelectResult:
     permanent_flags: tuple[str, ...] = ()
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def quote(value: str | bytes) -> bytes:
     """An IMAP quoted string (RFC 9051 §4.3); callers encode folder names to mUTF-7 first."""
     raw = value.encode("utf-8") if isinstance(value, str) else value
@@ -121,6 +111,7 @@ class ImapSession:
         self.qresync_enabled = False
         self.condstore_enabled = False
         self.delimiter: str | None = None
+        self._pending: dict[bytes, bytes] = {}
 
     # --- connection -------------------------------------------------------------------
 
@@ -139,7 +130,7 @@ class ImapSession:
                 if server.security == "none" and not is_loopback(server.host):
                     raise TlsError(
                         f"Refusing a plaintext IMAP connection to {server.host}",
-                        "use security = \"tls\" or \"starttls\"; plaintext is only allowed to loopback",
+                        'use security = "tls" or "starttls"; plaintext is only allowed to loopback',
                     )
                 client = imapclient.IMAPClient(
                     server.host, port=server.port, ssl=False, timeout=timeout
@@ -150,7 +141,7 @@ class ImapSession:
                         _close_quietly(client)
                         raise TlsError(
                             f"{where} does not offer STARTTLS; refusing to log in without encryption",
-                            "check the port and security settings (security = \"tls\" uses port 993)",
+                            'check the port and security settings (security = "tls" uses port 993)',
                         )
                     client.starttls(ctx)
         except ssl.SSLCertVerificationError as exc:
@@ -160,7 +151,7 @@ class ImapSession:
             ) from exc
         except ssl.SSLError as exc:
             raise TlsError(f"TLS with {where} failed: {exc.reason or exc}") from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise ConnectionLost(
                 f"Timed out connecting to {where}", "check the host, port and network"
             ) from exc
@@ -259,7 +250,7 @@ class ImapSession:
             raise
         except LoginError:
             raise
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             self._drop()
             raise ConnectionLost(f"The IMAP server did not answer {what} in time") from exc
         except IMAPClientAbortError as exc:
@@ -298,6 +289,10 @@ class ImapSession:
         check: bool = True,
     ) -> Response:
         """Send one command and read its whole response with the lean reader."""
+        return self.read_reply(self.send(command), on_fetch=on_fetch, check=check)
+
+    def send(self, command: bytes) -> bytes:
+        """Send a command without waiting (pipelining, RFC 9051 §5.5); returns its tag."""
         client = self._require()
         imap = client._imap
         tag = imap._new_tag()
@@ -306,12 +301,31 @@ class ImapSession:
             protocol_log.debug("> %s", _redact(line))
         try:
             imap.send(line)
-            reader = ResponseReader(imap, _log_line if protocol_log.isEnabledFor(logging.DEBUG) else None)
-            resp = reader.until_tagged(tag, on_fetch)
+        except OSError as exc:
+            imap.tagged_commands.pop(tag, None)
+            self._drop()
+            raise ConnectionLost(f"The IMAP connection broke: {exc}") from exc
+        self._pending[tag] = command
+        return tag
+
+    def read_reply(
+        self,
+        tag: bytes,
+        *,
+        on_fetch: Callable[[Fetched], None] | None = None,
+        check: bool = True,
+    ) -> Response:
+        """Read responses up to `tag`'s completion (earlier pipelined tags must be read first)."""
+        client = self._require()
+        imap = client._imap
+        command = self._pending.pop(tag, b"")
+        try:
+            on_line = _log_line if protocol_log.isEnabledFor(logging.DEBUG) else None
+            resp = ResponseReader(imap, on_line).until_tagged(tag, on_fetch)
         except ConnectionLost:
             self._drop()
             raise
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             self._drop()
             raise ConnectionLost("The IMAP server stopped answering (timed out)") from exc
         except OSError as exc:
@@ -462,7 +476,10 @@ class ImapSession:
         if self.caps.has("UNSELECT"):
             self.raw(b"UNSELECT", check=False)
         else:
-            self.raw(b"CLOSE" if self.selected_readonly else b"EXAMINE " + quote(self.selected), check=False)
+            self.raw(
+                b"CLOSE" if self.selected_readonly else b"EXAMINE " + quote(self.selected),
+                check=False,
+            )
         self.selected = None
 
     # --- fetching -----------------------------------------------------------------------
@@ -473,11 +490,14 @@ class ImapSession:
             items += b" MODSEQ"
         return items + b" BODY.PEEK[" + HEADER_SECTION.encode() + b"]"
 
+    def fetch_headers_command(self, uids: str) -> bytes:
+        return b"UID FETCH " + uids.encode() + b" (" + self.header_items() + b")"
+
     def fetch_headers(
         self, uids: str, on_fetch: Callable[[Fetched], None] | None = None
     ) -> Response:
         """UID FETCH of exactly what the message list needs, parsed by the lean reader."""
-        return self.raw(b"UID FETCH " + uids.encode() + b" (" + self.header_items() + b")", on_fetch=on_fetch)
+        return self.raw(self.fetch_headers_command(uids), on_fetch=on_fetch)
 
     def fetch_flags(self, uids: str, changedsince: int | None = None) -> list[Fetched]:
         items = b"(UID FLAGS MODSEQ)" if self.condstore_enabled else b"(UID FLAGS)"
@@ -626,7 +646,6 @@ __all__ = [
     "ImapSession",
     "SelectResult",
     "compress_uids",
-    "is_loopback",
     "make_ssl_context",
     "quote",
 ]

@@ -214,4 +214,3 @@ def _disposition(value: object) -> tuple[str, tuple[tuple[str, str], ...]]:
         params = _params(value[1]) if len(value) > 1 else ()
         return kind, params
     return "", ()
-

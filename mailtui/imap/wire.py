@@ -31,7 +31,20 @@ _TAGGED = re.compile(rb"(\S+) (OK|NO|BAD)\b ?(.*)\r\n$", re.I | re.S)
 _MONTHS = {
     m: i
     for i, m in enumerate(
-        (b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"),
+        (
+            b"jan",
+            b"feb",
+            b"mar",
+            b"apr",
+            b"may",
+            b"jun",
+            b"jul",
+            b"aug",
+            b"sep",
+            b"oct",
+            b"nov",
+            b"dec",
+        ),
         start=1,
     )
 }
@@ -181,7 +194,10 @@ def parse_fetch(seq: int, segments: list[bytes], literals: list[bytes]) -> Fetch
             if name == b"UID":
                 rec.uid = int(num)
             elif name == b"FLAGS":
-                rec.flags = tuple(paren.decode("utf-8", "replace").split())
+                # \Recent is per-session state (RFC 9051 dropped it): never cache it.
+                rec.flags = tuple(
+                    f for f in paren.decode("utf-8", "replace").split() if f != "\\Recent"
+                )
             elif name == b"MODSEQ":
                 rec.modseq = int(paren or num or 0)
             elif name == b"INTERNALDATE":
@@ -205,7 +221,7 @@ _SECTION_NAMES: dict[bytes, str] = {}
 
 
 def _section_name(item: bytes) -> str:
-    """"BODY[HEADER.FIELDS (DATE)]<0>" → "HEADER.FIELDS (DATE)"; cached (few distinct)."""
+    """ "BODY[HEADER.FIELDS (DATE)]<0>" → "HEADER.FIELDS (DATE)"; cached (few distinct)."""
     name = _SECTION_NAMES.get(item)
     if name is None:
         inner = item[item.find(b"[") + 1 : item.rfind(b"]")] if b"[" in item else item
@@ -310,7 +326,9 @@ class ResponseReader:
                 resp.untagged.append(Untagged(segments, literals))
                 continue
             if first.startswith(b"+"):
-                raise ProtocolError("The IMAP server asked for a continuation mailtui did not expect")
+                raise ProtocolError(
+                    "The IMAP server asked for a continuation mailtui did not expect"
+                )
             raise ProtocolError(f"Unexpected IMAP line: {first[:200]!r}")
 
 

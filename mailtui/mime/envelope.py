@@ -7,14 +7,12 @@ holds only the fields the list needs, and most values take the ASCII fast paths 
 
 from __future__ import annotations
 
-import re
-
 from mailtui.mime.headers import decode_header, parse_addresses, parse_date, parse_msgids
 from mailtui.model import HeaderRow
 
-_FOLD = re.compile(r"\r?\n[ \t]+")
-_WANTED = frozenset(
-    (
+_WANTED = {
+    name.encode(): name
+    for name in (
         "date",
         "from",
         "to",
@@ -27,7 +25,17 @@ _WANTED = frozenset(
         "list-id",
         "content-type",
     )
-)
+}
+_KEYS: dict[bytes, str | None] = {}
+
+
+def _key(raw_name: bytes) -> str | None:
+    key = _KEYS.get(raw_name)
+    if key is None and raw_name not in _KEYS:
+        key = _WANTED.get(raw_name.lower())
+        if len(_KEYS) < 4096:
+            _KEYS[raw_name] = key
+    return key
 
 
 def split_header_block(block: bytes) -> dict[str, str | bytes]:
@@ -35,32 +43,47 @@ def split_header_block(block: bytes) -> dict[str, str | bytes]:
 
     The first occurrence of a field wins (RFC 5322 allows only one of each we read).
     """
-    ascii_block = block.isascii()
-    text = block.decode("ascii") if ascii_block else block.decode("latin-1")
-    if "\n " in text or "\n\t" in text:
-        text = _FOLD.sub(" ", text)
-    out: dict[str, str | bytes] = {}
-    for line in text.split("\n"):
-        name, sep, value = line.partition(":")
+    raw: dict[str, bytes] = {}
+    current: str | None = None
+    for line in block.split(b"\n"):
+        if not line:
+            continue
+        first = line[0]
+        if first == 32 or first == 9:  # folded continuation (RFC 5322 §2.2.3)
+            if current is not None:
+                raw[current] += b" " + line.strip()
+            continue
+        name, sep, value = line.partition(b":")
         if not sep:
+            current = None
             continue
-        key = name.strip().lower()
-        if key in out or key not in _WANTED:
+        key = _key(name.rstrip())
+        if key is None or key in raw:
+            current = None
             continue
-        value = value.strip()
-        if not ascii_block and not value.isascii():
-            out[key] = value.encode("latin-1")
-        else:
-            out[key] = value
-    return out
+        current = key
+        raw[key] = value.strip()
+    return {k: (v.decode("ascii") if v.isascii() else v) for k, v in raw.items()}
 
 
 def _text(value: str | bytes | None) -> str:
-    if value is None:
+    if not value:
         return ""
-    if isinstance(value, str) and "=?" not in value:
-        return value
+    if value.__class__ is str and "=?" not in value:  # type: ignore[operator]
+        return value  # type: ignore[return-value]
     return decode_header(value)
+
+
+def _first_id(value: str | bytes | None) -> str:
+    """The first <id> without brackets; the common single-id case without a regex."""
+    if not value:
+        return ""
+    if value.__class__ is str:
+        v: str = value  # type: ignore[assignment]
+        if v.startswith("<") and v.endswith(">") and v.count("<") == 1 and " " not in v:
+            return v[1:-1]
+    ids = parse_msgids(_text(value))
+    return ids[0] if ids else ""
 
 
 def _has_attachments(content_type: str | bytes | None) -> int:
@@ -88,25 +111,20 @@ def header_row(
 ) -> HeaderRow:
     """One cache row from a message's list headers and its IMAP/Maildir metadata."""
     fields = split_header_block(block) if block else {}
-    sender = fields.get("from")
+    get = fields.get
+    sender = get("from")
     from_name = from_addr = ""
     if sender:
-        raw = sender if isinstance(sender, str) else decode_header(sender)
-        addrs = parse_addresses(raw)
+        addrs = parse_addresses(sender)
         if addrs:
             from_name, from_addr = addrs[0].name, addrs[0].addr
         else:
             from_name = _text(sender)
-    date_value = fields.get("date")
-    date = 0
-    if date_value:
-        date = parse_date(date_value if isinstance(date_value, str) else date_value.decode("latin-1")) or 0
-    msgid_value = fields.get("message-id")
-    msgids = parse_msgids(_text(msgid_value)) if msgid_value else ()
-    irt_value = fields.get("in-reply-to")
-    irt = parse_msgids(_text(irt_value)) if irt_value else ()
-    refs_value = fields.get("references")
+    date_value = get("date")
+    date = parse_date(date_value) or 0 if date_value else 0
+    refs_value = get("references")
     refs = parse_msgids(_text(refs_value)) if refs_value else ()
+    msgid_value = get("message-id")
     return HeaderRow(
         uid,
         " ".join(flags) if flags else "",
@@ -114,15 +132,15 @@ def header_row(
         internaldate,
         size,
         date or internaldate,
-        _text(fields.get("subject")),
+        _text(get("subject")),
         from_name,
         from_addr,
-        _text(fields.get("to")),
-        _text(fields.get("cc")),
-        _text(fields.get("reply-to")),
-        msgids[0] if msgids else _text(msgid_value).strip(),
-        irt[0] if irt else "",
+        _text(get("to")),
+        _text(get("cc")),
+        _text(get("reply-to")),
+        _first_id(msgid_value) or _text(msgid_value).strip(),
+        _first_id(get("in-reply-to")),
         " ".join(refs),
-        _text(fields.get("list-id")),
-        _has_attachments(fields.get("content-type")),
+        _text(get("list-id")),
+        _has_attachments(get("content-type")),
     )

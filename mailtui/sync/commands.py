@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from pathlib import Path
 
 _ids = itertools.count(1)
 
@@ -56,14 +55,5 @@ class FetchPart(Command):
     uid: int
     section: str
     interactive: bool = True
-
-
-@dataclass(frozen=True, kw_only=True)
-class SaveAttachment(Command):
-    """Fetch one part and write it, decoded, under `directory` with a safe, unique name."""
-
-    folder: str
-    uid: int
-    section: str
-    directory: Path
-    interactive: bool = True
+    # Attachments are fetched for saving only: keep them out of the size-capped part cache.
+    cache: bool = True

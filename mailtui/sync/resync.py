@@ -41,6 +41,20 @@ def rows_from(records: list[Fetched]) -> list[HeaderRow]:
     return out
 
 
+def _row_collector(rows: list[HeaderRow]) -> Callable[[Fetched], None]:
+    """Turn each FETCH into a row as it arrives (no list of raw records kept)."""
+    append = rows.append
+
+    def collect(rec: Fetched) -> None:
+        if rec.uid:
+            block = rec.sections.get(HEADER_SECTION)
+            if block is None and rec.sections:
+                block = next(iter(rec.sections.values()))
+            append(header_row(rec.uid, rec.flags, rec.modseq, rec.internaldate, rec.size, block))
+
+    return collect
+
+
 def batches_newest_first(uids: list[int]) -> list[list[int]]:
     """Split ascending `uids` into batches from the top: 500, 2000, 5000, then 10000s."""
     out: list[list[int]] = []
@@ -80,9 +94,7 @@ class FolderSyncer:
         raw = self._raw_name(folder)
         state = self.cache.folder_state(folder)
         session = self.session
-        use_qresync = bool(
-            session.qresync_enabled and state.uidvalidity and state.highestmodseq
-        )
+        use_qresync = bool(session.qresync_enabled and state.uidvalidity and state.highestmodseq)
         qresync = (state.uidvalidity, state.highestmodseq, None) if use_qresync else None
         # 1. SELECT; with QRESYNC the server adds VANISHED (EARLIER) + changed FETCHes.
         sel = session.select(raw, qresync=qresync)
@@ -127,12 +139,25 @@ class FolderSyncer:
         total = self.cache.count(folder) + len(pending)
         self.emit(events.SyncStarted(account=self.account, folder=folder, mode="cold", total=total))
         fetched = 0
-        for batch in batches_newest_first(pending):
+        batches = batches_newest_first(pending)
+        session = self.session
+        # Pipelining: the next batch's FETCH is sent before this one is parsed and
+        # stored, so the server fills the socket while we work instead of idling.
+        tags = (
+            [session.send(session.fetch_headers_command(compress_uids(batches[0])))]
+            if batches
+            else []
+        )
+        for i, batch in enumerate(batches):
             if self.cancel.is_set():
+                session.close()  # pipelined replies are still coming: drop the link
                 raise SyncCancelled(folder)
-            records: list[Fetched] = []
-            self.session.fetch_headers(compress_uids(batch), on_fetch=records.append)
-            rows = rows_from(records)
+            if i + 1 < len(batches):
+                tags.append(
+                    session.send(session.fetch_headers_command(compress_uids(batches[i + 1])))
+                )
+            rows: list[HeaderRow] = []
+            session.read_reply(tags[i], on_fetch=_row_collector(rows))
             # Everything from this batch's lowest UID up to uidnext is now cached.
             state = replace(state, cold_floor=batch[0])
             self.cache.store_batch(folder, rows, state, index=False)
@@ -207,7 +232,9 @@ class FolderSyncer:
             if r.uid and r.flags is not None and r.uid < state.uidnext
         ]
         new_state = replace(state, uidnext=sel.uidnext, highestmodseq=sel.highestmodseq)
-        return self._commit_incremental(folder, new_state, new_rows, changes, sel.vanished, "qresync")
+        return self._commit_incremental(
+            folder, new_state, new_rows, changes, sel.vanished, "qresync"
+        )
 
     def _condstore(
         self, folder: str, state: FolderState, sel: SelectResult
@@ -264,4 +291,8 @@ class FolderSyncer:
         if state.uidnext <= low:
             return []
         on_server = set(self.session.search_uids(f"UID {low}:{state.uidnext - 1}".encode()))
-        return [u for u in self.cache.uids(folder) if u >= low and u < state.uidnext and u not in on_server]
+        return [
+            u
+            for u in self.cache.uids(folder)
+            if u >= low and u < state.uidnext and u not in on_server
+        ]

@@ -30,7 +30,7 @@ security = "starttls"      # "tls" (implicit, the default, port 993) | "starttls
 username = "bench"
 password_command = "printf bench"
 ca_file = "/tmp/test-ca.pem" # optional, added to the system CAs
-"""  # noqa: E501
+"""
 
 
 def write(tmp_path: Path, text: str, mode: int = 0o600, name: str = "config.toml") -> Path:

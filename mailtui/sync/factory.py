@@ -1,0 +1,34 @@
+"""Building an account's SyncService from its settings (the composition of the lower layers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailtui.config import credentials, paths
+from mailtui.config.settings import AccountSettings
+from mailtui.errors import ConfigError
+from mailtui.imap.client import ImapSession
+from mailtui.sync.service import SyncService
+
+MB = 1024 * 1024
+
+
+def build_service(account: AccountSettings, cache_path: Path | None = None) -> SyncService:
+    """The account's service; its cache lives at `cache_path` or the XDG cache dir."""
+    if account.imap is None:
+        raise ConfigError(
+            f"Account {account.name!r} has no [accounts.{account.name}.imap] section",
+            "Maildir accounts are not supported yet",
+        )
+    server = account.imap
+
+    def get_secret() -> credentials.Secret:
+        return credentials.get_secret(account, server, "imap")
+
+    def session_factory() -> ImapSession:
+        return ImapSession(server, get_secret, label=account.name)
+
+    path = cache_path or paths.account_cache_path(account)
+    return SyncService(
+        account.name, path, session_factory, part_cap_bytes=account.part_cache_mb * MB
+    )

@@ -1,0 +1,401 @@
+"""SyncService: the one object the UI and the CLI talk to for an account.
+
+Two worker threads, each owning its own IMAP connection (imapclient is blocking and not
+thread-safe): `background` runs folder syncs; `interactive` serves what a user is
+waiting for (open a message, fetch a part), so a 100k cold sync never delays them.
+Commands go in through `submit()`; results come back as events to subscribed
+listeners, called from the worker threads. Reads of cached data (`view`, `envelopes`)
+run in the caller's thread on its own SQLite connection, without the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from mailtui.cache.store import HeaderCache
+from mailtui.errors import MailtuiError
+from mailtui.imap.client import ImapSession
+from mailtui.imap.errors import ConnectionLost, FolderGone
+from mailtui.model import ROLE_ORDER, BodyPart, Envelope, Folder, FolderState, Role, SyncStats
+from mailtui.sync import commands as cmd
+from mailtui.sync import events
+from mailtui.sync.resync import FolderSyncer, SyncCancelled
+
+log = logging.getLogger("mailtui.sync")
+
+Listener = Callable[[events.Event], None]
+
+
+class SessionFactory(Protocol):
+    def __call__(self) -> ImapSession: ...
+
+
+_STOP = object()
+
+
+class Worker(threading.Thread):
+    """Runs commands one at a time on its own connection."""
+
+    def __init__(self, service: SyncService, name: str) -> None:
+        super().__init__(name=f"mailtui-{service.account}-{name}", daemon=True)
+        self.service = service
+        self.role = name
+        self.queue: queue.Queue[Any] = queue.Queue()
+        self.session: ImapSession | None = None
+        self.cancel = threading.Event()
+        self._cache: HeaderCache | None = None
+
+    @property
+    def cache(self) -> HeaderCache:
+        if self._cache is None:
+            self._cache = self.service.open_cache()
+        return self._cache
+
+    def run(self) -> None:
+        try:
+            while True:
+                item = self.queue.get()
+                if item is _STOP:
+                    break
+                self._handle(item)
+        finally:
+            if self.session is not None:
+                self.session.close()
+            if self._cache is not None:
+                self._cache.close()
+
+    def _handle(self, command: cmd.Command) -> None:
+        emit = self.service.emit
+        account = self.service.account
+        try:
+            result = self.service.dispatch(self, command)
+        except SyncCancelled:
+            emit(events.Cancelled(account=account, request_id=command.request_id))
+        except MailtuiError as exc:
+            if isinstance(exc, ConnectionLost):
+                self._went_offline(exc)
+            emit(
+                events.Failed(
+                    account=account,
+                    request_id=command.request_id,
+                    message=str(exc),
+                    hint=exc.hint,
+                    kind=type(exc).__name__,
+                )
+            )
+        except Exception as exc:  # a bug: keep the worker alive, tell the user
+            log.exception("command %r failed", command)
+            emit(
+                events.Failed(
+                    account=account,
+                    request_id=command.request_id,
+                    message=f"Internal error: {type(exc).__name__}: {exc}",
+                    kind="InternalError",
+                )
+            )
+        else:
+            emit(events.Done(account=account, request_id=command.request_id, result=result))
+
+    def _went_offline(self, exc: MailtuiError) -> None:
+        if self.session is not None and not self.session.connected:
+            self.session = None
+        self.service.emit(
+            events.ConnectionChanged(account=self.service.account, state="offline", detail=str(exc))
+        )
+
+    def connected_session(self) -> ImapSession:
+        """The worker's session, (re)connecting if needed."""
+        if self.session is not None and self.session.connected:
+            return self.session
+        self.service.emit(
+            events.ConnectionChanged(account=self.service.account, state="connecting")
+        )
+        session = self.service.session_factory()
+        try:
+            session.connect()
+        except MailtuiError as exc:
+            self.service.emit(
+                events.ConnectionChanged(
+                    account=self.service.account, state="offline", detail=exc.sentence()
+                )
+            )
+            raise
+        self.session = session
+        self.service.emit(events.ConnectionChanged(account=self.service.account, state="online"))
+        return session
+
+
+class SyncService:
+    """One account's sync: workers, cache file, listeners."""
+
+    def __init__(
+        self,
+        account: str,
+        cache_path: Path,
+        session_factory: SessionFactory,
+        *,
+        part_cap_bytes: int = 200 * 1024 * 1024,
+    ) -> None:
+        self.account = account
+        self.cache_path = cache_path
+        self.session_factory = session_factory
+        self.part_cap_bytes = part_cap_bytes
+        self._listeners: list[Listener] = []
+        self._listeners_lock = threading.Lock()
+        self._local = threading.local()
+        self._workers: dict[str, Worker] = {}
+        self._started = False
+        # Create the schema now, in the caller's thread, so readers never race a migration.
+        self.cache()
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        for role in ("background", "interactive"):
+            worker = Worker(self, role)
+            self._workers[role] = worker
+            worker.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        """Stop the workers after the command in hand (syncs stop at the next batch)."""
+        for worker in self._workers.values():
+            worker.cancel.set()
+            worker.queue.put(_STOP)
+        for worker in self._workers.values():
+            worker.join(timeout)
+        self._workers.clear()
+        self._started = False
+        cache = getattr(self._local, "cache", None)
+        if cache is not None:
+            cache.close()
+            self._local.cache = None
+
+    def __enter__(self) -> SyncService:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- events -----------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def emit(self, event: events.Event) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("listener failed on %r", event)
+
+    # --- commands ---------------------------------------------------------------------
+
+    def submit(self, command: cmd.Command) -> int:
+        """Queue a command; its ending event carries the returned request id."""
+        if not self._started:
+            self.start()
+        role = "interactive" if command.interactive else "background"
+        self._workers[role].queue.put(command)
+        return command.request_id
+
+    def run(self, command: cmd.Command, timeout: float | None = None) -> Any:
+        """Submit and wait for the ending; returns Done.result or raises MailtuiError."""
+        done = threading.Event()
+        ending: list[events.Ending] = []
+
+        def listen(event: events.Event) -> None:
+            if isinstance(event, events.Ending) and event.request_id == command.request_id:
+                ending.append(event)
+                done.set()
+
+        unsubscribe = self.subscribe(listen)
+        try:
+            self.submit(command)
+            if not done.wait(timeout):
+                raise ConnectionLost("The mail server did not finish in time")
+        finally:
+            unsubscribe()
+        end = ending[0]
+        if isinstance(end, events.Done):
+            return end.result
+        if isinstance(end, events.Failed):
+            error = _ERROR_KINDS.get(end.kind, MailtuiError)(end.message, end.hint)
+            raise error
+        raise MailtuiError("The request was cancelled")
+
+    def dispatch(self, worker: Worker, command: cmd.Command) -> Any:
+        handler = _HANDLERS.get(type(command))
+        if handler is None:
+            raise MailtuiError(f"Unsupported request: {type(command).__name__}")
+        return handler(self, worker, command)
+
+    # --- reads from the cache (caller's thread, no network) -----------------------------
+
+    def open_cache(self) -> HeaderCache:
+        return HeaderCache(self.cache_path, part_cap_bytes=self.part_cap_bytes)
+
+    def cache(self) -> HeaderCache:
+        """This thread's own connection to the account's cache."""
+        cache = getattr(self._local, "cache", None)
+        if cache is None:
+            cache = self.open_cache()
+            self._local.cache = cache
+        return cache
+
+    def folders(self) -> list[Folder]:
+        return self.cache().folders()
+
+    def view(self, folder: str, sort: str = "date", reverse: bool = True) -> list[int]:
+        return self.cache().view(folder, sort, reverse)
+
+    def envelopes(self, folder: str, uids: Sequence[int]) -> dict[int, Envelope]:
+        return self.cache().envelopes(folder, uids)
+
+    def envelope(self, folder: str, uid: int) -> Envelope | None:
+        return self.cache().envelope(folder, uid)
+
+    def counts(self, folder: str) -> tuple[int, int]:
+        return self.cache().counts(folder)
+
+    def folder_state(self, folder: str) -> FolderState:
+        return self.cache().folder_state(folder)
+
+    def cached_structure(self, folder: str, uid: int) -> BodyPart | None:
+        return self.cache().bodystructure(folder, uid)
+
+    def cached_part(self, folder: str, uid: int, section: str) -> bytes | None:
+        return self.cache().get_part(folder, uid, section)
+
+
+# --- handlers (run in a worker thread) ------------------------------------------------
+
+
+def _refresh_folders(service: SyncService, worker: Worker, command: cmd.Command) -> list[Folder]:
+    session = worker.connected_session()
+    folders = session.list_folders()
+    worker.cache.replace_folders(folders)
+    listed = worker.cache.folders()
+    service.emit(events.FoldersListed(account=service.account, folders=tuple(listed)))
+    return listed
+
+
+def _sync_folder(service: SyncService, worker: Worker, command: cmd.SyncFolder) -> SyncStats:
+    session = worker.connected_session()
+    if worker.cache.raw_name(command.folder) is None:
+        _refresh_folders(service, worker, command)
+        if worker.cache.raw_name(command.folder) is None:
+            raise FolderGone(f"There is no folder named {command.folder!r}")
+    syncer = FolderSyncer(service.account, session, worker.cache, service.emit, worker.cancel)
+    return syncer.sync(command.folder)
+
+
+def sync_order(folders: Sequence[Folder]) -> list[Folder]:
+    """INBOX first, then special folders in ROLE_ORDER, then the rest by name."""
+    rank = {role: i for i, role in enumerate(ROLE_ORDER)}
+    return sorted(
+        folders,
+        key=lambda f: (rank.get(f.role, len(rank)) if f.role != Role.NONE else len(rank), f.name),
+    )
+
+
+def _sync_all(service: SyncService, worker: Worker, command: cmd.SyncAll) -> list[SyncStats]:
+    listed = _refresh_folders(service, worker, command)
+    wanted = set(command.folders)
+    if wanted:
+        known = {f.name for f in listed}
+        missing = wanted - known
+        if missing:
+            raise FolderGone(f"No such folder: {', '.join(sorted(missing))}")
+        targets = [f for f in listed if f.name in wanted]
+    else:
+        targets = [f for f in listed if f.selectable]
+    results = []
+    for folder in sync_order(targets):
+        if worker.cancel.is_set():
+            raise SyncCancelled(folder.name)
+        session = worker.connected_session()
+        syncer = FolderSyncer(service.account, session, worker.cache, service.emit, worker.cancel)
+        try:
+            results.append(syncer.sync(folder.name))
+        except FolderGone:
+            continue  # deleted by another client since LIST: the next LIST drops it
+    return results
+
+
+def _ensure_selected(session: ImapSession, cache: HeaderCache, folder: str) -> None:
+    raw = cache.raw_name(folder)
+    if raw is None:
+        from mailtui.imap.translate import encode_folder_name
+
+        raw = encode_folder_name(folder)
+    if session.selected != raw:
+        session.select(raw)
+
+
+def _fetch_structure(service: SyncService, worker: Worker, command: cmd.FetchStructure) -> BodyPart:
+    cached = worker.cache.bodystructure(command.folder, command.uid)
+    if cached is not None:
+        return cached
+    session = worker.connected_session()
+    _ensure_selected(session, worker.cache, command.folder)
+    part = session.fetch_bodystructure(command.uid)
+    worker.cache.set_bodystructure(command.folder, command.uid, part)
+    return part
+
+
+def _fetch_part(service: SyncService, worker: Worker, command: cmd.FetchPart) -> bytes:
+    cached = worker.cache.get_part(command.folder, command.uid, command.section)
+    if cached is not None:
+        return cached
+    session = worker.connected_session()
+    _ensure_selected(session, worker.cache, command.folder)
+    data = session.fetch_section(command.uid, command.section)
+    if command.cache:
+        worker.cache.put_part(command.folder, command.uid, command.section, data)
+    return data
+
+
+_HANDLERS: dict[type, Callable[..., Any]] = {
+    cmd.RefreshFolders: _refresh_folders,
+    cmd.SyncFolder: _sync_folder,
+    cmd.SyncAll: _sync_all,
+    cmd.FetchStructure: _fetch_structure,
+    cmd.FetchPart: _fetch_part,
+}
+
+
+def _error_kinds() -> dict[str, type[MailtuiError]]:
+    from mailtui.imap import errors as imap_errors
+
+    kinds: dict[str, type[MailtuiError]] = {}
+    for name in dir(imap_errors):
+        obj = getattr(imap_errors, name)
+        if isinstance(obj, type) and issubclass(obj, MailtuiError):
+            kinds[name] = obj
+    from mailtui.errors import ConfigError, CredentialError
+
+    kinds["ConfigError"] = ConfigError
+    kinds["CredentialError"] = CredentialError
+    return kinds
+
+
+_ERROR_KINDS = _error_kinds()

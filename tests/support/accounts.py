@@ -1,0 +1,88 @@
+"""Accounts and services pointed at the test Dovecot, built by the same app factory the CLI uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import imapclient
+
+from mailtui.config.settings import Settings, make_settings
+from mailtui.context import AppContext
+from tests.support.dovecot import Dovecot, MailUser
+
+
+def imap_table(
+    dovecot: Dovecot, user: MailUser, *, security: str = "starttls", **extra: Any
+) -> dict[str, Any]:
+    port = dovecot.imaps_port if security == "tls" else dovecot.imap_port
+    table: dict[str, Any] = {
+        "host": dovecot.host,
+        "port": port,
+        "security": security,
+        "username": user.name,
+        "password_command": f"printf %s {user.password}",
+        "ca_file": str(dovecot.ca_file),
+        "timeout": 10,
+    }
+    table.update(extra)
+    return {k: v for k, v in table.items() if v is not None}
+
+
+def settings_for(
+    dovecot: Dovecot,
+    user: MailUser,
+    *,
+    name: str = "test",
+    imap: Mapping[str, Any] | None = None,
+    account: Mapping[str, Any] | None = None,
+    ui: Mapping[str, Any] | None = None,
+) -> Settings:
+    acct: dict[str, Any] = {"email": f"{user.name}@example.test"}
+    acct.update(account or {})
+    acct["imap"] = imap_table(dovecot, user, **dict(imap or {}))
+    return make_settings({name: acct}, ui=ui)
+
+
+def context_for(dovecot: Dovecot, user: MailUser, cache_dir: Path, **kwargs: Any) -> AppContext:
+    return AppContext(settings_for(dovecot, user, **kwargs), cache_dir=cache_dir)
+
+
+def write_config(
+    path: Path, dovecot: Dovecot, user: MailUser, *, name: str = "test", **imap: Any
+) -> Path:
+    """A config.toml on disk for CLI tests (password via password_command)."""
+    table = imap_table(dovecot, user, **imap)
+    lines = [
+        f"[accounts.{name}]",
+        f'email = "{user.name}@example.test"',
+        "",
+        f"[accounts.{name}.imap]",
+    ]
+    for key, value in table.items():
+        lines.append(
+            f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}"
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def server_flags(client: imapclient.IMAPClient, folder: str) -> dict[int, frozenset[str]]:
+    """{uid: flags} as the server holds them (\\Recent left out, as the cache does)."""
+    client.select_folder(folder, readonly=True)
+    uids = client.search(["ALL"])
+    data = client.fetch(uids, ["FLAGS"]) if uids else {}
+    out = {}
+    for uid, item in data.items():
+        flags = {f.decode() if isinstance(f, bytes) else str(f) for f in item[b"FLAGS"]}
+        flags.discard("\\Recent")
+        out[uid] = frozenset(flags)
+    return out
+
+
+def cache_flags(ctx: AppContext, folder: str) -> dict[int, frozenset[str]]:
+    service = ctx.service()
+    uids = service.cache().uids(folder)
+    envs = service.envelopes(folder, uids)
+    return {uid: env.flags for uid, env in envs.items()}
