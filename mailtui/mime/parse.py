@@ -288,6 +288,11 @@ class ParsedMessage:
         cte = str(msg.get("Content-Transfer-Encoding", "") or "")
         return transfer_decode(_payload_bytes(msg), cte)
 
+    def header(self, name: str) -> str:
+        """The first header called `name` (any case), decoded; "" when absent."""
+        key = name.lower()
+        return next((v for k, v in self.headers if k.lower() == key), "")
+
     def to_envelope(
         self,
         uid: int,
@@ -306,9 +311,10 @@ class ParsedMessage:
             date=self.date if self.date is not None else internaldate,
             subject=self.subject,
             from_=self.from_,
-            to=self.to,
-            cc=self.cc,
-            reply_to=self.reply_to,
+            # The envelope keeps recipients as decoded header text (see model.Envelope).
+            to=self.header("To"),
+            cc=self.header("Cc"),
+            reply_to=self.header("Reply-To"),
             message_id=self.message_id,
             in_reply_to=self.in_reply_to,
             references=self.references,
