@@ -57,3 +57,109 @@ class FetchPart(Command):
     interactive: bool = True
     # Attachments are fetched for saving only: keep them out of the size-capped part cache.
     cache: bool = True
+
+
+# --- write-back (journaled: applied to the cache at once, sent to the server after) -----
+
+
+@dataclass(frozen=True, kw_only=True)
+class Action(Command):
+    """A change the user makes; `submit()` applies it to the cache before returning."""
+
+    folder: str
+    uids: tuple[int, ...]
+    interactive: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetFlags(Action):
+    """Add/remove flags and keywords: \\Seen, \\Flagged, \\Answered, or labels like "Work"."""
+
+    add: frozenset[str] = frozenset()
+    remove: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveMessages(Action):
+    dest: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CopyMessages(Action):
+    dest: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchiveMessages(Action):
+    """Move to the account's archive folder (config `archive_folder`, else \\Archive)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteMessages(Action):
+    """Move to Trash; in Trash (or with `delete = "expunge"`) \\Deleted + UID EXPUNGE of just these."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Undo(Command):
+    """Reverse the most recent undoable action (flags back; moves back via the new UIDs)."""
+
+    interactive: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateFolder(Command):
+    name: str
+    interactive: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenameFolder(Command):
+    old: str
+    new: str
+    interactive: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteFolder(Command):
+    name: str
+    interactive: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscribeFolder(Command):
+    name: str
+    subscribed: bool = True
+    interactive: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppendMessage(Command):
+    """Store a complete message in a folder (Sent copies, drafts); result: its UID or None."""
+
+    folder: str
+    raw: bytes
+    flags: frozenset[str] = frozenset()
+    interactive: bool = True
+
+
+# --- search and live updates -------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Search(Command):
+    """Run a query (mailtui.sync.query syntax) on the server; result: matching UIDs, newest first.
+
+    `local=True` answers from the header cache (FTS5) without the network.
+    """
+
+    folder: str
+    query: str
+    local: bool = False
+    interactive: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Watch(Command):
+    """Keep `folder` (and INBOX) live: IDLE where offered, else NOOP polling."""
+
+    folder: str

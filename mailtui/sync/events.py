@@ -87,3 +87,49 @@ class Failed(Ending):
 @dataclass(frozen=True, kw_only=True)
 class Cancelled(Ending):
     pass
+
+
+# --- write-back and live updates ---------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionApplied(Event):
+    """An action changed the cache (optimistically); the server write follows."""
+
+    folder: str
+    kind: str
+    uids: tuple[int, ...]
+    dest: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionConfirmed(Event):
+    """The server accepted a journaled action."""
+
+    folder: str
+    kind: str
+    uids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionFailed(Event):
+    """The server refused an action; it was dropped and the folder resynced."""
+
+    folder: str
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingChanged(Event):
+    """How many journaled actions still wait for the server."""
+
+    count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewMail(Event):
+    """Messages arrived in a folder (after IDLE/poll-triggered resync)."""
+
+    folder: str
+    uids: tuple[int, ...]
