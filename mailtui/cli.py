@@ -74,10 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 0
     try:
+        if func is None:
+            return open_app(args)
         return func(args)
     except ConfigError as exc:
         _error(exc.sentence())
@@ -88,6 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+
+
+def open_app(args: argparse.Namespace) -> int:
+    """`mailtui` alone: the full-screen app on the configured accounts."""
+    from mailtui.ui.app import run_app
+
+    return run_app(_context(args))
 
 
 def _error(message: str) -> None:

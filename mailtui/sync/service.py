@@ -279,6 +279,10 @@ class SyncService:
     def folder_state(self, folder: str) -> FolderState:
         return self.cache().folder_state(folder)
 
+    def thread_items(self, folder: str) -> list[tuple[int, str, str, str, str, int]]:
+        """(uid, message_id, in_reply_to, references, subject, date) rows for threading."""
+        return self.cache().thread_items(folder)
+
     def cached_structure(self, folder: str, uid: int) -> BodyPart | None:
         return self.cache().bodystructure(folder, uid)
 
