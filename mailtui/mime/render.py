@@ -262,8 +262,12 @@ def reflow_flowed(text: str, delsp: bool) -> str:
 
     def flush() -> None:
         if para_depth >= 0:
-            prefix = ">" * para_depth + (" " if para_depth else "")
-            out.append(prefix + "".join(para))
+            joined = "".join(para)
+            if para_depth:
+                joined = ">" * para_depth + " " + joined
+            elif joined.startswith(">"):
+                joined = " " + joined  # keep the stuffing: this is not a quote (§4.4)
+            out.append(joined)
         para.clear()
 
     for line in text.split("\n"):
@@ -314,8 +318,9 @@ class Signature:
 
 Block = Paragraph | Quote | Signature
 
-# "> ", ">>", "> > " — up to two leading spaces before the first marker.
-_QUOTE_PREFIX = re.compile(r" {0,2}>(?:[ \t]*>)*")
+# "> ", ">>", "> > " from column 0; a line starting " >" is not a quote (it is how
+# format=flowed space-stuffs a literal ">", RFC 3676 §4.4).
+_QUOTE_PREFIX = re.compile(r">(?:[ \t]*>)*")
 # A separator "--" without its space (stripped by many mailers) only counts near the end.
 _BARE_SIG_MAX_LINES = 15
 
@@ -522,10 +527,11 @@ def message_headers(msg: Envelope | ParsedMessage) -> list[tuple[str, str]]:
 
 def _parsed_body(msg: Envelope | ParsedMessage, prefer: str, width: int) -> str:
     structure = getattr(msg, "structure", None)
+    part_bytes = getattr(msg, "part_bytes", None)
     part = choose_body(structure, prefer) if structure is not None else None
-    if part is None:
+    if part is None or part_bytes is None:
         return ""
-    text, _links = body_text(part, msg.part_bytes(part.section), width=width)  # type: ignore[union-attr]
+    text, _links = body_text(part, part_bytes(part.section), width=width)
     return text
 
 

@@ -190,8 +190,10 @@ def _prune(roots: list[ThreadNode]) -> list[ThreadNode]:
     return result
 
 
+# Reply/forward markers in several languages ("Re[2]:", "AW:", "SV:"), and "[list]" tags.
 _PREFIX = re.compile(
-    r"^\s*(?:(?:re|fwd?|aw|sv|vs|antw|wg|rif|tr|odp|ynt)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]|\[[^\]]*\])\s*",
+    r"^\s*(?:(?:re|fwd?|aw|sv|vs|antw|wg|rif|tr|odp|ynt)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]"
+    r"|\[[^\]]*\])\s*",
     re.IGNORECASE,
 )
 
