@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS journal(
     folder TEXT NOT NULL,
     uids TEXT NOT NULL,
     args TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL DEFAULT 'pending',  -- 'sending' once a command may have reached the server
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT
 );

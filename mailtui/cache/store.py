@@ -494,6 +494,172 @@ class HeaderCache:
         ).fetchall()
         return [(names.get(fid, ""), uid) for fid, uid in rows]
 
+    # --- local effects of user actions (optimistic; the journal sends them) ---------
+
+    def apply_flags(
+        self, folder: str, uids: Iterable[int], add: Iterable[str], remove: Iterable[str]
+    ) -> dict[int, str]:
+        """Add/remove flags on cached messages; returns {uid: previous flags} of those changed."""
+        fid = self._require_folder(folder)
+        base = fid << 32
+        add_set, remove_set = set(add), set(remove)
+        before: dict[int, str] = {}
+        keys = [base | u for u in uids]
+        rows: list[tuple[int, str]] = []
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += self.db.execute(
+                f"SELECT uid, flags FROM messages WHERE id IN ({marks})", chunk
+            ).fetchall()
+        updates = []
+        for uid, flags in rows:
+            current = set(flags.split())
+            new = (current | add_set) - remove_set
+            if new != current:
+                before[uid] = flags
+                updates.append((" ".join(sorted(new)), base | uid))
+        self.db.executemany("UPDATE messages SET flags=? WHERE id=?", updates)
+        return before
+
+    def set_flag_strings(self, folder: str, flags_by_uid: dict[int, str]) -> None:
+        fid = self._require_folder(folder)
+        base = fid << 32
+        self.db.executemany(
+            "UPDATE messages SET flags=? WHERE id=?",
+            [(flags, base | uid) for uid, flags in flags_by_uid.items()],
+        )
+
+    def rows(self, folder: str, uids: Sequence[int]) -> list[HeaderRow]:
+        """The stored rows of these messages (to move them between folders locally)."""
+        fid = self.folder_id(folder)
+        if fid is None:
+            return []
+        base = fid << 32
+        out: list[HeaderRow] = []
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            out += [
+                HeaderRow(*row)
+                for row in self.db.execute(
+                    f"{_SELECT_ENVELOPE} WHERE id IN ({marks})", [base | u for u in chunk]
+                )
+            ]
+        return out
+
+    def create_folder_local(self, folder: Folder) -> None:
+        if self.folder_id(folder.name) is None:
+            self.db.execute(
+                "INSERT INTO folders(name, raw_name, delimiter, role, subscribed, selectable, "
+                "server_total, server_unread) VALUES (?,?,?,?,?,?,0,0)",
+                (
+                    folder.name,
+                    folder.raw_name,
+                    folder.delimiter,
+                    folder.role.value,
+                    int(folder.subscribed),
+                    int(folder.selectable),
+                ),
+            )
+            self._folder_ids.clear()
+
+    def rename_folder_local(self, old: str, new: str, delimiter: str | None, encode) -> None:
+        """Rename a folder and its children (names are prefix-related by the delimiter)."""
+        renames = [(old, new)]
+        if delimiter:
+            prefix = old + delimiter
+            for (name,) in self.db.execute(
+                "SELECT name FROM folders WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
+            ).fetchall():
+                renames.append((name, new + name[len(old) :]))
+        for before, after in renames:
+            self.db.execute(
+                "UPDATE folders SET name=?, raw_name=? WHERE name=?", (after, encode(after), before)
+            )
+        self._folder_ids.clear()
+
+    def delete_folder_local(self, name: str) -> None:
+        fid = self.folder_id(name)
+        if fid is not None:
+            self._drop_folder(fid)
+            self._folder_ids.clear()
+
+    def set_subscribed(self, name: str, subscribed: bool) -> None:
+        self.db.execute("UPDATE folders SET subscribed=? WHERE name=?", (int(subscribed), name))
+
+    def set_cold_floor(self, folder: str, cold_floor: int, *, synced: bool = False) -> None:
+        """Cold-sync progress only: leaves UIDNEXT/MODSEQ to concurrent incremental syncs."""
+        fid = self._require_folder(folder)
+        self.db.execute(
+            "UPDATE folders SET cold_floor=?, synced=MAX(synced, ?), last_sync=? WHERE id=?",
+            (cold_floor, int(synced), time.time(), fid),
+        )
+
+    # --- journal ------------------------------------------------------------------------
+
+    def journal_add(self, kind: str, folder: str, uids: str, args: dict) -> int:
+        cur = self.db.execute(
+            "INSERT INTO journal(created, kind, folder, uids, args) VALUES (?,?,?,?,?)",
+            (time.time(), kind, folder, uids, dump_json(args)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def journal(self) -> list[tuple[int, str, str, str, dict, str, int]]:
+        """(id, kind, folder, uids, args, state, attempts), oldest first."""
+        return [
+            (r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
+            for r in self.db.execute(
+                "SELECT id, kind, folder, uids, args, state, attempts FROM journal ORDER BY id"
+            )
+        ]
+
+    def journal_update(
+        self, entry_id: int, *, state: str | None = None, args: dict | None = None,
+        error: str | None = None, attempt: bool = False,
+    ) -> None:
+        sets, params = [], []
+        if state is not None:
+            sets.append("state=?")
+            params.append(state)
+        if args is not None:
+            sets.append("args=?")
+            params.append(dump_json(args))
+        if error is not None:
+            sets.append("last_error=?")
+            params.append(error)
+        if attempt:
+            sets.append("attempts=attempts+1")
+        if sets:
+            self.db.execute(f"UPDATE journal SET {', '.join(sets)} WHERE id=?", (*params, entry_id))
+
+    def journal_remove(self, entry_id: int) -> None:
+        self.db.execute("DELETE FROM journal WHERE id=?", (entry_id,))
+
+    def journal_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM journal").fetchone()[0])
+
+    def search_where(
+        self, folder: str, where: str, params: Sequence[object], fts: str | None, limit: int = 5000
+    ) -> list[int]:
+        """Local search: SQL conditions on `m` plus an optional FTS5 match; newest first."""
+        fid = self.folder_id(folder)
+        if fid is None:
+            return []
+        lo, hi = _folder_range(fid)
+        sql = "SELECT m.uid FROM messages m WHERE m.id BETWEEN ? AND ?"
+        args: list[object] = [lo, hi]
+        if fts:
+            self.ensure_fts(folder)
+            sql += " AND m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)"
+            args.append(fts)
+        if where:
+            sql += f" AND {where}"
+            args.extend(params)
+        sql += " ORDER BY m.date DESC, m.uid DESC LIMIT ?"
+        args.append(limit)
+        return [r[0] for r in self.db.execute(sql, args)]
+
     # --- parts ----------------------------------------------------------------------
 
     def get_part(self, folder: str, uid: int, section: str) -> bytes | None:

@@ -13,6 +13,7 @@ import ssl
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,7 +32,14 @@ from mailtui.imap.errors import (
     TlsError,
     Unsupported,
 )
-from mailtui.imap.wire import Fetched, Response, ResponseReader, compress_uids, parse_search
+from mailtui.imap.wire import (
+    Fetched,
+    Response,
+    ResponseReader,
+    compress_uids,
+    parse_search,
+    parse_uid_set,
+)
 from mailtui.model import BodyPart, Capabilities, Folder
 
 log = logging.getLogger("mailtui.imap")
@@ -545,19 +553,198 @@ class ImapSession:
                 return {k: (v or b"") for k, v in rec.sections.items()}
         raise FolderGone(f"Message {uid} is no longer on the server")
 
-    # --- commands for write-back, idle etc. -------------------------------------------
+    # --- write-back ---------------------------------------------------------------------
+
+    def store_flags(self, uids: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        """UID STORE ±FLAGS.SILENT: one command per UID set, whatever its size."""
+        for sign, flags in (("+", sorted(add)), ("-", sorted(remove))):
+            if flags:
+                names = " ".join(_flag_atom(f) for f in flags)
+                self.raw(f"UID STORE {uids} {sign}FLAGS.SILENT ({names})".encode())
+
+    def move(self, uids: str, dest_raw: str) -> dict[int, int]:
+        """UID MOVE (RFC 6851); returns source→destination UIDs from COPYUID when given."""
+        resp = self.raw(f"UID MOVE {uids} ".encode() + quote(dest_raw))
+        return _copyuid_map(resp)
+
+    def copy(self, uids: str, dest_raw: str) -> dict[int, int]:
+        """UID COPY; with UIDPLUS the tagged OK carries COPYUID (RFC 4315 §3)."""
+        resp = self.raw(f"UID COPY {uids} ".encode() + quote(dest_raw))
+        return _copyuid_map(resp)
+
+    def expunge_uids(self, uids: str) -> None:
+        """Remove exactly these \\Deleted messages: UID EXPUNGE (RFC 4315 §2.1).
+
+        Without UIDPLUS a bare EXPUNGE would also remove other clients' \\Deleted mail,
+        so it is used only when every \\Deleted message in the folder is one of ours.
+        """
+        if self.caps.uidplus:
+            self.raw(f"UID EXPUNGE {uids}".encode())
+            return
+        ours = set(parse_uid_set(uids.encode()))
+        deleted = set(self.search_uids(b"DELETED"))
+        if deleted <= ours:
+            self.raw(b"EXPUNGE")
+            return
+        raise Unsupported(
+            "The server lacks UIDPLUS and other \\Deleted messages exist in this folder",
+            "the messages are marked deleted; they disappear when that folder is expunged",
+        )
+
+    def append(
+        self, folder_raw: str, raw: bytes, flags: Iterable[str] = (), when: float | None = None
+    ) -> int | None:
+        """APPEND a message; returns its UID when the server reports APPENDUID."""
+        client = self._require()
+        from datetime import datetime
+
+        msg_time = datetime.fromtimestamp(when, UTC) if when else None
+        with self._errors("APPEND"):
+            result = client.append(
+                translate.decode_folder_name(folder_raw), raw, flags=tuple(flags), msg_time=msg_time
+            )
+        m = re.search(rb"APPENDUID \d+ (\d+)", result if isinstance(result, bytes) else b"")
+        return int(m.group(1)) if m else None
+
+    def create_folder(self, raw: str) -> None:
+        self.raw(b"CREATE " + quote(raw))
+        self.raw(b"SUBSCRIBE " + quote(raw), check=False)
+
+    def rename_folder(self, old_raw: str, new_raw: str) -> None:
+        self.raw(b"RENAME " + quote(old_raw) + b" " + quote(new_raw))
+        self.raw(b"SUBSCRIBE " + quote(new_raw), check=False)
+
+    def delete_folder(self, raw: str) -> None:
+        if self.selected == raw:
+            self.unselect()
+        self.raw(b"UNSUBSCRIBE " + quote(raw), check=False)
+        self.raw(b"DELETE " + quote(raw))
+
+    def subscribe(self, raw: str, subscribed: bool = True) -> None:
+        self.raw((b"SUBSCRIBE " if subscribed else b"UNSUBSCRIBE ") + quote(raw))
+
+    def search(self, criteria: list[str | bytes], charset: str | None = None) -> list[int]:
+        """UID SEARCH with imapclient (it sends non-ASCII strings as literals with CHARSET)."""
+        client = self._require()
+        with self._errors("SEARCH"):
+            return sorted(int(u) for u in client.search(criteria, charset=charset))
+
+    def search_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]:
+        """Which of these Message-IDs the selected folder holds (replay de-duplication)."""
+        found: dict[str, int] = {}
+        for mid in message_ids:
+            if not mid:
+                continue
+            for uid in self.search(["HEADER", "Message-ID", f"<{mid}>"]):
+                found[mid] = uid
+        return found
+
+    # --- idle ---------------------------------------------------------------------------
+
+    def idle_start(self) -> list[bytes]:
+        """Enter IDLE (RFC 2177); returns untagged lines already waiting."""
+        client = self._require()
+        with self._errors("IDLE"):
+            client.idle()
+        return self._drain()
+
+    def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[list[bytes], bool]:
+        """Wait for server news or a wake-up; returns (untagged lines, woken)."""
+        import select
+
+        client = self._require()
+        sock = client.socket()
+        pending = getattr(sock, "pending", lambda: 0)()
+        if pending:
+            return self._drain(), False
+        watch = [sock] + ([wake_fd] if wake_fd is not None else [])
+        try:
+            ready, _, _ = select.select(watch, [], [], timeout)
+        except (OSError, ValueError) as exc:
+            self._drop()
+            raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
+        woken = wake_fd is not None and wake_fd in ready
+        lines = self._drain() if sock in ready else []
+        return lines, woken
+
+    def idle_done(self) -> list[bytes]:
+        client = self._require()
+        with self._errors("IDLE"):
+            _text, responses = client.idle_done()
+        return [repr(r).encode() for r in responses]
+
+    def _drain(self) -> list[bytes]:
+        """Read every complete line already sent, without blocking."""
+        client = self._require()
+        imap = client._imap
+        sock = client.socket()
+        lines: list[bytes] = []
+        sock.setblocking(False)
+        try:
+            while True:
+                try:
+                    line = imap._get_line()
+                except (BlockingIOError, TimeoutError, ssl.SSLWantReadError):
+                    break
+                except OSError as exc:
+                    self._drop()
+                    raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
+                except IMAPClientAbortError as exc:
+                    self._drop()
+                    raise ConnectionLost(f"The IMAP server closed the connection: {_short(exc)}") from exc
+                lines.append(line)
+        finally:
+            if self.client is not None:
+                sock.setblocking(True)
+                sock.settimeout(self.server.timeout)
+        return lines
+
+    # --- misc ---------------------------------------------------------------------------
 
     def imap(self) -> imapclient.IMAPClient:
         """The underlying client, for callers inside mailtui.imap only."""
         return self._require()
 
-    @contextmanager
-    def guarded(self, what: str) -> Iterator[imapclient.IMAPClient]:
-        with self._errors(what):
-            yield self._require()
-
     def noop(self) -> Response:
         return self.raw(b"NOOP")
+
+
+def _flag_atom(flag: str) -> str:
+    """A flag or keyword as an IMAP atom (RFC 9051 §9 flag-keyword); refuses what can't be one."""
+    if not flag or (any(c in flag for c in ' (){%*"]\\\r\n') and not (
+        flag.startswith("\\") and flag[1:].isalpha()
+    )):
+        raise ValueError(f"not a valid IMAP flag or keyword: {flag!r}")
+    if not flag.isascii():
+        raise ValueError(f"IMAP keywords must be ASCII: {flag!r}")
+    return flag
+
+
+_COPYUID = re.compile(rb"\[COPYUID \d+ ([\d:,]+) ([\d:,]+)\]", re.I)
+
+
+def _copyuid_map(resp: Response) -> dict[int, int]:
+    texts = [resp.text.encode()] + [u.segments[0] for u in resp.untagged if u.keyword == b"OK"]
+    for text in texts:
+        m = _COPYUID.search(text)
+        if m:
+            src = _expand_ordered(m.group(1))
+            dst = _expand_ordered(m.group(2))
+            if len(src) == len(dst):
+                return dict(zip(src, dst, strict=True))
+    return {}
+
+
+def _expand_ordered(text: bytes) -> list[int]:
+    """A COPYUID set in server order (RFC 4315: the order pairs source and destination)."""
+    out: list[int] = []
+    for part in text.split(b","):
+        if b":" in part:
+            a, b = (int(x) for x in part.split(b":", 1))
+            out.extend(range(a, b + 1) if a <= b else range(a, b - 1, -1))
+        elif part:
+            out.append(int(part))
+    return out
 
 
 class ProtocolRedactor(logging.Filter):

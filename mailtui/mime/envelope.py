@@ -67,10 +67,9 @@ def split_header_block(block: bytes) -> dict[str, str | bytes]:
 
 
 def _text(value: str | bytes | None) -> str:
+    """Decoded and cleaned (controls made visible): the cache only holds safe text."""
     if not value:
         return ""
-    if value.__class__ is str and "=?" not in value:  # type: ignore[operator]
-        return value  # type: ignore[return-value]
     return decode_header(value)
 
 

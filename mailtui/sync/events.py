@@ -133,3 +133,10 @@ class NewMail(Event):
 
     folder: str
     uids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Queued(Ending):
+    """The action is safe in the journal but the server is unreachable; it is sent later."""
+
+    message: str = ""

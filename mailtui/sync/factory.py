@@ -30,5 +30,9 @@ def build_service(account: AccountSettings, cache_path: Path | None = None) -> S
 
     path = cache_path or paths.account_cache_path(account)
     return SyncService(
-        account.name, path, session_factory, part_cap_bytes=account.part_cache_mb * MB
+        account.name,
+        path,
+        session_factory,
+        settings=account,
+        part_cap_bytes=account.part_cache_mb * MB,
     )

@@ -7,6 +7,7 @@ state it establishes, so an interrupted sync resumes where it stopped.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,7 +15,7 @@ from dataclasses import replace
 from mailtui.cache.store import HeaderCache
 from mailtui.imap.client import HEADER_SECTION, ImapSession, SelectResult
 from mailtui.imap.translate import encode_folder_name
-from mailtui.imap.wire import Fetched, compress_uids
+from mailtui.imap.wire import Fetched, compress_uids, parse_uid_set
 from mailtui.mime.envelope import header_row
 from mailtui.model import FolderState, HeaderRow, SyncStats
 from mailtui.sync import events
@@ -68,6 +69,82 @@ def batches_newest_first(uids: list[int]) -> list[list[int]]:
         end = start
         i += 1
     return out
+
+
+class _BatchStore:
+    """Commits cold-sync batches on a thread of its own while the next batch is parsed.
+
+    sqlite3 releases the GIL while it works, so the commit of batch N overlaps the
+    Python parsing of batch N+1. Each batch is one transaction that also records the
+    new cold floor: a kill -9 loses at most the batches still queued, never consistency.
+    """
+
+    def __init__(
+        self,
+        cache: HeaderCache,
+        folder: str,
+        emit: Callable[[events.Event], None],
+        account: str,
+        total: int,
+        done_before: int,
+    ) -> None:
+        self.path = cache.path
+        self.part_cap = cache.part_cap_bytes
+        self.folder = folder
+        self.emit = emit
+        self.account = account
+        self.total = total
+        self.done = done_before
+        self.stored = 0
+        self.queue: queue.Queue[tuple[list[HeaderRow], int] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name=f"mailtui-store-{folder}", daemon=True)
+
+    def __enter__(self) -> _BatchStore:
+        self.thread.start()
+        return self
+
+    def put(self, rows: list[HeaderRow], floor: int) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((rows, floor))
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None and exc is None:
+            raise self.error
+
+    def _run(self) -> None:
+        cache = HeaderCache(self.path, part_cap_bytes=self.part_cap)
+        try:
+            while True:
+                item = self.queue.get()
+                if item is None:
+                    return
+                if self.error is not None:
+                    continue  # drain so the producer never blocks
+                rows, floor = item
+                try:
+                    with cache.transaction():
+                        cache.store_batch(self.folder, rows, index=False)
+                        cache.set_cold_floor(self.folder, floor)
+                except BaseException as exc:  # surfaced to the sync thread by put()/exit
+                    self.error = exc
+                    continue
+                self.stored += len(rows)
+                self.done += len(rows)
+                self.emit(
+                    events.HeadersSynced(
+                        account=self.account,
+                        folder=self.folder,
+                        uids=tuple(r.uid for r in rows),
+                        done=self.done,
+                        total=self.total,
+                    )
+                )
+        finally:
+            cache.close()
 
 
 class FolderSyncer:
@@ -138,41 +215,18 @@ class FolderSyncer:
         pending = [u for u in self.session.search_uids(criteria) if u < floor]
         total = self.cache.count(folder) + len(pending)
         self.emit(events.SyncStarted(account=self.account, folder=folder, mode="cold", total=total))
-        fetched = 0
         batches = batches_newest_first(pending)
-        session = self.session
-        # Pipelining: the next batch's FETCH is sent before this one is parsed and
-        # stored, so the server fills the socket while we work instead of idling.
-        tags = (
-            [session.send(session.fetch_headers_command(compress_uids(batches[0])))]
-            if batches
-            else []
-        )
-        for i, batch in enumerate(batches):
-            if self.cancel.is_set():
-                session.close()  # pipelined replies are still coming: drop the link
-                raise SyncCancelled(folder)
-            if i + 1 < len(batches):
-                tags.append(
-                    session.send(session.fetch_headers_command(compress_uids(batches[i + 1])))
-                )
-            rows: list[HeaderRow] = []
-            session.read_reply(tags[i], on_fetch=_row_collector(rows))
-            # Everything from this batch's lowest UID up to uidnext is now cached.
-            state = replace(state, cold_floor=batch[0])
-            self.cache.store_batch(folder, rows, state, index=False)
-            fetched += len(rows)
-            self.emit(
-                events.HeadersSynced(
-                    account=self.account,
-                    folder=folder,
-                    uids=tuple(r.uid for r in rows),
-                    done=total - len(pending) + fetched,
-                    total=total,
-                )
-            )
-        state = replace(state, cold_floor=1, synced=True)
-        self.cache.set_folder_state(folder, state)
+        done_before = total - len(pending)
+        with _BatchStore(self.cache, folder, self.emit, self.account, total, done_before) as store:
+            for batch in batches:
+                if self.cancel.is_set():
+                    raise SyncCancelled(folder)
+                rows: list[HeaderRow] = []
+                self.session.fetch_headers(compress_uids(batch), on_fetch=_row_collector(rows))
+                # Everything from this batch's lowest UID up to uidnext is now cached.
+                store.put(rows, batch[0])
+        fetched = store.stored
+        self.cache.set_cold_floor(folder, 1, synced=True)
         return replace(stats, fetched=stats.fetched + fetched, mode=stats.mode or "cold")
 
     # --- incremental ------------------------------------------------------------------
@@ -198,15 +252,14 @@ class FolderSyncer:
         with self.cache.transaction():
             if new_rows:
                 self.cache.store_batch(folder, new_rows)
+            flag_changes = self._with_pending_flags(folder, flag_changes)
             changed = self.cache.update_flags(folder, flag_changes) if flag_changes else []
             removed = self.cache.remove(folder, vanished) if vanished else []
             self.cache.set_folder_state(folder, state)
         if new_rows:
-            self.emit(
-                events.HeadersSynced(
-                    account=self.account, folder=folder, uids=tuple(r.uid for r in new_rows)
-                )
-            )
+            uids = tuple(r.uid for r in new_rows)
+            self.emit(events.HeadersSynced(account=self.account, folder=folder, uids=uids))
+            self.emit(events.NewMail(account=self.account, folder=folder, uids=uids))
         if changed:
             self.emit(events.FlagsChanged(account=self.account, folder=folder, uids=tuple(changed)))
         if removed:
@@ -216,6 +269,32 @@ class FolderSyncer:
         return state, SyncStats(
             folder, fetched=len(new_rows), changed=len(changed), vanished=len(removed), mode=mode
         )
+
+    def _with_pending_flags(
+        self, folder: str, changes: list[tuple[int, str, int]]
+    ) -> list[tuple[int, str, int]]:
+        """Server flags with our not-yet-sent flag actions on top (RFC 4549 §4.2).
+
+        Without this, a resync between a user's action and its write-back would flip the
+        message back until the writer catches up.
+        """
+        if not changes:
+            return changes
+        pending = [
+            (set(parse_uid_set(uids.encode())), args)
+            for _id, kind, f, uids, args, _state, _n in self.cache.journal()
+            if kind == "flags" and f == folder
+        ]
+        if not pending:
+            return changes
+        out = []
+        for uid, flags, modseq in changes:
+            current = set(flags.split())
+            for uids, args in pending:
+                if uid in uids:
+                    current = (current | set(args.get("add", ()))) - set(args.get("remove", ()))
+            out.append((uid, " ".join(sorted(current)), modseq))
+        return out
 
     def _qresync(
         self, folder: str, state: FolderState, sel: SelectResult

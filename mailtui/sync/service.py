@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
@@ -23,8 +24,14 @@ from mailtui.imap.client import ImapSession
 from mailtui.imap.errors import ConnectionLost, FolderGone
 from mailtui.model import ROLE_ORDER, BodyPart, Envelope, Folder, FolderState, Role, SyncStats
 from mailtui.sync import commands as cmd
-from mailtui.sync import events
+from mailtui.sync import events, query
+from mailtui.sync.actions import ActionError, ActionLog, ExpungeMessages, Policy, UndoRecord
+from mailtui.sync.idle import Watcher
+from mailtui.sync.journal import Entry, Writer
 from mailtui.sync.resync import FolderSyncer, SyncCancelled
+
+if TYPE_CHECKING:
+    from mailtui.config.settings import AccountSettings
 
 log = logging.getLogger("mailtui.sync")
 
@@ -104,34 +111,25 @@ class Worker(threading.Thread):
     def _went_offline(self, exc: MailtuiError) -> None:
         if self.session is not None and not self.session.connected:
             self.session = None
-        self.service.emit(
-            events.ConnectionChanged(account=self.service.account, state="offline", detail=str(exc))
-        )
+        self.service.connection_state(False, exc.sentence())
 
     def connected_session(self) -> ImapSession:
         """The worker's session, (re)connecting if needed."""
         if self.session is not None and self.session.connected:
             return self.session
-        self.service.emit(
-            events.ConnectionChanged(account=self.service.account, state="connecting")
-        )
         session = self.service.session_factory()
         try:
             session.connect()
         except MailtuiError as exc:
-            self.service.emit(
-                events.ConnectionChanged(
-                    account=self.service.account, state="offline", detail=exc.sentence()
-                )
-            )
+            self.service.connection_state(False, exc.sentence())
             raise
         self.session = session
-        self.service.emit(events.ConnectionChanged(account=self.service.account, state="online"))
+        self.service.connection_state(True)
         return session
 
 
 class SyncService:
-    """One account's sync: workers, cache file, listeners."""
+    """One account's sync: workers, writer, watchers, cache file, listeners."""
 
     def __init__(
         self,
@@ -139,16 +137,32 @@ class SyncService:
         cache_path: Path,
         session_factory: SessionFactory,
         *,
+        settings: AccountSettings | None = None,
         part_cap_bytes: int = 200 * 1024 * 1024,
     ) -> None:
         self.account = account
         self.cache_path = cache_path
         self.session_factory = session_factory
+        self.settings = settings
         self.part_cap_bytes = part_cap_bytes
+        self.actions = ActionLog(
+            Policy(
+                archive_folder=settings.archive_folder if settings else None,
+                trash_folder=settings.trash_folder if settings else None,
+                delete=settings.delete if settings else "trash",
+            )
+        )
         self._listeners: list[Listener] = []
         self._listeners_lock = threading.Lock()
         self._local = threading.local()
         self._workers: dict[str, Worker] = {}
+        self._writer: Writer | None = None
+        self._watchers: dict[str, Watcher] = {}
+        self._watch_lock = threading.Lock()
+        self._folder_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._state_lock = threading.Lock()
+        self._online: bool | None = None
+        self._journal_requests: dict[int, int] = {}
         self._started = False
         # Create the schema now, in the caller's thread, so readers never race a migration.
         self.cache()
@@ -156,6 +170,7 @@ class SyncService:
     # --- lifecycle --------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start the workers and the journal writer (which replays what a past run left)."""
         if self._started:
             return
         self._started = True
@@ -163,15 +178,25 @@ class SyncService:
             worker = Worker(self, role)
             self._workers[role] = worker
             worker.start()
+        self._writer = Writer(self)
+        self._writer.start()
 
     def stop(self, timeout: float = 10) -> None:
-        """Stop the workers after the command in hand (syncs stop at the next batch)."""
+        """Stop everything after the command in hand (syncs stop at the next batch)."""
+        with self._watch_lock:
+            watchers = list(self._watchers.values())
+            self._watchers.clear()
+        for watcher in watchers:
+            watcher.stop()
+        if self._writer is not None:
+            self._writer.stop()
         for worker in self._workers.values():
             worker.cancel.set()
             worker.queue.put(_STOP)
-        for worker in self._workers.values():
-            worker.join(timeout)
+        for thread in [*self._workers.values(), *watchers, *([self._writer] if self._writer else [])]:
+            thread.join(timeout)
         self._workers.clear()
+        self._writer = None
         self._started = False
         cache = getattr(self._local, "cache", None)
         if cache is not None:
@@ -184,6 +209,61 @@ class SyncService:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def folder_lock(self, folder: str) -> threading.Lock:
+        """Serialises syncs of one folder across this service's threads."""
+        return self._folder_locks[folder]
+
+    def connection_state(self, online: bool, detail: str = "") -> None:
+        """Many connections, one account state: announce only changes."""
+        with self._state_lock:
+            if self._online == online:
+                return
+            self._online = online
+        self.emit(
+            events.ConnectionChanged(
+                account=self.account, state="online" if online else "offline", detail=detail
+            )
+        )
+
+    @property
+    def online(self) -> bool | None:
+        return self._online
+
+    def pending_actions(self) -> int:
+        return self.cache().journal_count()
+
+    def wait_writer_idle(self, timeout: float = 30) -> bool:
+        """True once the journal is empty and the writer waits (tests, CLI)."""
+        if self._writer is None:
+            return self.cache().journal_count() == 0
+        self._writer.wake.set()
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._writer.idle.wait(0.05) and self.cache().journal_count() == 0:
+                return True
+        return False
+
+    # --- live updates -----------------------------------------------------------------
+
+    def watch(self, folder: str | None) -> None:
+        """Keep INBOX and `folder` live (IDLE or polling); other watchers stop."""
+        wanted = {"INBOX"} | ({folder} if folder else set())
+        with self._watch_lock:
+            for name in list(self._watchers):
+                if name not in wanted:
+                    self._watchers.pop(name).stop()
+            for name in wanted:
+                if name not in self._watchers and self.cache().raw_name(name) is not None:
+                    watcher = Watcher(self, name)
+                    self._watchers[name] = watcher
+                    watcher.start()
+
+    def watcher(self, folder: str) -> Watcher | None:
+        with self._watch_lock:
+            return self._watchers.get(folder)
 
     # --- events -----------------------------------------------------------------------
 
@@ -210,12 +290,153 @@ class SyncService:
     # --- commands ---------------------------------------------------------------------
 
     def submit(self, command: cmd.Command) -> int:
-        """Queue a command; its ending event carries the returned request id."""
+        """Queue a command; its ending event carries the returned request id.
+
+        Actions are applied to the cache (and journaled) before this returns, so a
+        caller that re-reads the cache sees the change at once.
+        """
         if not self._started:
             self.start()
+        if isinstance(command, cmd.Watch):
+            self.watch(command.folder)
+            self.emit(events.Done(account=self.account, request_id=command.request_id))
+            return command.request_id
+        if isinstance(command, _JOURNALED):
+            self._apply_action(command)
+            return command.request_id
+        if isinstance(command, cmd.Undo):
+            self._undo(command)
+            return command.request_id
         role = "interactive" if command.interactive else "background"
         self._workers[role].queue.put(command)
         return command.request_id
+
+    def _fail(self, command: cmd.Command, exc: MailtuiError) -> None:
+        self.emit(
+            events.Failed(
+                account=self.account,
+                request_id=command.request_id,
+                message=str(exc),
+                hint=exc.hint,
+                kind=type(exc).__name__,
+            )
+        )
+
+    def _apply_action(self, command: cmd.Command, *, undoable: bool = True) -> None:
+        try:
+            applied = self.actions.apply(self.cache(), command)
+        except MailtuiError as exc:
+            self._fail(command, exc)
+            return
+        if not undoable:
+            with self.actions.lock:
+                if self.actions.undo and self.actions.undo[-1].journal_id == applied.journal_id:
+                    self.actions.undo.pop()
+        self._journal_requests[applied.journal_id] = command.request_id
+        self.emit(
+            events.ActionApplied(
+                account=self.account,
+                folder=applied.folder,
+                kind=applied.kind,
+                uids=applied.uids,
+                dest=applied.dest,
+            )
+        )
+        self._announce_pending()
+        if self._writer is not None:
+            self._writer.wake.set()
+
+    def _announce_pending(self) -> None:
+        self.emit(events.PendingChanged(account=self.account, count=self.cache().journal_count()))
+
+    def _undo(self, command: cmd.Undo) -> None:
+        """Reverse the newest action: cancel it if still unsent, else send its inverse."""
+        cache = self.cache()
+        try:
+            record = self.actions.pop_undo()
+            if self._cancel_unsent(cache, record):
+                self.emit(events.Done(account=self.account, request_id=command.request_id, result="cancelled"))
+                return
+            if not record.confirmed.wait(15):
+                raise ActionError(
+                    "The action is still on its way to the server", "try undo again in a moment"
+                )
+            inverses = self.actions.inverse(cache, record)
+        except MailtuiError as exc:
+            self._fail(command, exc)
+            return
+        for inverse in inverses:
+            self._apply_action(inverse, undoable=False)
+        self.emit(events.Done(account=self.account, request_id=command.request_id, result="reversed"))
+
+    def _cancel_unsent(self, cache: Any, record: UndoRecord) -> bool:
+        """An action the writer has not started can be taken back without the server."""
+        with cache.transaction():
+            rows = [r for r in cache.journal() if r[0] == record.journal_id]
+            if not rows or rows[0][5] != "pending":
+                return False
+            cache.journal_remove(record.journal_id)
+            if record.kind == "flags":
+                cache.set_flag_strings(record.folder, record.prior_flags)
+            elif record.kind == "move" and record.rows:
+                cache.store_batch(record.folder, record.rows)
+        self.actions.forget(record.journal_id)
+        self.emit(
+            events.FlagsChanged(account=self.account, folder=record.folder, uids=record.uids)
+            if record.kind == "flags"
+            else events.HeadersSynced(account=self.account, folder=record.folder, uids=record.uids)
+        )
+        self._announce_pending()
+        return True
+
+    # --- called by the writer thread ------------------------------------------------------
+
+    def action_confirmed(self, entry: Entry, result: dict) -> None:
+        record = self.actions.by_journal.get(entry.id)
+        if record is not None:
+            record.dest_uids = dict(result.get("mapping", {}))
+            record.confirmed.set()
+        self.emit(
+            events.ActionConfirmed(
+                account=self.account, folder=entry.folder, kind=entry.kind, uids=tuple(entry.uid_list)
+            )
+        )
+        request_id = self._journal_requests.pop(entry.id, None)
+        if request_id is not None:
+            payload = {k: v for k, v in result.items() if k != "rows"}
+            self.emit(events.Done(account=self.account, request_id=request_id, result=payload))
+        self._announce_pending()
+
+    def action_refused(self, entry: Entry, message: str) -> None:
+        self.actions.forget(entry.id)
+        self.emit(
+            events.ActionFailed(account=self.account, folder=entry.folder, kind=entry.kind, message=message)
+        )
+        request_id = self._journal_requests.pop(entry.id, None)
+        if request_id is not None:
+            self.emit(
+                events.Failed(
+                    account=self.account, request_id=request_id, message=message, kind="ActionRefused"
+                )
+            )
+        self._announce_pending()
+        # Our optimistic change may now disagree with the server: resync to converge.
+        for folder in {entry.folder, entry.args.get("dest", "")} - {""}:
+            if self.cache().raw_name(folder) is not None:
+                self.submit(cmd.SyncFolder(folder=folder))
+        if entry.kind in ("create", "rename", "delete_folder", "subscribe"):
+            self.submit(cmd.RefreshFolders())
+
+    def action_queued(self, journal_id: int) -> None:
+        request_id = self._journal_requests.get(journal_id)
+        if request_id is not None:
+            self.emit(
+                events.Queued(
+                    account=self.account,
+                    request_id=request_id,
+                    message="The server is unreachable; the change is saved and will be sent later",
+                )
+            )
 
     def run(self, command: cmd.Command, timeout: float | None = None) -> Any:
         """Submit and wait for the ending; returns Done.result or raises MailtuiError."""
@@ -240,6 +461,8 @@ class SyncService:
         if isinstance(end, events.Failed):
             error = _ERROR_KINDS.get(end.kind, MailtuiError)(end.message, end.hint)
             raise error
+        if isinstance(end, events.Queued):
+            raise ActionQueued(end.message, "it is replayed on the next connection (any mailtui command)")
         raise MailtuiError("The request was cancelled")
 
     def dispatch(self, worker: Worker, command: cmd.Command) -> Any:
@@ -309,7 +532,8 @@ def _sync_folder(service: SyncService, worker: Worker, command: cmd.SyncFolder) 
         if worker.cache.raw_name(command.folder) is None:
             raise FolderGone(f"There is no folder named {command.folder!r}")
     syncer = FolderSyncer(service.account, session, worker.cache, service.emit, worker.cancel)
-    return syncer.sync(command.folder)
+    with service.folder_lock(command.folder):
+        return syncer.sync(command.folder)
 
 
 def sync_order(folders: Sequence[Folder]) -> list[Folder]:
@@ -339,7 +563,8 @@ def _sync_all(service: SyncService, worker: Worker, command: cmd.SyncAll) -> lis
         session = worker.connected_session()
         syncer = FolderSyncer(service.account, session, worker.cache, service.emit, worker.cancel)
         try:
-            results.append(syncer.sync(folder.name))
+            with service.folder_lock(folder.name):
+                results.append(syncer.sync(folder.name))
         except FolderGone:
             continue  # deleted by another client since LIST: the next LIST drops it
     return results
@@ -378,7 +603,22 @@ def _fetch_part(service: SyncService, worker: Worker, command: cmd.FetchPart) ->
     return data
 
 
+def _search(service: SyncService, worker: Worker, command: cmd.Search) -> list[int]:
+    """Server-side UID SEARCH (or the local cache when asked); newest first."""
+    q = query.parse(command.query)
+    if command.local:
+        where, params, fts = query.local_sql(q)
+        return worker.cache.search_where(command.folder, where, params, fts)
+    session = worker.connected_session()
+    _ensure_selected(session, worker.cache, command.folder)
+    criteria, charset = query.imap_criteria(q)
+    uids = session.search(criteria, charset)
+    order = {uid: i for i, uid in enumerate(worker.cache.view(command.folder))}
+    return sorted(uids, key=lambda u: (order.get(u, -1), -u))
+
+
 _HANDLERS: dict[type, Callable[..., Any]] = {
+    cmd.Search: _search,
     cmd.RefreshFolders: _refresh_folders,
     cmd.SyncFolder: _sync_folder,
     cmd.SyncAll: _sync_all,
@@ -402,4 +642,24 @@ def _error_kinds() -> dict[str, type[MailtuiError]]:
     return kinds
 
 
+class ActionQueued(MailtuiError):
+    """The action is journaled but could not reach the server yet."""
+
+
+_JOURNALED = (
+    cmd.SetFlags,
+    cmd.MoveMessages,
+    cmd.CopyMessages,
+    cmd.ArchiveMessages,
+    cmd.DeleteMessages,
+    ExpungeMessages,
+    cmd.AppendMessage,
+    cmd.CreateFolder,
+    cmd.RenameFolder,
+    cmd.DeleteFolder,
+    cmd.SubscribeFolder,
+)
+
 _ERROR_KINDS = _error_kinds()
+_ERROR_KINDS["ActionError"] = ActionError
+_ERROR_KINDS["QueryError"] = query.QueryError

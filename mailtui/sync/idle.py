@@ -1,0 +1,160 @@
+"""Live updates: one watcher thread and connection per watched folder (INBOX + the open one).
+
+A watcher resyncs its folder, then waits in IDLE (RFC 2177) — re-issued before the
+29-minute limit — or, without IDLE, polls with NOOP every `poll_interval` seconds.
+Any EXISTS/EXPUNGE/FETCH/VANISHED it hears triggers an incremental resync on its own
+connection, so new mail reaches listeners without waiting behind a background sync.
+A dropped link reconnects with backoff and resyncs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from mailtui.cache.store import HeaderCache
+from mailtui.errors import MailtuiError
+from mailtui.imap.client import ImapSession
+from mailtui.imap.errors import ConnectionLost, FolderGone
+from mailtui.sync.resync import FolderSyncer
+
+if TYPE_CHECKING:
+    from mailtui.sync.service import SyncService
+
+log = logging.getLogger("mailtui.sync.idle")
+
+IDLE_RENEW = 25 * 60  # RFC 2177: servers may drop IDLE after 30 minutes
+BACKOFF = (1, 2, 4, 8, 15, 30, 60)
+_CHANGE = re.compile(rb"^\* (?:\d+ (?:EXISTS|EXPUNGE|FETCH)|VANISHED)\b", re.I)
+
+
+class Watcher(threading.Thread):
+    """Keeps one folder in sync with the server for as long as it is watched."""
+
+    def __init__(self, service: SyncService, folder: str) -> None:
+        super().__init__(name=f"mailtui-{service.account}-watch-{folder}", daemon=True)
+        self.service = service
+        self.folder = folder
+        self.stopping = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()
+        self.session: ImapSession | None = None
+        self.cache: HeaderCache | None = None
+        self.ready = threading.Event()  # set once the first sync is done and we are waiting
+
+    def stop(self) -> None:
+        self.stopping.set()
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
+
+    def run(self) -> None:
+        failures = 0
+        self.cache = self.service.open_cache()
+        try:
+            while not self.stopping.is_set():
+                try:
+                    self._connect_and_sync()
+                    failures = 0
+                    self._wait_loop()
+                except FolderGone:
+                    log.info("watched folder %s is gone", self.folder)
+                    return
+                except MailtuiError as exc:
+                    self._drop()
+                    self.service.connection_state(False, exc.sentence())
+                    delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
+                    failures += 1
+                    self._sleep(delay)
+        finally:
+            self._drop()
+            self.cache.close()
+            for fd in (self._wake_r, self._wake_w):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+    def _drop(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    def _sleep(self, seconds: float) -> None:
+        """Interruptible by stop()."""
+        import select
+
+        select.select([self._wake_r], [], [], seconds)
+        self._drain_wake()
+
+    def _drain_wake(self) -> None:
+        import fcntl
+
+        flags = fcntl.fcntl(self._wake_r, fcntl.F_GETFL)
+        fcntl.fcntl(self._wake_r, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+        try:
+            while os.read(self._wake_r, 64):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def _connect_and_sync(self) -> None:
+        if self.session is None or not self.session.connected:
+            session = self.service.session_factory()
+            session.connect()
+            self.session = session
+            self.service.connection_state(True)
+        self._resync()
+
+    def _resync(self) -> None:
+        assert self.session is not None and self.cache is not None
+        with self.service.folder_lock(self.folder):
+            syncer = FolderSyncer(self.service.account, self.session, self.cache, self.service.emit)
+            syncer.sync(self.folder)
+
+    def _wait_loop(self) -> None:
+        assert self.session is not None
+        account = self.service.settings
+        use_idle = self.session.caps.idle and (account is None or account.idle)
+        poll = account.poll_interval if account is not None else 60
+        while not self.stopping.is_set():
+            self.ready.set()
+            if use_idle:
+                changed = self._idle_once(IDLE_RENEW)
+            else:
+                self._sleep(poll)
+                if self.stopping.is_set():
+                    return
+                resp = self.session.noop()
+                changed = any(u.keyword in (b"EXISTS", b"EXPUNGE", b"VANISHED") for u in resp.untagged) or bool(
+                    resp.fetches
+                )
+            if changed and not self.stopping.is_set():
+                self._resync()
+
+    def _idle_once(self, renew_after: float) -> bool:
+        """One IDLE: True when the server reported a change."""
+        assert self.session is not None
+        session = self.session
+        changed = any(_CHANGE.match(line) for line in session.idle_start())
+        deadline = time.monotonic() + renew_after
+        try:
+            while not changed and not self.stopping.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                lines, woken = session.idle_wait(self._wake_r, min(remaining, 60))
+                if woken:
+                    self._drain_wake()
+                if any(_CHANGE.match(line) for line in lines):
+                    changed = True
+                if not session.connected:
+                    raise ConnectionLost("The IMAP connection broke during IDLE")
+        finally:
+            if session.connected:
+                session.idle_done()
+        return changed

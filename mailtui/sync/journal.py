@@ -1,0 +1,297 @@
+"""The journal writer: sends queued actions to the server, exactly once, in order.
+
+A row is marked 'sending' (committed) before its first command goes out, and removed
+only after the server's OK. On replay a 'sending' row may already have reached the
+server, so each kind is made idempotent: flag STOREs and UID MOVE/EXPUNGE are by UID
+(re-sending is harmless); COPY and APPEND first look for the Message-IDs in the
+destination and send only what is missing. A refused action (folder gone, bad
+keyword) is dropped, reported, and the folder resynced so the cache matches again.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mailtui.cache.store import HeaderCache
+from mailtui.errors import MailtuiError
+from mailtui.imap.client import ImapSession
+from mailtui.imap.errors import ConnectionLost, ImapError
+from mailtui.imap.translate import encode_folder_name
+from mailtui.imap.wire import compress_uids, parse_uid_set
+from mailtui.model import DELETED, HeaderRow
+from mailtui.sync import events
+
+if TYPE_CHECKING:
+    from mailtui.sync.service import SyncService
+
+log = logging.getLogger("mailtui.sync.journal")
+
+BACKOFF = (1, 2, 4, 8, 15, 30, 60)
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    kind: str
+    folder: str
+    uids: str
+    args: dict
+    state: str
+    attempts: int
+
+    @property
+    def uid_list(self) -> list[int]:
+        return parse_uid_set(self.uids.encode()) if self.uids else []
+
+
+class Writer(threading.Thread):
+    """One connection that replays the journal whenever woken (or on a backoff timer)."""
+
+    def __init__(self, service: SyncService) -> None:
+        super().__init__(name=f"mailtui-{service.account}-writer", daemon=True)
+        self.service = service
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.idle = threading.Event()
+        self.session: ImapSession | None = None
+        self._cache: HeaderCache | None = None
+        self._failures = 0
+
+    @property
+    def cache(self) -> HeaderCache:
+        if self._cache is None:
+            self._cache = self.service.open_cache()
+        return self._cache
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                self.wake.clear()
+                entries = [Entry(*row) for row in self.cache.journal()]
+                if not entries:
+                    self.idle.set()
+                    self.wake.wait()
+                    continue
+                self.idle.clear()
+                try:
+                    self._replay(entries)
+                    self._failures = 0
+                except ConnectionLost as exc:
+                    self._offline(exc, entries)
+                    delay = BACKOFF[min(self._failures, len(BACKOFF) - 1)]
+                    self._failures += 1
+                    self.wake.wait(delay)
+                except MailtuiError as exc:  # credentials, TLS: no point hammering the server
+                    self._offline(exc, entries)
+                    self.wake.wait(BACKOFF[-1])
+        finally:
+            if self.session is not None:
+                self.session.close()
+            if self._cache is not None:
+                self._cache.close()
+
+    def _offline(self, exc: MailtuiError, entries: list[Entry]) -> None:
+        self.session = None
+        self.service.connection_state(False, exc.sentence())
+        for entry in entries:
+            self.service.action_queued(entry.id)
+
+    def _session(self) -> ImapSession:
+        if self.session is not None and self.session.connected:
+            return self.session
+        session = self.service.session_factory()
+        session.connect()
+        self.session = session
+        self.service.connection_state(True)
+        return session
+
+    def _replay(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            if self.stopping.is_set():
+                return
+            session = self._session()
+            replay = entry.state == "sending"
+            with self.cache.transaction():
+                self.cache.journal_update(entry.id, state="sending", attempt=True)
+            try:
+                result = SENDERS[entry.kind](self, session, entry, replay)
+            except ConnectionLost:
+                raise
+            except (ImapError, ValueError) as exc:
+                self._refused(entry, exc)
+                continue
+            with self.cache.transaction():
+                self.cache.journal_remove(entry.id)
+                if isinstance(result, dict) and result.get("rows"):
+                    self._place_copies(entry, result)
+            self.service.action_confirmed(entry, result if isinstance(result, dict) else {})
+
+    def _refused(self, entry: Entry, exc: Exception) -> None:
+        """The server said no: drop the action, tell the user, resync to undo our guess."""
+        message = exc.sentence() if isinstance(exc, MailtuiError) else str(exc)
+        log.info("journal entry %s (%s) refused: %s", entry.id, entry.kind, message)
+        with self.cache.transaction():
+            self.cache.journal_remove(entry.id)
+        self.service.action_refused(entry, message)
+
+    def _place_copies(self, entry: Entry, result: dict) -> None:
+        """Put moved/copied rows into the destination's cache under the UIDs COPYUID gave."""
+        dest = entry.args.get("dest", "")
+        mapping: dict[int, int] = result.get("mapping", {})
+        rows: list[HeaderRow] = result.get("rows", [])
+        state = self.cache.folder_state(dest)
+        if not mapping or not state.uidvalidity or result.get("dest_uidvalidity") != state.uidvalidity:
+            return
+        placed = [r._replace(uid=mapping[r.uid]) for r in rows if r.uid in mapping]
+        self.cache.store_batch(dest, placed)
+
+
+def _select(writer: Writer, session: ImapSession, folder: str) -> None:
+    raw = writer.cache.raw_name(folder) or encode_folder_name(folder)
+    if session.selected != raw:
+        session.select(raw)
+
+
+def _raw(writer: Writer, folder: str) -> str:
+    return writer.cache.raw_name(folder) or encode_folder_name(folder)
+
+
+def _send_flags(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+    _select(writer, session, entry.folder)
+    session.store_flags(entry.uids, entry.args.get("add", ()), entry.args.get("remove", ()))
+    return {}
+
+
+def _send_move(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+    dest = entry.args["dest"]
+    dest_raw = _raw(writer, dest)
+    _select(writer, session, entry.folder)
+    uids = entry.uids
+    if session.caps.move:
+        # UID MOVE is idempotent by UID: replaying moves only what is still here.
+        mapping = session.move(uids, dest_raw)
+    else:
+        mapping = {}
+        if entry.args.get("step", "move") in ("move", "copy"):
+            mapping = _copy_missing(writer, session, entry, dest_raw, replay)
+            args = dict(entry.args, step="delete")
+            with writer.cache.transaction():
+                writer.cache.journal_update(entry.id, args=args)
+            _select(writer, session, entry.folder)
+        session.store_flags(uids, add=(DELETED,))
+        session.expunge_uids(uids)
+    return {"mapping": mapping, "rows": _rows_for(writer, entry), "dest_uidvalidity": _dest_validity(session, dest_raw)}
+
+
+def _send_copy(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+    dest_raw = _raw(writer, entry.args["dest"])
+    _select(writer, session, entry.folder)
+    mapping = _copy_missing(writer, session, entry, dest_raw, replay)
+    return {"mapping": mapping, "rows": _rows_for(writer, entry), "dest_uidvalidity": _dest_validity(session, dest_raw)}
+
+
+def _copy_missing(
+    writer: Writer, session: ImapSession, entry: Entry, dest_raw: str, replay: bool
+) -> dict[int, int]:
+    uids = entry.uid_list
+    if replay:
+        # The COPY may have happened before we were cut off: copy only what is missing.
+        ids: dict[str, str] = entry.args.get("message_ids", {})
+        session.select(dest_raw)
+        present = session.search_message_ids(mid for mid in ids.values() if mid)
+        uids = [u for u in uids if not ids.get(str(u)) or ids[str(u)] not in present]
+        _select(writer, session, entry.folder)
+        if not uids:
+            return {}
+    return session.copy(compress_uids(uids), dest_raw)
+
+
+def _dest_validity(session: ImapSession, dest_raw: str) -> int:
+    try:
+        return session.status(dest_raw).get("UIDVALIDITY", 0)
+    except ImapError:
+        return 0
+
+
+def _rows_for(writer: Writer, entry: Entry) -> list[HeaderRow]:
+    record = writer.service.actions.by_journal.get(entry.id)
+    return list(record.rows) if record is not None else []
+
+
+def _send_expunge(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+    _select(writer, session, entry.folder)
+    session.store_flags(entry.uids, add=(DELETED,))
+    session.expunge_uids(entry.uids)
+    return {}
+
+
+def _send_append(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+    raw_folder = _raw(writer, entry.folder)
+    mid = entry.args.get("message_id", "")
+    if replay and mid:
+        session.select(raw_folder)
+        found = session.search_message_ids([mid])
+        if mid in found:
+            return {"uid": found[mid]}
+    uid = session.append(raw_folder, base64.b64decode(entry.args["raw"]), entry.args.get("flags", ()))
+    return {"uid": uid}
+
+
+def _send_create(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+    raw = encode_folder_name(entry.folder)
+    try:
+        session.create_folder(raw)
+    except ImapError as exc:
+        if not (replay and "exist" in str(exc).lower()):
+            raise
+    return {}
+
+
+def _send_rename(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+    old_raw, new_raw = entry.args["old_raw"], entry.args["new_raw"]
+    if session.selected == old_raw:
+        session.unselect()
+    try:
+        session.rename_folder(old_raw, new_raw)
+    except ImapError:
+        if not replay:
+            raise
+    return {}
+
+
+def _send_delete_folder(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+    try:
+        session.delete_folder(entry.args.get("raw") or encode_folder_name(entry.folder))
+    except ImapError:
+        if not replay:
+            raise
+    return {}
+
+
+def _send_subscribe(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+    session.subscribe(_raw(writer, entry.folder), entry.args.get("subscribed", True))
+    return {}
+
+
+SENDERS: dict[str, Callable[[Writer, ImapSession, Entry, bool], dict]] = {
+    "flags": _send_flags,
+    "move": _send_move,
+    "copy": _send_copy,
+    "expunge": _send_expunge,
+    "append": _send_append,
+    "create": _send_create,
+    "rename": _send_rename,
+    "delete_folder": _send_delete_folder,
+    "subscribe": _send_subscribe,
+}
+
+__all__ = ["Entry", "Writer", "events"]
