@@ -18,6 +18,7 @@ from mailtui.errors import ConfigError, MailtuiError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_QUEUED = 75  # EX_TEMPFAIL: saved, will be sent when the server is reachable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +64,78 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_folders)
 
+    p = sub.add_parser("save", help="save a message's attachments to a directory")
+    p.add_argument("folder")
+    p.add_argument("uid", type=int)
+    p.add_argument("parts", nargs="*", help="attachment numbers as listed by `show` (default: all)")
+    p.add_argument("--account", "-a")
+    p.add_argument("--dir", "-d", help="target directory (default: ui.download_dir)")
+    p.set_defaults(func=cmd_save)
+
+    p = sub.add_parser("mark", help="set or clear flags and labels")
+    p.add_argument("folder")
+    p.add_argument("uids", nargs="+", type=int, metavar="UID")
+    p.add_argument("--account", "-a")
+    p.add_argument("--seen", action="store_true")
+    p.add_argument("--unseen", action="store_true")
+    p.add_argument("--flagged", action="store_true")
+    p.add_argument("--unflagged", action="store_true")
+    p.add_argument("--answered", action="store_true")
+    p.add_argument("--unanswered", action="store_true")
+    p.add_argument("--label", action="append", default=[], metavar="NAME")
+    p.add_argument("--unlabel", action="append", default=[], metavar="NAME")
+    p.set_defaults(func=cmd_mark)
+
+    for name, helptext in (("move", "move messages to another folder"), ("copy", "copy messages")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("folder")
+        p.add_argument("rest", nargs="+", metavar="UID... DEST")
+        p.add_argument("--account", "-a")
+        p.set_defaults(func=cmd_move, kind=name)
+
+    for name, helptext in (
+        ("delete", "move messages to Trash (in Trash: delete for good)"),
+        ("archive", "move messages to the archive folder"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("folder")
+        p.add_argument("uids", nargs="+", type=int, metavar="UID")
+        p.add_argument("--account", "-a")
+        p.set_defaults(func=cmd_delete, kind=name)
+
+    p = sub.add_parser("search", help="search a folder on the server (or the cache with --local)")
+    p.add_argument("folder")
+    p.add_argument(
+        "query", nargs="+", help='e.g. from:alice subject:"q3 report" unseen since:2026-01-01'
+    )
+    p.add_argument("--account", "-a")
+    p.add_argument("--local", action="store_true", help="search the header cache, offline")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", "-n", type=int, default=200)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("folder", help="create, rename, delete, (un)subscribe folders")
+    fsub = p.add_subparsers(dest="op", metavar="OP", required=True)
+    for op, args in (
+        ("create", ("name",)),
+        ("rename", ("old", "new")),
+        ("delete", ("name",)),
+        ("subscribe", ("name",)),
+        ("unsubscribe", ("name",)),
+    ):
+        q = fsub.add_parser(op)
+        for arg in args:
+            q.add_argument(arg)
+        q.add_argument("--account", "-a")
+    p.set_defaults(func=cmd_folder)
+
+    p = sub.add_parser("watch", help="stay connected and print one line per event")
+    p.add_argument("account", nargs="?")
+    p.add_argument(
+        "--folder", action="append", default=[], metavar="F", help="also watch F (INBOX always)"
+    )
+    p.set_defaults(func=cmd_watch)
+
     p = sub.add_parser("login", help="store an account's password in the system keyring")
     p.add_argument("account")
     p.add_argument("--no-verify", action="store_true", help="store without trying to log in")
@@ -81,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _error(exc.sentence())
         return EXIT_USAGE
+    except _queued_error() as exc:
+        _error(exc.sentence())
+        return EXIT_QUEUED
     except MailtuiError as exc:
         _error(exc.sentence())
         return EXIT_ERROR
@@ -367,4 +443,255 @@ def cmd_login(args: argparse.Namespace) -> int:
             "nothing to store",
         )
     print(f"Stored {stored} password(s) for {account.name} in the system keyring.")
+    return 0
+
+
+def _queued_error() -> type[MailtuiError]:
+    from mailtui.sync.service import ActionQueued
+
+    return ActionQueued
+
+
+# --- write-back --------------------------------------------------------------------------
+
+
+def _run_action(args: argparse.Namespace, make: Callable[[Any], Any]) -> int:
+    """Apply an action through the service and wait for the server's answer."""
+    from mailtui.sync import commands
+
+    ctx = _context(args)
+    try:
+        service = ctx.service(args.account)
+        cache = service.cache()
+        folder = getattr(args, "folder", None)
+        if folder is not None and cache.raw_name(folder) is None:
+            service.run(commands.RefreshFolders(), timeout=60)
+            if cache.raw_name(folder) is None:
+                raise MailtuiError(f"There is no folder named {folder!r}")
+        service.run(make(service), timeout=120)
+    finally:
+        ctx.close()
+    return 0
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    from mailtui.model import ANSWERED, FLAGGED, SEEN
+    from mailtui.sync import commands
+
+    add: set[str] = set(args.label)
+    remove: set[str] = set(args.unlabel)
+    for on, off, flag in (
+        (args.seen, args.unseen, SEEN),
+        (args.flagged, args.unflagged, FLAGGED),
+        (args.answered, args.unanswered, ANSWERED),
+    ):
+        if on and off:
+            raise ConfigError(f"--{flag[1:].lower()} and its opposite cannot be combined")
+        if on:
+            add.add(flag)
+        if off:
+            remove.add(flag)
+    if not add and not remove:
+        raise ConfigError(
+            "say what to change: --seen, --unseen, --flagged, --unflagged, --label NAME…"
+        )
+    return _run_action(
+        args,
+        lambda _s: commands.SetFlags(
+            folder=args.folder, uids=tuple(args.uids), add=frozenset(add), remove=frozenset(remove)
+        ),
+    )
+
+
+def cmd_move(args: argparse.Namespace) -> int:
+    from mailtui.sync import commands
+
+    if len(args.rest) < 2:
+        raise ConfigError(f"usage: mailtui {args.kind} FOLDER UID... DEST")
+    *uid_words, dest = args.rest
+    try:
+        uids = tuple(int(u) for u in uid_words)
+    except ValueError as exc:
+        raise ConfigError(f"UIDs must be numbers: {exc}") from exc
+    kind = commands.MoveMessages if args.kind == "move" else commands.CopyMessages
+    return _run_action(args, lambda _s: kind(folder=args.folder, uids=uids, dest=dest))
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from mailtui.sync import commands
+
+    kind = commands.DeleteMessages if args.kind == "delete" else commands.ArchiveMessages
+    return _run_action(args, lambda _s: kind(folder=args.folder, uids=tuple(args.uids)))
+
+
+def cmd_folder(args: argparse.Namespace) -> int:
+    from mailtui.sync import commands
+
+    def make(_service: Any) -> Any:
+        if args.op == "create":
+            return commands.CreateFolder(name=args.name)
+        if args.op == "rename":
+            return commands.RenameFolder(old=args.old, new=args.new)
+        if args.op == "delete":
+            return commands.DeleteFolder(name=args.name)
+        return commands.SubscribeFolder(name=args.name, subscribed=args.op == "subscribe")
+
+    ctx = _context(args)
+    try:
+        service = ctx.service(args.account)
+        if not service.folders():
+            service.run(commands.RefreshFolders(), timeout=60)
+        service.run(make(service), timeout=120)
+    finally:
+        ctx.close()
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from mailtui.mime.safe import clean_line
+    from mailtui.sync import commands
+
+    text = " ".join(args.query)
+    ctx = _context(args)
+    try:
+        service = ctx.service(args.account)
+        if not args.local and service.cache().raw_name(args.folder) is None:
+            service.run(commands.RefreshFolders(), timeout=60)
+        uids = service.run(
+            commands.Search(folder=args.folder, query=text, local=args.local), timeout=120
+        )[: max(args.limit, 0)]
+        envs = service.envelopes(args.folder, uids)
+    finally:
+        ctx.close()
+    if args.json:
+        out = []
+        for uid in uids:
+            e = envs.get(uid)
+            out.append(
+                {
+                    "uid": uid,
+                    "date": _iso(e.date) if e else "",
+                    "from": e.from_[0].full() if e and e.from_ else "",
+                    "subject": e.subject if e else "",
+                    "flags": sorted(e.flags) if e else [],
+                }
+            )
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    for uid in uids:
+        e = envs.get(uid)
+        if e is None:
+            print(f"{uid:>7}  (not in the cache: run `mailtui sync`)")
+            continue
+        print(
+            f"{uid:>7}  {_short_date(e.date):>16}  {clean_line(e.sender)[:24]:<24}  {clean_line(e.subject)}"
+        )
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Stay connected; one line per event, flushed at once (for notifiers and tests)."""
+    import threading
+
+    from mailtui.sync import commands, events
+
+    ctx = _context(args)
+    service = ctx.service(args.account)
+    stop = threading.Event()
+
+    def show(event: events.Event) -> None:
+        line = _event_line(service, event)
+        if line:
+            print(line, flush=True)
+
+    unsubscribe = service.subscribe(show)
+    try:
+        service.run(commands.RefreshFolders(), timeout=60)
+        service.watch(None, *args.folder)
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        unsubscribe()
+        ctx.close()
+    return 0
+
+
+def _event_line(service: Any, event: Any) -> str:
+    from mailtui.mime.safe import clean_line
+    from mailtui.sync import events
+
+    stamp = datetime.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z")
+    if isinstance(event, events.NewMail):
+        envs = service.envelopes(event.folder, list(event.uids))
+        parts = []
+        for uid in event.uids:
+            e = envs.get(uid)
+            who = clean_line(e.sender) if e else ""
+            subject = clean_line(e.subject) if e else ""
+            parts.append(
+                f"{stamp} new {clean_line(event.folder)} uid={uid} from={who!r} subject={subject!r}"
+            )
+        return "\n".join(parts)
+    if isinstance(event, events.FlagsChanged):
+        return f"{stamp} flags {clean_line(event.folder)} uids={','.join(map(str, event.uids))}"
+    if isinstance(event, events.MessagesVanished):
+        return f"{stamp} vanished {clean_line(event.folder)} uids={','.join(map(str, event.uids))}"
+    if isinstance(event, events.ConnectionChanged):
+        detail = f" {clean_line(event.detail)}" if event.detail else ""
+        return f"{stamp} connection {event.state}{detail}"
+    if isinstance(event, events.ActionFailed):
+        return f"{stamp} action-failed {clean_line(event.folder)} {event.kind}: {clean_line(event.message)}"
+    return ""
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+
+def cmd_save(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mailtui.config.paths import download_dir
+    from mailtui.mime import attachments as mime_attachments
+    from mailtui.mime import parse as mime_parse
+    from mailtui.mime import render
+    from mailtui.sync import commands
+
+    ctx = _context(args)
+    saved = []
+    try:
+        service = ctx.service(args.account)
+        if service.cache().raw_name(args.folder) is None:
+            service.run(commands.RefreshFolders(), timeout=60)
+        structure = service.run(
+            commands.FetchStructure(folder=args.folder, uid=args.uid), timeout=60
+        )
+        listed = render.attachments(structure)
+        if not listed:
+            raise MailtuiError(f"Message {args.uid} has no attachments")
+        wanted = listed
+        if args.parts:
+            try:
+                wanted = [listed[int(n) - 1] for n in args.parts]
+            except (ValueError, IndexError) as exc:
+                raise MailtuiError(
+                    f"There is no attachment {exc}",
+                    f"this message has {len(listed)} (numbered from 1)",
+                ) from exc
+        target = Path(args.dir).expanduser() if args.dir else download_dir(ctx.settings)
+        for att in wanted:
+            part = structure.find(att.section)
+            raw = service.run(
+                commands.FetchPart(
+                    folder=args.folder, uid=args.uid, section=att.section, cache=False
+                ),
+                timeout=600,
+            )
+            data = mime_parse.transfer_decode(raw, part.encoding if part else "7bit")
+            saved.append(mime_attachments.save_attachment(data, att.filename, target))
+    finally:
+        ctx.close()
+    for path in saved:
+        print(path)
     return 0

@@ -114,7 +114,9 @@ class ActionLog:
             return self._append(cache, c)
         if isinstance(c, ExpungeMessages):
             return self._expunge(cache, c.folder, c.uids)
-        if isinstance(c, cmd.CreateFolder | cmd.RenameFolder | cmd.DeleteFolder | cmd.SubscribeFolder):
+        if isinstance(
+            c, cmd.CreateFolder | cmd.RenameFolder | cmd.DeleteFolder | cmd.SubscribeFolder
+        ):
             return self._folder_op(cache, c), None
         raise ActionError(f"Not an action: {type(c).__name__}")
 
@@ -193,7 +195,9 @@ class ActionLog:
         cache.remove(folder, uids)
         jid = cache.journal_add("expunge", folder, compress_uids(uids), {})
         # Recorded so that Undo says it cannot, instead of undoing an older action.
-        return Applied(jid, "expunge", folder, tuple(uids)), UndoRecord("expunge", folder, tuple(uids), jid)
+        return Applied(jid, "expunge", folder, tuple(uids)), UndoRecord(
+            "expunge", folder, tuple(uids), jid
+        )
 
     def _append(self, cache: HeaderCache, c: cmd.AppendMessage) -> tuple[Applied, None]:
         self._folder_known(cache, c.folder)
@@ -230,7 +234,10 @@ class ActionLog:
             old_raw = cache.raw_name(c.old)
             cache.rename_folder_local(c.old, c.new, _delimiter(cache), encode_folder_name)
             jid = cache.journal_add(
-                "rename", c.old, "", {"new": c.new, "old_raw": old_raw, "new_raw": encode_folder_name(c.new)}
+                "rename",
+                c.old,
+                "",
+                {"new": c.new, "old_raw": old_raw, "new_raw": encode_folder_name(c.new)},
             )
             return Applied(jid, "rename", c.old, (), c.new)
         if isinstance(c, cmd.DeleteFolder):
@@ -315,8 +322,19 @@ def mark_seen(folder: str, uids: tuple[int, ...], seen: bool = True) -> cmd.SetF
     """The read/unread toggle the UI and CLI share."""
     flags = frozenset({SEEN})
     return cmd.SetFlags(
-        folder=folder, uids=uids, add=flags if seen else frozenset(), remove=frozenset() if seen else flags
+        folder=folder,
+        uids=uids,
+        add=flags if seen else frozenset(),
+        remove=frozenset() if seen else flags,
     )
 
 
-__all__ = ["ActionError", "ActionLog", "Applied", "ExpungeMessages", "Policy", "UndoRecord", "parse_uid_set"]
+__all__ = [
+    "ActionError",
+    "ActionLog",
+    "Applied",
+    "ExpungeMessages",
+    "Policy",
+    "UndoRecord",
+    "parse_uid_set",
+]

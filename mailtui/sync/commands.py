@@ -29,6 +29,9 @@ class SyncFolder(Command):
     """Bring one folder's cached headers up to date (cold, QRESYNC, CONDSTORE or plain)."""
 
     folder: str
+    # UIDs whose rows must be fetched again whatever the server says changed (after a
+    # refused move/delete, the cache dropped rows the server still has).
+    refetch: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

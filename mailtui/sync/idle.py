@@ -130,9 +130,9 @@ class Watcher(threading.Thread):
                 if self.stopping.is_set():
                     return
                 resp = self.session.noop()
-                changed = any(u.keyword in (b"EXISTS", b"EXPUNGE", b"VANISHED") for u in resp.untagged) or bool(
-                    resp.fetches
-                )
+                changed = any(
+                    u.keyword in (b"EXISTS", b"EXPUNGE", b"VANISHED") for u in resp.untagged
+                ) or bool(resp.fetches)
             if changed and not self.stopping.is_set():
                 self._resync()
 

@@ -149,7 +149,11 @@ class Writer(threading.Thread):
         mapping: dict[int, int] = result.get("mapping", {})
         rows: list[HeaderRow] = result.get("rows", [])
         state = self.cache.folder_state(dest)
-        if not mapping or not state.uidvalidity or result.get("dest_uidvalidity") != state.uidvalidity:
+        if (
+            not mapping
+            or not state.uidvalidity
+            or result.get("dest_uidvalidity") != state.uidvalidity
+        ):
             return
         placed = [r._replace(uid=mapping[r.uid]) for r in rows if r.uid in mapping]
         self.cache.store_batch(dest, placed)
@@ -189,14 +193,22 @@ def _send_move(writer: Writer, session: ImapSession, entry: Entry, replay: bool)
             _select(writer, session, entry.folder)
         session.store_flags(uids, add=(DELETED,))
         session.expunge_uids(uids)
-    return {"mapping": mapping, "rows": _rows_for(writer, entry), "dest_uidvalidity": _dest_validity(session, dest_raw)}
+    return {
+        "mapping": mapping,
+        "rows": _rows_for(writer, entry),
+        "dest_uidvalidity": _dest_validity(session, dest_raw),
+    }
 
 
 def _send_copy(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
     dest_raw = _raw(writer, entry.args["dest"])
     _select(writer, session, entry.folder)
     mapping = _copy_missing(writer, session, entry, dest_raw, replay)
-    return {"mapping": mapping, "rows": _rows_for(writer, entry), "dest_uidvalidity": _dest_validity(session, dest_raw)}
+    return {
+        "mapping": mapping,
+        "rows": _rows_for(writer, entry),
+        "dest_uidvalidity": _dest_validity(session, dest_raw),
+    }
 
 
 def _copy_missing(
@@ -242,7 +254,9 @@ def _send_append(writer: Writer, session: ImapSession, entry: Entry, replay: boo
         found = session.search_message_ids([mid])
         if mid in found:
             return {"uid": found[mid]}
-    uid = session.append(raw_folder, base64.b64decode(entry.args["raw"]), entry.args.get("flags", ()))
+    uid = session.append(
+        raw_folder, base64.b64decode(entry.args["raw"]), entry.args.get("flags", ())
+    )
     return {"uid": uid}
 
 

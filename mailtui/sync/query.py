@@ -67,7 +67,9 @@ def parse(text: str) -> Query:
     try:
         words = shlex.split(text, posix=True)
     except ValueError as exc:
-        raise QueryError(f"Cannot read the search {text!r}: {exc}", 'close the quotes: subject:"q3 report"') from exc
+        raise QueryError(
+            f"Cannot read the search {text!r}: {exc}", 'close the quotes: subject:"q3 report"'
+        ) from exc
     terms = []
     for word in words:
         negated = word.startswith("-") and len(word) > 1
@@ -115,7 +117,8 @@ def _parse_day(word: str, value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise QueryError(
-            f"{word!r} is not a date mailtui understands", "use YYYY-MM-DD, today, yesterday, or 7d/2w/3m/1y"
+            f"{word!r} is not a date mailtui understands",
+            "use YYYY-MM-DD, today, yesterday, or 7d/2w/3m/1y",
         ) from exc
 
 
@@ -172,7 +175,12 @@ def local_sql(query: Query) -> tuple[str, list[object], str | None]:
     fts: list[str] = []
     for term in query.terms:
         if term.key in TEXT_KEYS:
-            column = {"from": "sender", "to": "recipients", "cc": "recipients", "subject": "subject"}.get(term.key)
+            column = {
+                "from": "sender",
+                "to": "recipients",
+                "cc": "recipients",
+                "subject": "subject",
+            }.get(term.key)
             expr = _fts_phrase(term.value, column)
             fts.append(f"NOT {expr}" if term.negated and fts else expr)
             if term.negated and len(fts) == 1:
@@ -188,14 +196,21 @@ def local_sql(query: Query) -> tuple[str, list[object], str | None]:
         elif term.key == "flag":
             assert term.flag is not None
             _imap, name, wanted = term.flag
-            flag = {"seen": "\\Seen", "flag": "\\Flagged", "answered": "\\Answered", "draft": "\\Draft"}[name]
+            flag = {
+                "seen": "\\Seen",
+                "flag": "\\Flagged",
+                "answered": "\\Answered",
+                "draft": "\\Draft",
+            }[name]
             has = "instr(' ' || m.flags || ' ', ?) > 0"
             want = wanted != term.negated
             where.append(has if want else f"NOT ({has})")
             params.append(f" {flag} ")
         elif term.key in ("since", "before", "on"):
             assert term.day is not None
-            start = int(datetime(term.day.year, term.day.month, term.day.day, tzinfo=UTC).timestamp())
+            start = int(
+                datetime(term.day.year, term.day.month, term.day.day, tzinfo=UTC).timestamp()
+            )
             clause = {
                 "since": "m.date >= ?",
                 "before": "m.date < ?",

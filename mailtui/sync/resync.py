@@ -98,7 +98,9 @@ class _BatchStore:
         self.stored = 0
         self.queue: queue.Queue[tuple[list[HeaderRow], int] | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name=f"mailtui-store-{folder}", daemon=True)
+        self.thread = threading.Thread(
+            target=self._run, name=f"mailtui-store-{folder}", daemon=True
+        )
 
     def __enter__(self) -> _BatchStore:
         self.thread.start()
@@ -167,7 +169,7 @@ class FolderSyncer:
     def _raw_name(self, folder: str) -> str:
         return self.cache.raw_name(folder) or encode_folder_name(folder)
 
-    def sync(self, folder: str) -> SyncStats:
+    def sync(self, folder: str, refetch: tuple[int, ...] = ()) -> SyncStats:
         raw = self._raw_name(folder)
         state = self.cache.folder_state(folder)
         session = self.session
@@ -181,6 +183,8 @@ class FolderSyncer:
             state = FolderState(uidvalidity=sel.uidvalidity)
             sel.vanished.clear()
             sel.changed.clear()
+        if refetch and state.uidvalidity == sel.uidvalidity:
+            self._refetch(folder, refetch)
         if not state.uidvalidity:
             state = FolderState(
                 uidvalidity=sel.uidvalidity,
@@ -269,6 +273,17 @@ class FolderSyncer:
         return state, SyncStats(
             folder, fetched=len(new_rows), changed=len(changed), vanished=len(removed), mode=mode
         )
+
+    def _refetch(self, folder: str, uids: tuple[int, ...]) -> None:
+        rows: list[HeaderRow] = []
+        self.session.fetch_headers(compress_uids(uids), on_fetch=_row_collector(rows))
+        if rows:
+            self.cache.store_batch(folder, rows)
+            self.emit(
+                events.HeadersSynced(
+                    account=self.account, folder=folder, uids=tuple(r.uid for r in rows)
+                )
+            )
 
     def _with_pending_flags(
         self, folder: str, changes: list[tuple[int, str, int]]

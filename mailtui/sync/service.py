@@ -193,7 +193,11 @@ class SyncService:
         for worker in self._workers.values():
             worker.cancel.set()
             worker.queue.put(_STOP)
-        for thread in [*self._workers.values(), *watchers, *([self._writer] if self._writer else [])]:
+        for thread in [
+            *self._workers.values(),
+            *watchers,
+            *([self._writer] if self._writer else []),
+        ]:
             thread.join(timeout)
         self._workers.clear()
         self._writer = None
@@ -248,9 +252,9 @@ class SyncService:
 
     # --- live updates -----------------------------------------------------------------
 
-    def watch(self, folder: str | None) -> None:
-        """Keep INBOX and `folder` live (IDLE or polling); other watchers stop."""
-        wanted = {"INBOX"} | ({folder} if folder else set())
+    def watch(self, folder: str | None, *more: str) -> None:
+        """Keep INBOX and the given folders live (IDLE or polling); other watchers stop."""
+        wanted = {"INBOX", *more} | ({folder} if folder else set())
         with self._watch_lock:
             for name in list(self._watchers):
                 if name not in wanted:
@@ -260,6 +264,11 @@ class SyncService:
                     watcher = Watcher(self, name)
                     self._watchers[name] = watcher
                     watcher.start()
+
+    def retry_now(self) -> None:
+        """Wake the journal writer (e.g. the user asked to retry, or the link is back)."""
+        if self._writer is not None:
+            self._writer.wake.set()
 
     def watcher(self, folder: str) -> Watcher | None:
         with self._watch_lock:
@@ -355,7 +364,11 @@ class SyncService:
         try:
             record = self.actions.pop_undo()
             if self._cancel_unsent(cache, record):
-                self.emit(events.Done(account=self.account, request_id=command.request_id, result="cancelled"))
+                self.emit(
+                    events.Done(
+                        account=self.account, request_id=command.request_id, result="cancelled"
+                    )
+                )
                 return
             if not record.confirmed.wait(15):
                 raise ActionError(
@@ -367,7 +380,9 @@ class SyncService:
             return
         for inverse in inverses:
             self._apply_action(inverse, undoable=False)
-        self.emit(events.Done(account=self.account, request_id=command.request_id, result="reversed"))
+        self.emit(
+            events.Done(account=self.account, request_id=command.request_id, result="reversed")
+        )
 
     def _cancel_unsent(self, cache: Any, record: UndoRecord) -> bool:
         """An action the writer has not started can be taken back without the server."""
@@ -398,7 +413,10 @@ class SyncService:
             record.confirmed.set()
         self.emit(
             events.ActionConfirmed(
-                account=self.account, folder=entry.folder, kind=entry.kind, uids=tuple(entry.uid_list)
+                account=self.account,
+                folder=entry.folder,
+                kind=entry.kind,
+                uids=tuple(entry.uid_list),
             )
         )
         request_id = self._journal_requests.pop(entry.id, None)
@@ -408,22 +426,38 @@ class SyncService:
         self._announce_pending()
 
     def action_refused(self, entry: Entry, message: str) -> None:
+        record = self.actions.by_journal.get(entry.id)
+        if record is not None and record.rows and entry.kind == "move":
+            # Put the rows back at once; the resync below confirms against the server.
+            with self.cache().transaction():
+                self.cache().store_batch(entry.folder, record.rows)
+            self.emit(
+                events.HeadersSynced(account=self.account, folder=entry.folder, uids=record.uids)
+            )
         self.actions.forget(entry.id)
         self.emit(
-            events.ActionFailed(account=self.account, folder=entry.folder, kind=entry.kind, message=message)
+            events.ActionFailed(
+                account=self.account, folder=entry.folder, kind=entry.kind, message=message
+            )
         )
         request_id = self._journal_requests.pop(entry.id, None)
         if request_id is not None:
             self.emit(
                 events.Failed(
-                    account=self.account, request_id=request_id, message=message, kind="ActionRefused"
+                    account=self.account,
+                    request_id=request_id,
+                    message=message,
+                    kind="ActionRefused",
                 )
             )
         self._announce_pending()
         # Our optimistic change may now disagree with the server: resync to converge.
-        for folder in {entry.folder, entry.args.get("dest", "")} - {""}:
-            if self.cache().raw_name(folder) is not None:
-                self.submit(cmd.SyncFolder(folder=folder))
+        dropped = tuple(entry.uid_list) if entry.kind in ("move", "expunge") else ()
+        if self.cache().raw_name(entry.folder) is not None and entry.uids:
+            self.submit(cmd.SyncFolder(folder=entry.folder, refetch=dropped))
+        dest = entry.args.get("dest", "")
+        if dest and self.cache().raw_name(dest) is not None:
+            self.submit(cmd.SyncFolder(folder=dest))
         if entry.kind in ("create", "rename", "delete_folder", "subscribe"):
             self.submit(cmd.RefreshFolders())
 
@@ -462,7 +496,9 @@ class SyncService:
             error = _ERROR_KINDS.get(end.kind, MailtuiError)(end.message, end.hint)
             raise error
         if isinstance(end, events.Queued):
-            raise ActionQueued(end.message, "it is replayed on the next connection (any mailtui command)")
+            raise ActionQueued(
+                end.message, "it is replayed on the next connection (any mailtui command)"
+            )
         raise MailtuiError("The request was cancelled")
 
     def dispatch(self, worker: Worker, command: cmd.Command) -> Any:
@@ -533,7 +569,7 @@ def _sync_folder(service: SyncService, worker: Worker, command: cmd.SyncFolder) 
             raise FolderGone(f"There is no folder named {command.folder!r}")
     syncer = FolderSyncer(service.account, session, worker.cache, service.emit, worker.cancel)
     with service.folder_lock(command.folder):
-        return syncer.sync(command.folder)
+        return syncer.sync(command.folder, command.refetch)
 
 
 def sync_order(folders: Sequence[Folder]) -> list[Folder]:

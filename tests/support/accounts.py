@@ -86,3 +86,14 @@ def cache_flags(ctx: AppContext, folder: str) -> dict[int, frozenset[str]]:
     uids = service.cache().uids(folder)
     envs = service.envelopes(folder, uids)
     return {uid: env.flags for uid, env in envs.items()}
+
+
+def wait_until(predicate, timeout: float = 10.0, what: str = "condition") -> None:
+    """Poll `predicate` until true or fail after `timeout` (a deadline, not a sleep)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
