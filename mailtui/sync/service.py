@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
 from mailtui.imap.client import ImapSession
-from mailtui.imap.errors import ConnectionLost, FolderGone
+from mailtui.imap.errors import ConnectionLost, FolderGone, ProtocolError
 from mailtui.model import ROLE_ORDER, BodyPart, Envelope, Folder, FolderState, Role, SyncStats
 from mailtui.sync import commands as cmd
 from mailtui.sync import events, query
@@ -593,6 +593,7 @@ def _sync_all(service: SyncService, worker: Worker, command: cmd.SyncAll) -> lis
     else:
         targets = [f for f in listed if f.selectable]
     results = []
+    failed: list[str] = []
     for folder in sync_order(targets):
         if worker.cancel.is_set():
             raise SyncCancelled(folder.name)
@@ -603,6 +604,15 @@ def _sync_all(service: SyncService, worker: Worker, command: cmd.SyncAll) -> lis
                 results.append(syncer.sync(folder.name))
         except FolderGone:
             continue  # deleted by another client since LIST: the next LIST drops it
+        except ProtocolError as exc:
+            # One folder the server cannot serve must not stop the others.
+            log.warning("syncing %s failed: %s", folder.name, exc)
+            failed.append(f"{folder.name}: {exc}")
+    if failed:
+        raise ProtocolError(
+            f"{len(failed)} folder(s) could not be synced — {failed[0]}",
+            "the other folders are up to date; try again, or check the server's log",
+        )
     return results
 
 

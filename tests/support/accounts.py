@@ -72,7 +72,9 @@ def server_flags(client: imapclient.IMAPClient, folder: str) -> dict[int, frozen
     """{uid: flags} as the server holds them (\\Recent left out, as the cache does)."""
     client.select_folder(folder, readonly=True)
     uids = client.search(["ALL"])
-    data = client.fetch(uids, ["FLAGS"]) if uids else {}
+    data: dict = {}
+    for start in range(0, len(uids), 2000):
+        data.update(client.fetch(uids[start : start + 2000], ["FLAGS"]))
     out = {}
     for uid, item in data.items():
         flags = {f.decode() if isinstance(f, bytes) else str(f) for f in item[b"FLAGS"]}

@@ -1,0 +1,402 @@
+"""Nothing lost: offline actions, crashes between cache and server, live updates, resumed syncs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mailtui.cache.store import HeaderCache
+from mailtui.model import FLAGGED, SEEN
+from mailtui.sync import commands, events
+from mailtui.sync.actions import ActionLog, Policy
+from mailtui.sync.service import ActionQueued
+from tests.support import mailgen
+from tests.support.accounts import cache_flags, context_for, server_flags, wait_until, write_config
+from tests.support.dovecot import Dovecot, MailUser
+
+
+def _message_ids(client, folder: str) -> list[str]:
+    client.select_folder(folder, readonly=True)
+    uids = client.search(["ALL"])
+    data = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]) if uids else {}
+    return sorted(v[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"].decode().strip() for v in data.values())
+
+
+def test_actions_taken_offline_are_applied_after_the_server_returns(
+    private_dovecot: Dovecot, tmp_path: Path
+) -> None:
+    user = private_dovecot.add_user()
+    mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(10, seed=11, seen_ratio=0.0))
+    ctx = context_for(private_dovecot, user, tmp_path)
+    service = ctx.service()
+    states: list[str] = []
+    service.subscribe(
+        lambda e: states.append(e.state) if isinstance(e, events.ConnectionChanged) else None
+    )
+    try:
+        service.run(commands.SyncAll(), timeout=60)
+        private_dovecot.stop()
+        with pytest.raises(ActionQueued):
+            service.run(
+                commands.SetFlags(folder="INBOX", uids=(1, 2), add=frozenset({SEEN})), timeout=30
+            )
+        with pytest.raises(ActionQueued):
+            service.run(
+                commands.MoveMessages(folder="INBOX", uids=(3,), dest="Archive"), timeout=30
+            )
+        # The app keeps working from the cache meanwhile.
+        assert SEEN in service.envelope("INBOX", 1).flags
+        assert service.envelope("INBOX", 3) is None
+        assert service.pending_actions() == 2
+        assert "offline" in states
+        private_dovecot.start()
+        service.retry_now()
+        assert service.wait_writer_idle(timeout=30)
+        other = private_dovecot.client(user)
+        flags = server_flags(other, "INBOX")
+        assert SEEN in flags[1] and SEEN in flags[2] and 3 not in flags
+        assert len(server_flags(other, "Archive")) == 1
+        assert states[-1] == "online"
+        other.logout()
+    finally:
+        ctx.close()
+
+
+def _journal_only(ctx, command) -> None:
+    """Commit an action to cache+journal the way submit() does, with no writer running:
+    the state a process killed right after the commit leaves behind."""
+    service = ctx.service()
+    cache = HeaderCache(service.cache_path)
+    try:
+        ActionLog(Policy()).apply(cache, command)
+    finally:
+        cache.close()
+
+
+def test_killed_after_commit_before_send_applies_once(
+    dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+) -> None:
+    mailgen.write_maildir(mail_user.maildir, "INBOX", mailgen.generate(6, seed=12))
+    ctx = context_for(dovecot, mail_user, tmp_path)
+    ctx.service().run(commands.SyncAll(), timeout=60)
+    ctx.close()
+    ctx = context_for(dovecot, mail_user, tmp_path)  # "restart": a new service, same cache
+    cache_path = ctx.service().cache_path
+    ctx.close()
+    stale = context_for(dovecot, mail_user, tmp_path)
+    stale.service().cache()  # opened, never started: nothing is sent
+    _journal_only(stale, commands.CopyMessages(folder="INBOX", uids=(1, 2), dest="Archive"))
+    _journal_only(stale, commands.SetFlags(folder="INBOX", uids=(4,), add=frozenset({FLAGGED})))
+    assert HeaderCache(cache_path).journal_count() == 2
+    ctx = context_for(dovecot, mail_user, tmp_path)
+    other = dovecot.client(mail_user)
+    try:
+        ctx.service().start()
+        assert ctx.service().wait_writer_idle(timeout=30)
+        assert len(_message_ids(other, "Archive")) == 2
+        assert FLAGGED in server_flags(other, "INBOX")[4]
+    finally:
+        other.logout()
+        ctx.close()
+
+
+def test_killed_after_send_before_journal_removal_does_not_duplicate(
+    dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+) -> None:
+    """COPY and APPEND are not idempotent: a replayed 'sending' row must check first."""
+    mailgen.write_maildir(mail_user.maildir, "INBOX", mailgen.generate(4, seed=13))
+    ctx = context_for(dovecot, mail_user, tmp_path)
+    ctx.service().run(commands.SyncAll(), timeout=60)
+    ctx.close()
+    other = dovecot.client(mail_user)
+    stale = context_for(dovecot, mail_user, tmp_path)
+    raw = mailgen.make_message(subject="Sent copy", message_id="<sent-1@example.test>")
+    _journal_only(stale, commands.CopyMessages(folder="INBOX", uids=(2,), dest="Archive"))
+    _journal_only(stale, commands.AppendMessage(folder="Sent", raw=raw, flags=frozenset({SEEN})))
+    # The server executed both before the crash; the rows still say 'sending'.
+    cache = HeaderCache(stale.service().cache_path)
+    for entry_id, *_ in cache.journal():
+        with cache.transaction():
+            cache.journal_update(entry_id, state="sending")
+    cache.close()
+    other.select_folder("INBOX")
+    other.copy([2], "Archive")
+    other.append("Sent", raw, flags=[SEEN.encode()])
+    ctx = context_for(dovecot, mail_user, tmp_path)
+    try:
+        ctx.service().start()
+        assert ctx.service().wait_writer_idle(timeout=30)
+        assert len(_message_ids(other, "Archive")) == 1
+        assert _message_ids(other, "Sent").count("Message-ID: <sent-1@example.test>") == 1
+    finally:
+        other.logout()
+        ctx.close()
+
+
+def test_cli_action_while_server_down_is_replayed_by_the_next_command(
+    private_dovecot: Dovecot, tmp_path: Path
+) -> None:
+    user = private_dovecot.add_user()
+    mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(5, seed=14))
+    env = _cli_env(tmp_path, private_dovecot, user)
+    assert _mailtui(env, "sync").returncode == 0
+    private_dovecot.stop()
+    down = _mailtui(env, "mark", "INBOX", "2", "--flagged")
+    assert down.returncode == 75, down.stderr
+    assert "saved" in down.stderr and "\n" not in down.stderr.strip()
+    private_dovecot.start()
+    assert _mailtui(env, "sync").returncode == 0
+    other = private_dovecot.client(user)
+    assert FLAGGED in server_flags(other, "INBOX")[2]
+    other.logout()
+
+
+def _cli_env(tmp_path: Path, dovecot: Dovecot, user: MailUser) -> dict[str, str]:
+    config = write_config(tmp_path / "config.toml", dovecot, user)
+    env = dict(os.environ)
+    env.update(
+        MAILTUI_CONFIG=str(config),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    return env
+
+
+def _mailtui(
+    env: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_cold_sync_killed_midway_resumes_to_equal_the_server(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    user = dovecot.add_user()
+    mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(30_000, seed=15))
+    env = _cli_env(tmp_path, dovecot, user)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "sync", "--folder", "INBOX"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    db = tmp_path / "cache" / "mailtui" / "accounts" / "test.sqlite3"
+
+    def first_batch_committed() -> bool:
+        if not db.exists():
+            return False
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+            row = con.execute(
+                "SELECT cold_floor, uidnext FROM folders WHERE name='INBOX'"
+            ).fetchone()
+            con.close()
+        except sqlite3.Error:
+            return False
+        return bool(row) and 1 < row[0] < row[1]
+
+    try:
+        wait_until(first_batch_committed, timeout=60, what="the first cold batch")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    # What the killed process left is consistent: every UID from the floor up is cached.
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    floor, uidnext, synced = con.execute(
+        "SELECT cold_floor, uidnext, synced FROM folders WHERE name='INBOX'"
+    ).fetchone()
+    cached = {
+        r[0]
+        for r in con.execute(
+            "SELECT uid FROM messages WHERE folder=(SELECT id FROM folders WHERE name='INBOX')"
+        )
+    }
+    con.close()
+    assert not synced and cached >= set(range(floor, uidnext))
+    assert len(cached) < 30_000
+    resumed = _mailtui(env, "sync", "--folder", "INBOX")
+    assert resumed.returncode == 0, resumed.stderr
+    ctx = context_for(dovecot, user, tmp_path / "cache" / "mailtui" / "accounts")
+    other = dovecot.client(user)
+    try:
+        assert cache_flags(ctx, "INBOX") == server_flags(other, "INBOX")
+    finally:
+        other.logout()
+        ctx.close()
+
+
+# --- live updates ---------------------------------------------------------------------
+
+
+def _watch_inbox(ctx) -> None:
+    service = ctx.service()
+    service.run(commands.SyncAll(), timeout=60)
+    service.watch("INBOX")
+    watcher = service.watcher("INBOX")
+    assert watcher is not None and watcher.ready.wait(10)
+
+
+def test_changes_by_another_client_reach_listeners_within_two_seconds(
+    dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+) -> None:
+    mailgen.write_maildir(mail_user.maildir, "INBOX", mailgen.generate(5, seed=16))
+    ctx = context_for(dovecot, mail_user, tmp_path)
+    got: dict[type, threading.Event] = {
+        k: threading.Event() for k in (events.NewMail, events.FlagsChanged, events.MessagesVanished)
+    }
+    ctx.service().subscribe(lambda e: got[type(e)].set() if type(e) in got else None)
+    other = dovecot.client(mail_user)
+    try:
+        _watch_inbox(ctx)
+        mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=17))
+        assert got[events.NewMail].wait(2), "new mail not announced within 2 s"
+        other.select_folder("INBOX")
+        other.add_flags([1], [b"$Checked"])  # a keyword no message has yet: a real change
+        assert got[events.FlagsChanged].wait(2)
+        other.delete_messages([2])
+        other.expunge()
+        assert got[events.MessagesVanished].wait(2)
+        assert cache_flags(ctx, "INBOX") == server_flags(other, "INBOX")
+    finally:
+        other.logout()
+        ctx.close()
+
+
+def test_without_idle_the_folder_is_polled(dovecot: Dovecot, tmp_path: Path) -> None:
+    user = dovecot.add_user(disable=("IDLE",))
+    ctx = context_for(dovecot, user, tmp_path, account={"poll_interval": 1})
+    new = threading.Event()
+    ctx.service().subscribe(lambda e: new.set() if isinstance(e, events.NewMail) else None)
+    other = dovecot.client(user)
+    try:
+        _watch_inbox(ctx)
+        mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=18))
+        assert new.wait(5)
+    finally:
+        other.logout()
+        ctx.close()
+
+
+def test_watcher_reconnects_after_the_server_restarts(
+    private_dovecot: Dovecot, tmp_path: Path
+) -> None:
+    user = private_dovecot.add_user()
+    ctx = context_for(private_dovecot, user, tmp_path)
+    seen_states: list[str] = []
+    new = threading.Event()
+
+    def on_event(e: events.Event) -> None:
+        if isinstance(e, events.ConnectionChanged):
+            seen_states.append(e.state)
+        if isinstance(e, events.NewMail):
+            new.set()
+
+    ctx.service().subscribe(on_event)
+    try:
+        _watch_inbox(ctx)
+        private_dovecot.restart()
+        wait_until(lambda: "offline" in seen_states, timeout=10, what="offline state")
+        other = private_dovecot.client(user)
+        mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=19))
+        assert new.wait(20), "no new mail after reconnect"
+        assert seen_states[-1] == "online"
+        other.logout()
+    finally:
+        ctx.close()
+
+
+def test_watch_command_prints_one_line_per_event(dovecot: Dovecot, tmp_path: Path) -> None:
+    user = dovecot.add_user()
+    mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(2, seed=20))
+    env = _cli_env(tmp_path, dovecot, user)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "watch"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True
+    )
+    reader.start()
+    other = dovecot.client(user)
+    try:
+        wait_until(
+            lambda: any("connection online" in ln for ln in lines), timeout=20, what="watch online"
+        )
+        # Wait until the INBOX watcher is idling: the cache then holds the 2 existing messages.
+        db = tmp_path / "cache" / "mailtui" / "accounts" / "test.sqlite3"
+        wait_until(lambda: db.exists() and _count(db) == 2, timeout=20, what="initial sync")
+        raw = mailgen.make_message(subject="Ping \x1b[31mred", sender="Zoë <zoe@example.test>")
+        other.append("INBOX", raw)
+        wait_until(
+            lambda: any(" new INBOX " in ln for ln in lines), timeout=10, what="new-mail line"
+        )
+        line = next(ln for ln in lines if " new INBOX " in ln)
+        assert "Zoë" in line and "Ping" in line and "\x1b" not in line
+    finally:
+        other.logout()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _count(db: Path) -> int:
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        n = con.execute("SELECT count(*) FROM messages").fetchone()[0]
+        con.close()
+        return n
+    except sqlite3.Error:
+        return -1
+
+
+def test_sync_survives_a_second_run_in_parallel(
+    dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+) -> None:
+    """Two services on one cache (two mailtui processes) converge to the server's state."""
+    mailgen.write_maildir(mail_user.maildir, "INBOX", mailgen.generate(3000, seed=21))
+    a = context_for(dovecot, mail_user, tmp_path)
+    b = context_for(dovecot, mail_user, tmp_path)
+    try:
+        done = []
+        threads = [
+            threading.Thread(
+                target=lambda c=c: done.append(
+                    c.service().run(commands.SyncFolder(folder="INBOX"), timeout=120)
+                )
+            )
+            for c in (a, b)
+        ]
+        start = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert len(done) == 2 and time.monotonic() - start < 120
+        other = dovecot.client(mail_user)
+        assert cache_flags(a, "INBOX") == server_flags(other, "INBOX")
+        other.logout()
+    finally:
+        a.close()
+        b.close()
