@@ -156,31 +156,60 @@ _COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
 
 
 def _unquote_name(text: str) -> str:
+    """A display name: quotes and escapes removed, comments outside quotes dropped."""
     out: list[str] = []
     quote = escape = False
+    comment = 0
     for ch in text:
         if escape:
-            out.append(ch)
+            if not comment:
+                out.append(ch)
             escape = False
-        elif ch == "\\" and quote:
+        elif ch == "\\" and (quote or comment):
             escape = True
+        elif comment:
+            comment += (ch == "(") - (ch == ")")
         elif ch == '"':
             quote = not quote
+        elif ch == "(" and not quote:
+            comment = 1
         else:
             out.append(ch)
     return " ".join("".join(out).split())
 
 
+def _angle_start(text: str) -> int:
+    """Index of the "<" that opens the address: the first one outside quotes/comments."""
+    quote = escape = False
+    comment = 0
+    for i, ch in enumerate(text):
+        if escape:
+            escape = False
+        elif ch == "\\" and (quote or comment):
+            escape = True
+        elif quote:
+            quote = ch != '"'
+        elif comment:
+            comment += (ch == "(") - (ch == ")")
+        elif ch == '"':
+            quote = True
+        elif ch == "(":
+            comment = 1
+        elif ch == "<":
+            return i
+    return -1
+
+
 def _parse_item(item: str) -> Address:
     text = item.strip()
-    lt = text.find("<")
+    lt = _angle_start(text)
     if lt >= 0:
         gt = text.find(">", lt)
         addr = text[lt + 1 : gt].strip()
         trailing = _COMMENT.sub("", text[gt + 1 :]).strip()
         if trailing:
             raise AddressError(f"{text!r} has text after the closing >")
-        name = _unquote_name(_COMMENT.sub(" ", text[:lt]))
+        name = _unquote_name(text[:lt])
     else:
         comments = [c[1:-1] for c in _COMMENT.findall(text)]
         addr = _COMMENT.sub(" ", text).strip()

@@ -85,9 +85,12 @@ def _crlf(raw: bytes) -> bytes:
     return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
 
 
+_BREAKS = re.compile(r"[ \t]*[\r\n][\r\n \t]*")
+
+
 def _one_line(value: str) -> str:
     """Header values never carry a line break (that would be header injection)."""
-    return " ".join(value.replace("\r", " ").replace("\n", " ").split())
+    return _BREAKS.sub(" ", value).strip(" \t")
 
 
 def _header_address(a: Address) -> HeaderAddress:
@@ -302,9 +305,8 @@ def complete_raw(raw: bytes, account: AccountSettings, *, date: datetime | None 
     if "message-id" not in names:
         domain = ascii_domain(envelope_sender(data, account).rpartition("@")[2] or "localhost")
         extra["Message-ID"] = make_msgid(domain=domain)
-    head = message_bytes(extra)
-    # An EmailMessage with headers only serialises as headers + blank line.
-    head = head[:-2] if head.endswith(b"\r\n\r\n") else head
+    # A body-less EmailMessage serialises as its headers and the empty line: drop that.
+    head = message_bytes(extra).removesuffix(b"\r\n")
     return head + data
 
 

@@ -254,7 +254,7 @@ def deliver(
 ) -> DeliveryReport:
     """Send one message the safe way (see the module docstring); never raises for SMTP
     or IMAP trouble — the report says what happened. Blocking."""
-    box = outbox or Outbox.for_account(account.name)
+    box = outbox if outbox is not None else Outbox.for_account(account.name)
     raw = message_bytes(message)
     entry = box.enqueue(raw, replied=replied, forwarded=forwarded)
     return _process(account, box, entry, store, send or _default_send)
@@ -311,7 +311,7 @@ def retry_outbox(
     login refused), so a long outbox does not hammer an unreachable server; queued
     entries that only await their Sent copy are still finished.
     """
-    box = outbox or Outbox.for_account(account.name)
+    box = outbox if outbox is not None else Outbox.for_account(account.name)
     send_fn = send or _default_send
     reports: list[DeliveryReport] = []
     server_down = False

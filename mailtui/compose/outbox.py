@@ -224,7 +224,8 @@ class Outbox:
             except OSError:
                 continue
 
-    def __len__(self) -> int:
+    def count(self) -> int:
+        """How many messages wait (not `__len__`: an empty outbox must not be falsy)."""
         return len(self.pending())
 
     @contextlib.contextmanager
