@@ -144,12 +144,20 @@ def bodystructure_to_part(bs: object, section: str = "") -> BodyPart:
     """
     items = list(bs) if isinstance(bs, (list, tuple)) else []
     if items and isinstance(items[0], (list, tuple)):
-        children = []
-        idx = 0
-        while idx < len(items) and isinstance(items[idx], (list, tuple)):
-            child_section = f"{section}.{idx + 1}" if section else str(idx + 1)
-            children.append(bodystructure_to_part(items[idx], child_section))
-            idx += 1
+        # imapclient groups a multipart's children into one list: ([c1, c2], b"mixed", …);
+        # on the wire they are spread out: ((c1)(c2) "mixed" …). Accept both.
+        if isinstance(items[0], list) and items[0] and isinstance(items[0][0], (list, tuple)):
+            parts = list(items[0])
+            idx = 1
+        else:
+            idx = 0
+            while idx < len(items) and isinstance(items[idx], (list, tuple)):
+                idx += 1
+            parts = items[:idx]
+        children = [
+            bodystructure_to_part(child, f"{section}.{n}" if section else str(n))
+            for n, child in enumerate(parts, start=1)
+        ]
         subtype = _text(items[idx]).lower() if idx < len(items) else "mixed"
         ext = items[idx + 1 :]
         params = _params(ext[0]) if ext else ()

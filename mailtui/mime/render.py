@@ -145,11 +145,23 @@ def _pick_multipart(part: BodyPart, prefer: str, depth: int) -> BodyPart | None:
     return None
 
 
+# A text part this small (per BODYSTRUCTURE) holds nothing but a line break or two.
+_BLANK_PART_BYTES = 4
+
+
 def choose_body(root: BodyPart, prefer: str = "plain") -> BodyPart | None:
-    """The part to show as the message text (plain or HTML first), or None."""
+    """The part to show as the message text (plain or HTML first), or None.
+
+    An empty plain alternative next to an HTML one (common in HTML-only newsletters)
+    is passed over, so the reader shows the HTML instead of nothing.
+    """
     found = _pick(root, prefer, 0)
     if found is None and not root.is_multipart and root.maintype == "text":
         return root  # a lone text part, even if marked as an attachment, is the body
+    if found is not None and found.subtype == "plain" and 0 < found.size <= _BLANK_PART_BYTES:
+        other = _pick(root, "html", 0)
+        if other is not None and other.size > found.size:
+            return other
     return found
 
 
@@ -202,8 +214,14 @@ def _display_name(part: BodyPart) -> str:
     if part.mime_type in _MESSAGE_TYPES:
         subject = clean_line(part.description)[:100]
         return safe_filename(f"{subject}.eml" if subject else "message.eml", "message.eml")
-    ext = {"text/plain": ".txt", "text/html": ".html", "image/png": ".png",
-           "image/jpeg": ".jpg", "image/gif": ".gif", "application/pdf": ".pdf"}
+    ext = {
+        "text/plain": ".txt",
+        "text/html": ".html",
+        "image/png": ".png",
+        "image/jpeg": ".jpg",
+        "image/gif": ".gif",
+        "application/pdf": ".pdf",
+    }
     return f"part-{part.section}{ext.get(part.mime_type, '')}"
 
 

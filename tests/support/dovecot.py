@@ -212,10 +212,18 @@ class Dovecot:
         self.ca_file = self.base / "ca.pem"
         self.cert_file = self.base / "server.pem"
         self._base_dir_tmp: Path | None = None
+        self._homes_tmp: Path | None = None
         run_dir = self.base / "run"
-        if len(str(run_dir)) > MAX_BASE_DIR_LEN:
+        as_root = os.geteuid() == 0
+        if len(str(run_dir)) > MAX_BASE_DIR_LEN or as_root:
             self._base_dir_tmp = Path(tempfile.mkdtemp(prefix="mailtui-dc-"))
             run_dir = self._base_dir_tmp
+        if as_root:
+            # The mail uid must reach the homes. Under pytest's tmp dir that depends on
+            # /tmp/pytest-of-root's mode, which any other pytest run resets to 0700; a
+            # directory of our own directly in /tmp does not.
+            self._homes_tmp = Path(tempfile.mkdtemp(prefix="mailtui-homes-"))
+            self.homes = self._homes_tmp
         self.run_dir = run_dir
         self.instance_name = f"mailtui-{os.getpid()}-{id(self) & 0xFFFFFF:x}"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -236,7 +244,6 @@ class Dovecot:
         self.users_dir.chmod(0o700)
         if self._root:
             self.homes.chmod(0o711)
-            self._make_traversable(self.homes)
         self.imap_port, self.imaps_port = free_ports(2, self.host)
 
     # -- identities -------------------------------------------------------------
@@ -446,10 +453,13 @@ namespace inbox {{
             return False
 
     def _tls_answers(self) -> bool:
+        # A readiness probe only: the certificate may name other hosts on purpose.
+        ctx = self.ssl_context()
+        ctx.check_hostname = False
         try:
             with (
                 socket.create_connection((self.host, self.imaps_port), timeout=1) as s,
-                self.ssl_context().wrap_socket(s, server_hostname=self.host) as t,
+                ctx.wrap_socket(s, server_hostname=self.host) as t,
             ):
                 return t.recv(64).startswith(b"* OK")
         except (OSError, ssl.SSLError):
@@ -525,8 +535,9 @@ namespace inbox {{
     def close(self) -> None:
         """Stop and remove the short-path base_dir this instance may have made."""
         self.stop()
-        if self._base_dir_tmp is not None:
-            shutil.rmtree(self._base_dir_tmp, ignore_errors=True)
+        for tmp in (self._base_dir_tmp, self._homes_tmp):
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
 
     def __enter__(self) -> Dovecot:
         self.start()
