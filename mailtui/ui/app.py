@@ -1,0 +1,220 @@
+"""MailApp: the Textual application over an AppContext's sync services.
+
+The app owns what outlives a screen: the services (one per account), the event
+bridge, the themes, the keymap, the clock. The main screen (ui/screens/main.py) is
+the controller for folders, list and reader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.console import Console
+from rich.text import Text
+from textual.app import App
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.theme import Theme
+
+from mailtui.config import paths
+from mailtui.errors import ConfigError, MailtuiError
+from mailtui.mime.render import Palette
+from mailtui.ui import themes
+from mailtui.ui.actions import ACTIONS, build_keymap
+from mailtui.ui.bridge import Bridge, MergedEvent, ServiceEvent
+from mailtui.ui.format import Clock
+from mailtui.ui.screens.help import HelpScreen, key_label
+from mailtui.ui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from mailtui.context import AppContext
+    from mailtui.sync.service import SyncService
+
+STATE_FILE = "ui-state.json"
+
+
+class ActionCommands(Provider):
+    """Every registry action in the command palette, with the keys that run it."""
+
+    def _entries(self) -> Iterable[tuple[str, str, Any]]:
+        app: MailApp = self.app  # type: ignore[assignment]
+        for spec in ACTIONS:
+            keys = app.keymap.keys(spec.name)
+            shown = f"{spec.title} ({' '.join(key_label(k) for k in keys)})" if keys else spec.title
+            yield shown, spec.help, partial(app.run_main_action, spec.name)
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._entries():
+            yield DiscoveryHit(Text(title), callback, text=title, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._entries():
+            score = max(matcher.match(title), matcher.match(help_text) * 0.8)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)
+
+
+class MailApp(App[int]):
+    """The mail client; `MailApp(ctx)` is also what tests and screenshots run."""
+
+    CSS_PATH = "mailtui.tcss"
+    TITLE = "mailtui"
+    COMMANDS: ClassVar = {ActionCommands}
+    # The registry binds ":" and ctrl+p on the main screen; modal screens keep Textual's.
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        account: str | None = None,
+        clock: Clock | None = None,
+        theme: str | None = None,
+        state_dir: Path | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.account = account
+        self.clock = clock or Clock()
+        self.problems: list[str] = []
+        self.services: dict[str, SyncService] = {}
+        names = [account] if account is not None else list(ctx.settings.accounts)
+        for name in names:
+            try:
+                self.services[ctx.account(name).name] = ctx.service(name)
+            except MailtuiError as exc:
+                self.problems.append(exc.sentence())
+        if not self.services:
+            raise ConfigError(self.problems[0] if self.problems else "No usable account")
+        self.keymap = build_keymap(ctx.settings.ui.keys)
+        self.problems.extend(self.keymap.problems)
+        self.labels: set[str] = set()
+        self._state_dir = state_dir or ctx.cache_dir
+        self.bridge: Bridge | None = None  # type: ignore[assignment]
+        super().__init__()
+        loaded = themes.load_themes(themes.theme_dirs(ctx.settings.ui.themes_dir))
+        self.problems.extend(loaded.problems)
+        for item in loaded.themes.values():
+            self.register_theme(item)
+        wanted = theme or ctx.settings.ui.theme
+        if wanted not in self.available_themes:
+            self.problems.append(
+                f"Unknown theme {wanted!r}; using {themes.DEFAULT_THEME} "
+                f"(themes: {', '.join(sorted(loaded.themes))})"
+            )
+            wanted = themes.DEFAULT_THEME
+        self.theme = wanted
+        self.set_keymap(self.keymap.overrides)
+
+    # --- theme ---------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        theme: Theme | None = self.get_theme(self.theme) if self.theme else None
+        return themes.mail_defaults(theme or Theme(name="fallback", primary="#6a9fd8"))
+
+    def palette(self) -> Palette:
+        return themes.reader_palette(self.theme_variables)
+
+    def watch_theme(self, theme: str) -> None:
+        """The reader's Rich styles follow the theme."""
+        try:
+            main = self.main
+        except LookupError:
+            return
+        self.call_after_refresh(lambda: main.reader.set_palette(self.palette()))
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.bridge = Bridge(self)
+        for service in self.services.values():
+            self.bridge.attach(service)
+        self.push_screen(MainScreen())
+        for problem in self.problems:
+            self.notify(problem, severity="warning", timeout=10, markup=False)
+
+    def on_unmount(self) -> None:
+        if self.bridge is not None:
+            self.bridge.close()
+
+    @property
+    def main(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not open")
+
+    def on_service_event(self, message: ServiceEvent) -> None:
+        self._dispatch(message.event)
+
+    def on_merged_event(self, message: MergedEvent) -> None:
+        event = message.bridge.take(message)
+        if event is not None:
+            self._dispatch(event)
+
+    def _dispatch(self, event: Any) -> None:
+        try:
+            main = self.main
+        except LookupError:
+            return
+        main.handle_event(event)
+
+    async def run_main_action(self, name: str) -> None:
+        """Run a registry action on the main screen (from the command palette)."""
+        await self.run_action(name, self.main)
+
+    def action_show_keys(self) -> None:
+        self.push_screen(HelpScreen(self.keymap))
+
+    # --- remembered state ----------------------------------------------------------------
+
+    def _state_path(self) -> Path | None:
+        try:
+            directory = self._state_dir or paths.state_dir()
+        except OSError:
+            return None
+        return directory / STATE_FILE
+
+    def load_state(self) -> dict[str, Any]:
+        path = self._state_path()
+        try:
+            data = json.loads(path.read_text("utf-8")) if path else {}
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def save_state(self, data: dict[str, Any]) -> None:
+        path = self._state_path()
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(json.dumps({**self.load_state(), **data}), "utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+
+def _terminal_theme(ctx: AppContext) -> str | None:
+    """The 16-colour theme when the terminal has few colours and no theme was chosen."""
+    from mailtui.config.settings import UiSettings
+
+    if ctx.settings.ui.theme != UiSettings().theme:
+        return None
+    system = Console().color_system
+    return themes.SIXTEEN_COLOUR_THEME if system in ("standard", "windows") else None
+
+
+def run_app(ctx: AppContext) -> int:
+    """`mailtui` with no subcommand: run the app until quit; the context is closed after."""
+    try:
+        app = MailApp(ctx, theme=_terminal_theme(ctx))
+        result = app.run()
+    finally:
+        ctx.close()
+    return int(result or app.return_code or 0)

@@ -1,0 +1,293 @@
+"""Reading: preview on cursor rest, open, page, mark read, quotes, plain/HTML, links, attachments.
+
+A mixin of the main screen. Loads run as exclusive workers, so moving on cancels the
+previous message's fetch; the reader shows the cached envelope at once and the body
+when it arrives (with a loading indicator meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.timer import Timer
+
+from mailtui.errors import MailtuiError
+from mailtui.mime.attachments import save_attachment
+from mailtui.mime.html import link_is_safe
+from mailtui.mime.safe import clean_line
+from mailtui.model import SEEN
+from mailtui.sync import commands
+from mailtui.ui import loader
+from mailtui.ui.bridge import ServiceCancelled, ServiceFailed
+from mailtui.ui.screens.picker import Item, Menu
+
+if TYPE_CHECKING:
+    from mailtui.ui.screens.main import MainScreen
+
+    _Base = MainScreen
+else:
+    _Base = object
+
+_PREVIEW_DELAY = 0.12  # the cursor must rest this long before a message is fetched
+
+
+def opener_command(configured: str | None, target: str) -> list[str]:
+    """argv that opens `target`: open_command ("{}" marks the spot, else appended) or the OS's."""
+    if configured:
+        parts = shlex.split(configured)
+        if any("{}" in p for p in parts):
+            return [p.replace("{}", target) for p in parts]
+        return [*parts, target]
+    return ["open" if sys.platform == "darwin" else "xdg-open", target]
+
+
+def run_opener(argv: list[str]) -> None:
+    """Start the opener detached from the terminal; raise MailtuiError if it cannot start."""
+    try:
+        subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise MailtuiError(
+            f"Cannot run {argv[0]!r}: {exc.strerror or exc}",
+            "set open_command in the [ui] section of the config",
+        ) from None
+
+
+class ReadingMixin(_Base):
+    """Reader behaviour for MainScreen (see the module docstring)."""
+
+    def init_reading(self) -> None:
+        self._preview_timer: Timer | None = None
+        self._mark_timer: Timer | None = None
+        self._prefer = "html" if self.mail.ctx.settings.ui.prefer_html else "plain"
+        self._move_after_reload: int | None = None
+
+    # --- choosing what to show ------------------------------------------------------------
+
+    def preview_soon(self, uid: int | None) -> None:
+        """The cursor moved: show that message once the cursor rests."""
+        self._stop_timers()
+        if uid is None:
+            self.reader.clear()
+            return
+        if self._shown_key() == (self.account, self.folder, uid):
+            return
+        self._preview_timer = self.set_timer(_PREVIEW_DELAY, lambda: self.open_now(uid))
+
+    def open_now(self, uid: int | None, part: Any = None) -> None:
+        self._stop_timers()
+        if uid is None or self.folder is None:
+            return
+        env = self.messages.envelope(uid)
+        if env is None:
+            self.reader.clear("This message is no longer in the cache")
+            return
+        key = (self.account, self.folder, uid)
+        self.reader.show_envelope(key, env)
+        self.load_body(key, part)
+
+    def _shown_key(self) -> tuple[str, str, int] | None:
+        return self.reader.key
+
+    def _stop_timers(self) -> None:
+        for timer in (self._preview_timer, self._mark_timer):
+            if timer is not None:
+                timer.stop()
+        self._preview_timer = self._mark_timer = None
+
+    @work(group="reader", exclusive=True)
+    async def load_body(self, key: tuple[str, str, int], part: Any = None) -> None:
+        account, folder, uid = key
+        service = self.mail.services[account]
+        width = max(self.reader.scrollable_content_region.width - 2, 40)
+        try:
+            loaded = await loader.load_message(
+                self.mail.bridge, service, folder, uid, prefer=self._prefer, part=part, width=width
+            )
+        except ServiceCancelled:
+            return
+        except ServiceFailed as exc:
+            if self.reader.key == key:
+                if exc.kind == "ConnectionLost" or self.online is False:
+                    self.reader.show_error(
+                        "This message is not in the cache and the server is unreachable; "
+                        "it opens once the connection is back."
+                    )
+                else:
+                    self.reader.show_error(exc.sentence())
+            return
+        if self.reader.key != key:
+            return
+        self.reader.show_loaded(loaded)
+        self._arm_mark_read(key)
+
+    def _arm_mark_read(self, key: tuple[str, str, int]) -> None:
+        env = self.reader.envelope
+        delay = self.mail.ctx.settings.ui.mark_read_delay
+        if env is None or env.seen or delay < 0:
+            return
+
+        def mark() -> None:
+            self._mark_timer = None
+            if self.reader.key == key:
+                account, folder, uid = key
+                self.mail.bridge.submit(
+                    self.mail.services[account],
+                    commands.SetFlags(folder=folder, uids=(uid,), add=frozenset({SEEN})),
+                )
+
+        if delay == 0:
+            mark()
+        else:
+            self._mark_timer = self.set_timer(delay, mark)
+
+    def reader_flags_changed(self, uids: Iterable[int]) -> None:
+        key = self.reader.key
+        if key is None or key[2] not in set(uids):
+            return
+        env = self.messages.envelope(key[2])
+        if env is not None:
+            self.reader.envelope = env
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        uid = self.messages.cursor_uid
+        if self.reader.key == (self.account, self.folder, uid) and not self.reader.is_loading:
+            self.reader.scroll_page_down(animate=False)
+            return
+        self.open_now(uid)
+
+    def action_page(self) -> None:
+        uid = self.messages.cursor_uid
+        if uid is None:
+            return
+        if self.reader.key != (self.account, self.folder, uid):
+            self.open_now(uid)
+        elif self.reader.at_end:
+            self.messages.move_by(1)
+            self.open_now(self.messages.cursor_uid)
+        else:
+            self.reader.scroll_page_down(animate=False)
+
+    def action_zoom(self) -> None:
+        zoomed = not self.has_class("-zoom")
+        self.set_class(zoomed, "-zoom")
+        if zoomed:
+            if self.reader.key is None:
+                self.open_now(self.messages.cursor_uid)
+            self.reader.focus()
+        else:
+            self.messages.focus()
+
+    def action_toggle_quotes(self) -> None:
+        if not self.reader.toggle_quotes():
+            self.notify("No long quotes to fold in this message", timeout=2, markup=False)
+
+    def action_toggle_html(self) -> None:
+        loaded = self.reader.loaded
+        if loaded is None or len(loaded.alternatives) < 2 or loaded.part is None:
+            self.notify("This message has only one version", timeout=2, markup=False)
+            return
+        parts = loaded.alternatives
+        index = next((i for i, p in enumerate(parts) if p is loaded.part), -1)
+        nxt = parts[(index + 1) % len(parts)]
+        self._prefer = "html" if nxt.mime_type == "text/html" else "plain"
+        key = self.reader.key
+        if key is not None:
+            self.reader.show_envelope(key, self.reader.envelope)  # type: ignore[arg-type]
+            self.load_body(key, nxt)
+
+    def action_links(self) -> None:
+        env, loaded = self.reader.envelope, self.reader.loaded
+        if env is None:
+            return
+        items: list[Item] = []
+        links = loaded.links if loaded else []
+        for n, url in enumerate(links, 1):
+            if url:
+                items.append(Item(url, f"[{n}] {url}"))
+        for person in loader.addresses(env):
+            items.append(Item(person.addr, person.full(), "address"))
+        if not items:
+            self.notify("No links or addresses in this message", timeout=2, markup=False)
+            return
+
+        def chosen(result: tuple[str, int] | None) -> None:
+            if result is None:
+                return
+            verb, index = result
+            value = items[index].value
+            if verb == "copy" or not link_is_safe(value):
+                self.app.copy_to_clipboard(value)
+                self.notify(f"Copied {clean_line(value)}", timeout=3, markup=False)
+            else:
+                self._open_external(value)
+
+        keys = [("o", "open", "open"), ("y", "copy", "copy")]
+        self.app.push_screen(Menu("Links and addresses", items, keys), chosen)
+
+    def action_attachments(self) -> None:
+        loaded, key = self.reader.loaded, self.reader.key
+        if loaded is None or key is None or not loaded.attachments:
+            self.notify("This message has no attachments", timeout=2, markup=False)
+            return
+        from mailtui.mime.render import human_size
+
+        atts = loaded.attachments
+        items = [Item(a.section, a.filename, f"{a.mime_type}, {human_size(a.size)}") for a in atts]
+
+        def chosen(result: tuple[str, int] | None) -> None:
+            if result is not None:
+                verb, index = result
+                self.handle_attachment(key, loaded.structure, atts[index], verb == "open")
+
+        keys = [("s", "save", "save"), ("o", "open", "open")]
+        self.app.push_screen(Menu("Attachments", items, keys), chosen)
+
+    @work(group="attachment")
+    async def handle_attachment(
+        self, key: tuple[str, str, int], structure: Any, att: Any, open_it: bool
+    ) -> None:
+        account, folder, uid = key
+        service = self.mail.services[account]
+        self.notify(f"Fetching {att.filename}…", timeout=2, markup=False)
+        try:
+            data = await loader.fetch_attachment(
+                self.mail.bridge, service, folder, uid, structure, att.section
+            )
+            directory = (
+                Path(tempfile.mkdtemp(prefix="mailtui-open-"))
+                if open_it
+                else self.mail.ctx.settings.ui.download_dir
+            )
+            path = await asyncio.to_thread(save_attachment, data, att.filename, directory)
+        except MailtuiError as exc:
+            self.notify(exc.sentence(), severity="error", markup=False)
+            return
+        if open_it:
+            self._open_external(str(path))
+        else:
+            self.notify(f"Saved {path}", markup=False, timeout=6)
+
+    def _open_external(self, target: str) -> None:
+        argv = opener_command(self.mail.ctx.settings.ui.open_command, target)
+        try:
+            run_opener(argv)
+        except MailtuiError as exc:
+            self.notify(exc.sentence(), severity="error", markup=False)
+            return
+        self.notify(f"Opening {clean_line(target)}", timeout=3, markup=False)

@@ -1,0 +1,83 @@
+"""A folder's rows for the list: a sorted UID list, or conversations threaded (JWZ).
+
+Runs on the bridge's reader thread: a 100k `view()` is ~60 ms and threading a big
+folder longer, and the UI keeps drawing meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mailtui.mime.threads import ThreadItem, ThreadNode, flatten, thread_messages
+from mailtui.ui.widgets.message_list import Rows
+
+if TYPE_CHECKING:
+    from mailtui.sync.service import SyncService
+
+SORT_KEYS = ("date", "from", "subject", "size")
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """How to order a folder."""
+
+    sort: str = "date"
+    reverse: bool = True
+    threaded: bool = False
+    collapsed: frozenset[int] = frozenset()
+
+
+@dataclass
+class FolderView:
+    """Rows to show plus, when threaded, who belongs to which conversation."""
+
+    rows: Rows
+    members: dict[int, list[int]] = field(default_factory=dict)  # root uid → thread uids
+    root_of: dict[int, int] = field(default_factory=dict)  # uid → its root's uid
+
+
+def _threads(items: list[tuple[int, str, str, str, str, int]]) -> list[ThreadNode]:
+    return thread_messages(
+        [
+            ThreadItem(
+                uid, mid or "", irt or "", tuple((refs or "").split()), subj or "", date or 0
+            )
+            for uid, mid, irt, refs, subj, date in items
+        ]
+    )
+
+
+def _membership(roots: list[ThreadNode]) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """Thread members by root (roots without replies left out), and each uid's root."""
+    members: dict[int, list[int]] = {}
+    root_of: dict[int, int] = {}
+    for top in roots:
+        # A dummy root stands for a missing message: each real child heads its own row.
+        heads = [top] if top.item is not None else top.children
+        for head in heads:
+            if head.item is None or not head.children:
+                continue
+            uids = [n.item.uid for n in head.walk() if n.item is not None]
+            members[head.item.uid] = uids
+            for uid in uids:
+                root_of[uid] = head.item.uid
+    return members, root_of
+
+
+def compute_view(service: SyncService, folder: str, spec: ViewSpec) -> FolderView:
+    """The folder's rows in display order, from the cache (no network)."""
+    if not spec.threaded:
+        return FolderView(Rows(service.view(folder, spec.sort, spec.reverse)))
+    roots = _threads(service.thread_items(folder))
+    if spec.reverse:
+        roots.reverse()  # newest conversation first
+    members, root_of = _membership(roots)
+    flat = flatten(roots, set(spec.collapsed))
+    hidden = {uid: len(members[uid]) - 1 for uid in spec.collapsed if uid in members}
+    return FolderView(Rows([u for u, _ in flat], [d for _, d in flat], hidden), members, root_of)
+
+
+def toggle(collapsed: Set[int], root: int) -> frozenset[int]:
+    return frozenset(set(collapsed) ^ {root})

@@ -1,0 +1,430 @@
+"""The virtual message list: a Line API widget over a folder's UID list.
+
+It holds only the ordered UIDs (100k ints are cheap) and asks its `fetch` callback for
+the envelopes of the rows on screen (plus a margin), keeping a small LRU. Opening a
+100k-message folder therefore costs one `view()` and one page of envelopes, the same
+as a 100-message one; scrolling reads a page at a time. Deltas replace the UID list
+and keep the cursor on the same message, at the same screen line.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from mailtui.model import Envelope
+from mailtui.ui import format as fmt
+
+Fetch = Callable[[Sequence[int]], dict[int, Envelope]]
+
+_ENVELOPE_CACHE = 4000
+_MARGIN = 40  # rows fetched beyond the screen in each direction
+_SCAN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What the list shows: UIDs in order, thread depths, hidden replies per root."""
+
+    uids: Sequence[int] = ()
+    depths: Sequence[int] | None = None
+    hidden: dict[int, int] | None = None
+
+
+class MessageList(ScrollView, can_focus=True):
+    """Rows of messages; only the visible ones are read and drawn."""
+
+    # Navigation keys come from the action registry (on the screen), not ScrollView.
+    inherit_bindings = False
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "message-list--cursor",
+        "message-list--cursor-blurred",
+        "message-list--unread",
+        "message-list--flagged",
+        "message-list--answered",
+        "message-list--attachment",
+        "message-list--date",
+        "message-list--selected",
+        "message-list--match",
+        "message-list--thread",
+        "message-list--placeholder",
+    }
+
+    class CursorMoved(Message):
+        """The cursor is on another message (or on none)."""
+
+        def __init__(self, uid: int | None) -> None:
+            super().__init__()
+            self.uid = uid
+
+    class Activated(Message):
+        """The user double-clicked a row."""
+
+        def __init__(self, uid: int) -> None:
+            super().__init__()
+            self.uid = uid
+
+    def __init__(self, *, clock: fmt.Clock | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock or fmt.Clock()
+        self.fetch: Fetch = lambda uids: {}
+        self.outgoing = False  # Sent/Drafts: show recipients instead of senders
+        self.placeholder = "No folder open"
+        self.rows: list[int] = []
+        self.depths: Sequence[int] | None = None
+        self.hidden: dict[int, int] = {}
+        self.cursor = 0
+        self.selected: set[int] = set()
+        self.range_start: int | None = None  # visual range start (row index)
+        self.matches: set[int] = set()
+        self._index: dict[int, int] | None = None
+        self._envs: OrderedDict[int, Envelope] = OrderedDict()
+        # Read statistics, so tests and benchmarks can prove the list stays virtual.
+        self.rows_fetched = 0
+        self.fetch_calls = 0
+
+    # --- contents ------------------------------------------------------------------------
+
+    def load(self, rows: Rows, *, placeholder: str = "No messages") -> None:
+        """Show a different folder (or ordering): cursor to the top, caches dropped."""
+        self._envs.clear()
+        self.selected.clear()
+        self.range_start = None
+        self.matches = set()
+        self.placeholder = placeholder
+        self._set(rows)
+        self.cursor = 0
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.CursorMoved(self.cursor_uid))
+
+    def update_rows(self, rows: Rows, *, placeholder: str | None = None) -> None:
+        """Apply a delta: same messages stay under the cursor, at the same screen line."""
+        old_uid = self.cursor_uid
+        screen_line = self.cursor - round(self.scroll_y)
+        anchor_uid = (
+            self.rows[self.range_start] if self.range_start is not None and self.rows else None
+        )
+        self._set(rows)
+        if placeholder is not None:
+            self.placeholder = placeholder
+        index = self.index_of(old_uid) if old_uid is not None else None
+        if index is None:
+            # The message went (moved, deleted): stay at the same place, i.e. on the next one.
+            index = min(self.cursor, max(len(self.rows) - 1, 0))
+        self.cursor = index
+        if self.range_start is not None:
+            self.range_start = self.index_of(anchor_uid) if anchor_uid is not None else None
+        if self.selected:
+            present = set(self.rows)
+            self.selected &= present
+        if self.matches:
+            self.matches &= set(self.rows)
+        target = max(0, self.cursor - max(screen_line, 0))
+        self.scroll_to(0, target, animate=False, immediate=True)
+        self._keep_cursor_visible()
+        self.refresh()
+        if self.cursor_uid != old_uid:
+            self.post_message(self.CursorMoved(self.cursor_uid))
+
+    def _set(self, rows: Rows) -> None:
+        self.rows = list(rows.uids)
+        self.depths = rows.depths
+        self.hidden = dict(rows.hidden or {})
+        self._index = None
+        self.virtual_size = Size(self.size.width, len(self.rows))
+
+    def invalidate(self, uids: Iterable[int] | None = None) -> None:
+        """Forget cached envelopes (all, or these) so they are read again."""
+        if uids is None:
+            self._envs.clear()
+        else:
+            for uid in uids:
+                self._envs.pop(uid, None)
+        self.refresh()
+
+    def index_of(self, uid: int) -> int | None:
+        if self._index is None:
+            self._index = {u: i for i, u in enumerate(self.rows)}
+        return self._index.get(uid)
+
+    @property
+    def cursor_uid(self) -> int | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def envelope(self, uid: int) -> Envelope | None:
+        """The row's envelope, read from the cache when not held."""
+        env = self._envs.get(uid)
+        if env is None:
+            env = self.fetch([uid]).get(uid)
+            if env is not None:
+                self._remember({uid: env})
+        return env
+
+    # --- selection -----------------------------------------------------------------------
+
+    def selection(self) -> list[int]:
+        """Selected UIDs in row order (the visual range included)."""
+        chosen = set(self.selected)
+        if self.range_start is not None and self.rows:
+            lo, hi = sorted((self.range_start, self.cursor))
+            chosen.update(self.rows[lo : hi + 1])
+        if not chosen:
+            return []
+        return sorted(chosen, key=lambda u: self.index_of(u) or 0)
+
+    def toggle_visual(self) -> None:
+        if self.range_start is None:
+            self.range_start = self.cursor
+        else:
+            self.selected.update(self.selection())
+            self.range_start = None
+        self.refresh()
+
+    def toggle_selected(self, uid: int) -> None:
+        self.selected.symmetric_difference_update({uid})
+        self.refresh()
+
+    def select_all(self) -> None:
+        self.selected = set(self.rows)
+        self.refresh()
+
+    def clear_selection(self) -> bool:
+        had = bool(self.selected) or self.range_start is not None
+        self.selected.clear()
+        self.range_start = None
+        self.refresh()
+        return had
+
+    def set_matches(self, uids: Iterable[int]) -> None:
+        self.matches = set(uids) & set(self.rows)
+        self.refresh()
+
+    def next_match(self, step: int) -> bool:
+        """Move to the next (step 1) or previous (-1) search match, wrapping around."""
+        if not self.matches or not self.rows:
+            return False
+        positions = sorted(i for u in self.matches if (i := self.index_of(u)) is not None)
+        if step > 0:
+            after = [i for i in positions if i > self.cursor]
+            target = after[0] if after else positions[0]
+        else:
+            before = [i for i in positions if i < self.cursor]
+            target = before[-1] if before else positions[-1]
+        self.move_to(target)
+        return True
+
+    # --- movement ------------------------------------------------------------------------
+
+    def move_to(self, index: int) -> None:
+        if not self.rows:
+            return
+        index = max(0, min(index, len(self.rows) - 1))
+        old = self.cursor
+        self.cursor = index
+        self._keep_cursor_visible()
+        if self.range_start is not None:
+            self.refresh()
+        else:
+            self._refresh_row(old)
+            self._refresh_row(index)
+        if old != index:
+            self.post_message(self.CursorMoved(self.cursor_uid))
+
+    def move_by(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    @property
+    def page_rows(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def find_unread(self, step: int) -> int | None:
+        """Index of the nearest unread row after (step 1) or before (-1) the cursor."""
+        i = self.cursor + step
+        while 0 <= i < len(self.rows):
+            lo, hi = (
+                (i, min(i + _SCAN_CHUNK, len(self.rows)))
+                if step > 0
+                else (
+                    max(i - _SCAN_CHUNK + 1, 0),
+                    i + 1,
+                )
+            )
+            chunk = self.rows[lo:hi]
+            missing = [u for u in chunk if u not in self._envs]
+            got = self._read(missing) if missing else {}
+            order = range(lo, hi) if step > 0 else range(hi - 1, lo - 1, -1)
+            for j in order:
+                uid = self.rows[j]
+                env = self._envs.get(uid) or got.get(uid)
+                if env is not None and not env.seen:
+                    return j
+            i = hi if step > 0 else lo - 1
+        return None
+
+    def _keep_cursor_visible(self) -> None:
+        height = self.scrollable_content_region.height
+        top = round(self.scroll_y)
+        if height <= 0:
+            return
+        if self.cursor < top:
+            self.scroll_to(0, self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(0, self.cursor - height + 1, animate=False, immediate=True)
+
+    def _refresh_row(self, index: int) -> None:
+        top = round(self.scroll_y)
+        if top <= index < top + self.scrollable_content_region.height:
+            self.refresh_line(index - top)
+
+    # --- reading envelopes -----------------------------------------------------------------
+
+    def _read(self, uids: Sequence[int]) -> dict[int, Envelope]:
+        if not uids:
+            return {}
+        self.fetch_calls += 1
+        got = self.fetch(uids)
+        self.rows_fetched += len(uids)
+        self._remember(got)
+        return got
+
+    def _remember(self, envs: dict[int, Envelope]) -> None:
+        self._envs.update(envs)
+        for uid in envs:
+            self._envs.move_to_end(uid)
+        while len(self._envs) > _ENVELOPE_CACHE:
+            self._envs.popitem(last=False)
+
+    def _fill(self, index: int) -> None:
+        """Read the page around `index`: what is on screen plus a margin."""
+        top = round(self.scroll_y)
+        height = self.scrollable_content_region.height
+        lo = max(min(top, index) - _MARGIN, 0)
+        hi = min(max(top + height, index + 1) + _MARGIN, len(self.rows))
+        missing = [u for u in self.rows[lo:hi] if u not in self._envs]
+        self._read(missing)
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        index = round(self.scroll_y) + y
+        if not self.rows:
+            if y == 0 and self.placeholder:
+                style = self.get_component_rich_style("message-list--placeholder")
+                text = Text(" " + self.placeholder, style=style, end="")
+                return self._strip(text, width, base)
+            return Strip.blank(width, base)
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        uid = self.rows[index]
+        env = self._envs.get(uid)
+        if env is None:
+            self._fill(index)
+            env = self._envs.get(uid)
+        text = self._row_text(index, uid, env, width)
+        return self._strip(text, width, base)
+
+    def _strip(self, text: Text, width: int, base: Style) -> Strip:
+        segments = list(text.render(self.app.console))
+        return Strip(segments, text.cell_len).crop_extend(0, width, base).simplify()
+
+    def _columns(self, width: int) -> tuple[int, int]:
+        """(date, sender) column widths for the available width."""
+        date_w = 10 if width >= 60 else 6
+        sender_w = max(min(24, (width - 16) // 4), 8)
+        return date_w, sender_w
+
+    def _row_text(self, index: int, uid: int, env: Envelope | None, width: int) -> Text:
+        style = self.get_component_rich_style
+        date_w, sender_w = self._columns(width)
+        selected = uid in self.selected or (
+            self.range_start is not None
+            and min(self.range_start, self.cursor) <= index <= max(self.range_start, self.cursor)
+        )
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        text.append(fmt.SELECTED_MARK if selected else " ")
+        if env is None:
+            text.append("   " + "…".ljust(date_w) + f" (message {uid} not in the cache)")
+        else:
+            unread = not env.seen
+            if unread:
+                text.append(fmt.UNREAD_MARK, style("message-list--unread"))
+            elif env.answered:
+                text.append(fmt.ANSWERED_MARK, style("message-list--answered"))
+            else:
+                text.append(" ")
+            text.append(fmt.FLAGGED_MARK if env.flagged else " ", style("message-list--flagged"))
+            text.append(
+                fmt.ATTACHMENT_MARK if env.has_attachments else " ",
+                style("message-list--attachment"),
+            )
+            text.append(" ")
+            date = fmt.list_date(env.date or env.internaldate, self.clock)
+            text.append(_fit(date, date_w), style("message-list--date"))
+            text.append(" ")
+            who = fmt.sender(env, outgoing=self.outgoing)
+            main = style("message-list--unread") if unread else Style()
+            text.append(_fit(who, sender_w), main)
+            text.append(" ")
+            depth = self.depths[index] if self.depths is not None else 0
+            if depth:
+                text.append("  " * (depth - 1) + "└ ", style("message-list--thread"))
+            text.append(fmt.subject(env), main)
+            hidden = self.hidden.get(uid)
+            if hidden:
+                text.append(f" (+{hidden})", style("message-list--thread"))
+        text.truncate(width, overflow="ellipsis", pad=True)
+        if uid in self.matches:
+            text.stylize(style("message-list--match"))
+        if selected:
+            text.stylize(style("message-list--selected"))
+        if index == self.cursor:
+            name = "message-list--cursor" if self.has_focus else "message-list--cursor-blurred"
+            text.stylize(style(name))
+        return text
+
+    # --- events --------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self.rows))
+        self._keep_cursor_visible()
+
+    def on_focus(self) -> None:
+        self._refresh_row(self.cursor)
+
+    def on_blur(self) -> None:
+        self._refresh_row(self.cursor)
+
+    def on_click(self, event: events.Click) -> None:
+        index = round(self.scroll_y) + event.y
+        if 0 <= index < len(self.rows):
+            self.move_to(index)
+            if event.chain == 2:
+                self.post_message(self.Activated(self.rows[index]))
+
+
+def _fit(value: str, width: int) -> str:
+    """`value` cut or padded to exactly `width` cells."""
+    if cell_len(value) <= width:
+        return value + " " * (width - cell_len(value))
+    text = Text(value, end="")
+    text.truncate(width, overflow="ellipsis", pad=True)
+    return text.plain
+
+
+__all__ = ["MessageList", "Rows", "Segment"]

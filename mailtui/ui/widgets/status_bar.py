@@ -1,0 +1,105 @@
+"""The status line (account, connection, folder counts) and the offline banner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rich.text import Text
+from textual.widgets import Static
+
+from mailtui.mime.safe import clean_line
+
+
+@dataclass(frozen=True)
+class Status:
+    """Everything the status line shows; replaced as a whole so redraws are cheap."""
+
+    account: str = ""
+    state: str = "connecting"  # online | connecting | offline
+    detail: str = ""
+    syncing: str = ""  # folder being synced
+    done: int = 0
+    total: int = 0
+    pending: int = 0
+    folder: str = ""
+    count: int = 0
+    unread: int = 0
+    selected: int = 0
+    search: str = ""
+    matches: int = -1
+    sort: str = "date"
+    reverse: bool = True
+    threaded: bool = False
+
+
+def status_text(s: Status) -> Text:
+    out = Text(no_wrap=True, overflow="ellipsis", end="")
+    out.append(f" {clean_line(s.account)} ", style="bold")
+    out.append("│ ")
+    if s.state == "offline":
+        out.append("○ offline", style="bold")
+        if s.pending:
+            out.append(f", {s.pending} change{'s' if s.pending != 1 else ''} pending")
+    elif s.syncing and s.total:
+        out.append(f"⟳ syncing {clean_line(s.syncing)} {min(s.done, s.total)}/{s.total}")
+    elif s.state == "online":
+        out.append("● online")
+        if s.pending:
+            out.append(f", sending {s.pending}")
+    else:
+        out.append("… connecting")
+    if s.folder:
+        out.append(" │ ")
+        out.append(clean_line(s.folder), style="bold")
+        out.append(f" {s.count} messages, {s.unread} unread")
+    if s.selected:
+        out.append(f" │ {s.selected} selected")
+    if s.search:
+        found = (
+            f"{s.matches} match{'es' if s.matches != 1 else ''}" if s.matches >= 0 else "searching…"
+        )
+        out.append(" │ /")
+        out.append(clean_line(s.search))
+        out.append(f": {found}")
+    order = "threads" if s.threaded else s.sort
+    out.append(f" │ {order} {'↓' if s.reverse else '↑'}")
+    return out
+
+
+class StatusBar(Static):
+    """One line at the bottom; `set(**fields)` updates what changed."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text(""), id=id, markup=False)
+        self.status = Status()
+
+    def set(self, **fields: object) -> None:
+        new = replace(self.status, **fields)  # type: ignore[arg-type]
+        if new != self.status:
+            self.status = new
+            self.update(status_text(new))
+
+
+class OfflineBanner(Static):
+    """Shown while the server is unreachable: the app keeps working from the cache."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text(""), id=id, markup=False)
+        self.display = False
+
+    def show(self, detail: str, pending: int) -> None:
+        text = Text(end="")
+        text.append(" Offline ", style="bold reverse")
+        text.append(" showing cached mail")
+        if pending:
+            text.append(
+                f"; {pending} change{'s' if pending != 1 else ''} will be sent when the server is back"
+            )
+        if detail:
+            text.append(" — ")
+            text.append(clean_line(detail))
+        self.update(text)
+        self.display = True
+
+    def hide(self) -> None:
+        self.display = False
