@@ -114,13 +114,13 @@ def resolve_folder(
     folders = list(folders)
     for f in folders:
         if f.role == role and f.selectable:
-            return f.raw_name
+            return f.name
     names = _SENT_NAMES if role == Role.SENT else _DRAFT_NAMES if role == Role.DRAFTS else ()
     by_name = {f.name.casefold(): f for f in folders if f.selectable}
     for name in names:
         found = by_name.get(name.casefold())
         if found is not None:
-            return found.raw_name
+            return found.name
     return None
 
 

@@ -151,15 +151,16 @@ class _Session:
                 hint=f'use security = "tls" or "starttls" under [accounts.{self.account.name}.smtp]',
             )
         ctx = tls_context(server) if server.security != "none" else None
+        # The host goes to the constructor: smtplib takes the TLS server name (SNI and
+        # the certificate check) from it, and raises SMTPConnectError unless greeted 220.
         if server.security == "tls":
             self.phase = "tls"
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(context=ctx, timeout=self.timeout)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                server.host, server.port, context=ctx, timeout=self.timeout
+            )
         else:
-            smtp = smtplib.SMTP(timeout=self.timeout)
+            smtp = smtplib.SMTP(server.host, server.port, timeout=self.timeout)
         self.smtp = smtp
-        code, reply = smtp.connect(server.host, server.port)
-        if code != 220:
-            raise smtplib.SMTPConnectError(code, reply)
         self.phase = "greeting"
         smtp.local_hostname = _helo_name(smtp)
         smtp.ehlo_or_helo_if_needed()
