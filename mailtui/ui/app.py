@@ -54,7 +54,7 @@ class ActionCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, help_text, callback in self._entries():
-            score = max(matcher.match(title), matcher.match(help_text) * 0.8)
+            score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)
 

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from mailtui.model import FLAGGED, SEEN, Role
+from mailtui.model import FLAGGED, SEEN
 from mailtui.sync import commands
 from mailtui.ui.bridge import ServiceFailed
 from mailtui.ui.screens.picker import Item, Picker
+from mailtui.ui.widgets.folder_tree import role_note
 
 if TYPE_CHECKING:
     from mailtui.ui.screens.main import MainScreen
@@ -35,7 +36,7 @@ class TriageMixin(_Base):
 
     def targets(self) -> list[int]:
         """The selection; else the message at the cursor (a folded thread: all of it)."""
-        chosen = self.messages.selection()
+        chosen = self.messages.selected_uids()
         if chosen:
             return chosen
         uid = self.messages.cursor_uid
@@ -94,7 +95,7 @@ class TriageMixin(_Base):
         folders = sorted(self.folder_tree.folders(self.account), key=lambda f: f.name.casefold())
         for folder in folders:
             if folder.selectable and not (verb == "Move" and folder.name == self.folder):
-                detail = folder.role.value if folder.role != Role.NONE else ""
+                detail = role_note(folder)
                 items.append(Item(folder.name, folder.name, detail))
 
         def chosen(dest: str | None) -> None:

@@ -27,7 +27,7 @@ from mailtui.ui.reading import ReadingMixin
 from mailtui.ui.screens.picker import Item, Picker, Prompt
 from mailtui.ui.triage import TriageMixin
 from mailtui.ui.views import SORT_KEYS, FolderView, ViewSpec, compute_view, toggle
-from mailtui.ui.widgets.folder_tree import FolderRef, FolderTree, display_name
+from mailtui.ui.widgets.folder_tree import FolderRef, FolderTree, display_name, role_note
 from mailtui.ui.widgets.message_list import MessageList
 from mailtui.ui.widgets.reader import Reader
 from mailtui.ui.widgets.status_bar import OfflineBanner, StatusBar
@@ -362,7 +362,7 @@ class MainScreen(ReadingMixin, TriageMixin, Screen[None]):
 
     @on(MessageList.CursorMoved)
     def _cursor_moved(self, event: MessageList.CursorMoved) -> None:
-        self.status.set(selected=len(self.messages.selection()))
+        self.status.set(selected=len(self.messages.selected_uids()))
         self.preview_soon(event.uid)
 
     @on(MessageList.Activated)
@@ -400,7 +400,7 @@ class MainScreen(ReadingMixin, TriageMixin, Screen[None]):
             self._after_move()
 
     def _after_move(self) -> None:
-        self.status.set(selected=len(self.messages.selection()))
+        self.status.set(selected=len(self.messages.selected_uids()))
 
     def action_page_down(self) -> None:
         self._page(1)
@@ -477,7 +477,7 @@ class MainScreen(ReadingMixin, TriageMixin, Screen[None]):
                 if not folder.selectable:
                     continue
                 label = folder.name if len(self.mail.services) == 1 else f"{name}: {folder.name}"
-                items.append(Item(json.dumps([name, folder.name]), label, _role_detail(folder)))
+                items.append(Item(json.dumps([name, folder.name]), label, role_note(folder)))
 
         def chosen(value: str | None) -> None:
             if value:
@@ -648,10 +648,6 @@ class MainScreen(ReadingMixin, TriageMixin, Screen[None]):
 
     def action_quit(self) -> None:
         self.app.exit(0)
-
-
-def _role_detail(folder: Any) -> str:
-    return folder.role.value if folder.role != Role.NONE else ""
 
 
 __all__ = ["MainScreen", "Path"]

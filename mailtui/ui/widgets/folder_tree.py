@@ -55,6 +55,12 @@ def display_name(folder: Folder) -> str:
     return clean_line(folder.leaf) or "(unnamed)"
 
 
+def role_note(folder: Folder) -> str:
+    """The special-use role, when the name does not already say it ("sent" for "Gesendet")."""
+    role = folder.role.value if folder.role != Role.NONE else ""
+    return "" if role.casefold() == folder.leaf.casefold() else role
+
+
 def _order(node: _Node) -> tuple[int, str]:
     role = node.folder.role if node.folder is not None else Role.NONE
     if node.folder is not None and node.name.upper() == "INBOX":

@@ -176,7 +176,7 @@ class MessageList(ScrollView, can_focus=True):
 
     # --- selection -----------------------------------------------------------------------
 
-    def selection(self) -> list[int]:
+    def selected_uids(self) -> list[int]:
         """Selected UIDs in row order (the visual range included)."""
         chosen = set(self.selected)
         if self.range_start is not None and self.rows:
@@ -190,7 +190,7 @@ class MessageList(ScrollView, can_focus=True):
         if self.range_start is None:
             self.range_start = self.cursor
         else:
-            self.selected.update(self.selection())
+            self.selected.update(self.selected_uids())
             self.range_start = None
         self.refresh()
 

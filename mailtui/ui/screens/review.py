@@ -1,0 +1,472 @@
+"""The review screen before sending, and the glue the app uses to compose and send.
+
+Flow (all in one worker, see `run_compose`): the draft is edited as text
+(`editor.edit_with_external`), then reviewed here: y send, e edit again, a attach
+(path completion), D remove the highlighted attachment, t/c/b change To/Cc/Bcc (with
+address completion), s save as draft, q/escape cancel (asking when something would be
+lost). The screen only decides; it returns a `ReviewResult` and the app sends it with
+`compose.flow.send_draft` in a thread worker.
+
+Everything shown may come from a stranger (a reply copies their name and subject):
+it is drawn as rich Text built from strings cleaned by `mime.safe`, never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.suggester import Suggester
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from mailtui.compose.addresses import format_address, format_addresses, parse_address_list
+from mailtui.compose.complete import AddressBook, complete_address, complete_path
+from mailtui.compose.draft import (
+    AttachmentData,
+    Draft,
+    DraftError,
+    Original,
+    draft_to_editable_text,
+    parse_edited_text,
+)
+from mailtui.compose.flow import MailStore, resolve_folder
+from mailtui.config.settings import AccountSettings
+from mailtui.errors import MailtuiError
+from mailtui.mime.parse import parse_message
+from mailtui.mime.render import attachments as list_attachments
+from mailtui.mime.render import body_text, choose_body, human_size
+from mailtui.mime.safe import clean_line, clean_text, safe_filename
+from mailtui.model import Address, MessageRef, Role
+from mailtui.ui.screens.editor import ConfirmScreen, edit_with_external
+
+__all__ = [
+    "AddressSuggester",
+    "PathSuggester",
+    "PromptScreen",
+    "ReviewResult",
+    "ReviewScreen",
+    "original_from_raw",
+    "run_compose",
+    "service_store",
+]
+
+T = TypeVar("T")
+Action = Literal["send", "draft", "cancel"]
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    """What the user chose; `draft` is the latest valid draft, `text` the latest edit."""
+
+    action: Action
+    draft: Draft
+    text: str = ""
+
+
+# --------------------------------------------------------------------------- completion
+
+
+class AddressSuggester(Suggester):
+    """Completes the last address of a To/Cc/Bcc field from the known addresses."""
+
+    def __init__(self, known: AddressBook | Iterable[Address | str]) -> None:
+        # Case-sensitive on Textual's side: the suggestion keeps what is already typed.
+        super().__init__(use_cache=True, case_sensitive=True)
+        self.book = known if isinstance(known, AddressBook) else AddressBook(known)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return complete_address(value, self.book)
+
+
+class PathSuggester(Suggester):
+    """Completes file paths (the file system changes, so nothing is cached)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return complete_path(value)
+
+
+class PromptScreen(ModalScreen[T | None], Generic[T]):
+    """One line of input, checked by `parse` (a MailtuiError is shown and the prompt stays).
+
+    Right arrow (or end) takes the grey suggestion; enter submits; escape cancels.
+    """
+
+    DEFAULT_CSS = """
+    PromptScreen { align: center middle; }
+    PromptScreen #prompt-box { width: 80%; max-width: 100; height: auto;
+        border: round $primary; background: $surface; padding: 0 1; }
+    PromptScreen #prompt-error { color: $error; height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(
+        self,
+        title: str,
+        parse: Any,
+        *,
+        value: str = "",
+        placeholder: str = "",
+        suggester: Suggester | None = None,
+    ) -> None:
+        super().__init__(classes="prompt")
+        self.title_text = title
+        self.parse = parse
+        self.value = value
+        self.placeholder = placeholder
+        self.suggester = suggester
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-box"):
+            yield Static(Text(self.title_text, style="bold"), id="prompt-title", markup=False)
+            yield Input(
+                self.value,
+                placeholder=self.placeholder,
+                suggester=self.suggester,
+                id="prompt-input",
+            )
+            yield Static("", id="prompt-error", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            result = self.parse(event.value)
+        except MailtuiError as exc:
+            self.query_one("#prompt-error", Static).update(Text(exc.sentence()))
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# --------------------------------------------------------------------------- review
+
+
+def _header_text(draft: Draft) -> Text:
+    out = Text(end="")
+    rows: list[tuple[str, str]] = [
+        ("From", format_address(draft.from_)),
+        ("To", format_addresses(draft.to)),
+        ("Cc", format_addresses(draft.cc)),
+        ("Bcc", format_addresses(draft.bcc)),
+        ("Subject", draft.subject),
+    ]
+    rows += list(draft.extra_headers)
+    for i, (name, value) in enumerate(rows):
+        if not value and name in ("Cc", "Bcc"):
+            continue
+        if i:
+            out.append("\n")
+        out.append(f"{clean_line(name)}: ", style="bold")
+        if value:
+            out.append(clean_line(value))
+        else:
+            out.append("(none)" if name != "To" else "(no recipient: press t)", style="dim")
+    return out
+
+
+def _attachment_text(att: AttachmentData) -> Text:
+    text = Text(clean_line(att.filename) or "attachment", no_wrap=True, overflow="ellipsis")
+    text.append(f"  {clean_line(att.content_type)}, {human_size(att.size)}", style="dim")
+    return text
+
+
+class ReviewScreen(Screen[ReviewResult]):
+    """The last look before sending; returns a `ReviewResult` with `dismiss`."""
+
+    DEFAULT_CSS = """
+    ReviewScreen #review-title { height: 1; padding: 0 1; background: $panel; }
+    ReviewScreen #review-headers { height: auto; padding: 0 1; }
+    ReviewScreen #review-error { height: auto; padding: 0 1; color: $error; }
+    ReviewScreen #review-attachments { height: auto; max-height: 8; border: round $panel; }
+    ReviewScreen #review-body { height: 1fr; padding: 0 1; border-top: solid $panel; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "send", "Send"),
+        Binding("e", "edit", "Edit"),
+        Binding("a", "attach", "Attach"),
+        Binding("D", "detach", "Remove attachment"),
+        Binding("t", "recipients('to')", "To"),
+        Binding("c", "recipients('cc')", "Cc"),
+        Binding("b", "recipients('bcc')", "Bcc"),
+        Binding("s", "save_draft", "Save draft"),
+        Binding("q,escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(
+        self,
+        draft: Draft,
+        *,
+        text: str | None = None,
+        pristine: Draft | None = None,
+        known_addresses: AddressBook | Iterable[Address | str] = (),
+        editor_command: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.draft = draft
+        self.pristine = pristine if pristine is not None else draft
+        self.book = (
+            known_addresses
+            if isinstance(known_addresses, AddressBook)
+            else AddressBook(known_addresses)
+        )
+        self.editor_command = editor_command
+        self.error = ""
+        self.text = draft_to_editable_text(draft)
+        if text is not None:
+            self._apply_text(text, refresh=False)
+
+    # --- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        title = Text("Review", style="bold")
+        title.append("   y send · e edit · a attach · s save draft · q cancel", style="dim")
+        yield Static(title, id="review-title", markup=False)
+        yield Static("", id="review-headers", markup=False)
+        yield Static("", id="review-error", markup=False)
+        yield OptionList(id="review-attachments", markup=False)
+        with VerticalScroll(id="review-body"):
+            yield Static("", id="review-body-text", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.query_one("#review-headers", Static).update(_header_text(self.draft))
+        error = self.query_one("#review-error", Static)
+        error.update(Text(self.error))
+        error.display = bool(self.error)
+        options = self.query_one("#review-attachments", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options([Option(_attachment_text(a)) for a in self.draft.attachments])
+        options.display = bool(self.draft.attachments)
+        if self.draft.attachments:
+            last = len(self.draft.attachments) - 1
+            options.highlighted = min(highlighted if highlighted is not None else 0, last)
+            options.focus()
+        body = self.draft.body if not self.error else self.text
+        self.query_one("#review-body-text", Static).update(Text(clean_text(body)))
+
+    # --- state -----------------------------------------------------------------------
+
+    def _apply_text(self, text: str, *, refresh: bool = True) -> None:
+        """Take an edit: a valid one replaces the draft; a broken one is kept with its error."""
+        self.text = text
+        try:
+            self.draft = parse_edited_text(text, self.draft)
+            self.error = ""
+        except DraftError as exc:
+            self.error = f"{exc.sentence()} (press e to fix it)"
+        if refresh:
+            self._refresh()
+
+    def _set_draft(self, draft: Draft) -> None:
+        self.draft = draft
+        self.text = draft_to_editable_text(draft)
+        self._refresh()
+
+    @property
+    def changed(self) -> bool:
+        """Whether cancelling would lose something the user did."""
+        return bool(self.error) or self.draft != self.pristine
+
+    def _blocked(self) -> bool:
+        if self.error:
+            self.notify(self.error, severity="error")
+            return True
+        return False
+
+    # --- actions ---------------------------------------------------------------------
+
+    def action_send(self) -> None:
+        if self._blocked():
+            return
+        if not self.draft.recipients:
+            self.notify("Add a recipient first (t)", severity="warning")
+            return
+        self.dismiss(ReviewResult("send", self.draft, self.text))
+
+    def action_save_draft(self) -> None:
+        if not self._blocked():
+            self.dismiss(ReviewResult("draft", self.draft, self.text))
+
+    def action_edit(self) -> None:
+        self.run_worker(self._edit(), exclusive=True, group="review-edit")
+
+    async def _edit(self) -> None:
+        edited = await edit_with_external(self.app, self.text, command=self.editor_command)
+        if edited is not None:
+            self._apply_text(edited)
+
+    def action_attach(self) -> None:
+        def added(att: AttachmentData | None) -> None:
+            if att is not None:
+                self._set_draft(replace(self.draft, attachments=(*self.draft.attachments, att)))
+                self.notify(f"Attached {clean_line(att.filename)} ({human_size(att.size)})")
+
+        prompt: PromptScreen[AttachmentData] = PromptScreen(
+            "Attach file",
+            _read_attachment,
+            placeholder="path (→ completes)",
+            suggester=PathSuggester(),
+        )
+        self.app.push_screen(prompt, added)
+
+    def action_detach(self) -> None:
+        options = self.query_one("#review-attachments", OptionList)
+        index = options.highlighted
+        if index is None or not 0 <= index < len(self.draft.attachments):
+            return
+        gone = self.draft.attachments[index]
+        kept = self.draft.attachments[:index] + self.draft.attachments[index + 1 :]
+        self._set_draft(replace(self.draft, attachments=kept))
+        self.notify(f"Removed {clean_line(gone.filename)}")
+
+    def action_recipients(self, field: str) -> None:
+        if self._blocked():
+            return
+        current: tuple[Address, ...] = getattr(self.draft, field)
+
+        def changed(addresses: tuple[Address, ...] | None) -> None:
+            if addresses is not None:
+                self._set_draft(replace(self.draft, **{field: addresses}))
+
+        prompt: PromptScreen[tuple[Address, ...]] = PromptScreen(
+            field.title(),
+            parse_address_list,
+            value=format_addresses(current),
+            placeholder="Name <user@example.com>, …  (→ completes)",
+            suggester=AddressSuggester(self.book),
+        )
+        self.app.push_screen(prompt, changed)
+
+    def action_cancel(self) -> None:
+        cancel = ReviewResult("cancel", self.draft, self.text)
+        if not self.changed:
+            self.dismiss(cancel)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(cancel)
+
+        self.app.push_screen(ConfirmScreen("Discard this message?", yes="Discard"), answered)
+
+
+def _read_attachment(path: str) -> AttachmentData:
+    if not path.strip():
+        raise DraftError("Type the path of a file to attach")
+    return AttachmentData.from_path(path.strip())
+
+
+# --------------------------------------------------------------------------- glue
+
+
+async def run_compose(
+    app: App[Any],
+    draft: Draft,
+    *,
+    known_addresses: AddressBook | Iterable[Address | str] = (),
+    pristine: Draft | None = None,
+    edit_first: bool = True,
+    editor_command: Sequence[str] | None = None,
+) -> ReviewResult:
+    """Edit, then review; the user's choice. Run it in a worker (`@work` or run_worker).
+
+    `pristine` is the template the draft started from (what "changed" compares with).
+    """
+    text = draft_to_editable_text(draft)
+    if edit_first:
+        edited = await edit_with_external(app, text, command=editor_command)
+        if edited is None:
+            return ReviewResult("cancel", draft, text)
+        text = edited
+    screen = ReviewScreen(
+        draft,
+        text=text,
+        pristine=pristine if pristine is not None else draft,
+        known_addresses=known_addresses,
+        editor_command=editor_command,
+    )
+    result: ReviewResult = await app.push_screen(screen, wait_for_dismiss=True)
+    return result
+
+
+def original_from_raw(
+    raw: bytes, *, ref: MessageRef | None = None, prefer: str = "plain"
+) -> Original:
+    """The message to reply to or forward, from its full bytes (BODY.PEEK[]).
+
+    The quoted text is the body the reader shows; attachments ride along for an
+    inline forward, under safe names.
+    """
+    parsed = parse_message(raw)
+    part = choose_body(parsed.structure, prefer)
+    body = body_text(part, parsed.part_bytes(part.section))[0] if part is not None else ""
+    atts = tuple(
+        AttachmentData(safe_filename(a.filename), parsed.part_bytes(a.section), a.mime_type)
+        for a in list_attachments(parsed.structure, prefer)
+    )
+    return Original.from_parsed(parsed, body=body, raw=raw, attachments=atts, ref=ref)
+
+
+def service_store(service: Any, account: AccountSettings, *, timeout: float = 60.0) -> MailStore:
+    """A `MailStore` over a `SyncService`: APPEND and flags go through its journal.
+
+    A journaled write that is waiting for the network counts as done: the service
+    sends it when back online (and finds an APPEND already there by Message-ID), so
+    compose must not retry it, or the Sent copy would be doubled. Blocking: call
+    from a thread worker, never from the event loop.
+    """
+    from mailtui.sync import commands
+    from mailtui.sync.service import ActionQueued, ConnectionLost
+
+    later = (ActionQueued, ConnectionLost)
+    folders = service.folders()
+
+    def append(folder: str, raw: bytes, flags: frozenset[str]) -> int | None:
+        try:
+            result = service.run(
+                commands.AppendMessage(folder=folder, raw=raw, flags=frozenset(flags)), timeout
+            )
+        except later:
+            return None
+        uid = result.get("uid") if isinstance(result, dict) else None
+        return uid if isinstance(uid, int) else None
+
+    def set_flags(folder: str, uids: tuple[int, ...], add: frozenset[str]) -> None:
+        try:
+            service.run(commands.SetFlags(folder=folder, uids=tuple(uids), add=add), timeout)
+        except later:
+            pass
+
+    def discard(folder: str, uids: tuple[int, ...]) -> None:
+        try:
+            service.run(commands.DeleteMessages(folder=folder, uids=tuple(uids)), timeout)
+        except later:
+            pass
+
+    return MailStore(
+        append=append,
+        set_flags=set_flags,
+        discard=discard,
+        sent_folder=resolve_folder(account, Role.SENT, folders),
+        drafts_folder=resolve_folder(account, Role.DRAFTS, folders),
+    )
