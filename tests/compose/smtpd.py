@@ -81,9 +81,7 @@ class Recorder:
     async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
         self.mechanisms_tried.append("XOAUTH2")
         blob = base64.b64decode(args[1]) if len(args) > 1 else b""
-        fields = dict(
-            part.split("=", 1) for part in blob.decode().split("\x01") if "=" in part
-        )
+        fields = dict(part.split("=", 1) for part in blob.decode().split("\x01") if "=" in part)
         token = fields.get("auth", "").removeprefix("Bearer ")
         if self._check_bearer(fields.get("user", ""), token):
             return AuthResult(success=True, auth_data=fields.get("user"))

@@ -97,7 +97,9 @@ def test_starttls_with_password_login(smtp_server: Any, smtp_ca_file: Path) -> N
 
 def test_implicit_tls(smtp_server: Any, smtp_ca_file: Path) -> None:
     server = smtp_server(mode="tls", users={"me": "pw"})
-    acct = account(server.table(username="me", password_command="printf pw", ca_file=str(smtp_ca_file)))
+    acct = account(
+        server.table(username="me", password_command="printf pw", ca_file=str(smtp_ca_file))
+    )
     send_message(acct, message())
     (got,) = server.messages
     assert got.tls and got.login == "me"
@@ -127,7 +129,9 @@ def test_no_starttls_offered_is_refused_before_any_secret(
 
 def test_untrusted_certificate_is_refused(smtp_server: Any, smtp_ca_file: Path) -> None:
     server = smtp_server(mode="starttls", cert_ca=trustme.CA(), users={"me": "pw"})
-    acct = account(server.table(username="me", password_command="printf pw", ca_file=str(smtp_ca_file)))
+    acct = account(
+        server.table(username="me", password_command="printf pw", ca_file=str(smtp_ca_file))
+    )
     with pytest.raises(SmtpInsecure, match="could not be verified") as info:
         send_message(acct, message())
     assert "ca_file" in info.value.hint
@@ -137,7 +141,9 @@ def test_untrusted_certificate_is_refused(smtp_server: Any, smtp_ca_file: Path) 
         send_message(account(server.table(username="me", password_command="printf pw")), message())
 
 
-def test_certificate_for_another_host_is_refused(smtp_server: Any, smtp_ca: trustme.CA, smtp_ca_file: Path) -> None:
+def test_certificate_for_another_host_is_refused(
+    smtp_server: Any, smtp_ca: trustme.CA, smtp_ca_file: Path
+) -> None:
     from tests.compose.smtpd import cert_context
 
     server = smtp_server(mode="tls", ssl_context=cert_context(smtp_ca, "other.example"))
@@ -147,7 +153,9 @@ def test_certificate_for_another_host_is_refused(smtp_server: Any, smtp_ca: trus
 
 def test_wrong_password(smtp_server: Any, smtp_ca_file: Path) -> None:
     server = smtp_server(mode="starttls", users={"me": "right"})
-    acct = account(server.table(username="me", password_command="printf wrong-pw", ca_file=str(smtp_ca_file)))
+    acct = account(
+        server.table(username="me", password_command="printf wrong-pw", ca_file=str(smtp_ca_file))
+    )
     with pytest.raises(SmtpAuthFailed, match="refused the login for 'me'") as info:
         send_message(acct, message())
     assert "wrong-pw" not in info.value.sentence()
@@ -159,7 +167,9 @@ def test_wrong_password(smtp_server: Any, smtp_ca_file: Path) -> None:
     ("excluded", "mechanism"),
     [(("OAUTHBEARER",), "XOAUTH2"), ((), "OAUTHBEARER")],
 )
-def test_oauth2_token(smtp_server: Any, smtp_ca_file: Path, excluded: tuple[str, ...], mechanism: str) -> None:
+def test_oauth2_token(
+    smtp_server: Any, smtp_ca_file: Path, excluded: tuple[str, ...], mechanism: str
+) -> None:
     server = smtp_server(
         mode="starttls",
         tokens={"me@example.test": "ya29.token"},
@@ -185,7 +195,9 @@ def test_oauth2_token(smtp_server: Any, smtp_ca_file: Path, excluded: tuple[str,
 def test_server_down_is_transient() -> None:
     port = free_ports(1)[0]
     acct = account({"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5})
-    with pytest.raises(SmtpUnavailable, match=f"Cannot reach the SMTP server 127.0.0.1:{port}") as info:
+    with pytest.raises(
+        SmtpUnavailable, match=f"Cannot reach the SMTP server 127.0.0.1:{port}"
+    ) as info:
         send_message(acct, message())
     assert info.value.transient
 
