@@ -34,6 +34,11 @@ class AddressBook:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def addresses(self) -> tuple[Address, ...]:
+        """The known addresses, in rank order."""
+        return tuple(a for _, _, a in self._entries)
+
     def match(self, prefix: str) -> Address | None:
         """The first address whose "Name <addr>" or addr starts with `prefix` (any case)."""
         p = prefix.casefold()

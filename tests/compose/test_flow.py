@@ -21,7 +21,7 @@ from mailtui.compose.send import SmtpUnavailable
 from mailtui.config.settings import AccountSettings
 from mailtui.model import Address, MessageRef
 from mailtui.sync import commands
-from mailtui.ui.screens.review import original_from_raw, service_store
+from mailtui.ui.screens.review import address_book, original_from_raw, service_store
 from tests.support.accounts import context_for, server_flags, settings_for
 from tests.support.dovecot import Dovecot, MailUser
 
@@ -321,3 +321,33 @@ def test_built_message_bytes_are_what_dovecot_stores(
     save_draft(account, raw, store=imap.store())
     ((_, stored),) = imap.messages("Drafts").values()
     assert stored == raw
+
+
+def test_address_book_from_the_cache(
+    dovecot: Dovecot, mail_user: MailUser, imap: ImapStore, tmp_path: Path
+) -> None:
+    me = mail_user.address
+    for to in ("Ann <ann@example.test>", "ann@example.test, Bo <bo@example.test>"):
+        raw = f"From: {me}\r\nTo: {to}\r\nCc: {me}\r\nSubject: s\r\n\r\nx\r\n".encode()
+        imap.append("Sent", raw, frozenset({"\\Seen"}))
+    for sender in ("=?utf-8?q?Zo=C3=AB?= <zoe@example.test>", "bo@example.test"):
+        imap.append("INBOX", f"From: {sender}\r\nTo: {me}\r\n\r\nx\r\n".encode(), frozenset())
+    ctx = context_for(dovecot, mail_user, tmp_path / "cache")
+    try:
+        service = ctx.service()
+        service.run(commands.SyncAll(), timeout=60)
+        book = address_book(service, ctx.account())
+    finally:
+        ctx.close()
+    assert [book.match(p) for p in ("a", "b", "z", mail_user.name)] == [
+        Address("Ann", "ann@example.test"),
+        Address("Bo", "bo@example.test"),
+        Address("Zoë", "zoe@example.test"),
+        None,
+    ]
+    # Written to twice beats written to once plus a message received, beats received.
+    assert [a.addr for a in book.addresses] == [
+        "ann@example.test",
+        "bo@example.test",
+        "zoe@example.test",
+    ]

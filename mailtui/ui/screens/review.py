@@ -13,6 +13,7 @@ it is drawn as rich Text built from strings cleaned by `mime.safe`, never as mar
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -40,6 +41,7 @@ from mailtui.compose.draft import (
 from mailtui.compose.flow import MailStore, resolve_folder
 from mailtui.config.settings import AccountSettings
 from mailtui.errors import MailtuiError
+from mailtui.mime.headers import parse_addresses
 from mailtui.mime.parse import parse_message
 from mailtui.mime.render import attachments as list_attachments
 from mailtui.mime.render import body_text, choose_body, human_size
@@ -53,6 +55,7 @@ __all__ = [
     "PromptScreen",
     "ReviewResult",
     "ReviewScreen",
+    "address_book",
     "original_from_raw",
     "run_compose",
     "service_store",
@@ -470,3 +473,37 @@ def service_store(service: Any, account: AccountSettings, *, timeout: float = 60
         sent_folder=resolve_folder(account, Role.SENT, folders),
         drafts_folder=resolve_folder(account, Role.DRAFTS, folders),
     )
+
+
+def address_book(service: Any, account: AccountSettings, *, per_folder: int = 2000) -> AddressBook:
+    """Addresses for completion from the header cache (no network): people the user
+    wrote to (Sent: To and Cc) rank above people who wrote to them (INBOX: From),
+    each by how often; the user's own address is left out. Cheap enough to build when
+    a compose starts (two indexed cache reads)."""
+    folders = service.folders()
+    sent = resolve_folder(account, Role.SENT, folders)
+    inbox = next((f.name for f in folders if f.role == Role.INBOX), "INBOX")
+    score: Counter[str] = Counter()
+    best: dict[str, Address] = {}
+
+    def note(a: Address, weight: int) -> None:
+        key = a.addr.casefold()
+        if not a.addr or "@" not in a.addr or key == account.email.casefold():
+            return
+        score[key] += weight
+        if a.name or key not in best:
+            best[key] = a
+
+    for folder, weight in ((sent, 3), (inbox, 1)):
+        if not folder:
+            continue
+        uids = service.view(folder)[:per_folder]
+        for env in service.envelopes(folder, uids).values():
+            if folder == sent:
+                for a in (*parse_addresses(env.to), *parse_addresses(env.cc)):
+                    note(a, weight)
+            else:
+                for a in env.from_:
+                    note(a, weight)
+    ranked = sorted(score, key=lambda key: (-score[key], key))
+    return AddressBook(best[key] for key in ranked)
