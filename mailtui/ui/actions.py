@@ -113,12 +113,12 @@ BY_NAME: dict[str, ActionSpec] = {spec.name: spec for spec in ACTIONS}
 
 
 def normalize_keys(keys: str) -> list[str]:
-    """Textual key names for a comma-separated key list ("?" → "question_mark")."""
+    """Textual key names for a comma-separated key list ("?" → "question_mark", "F2" → "f2")."""
     out = []
     for key in keys.split(","):
         key = key.strip()
         if key:
-            out.append(_character_to_key(key) if len(key) == 1 else key)
+            out.append(_character_to_key(key) if len(key) == 1 else key.lower())
     return out
 
 

@@ -191,6 +191,11 @@ class MainScreen(ReadingMixin, TriageMixin, Screen[None]):
             self.messages.load(view.rows, placeholder=placeholder)
         else:
             self.messages.update_rows(view.rows, placeholder=placeholder)
+        if self._move_after_reload is not None:
+            index = self.messages.index_of(self._move_after_reload)
+            self._move_after_reload = None
+            if index is not None:
+                self.messages.move_to(index)
         self.refresh_counts(account, folder)
         self._counts_now()
         if self._reload_again:
@@ -524,7 +529,7 @@ class MainScreen(ReadingMixin, TriageMixin, Screen[None]):
                     service, commands.Search(folder=folder, query=query, local=True)
                 )
             else:
-                self.status.set(search="", matches=-1)
+                self._clear_search()
                 self.notify(exc.sentence(), severity="error", markup=False)
                 return
         if folder != self.folder:
@@ -606,8 +611,8 @@ class MainScreen(ReadingMixin, TriageMixin, Screen[None]):
         if root is None:
             return
         spec = self.view_spec
-        self.set_view(ViewSpec(spec.sort, spec.reverse, True, toggle(spec.collapsed, root)))
         self._move_after_reload = root
+        self.set_view(ViewSpec(spec.sort, spec.reverse, True, toggle(spec.collapsed, root)))
 
     def action_sort(self) -> None:
         spec = self.view_spec

@@ -114,7 +114,7 @@ class FolderTree(Tree[FolderRef]):
         self._shape[account] = shape
         keep_cursor = self.cursor_node.data if self.cursor_node is not None else None
         node = self._accounts.get(account)
-        expanded = self._expanded(account)
+        collapsed = self._collapsed(account)
         if node is None:
             node = self.root.add(
                 Text(clean_line(account), style="bold"), FolderRef(account, None, False)
@@ -124,27 +124,25 @@ class FolderTree(Tree[FolderRef]):
             node.remove_children()
         for key in [k for k in self._folder_nodes if k[0] == account]:
             del self._folder_nodes[key]
-        self._add_nodes(account, node, _nest(folders), expanded)
+        self._add_nodes(account, node, _nest(folders), collapsed)
         node.expand()
         if keep_cursor is not None:
             self.call_after_refresh(self.show_folder, keep_cursor.account, keep_cursor.folder)
 
-    def _expanded(self, account: str) -> set[str] | None:
-        """Names of expanded nodes of an account; None before its first build."""
-        if account not in self._accounts:
-            return None
-        out = set()
-        for (acct, name), node in self._folder_nodes.items():
-            if acct == account and node.is_expanded:
-                out.add(name)
-        return out
+    def _collapsed(self, account: str) -> set[str]:
+        """Keys of the account's parent nodes the user has collapsed."""
+        return {
+            key
+            for (acct, key), node in self._folder_nodes.items()
+            if acct == account and node.children and not node.is_expanded
+        }
 
     def _add_nodes(
         self,
         account: str,
         parent: TreeNode[FolderRef],
         nest: _Node,
-        expanded: set[str] | None,
+        collapsed: set[str],
         prefix: str = "",
     ) -> None:
         for child in sorted(nest.children.values(), key=_order):
@@ -157,9 +155,9 @@ class FolderTree(Tree[FolderRef]):
             if child.children:
                 node = parent.add(label, ref)
                 self._folder_nodes[(account, key)] = node
-                self._add_nodes(account, node, child, expanded, key + "\0")
-                # Expanded at first; afterwards as the user left it.
-                if expanded is None or key in expanded:
+                self._add_nodes(account, node, child, collapsed, key + "\0")
+                # Expanded unless the user collapsed it.
+                if key not in collapsed:
                     node.expand()
             else:
                 node = parent.add_leaf(label, ref)

@@ -133,7 +133,10 @@ class MessageList(ScrollView, can_focus=True):
             self.selected &= present
         if self.matches:
             self.matches &= set(self.rows)
-        target = max(0, self.cursor - max(screen_line, 0))
+        # At the top, stay there (new mail comes into view); elsewhere the cursor keeps
+        # its screen line, so the rows being read do not jump.
+        at_top = round(self.scroll_y) == 0
+        target = 0 if at_top else max(0, self.cursor - max(screen_line, 0))
         self.scroll_to(0, target, animate=False, immediate=True)
         self._keep_cursor_visible()
         self.refresh()

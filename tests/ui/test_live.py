@@ -1,0 +1,100 @@
+"""Live behaviour: mail from another client appears, the offline banner comes and goes, search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support import mailgen
+from tests.support.dovecot import Dovecot, MailUser
+from tests.ui.helpers import NOW, make_app, ready, screen_text, wait_for
+
+
+async def test_mail_appended_elsewhere_appears_without_moving_the_cursor(
+    filled_user: MailUser, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    app = make_app(dovecot, filled_user, tmp_path, ui={"mark_read_delay": -1})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        main = app.main
+        await pilot.press("j", "j", "j")
+        chosen = main.messages.cursor_uid
+        before = len(main.messages.rows)
+        other = dovecot.client(filled_user)
+        raw = mailgen.make_message(subject="Hot off the press", body="New!\n", date=NOW)
+        mailgen.append_imap(other, "INBOX", [mailgen.from_bytes(raw, internaldate=NOW)])
+        other.logout()
+        await wait_for(
+            pilot, lambda: len(main.messages.rows) == before + 1, timeout=30, what="the new row"
+        )
+        # Newest first: the new row is on top, and the cursor stayed on its message.
+        assert main.messages.cursor_uid == chosen and main.messages.cursor == 4
+        new_uid = max(main.messages.rows)
+        env = main.messages.envelope(new_uid)
+        assert env is not None and env.subject == "Hot off the press"
+        await wait_for(pilot, lambda: f"{before + 1} messages" in screen_text(app))
+        assert "Hot off the press" in screen_text(app)
+
+
+async def test_offline_banner_and_recovery(private_dovecot: Dovecot, tmp_path: Path) -> None:
+    user = private_dovecot.add_user()
+    mailgen.populate_standard(user, inbox=20)
+    app = make_app(private_dovecot, user, tmp_path, ui={"mark_read_delay": -1})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        main = app.main
+        private_dovecot.stop()
+        await wait_for(
+            pilot, lambda: "Offline" in screen_text(app), timeout=40, what="the offline banner"
+        )
+        assert "○ offline" in screen_text(app)
+        # The app keeps working from the cache: moving, and a change that waits.
+        await pilot.press("j", "s")
+        await wait_for(pilot, lambda: "1 change will be sent" in screen_text(app), what="pending")
+        private_dovecot.start()
+        await wait_for(
+            pilot,
+            lambda: "Offline" not in screen_text(app) and main.online,
+            timeout=90,
+            what="back online",
+        )
+        await wait_for(
+            pilot, lambda: main.status.status.pending == 0, timeout=60, what="the change sent"
+        )
+
+
+async def test_search_marks_matches_and_n_moves(
+    filled_user: MailUser, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    other = dovecot.client(filled_user)
+    for i in range(3):
+        raw = mailgen.make_message(subject=f"Invoice {i} for March", body="Pay up.\n")
+        mailgen.append_imap(other, "INBOX", [mailgen.from_bytes(raw)])
+    other.logout()
+    app = make_app(dovecot, filled_user, tmp_path, ui={"mark_read_delay": -1})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        main = app.main
+        await pilot.press("G", "slash")
+        await wait_for(pilot, lambda: "Search this folder" in screen_text(app))
+        await pilot.press(*'subject:"for march"', "enter")
+        await wait_for(pilot, lambda: main.status.status.matches == 3, what="3 matches")
+        assert '/subject:"for march": 3 matches' in screen_text(app)
+        first = main.messages.cursor_uid
+        subjects = set()
+        for key in ("n", "n", "n"):
+            env = main.messages.envelope(main.messages.cursor_uid or 0)
+            assert env is not None
+            subjects.add(env.subject)
+            await pilot.press(key)
+        assert subjects == {f"Invoice {i} for March" for i in range(3)}
+        assert main.messages.cursor_uid == first  # wrapped around
+        await pilot.press("N")
+        assert main.messages.cursor_uid != first
+        # escape clears the search.
+        await pilot.press("escape")
+        assert main.messages.matches == set() and "/subject" not in screen_text(app)
+        # A bad query is explained, not crashed on.
+        await pilot.press("slash", *"since:2026-13-01", "enter")
+        await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications))
+        assert any("not a date" in n.message for n in app._notifications)
+        assert app.is_running

@@ -1,0 +1,138 @@
+"""List views and navigation: threads, sorting, unread jumps, panes, full screen, folders, size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailtui.ui.widgets.folder_tree import FolderTree
+from mailtui.ui.widgets.reader import Reader
+from tests.support import mailgen
+from tests.support.dovecot import Dovecot, MailUser
+from tests.ui.helpers import make_app, ready, screen_text, wait_for, wait_reader
+
+
+async def test_threads_sort_and_unread_jumps(
+    filled_user: MailUser, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    app = make_app(dovecot, filled_user, tmp_path, ui={"mark_read_delay": -1})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        main, rows = app.main, app.main.messages
+        flat = list(rows.rows)
+        # t: conversations; replies are indented under their thread.
+        await pilot.press("t")
+        await wait_for(pilot, lambda: rows.depths is not None, what="threaded rows")
+        assert sorted(rows.rows) == sorted(flat)
+        assert any(d > 0 for d in rows.depths or [])
+        assert "└ " in screen_text(app) and "threads ↓" in screen_text(app)
+        # e folds the conversation under the cursor into one row with a count.
+        index = next(i for i, d in enumerate(rows.depths or []) if d > 0)
+        rows.move_to(index)
+        root = main.view.root_of[rows.cursor_uid or 0]
+        size = len(main.view.members[root])
+        await pilot.press("e")
+        await wait_for(pilot, lambda: len(rows.rows) == len(flat) - (size - 1), what="folded")
+        assert f"(+{size - 1})" in screen_text(app)
+        assert rows.cursor_uid == root
+        await pilot.press("e")
+        await wait_for(pilot, lambda: len(rows.rows) == len(flat), what="unfolded")
+        # t back; o sorts by from, then subject; O reverses.
+        await pilot.press("t")
+        await wait_for(pilot, lambda: rows.depths is None)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: main.view_spec.sort == "from" and rows.rows != flat)
+        assert rows.rows == main.service.view("INBOX", "from", True)
+        await pilot.press("O")
+        await wait_for(pilot, lambda: rows.rows == main.service.view("INBOX", "from", False))
+        await pilot.press("O")
+        await pilot.press("o", "o", "o")
+        await wait_for(pilot, lambda: main.view_spec.sort == "date")
+        # J / K jump between unread messages.
+        await pilot.press("g", "J")
+        env = rows.envelope(rows.cursor_uid or 0)
+        assert env is not None and not env.seen
+        first_unread = rows.cursor
+        await pilot.press("J")
+        assert rows.cursor > first_unread
+        assert not rows.envelope(rows.cursor_uid or 0).seen  # type: ignore[union-attr]
+        await pilot.press("K")
+        assert rows.cursor == first_unread
+
+
+async def test_panes_full_screen_folders_and_small_terminal(
+    filled_user: MailUser, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    app = make_app(dovecot, filled_user, tmp_path, ui={"mark_read_delay": -1})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        main = app.main
+        text = screen_text(app)
+        # 80x24: tree, list, reader, status and footer all there.
+        assert "Inbox" in text and "messages" in text and "? Help" in text
+        await pilot.press("enter")
+        await wait_reader(pilot, app)
+        # tab walks the panes; j in the reader scrolls it.
+        await pilot.press("tab")
+        assert isinstance(app.focused, Reader)
+        await pilot.press("tab")
+        assert isinstance(app.focused, FolderTree)
+        await pilot.press("tab")
+        assert app.focused is main.messages
+        # z: the reader full screen, and back with z or escape.
+        await pilot.press("z")
+        assert not main.messages.display or main.messages.region.area == 0
+        assert "From:" in screen_text(app)
+        await pilot.press("escape")
+        assert main.messages.region.area > 0
+        # F: fuzzy folder picker opens another folder; the tree follows.
+        await pilot.press("F")
+        await wait_for(pilot, lambda: "Go to folder" in screen_text(app))
+        await pilot.press(*"2025", "enter")
+        await wait_for(
+            pilot, lambda: main.folder == "Archive/2025" and len(main.messages.rows) == 10
+        )
+        # Selecting a folder in the tree opens it too.
+        main.folder_tree.focus()
+        await pilot.press("g")
+        await pilot.press("j")  # first folder under the account: Inbox
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: main.folder == "INBOX")
+        # The last folder is remembered for the next start.
+        assert app.load_state()["last"] == {"account": "test", "folder": "INBOX"}
+
+
+async def test_last_folder_is_reopened(
+    filled_user: MailUser, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    app = make_app(dovecot, filled_user, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        app.main.open_folder("test", "Sent")
+        await wait_for(pilot, lambda: len(app.main.messages.rows) == 12)
+        assert "To: " in screen_text(app)  # Sent shows recipients
+    app.ctx.close()
+    again = make_app(dovecot, filled_user, tmp_path)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: again.main.folder == "Sent" and again.main.messages.rows)
+
+
+async def test_list_stays_virtual_on_a_big_folder(dovecot: Dovecot, tmp_path: Path) -> None:
+    """Only the rows on screen (plus a margin) are read from the cache, whatever the size."""
+    user = dovecot.add_user()
+    mailgen.write_maildir(
+        user.maildir, "INBOX", mailgen.generate(3000, seed=5, attachment_ratio=0, html_ratio=0)
+    )
+    app = make_app(dovecot, user, tmp_path, ui={"mark_read_delay": -1})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        rows = app.main.messages
+        await wait_for(pilot, lambda: len(rows.rows) == 3000)
+        assert rows.rows_fetched < 200, rows.rows_fetched
+        before = rows.rows_fetched
+        await pilot.press("G")
+        await pilot.pause()
+        assert rows.cursor == 2999
+        assert rows.rows_fetched - before < 200
+        await pilot.press("pageup", "pageup")
+        await pilot.pause()
+        assert rows.rows_fetched - before < 400
