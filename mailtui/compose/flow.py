@@ -124,6 +124,12 @@ def resolve_folder(
     return None
 
 
+def _internal(exc: Exception) -> MailtuiError:
+    """A bug while sending must not lose the message either: it stays queued."""
+    log.error("sending failed unexpectedly", exc_info=exc)
+    return MailtuiError(f"Sending failed: {type(exc).__name__}: {exc}")
+
+
 def _error_text(exc: BaseException) -> str:
     return exc.sentence() if isinstance(exc, MailtuiError) else f"{type(exc).__name__}: {exc}"
 
@@ -215,7 +221,8 @@ def _process(
         if entry.state == "queued":
             try:
                 result = send(account, raw)
-            except MailtuiError as exc:
+            except Exception as caught:
+                exc = caught if isinstance(caught, MailtuiError) else _internal(caught)
                 entry = outbox.record_failure(entry, exc.sentence())
                 entry, saved, note = _save_failed_copy(outbox, entry, raw, store)
                 log.info("message %s kept in the outbox: %s", entry.message_id, exc)

@@ -302,3 +302,14 @@ def test_resolve_folder() -> None:
 
 def test_message_bytes_are_crlf() -> None:
     assert message_bytes(b"a\nb\r\nc") == b"a\r\nb\r\nc"
+
+
+def test_a_bug_while_sending_loses_nothing(tmp_path: Path) -> None:
+    def broken(account: AccountSettings, raw: bytes) -> SendResult:
+        raise RuntimeError("boom")
+
+    box, fake = Outbox(tmp_path), FakeStore()
+    report = deliver(account(), RAW, store=fake.store(), outbox=box, send=broken)
+    assert not report.sent and report.queued and report.draft_saved
+    assert "RuntimeError: boom" in report.summary()
+    assert box.raw(box.pending()[0]) == RAW
