@@ -289,7 +289,11 @@ def test_end_to_end_through_the_sync_service(
         account = ctx.account()
         store = service_store(service, account, timeout=30)
         assert (store.sent_folder, store.drafts_folder) == ("Sent", "Drafts")
-        raw = imap.messages("INBOX")[uid][1]
+        # The whole original, the way the app fetches it: BODY.PEEK[] (section "").
+        raw = service.run(
+            commands.FetchPart(folder="INBOX", uid=uid, section="", cache=False), timeout=30
+        )
+        assert raw == imap.messages("INBOX")[uid][1]
         draft = reply_draft(account, original_from_raw(raw, ref=MessageRef("INBOX", uid)))
 
         report = send_draft(account, draft, store=store)
