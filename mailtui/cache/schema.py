@@ -7,7 +7,7 @@ and the same integer is the FTS5 rowid.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Tables dropped and rebuilt when the schema version changes.
 DISPOSABLE = ("messages_fts", "parts", "messages", "folders", "meta")
@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS folders(
     fts_ready INTEGER NOT NULL DEFAULT 1,   -- 0 while cold-synced rows await FTS indexing
     server_total INTEGER,                   -- from STATUS / LIST-STATUS
     server_unread INTEGER,
+    synced_total INTEGER,                   -- cached message count when the last sync ended
     last_sync REAL
 );
 

@@ -250,6 +250,17 @@ class HeaderCache:
             "UPDATE folders SET server_total=?, server_unread=? WHERE name=?", (total, unread, name)
         )
 
+    def synced_total(self, name: str) -> int | None:
+        """How many messages the cache held when the folder's last sync ended."""
+        row = self.db.execute("SELECT synced_total FROM folders WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_synced_counts(self, name: str, total: int, unread: int) -> None:
+        self.db.execute(
+            "UPDATE folders SET server_total=?, server_unread=?, synced_total=? WHERE name=?",
+            (total, unread, total, name),
+        )
+
     def reset_folder(self, name: str, uidvalidity: int) -> None:
         """UIDVALIDITY changed: every cached UID of this folder is meaningless now."""
         fid = self._require_folder(name)
@@ -615,8 +626,13 @@ class HeaderCache:
         ]
 
     def journal_update(
-        self, entry_id: int, *, state: str | None = None, args: dict | None = None,
-        error: str | None = None, attempt: bool = False,
+        self,
+        entry_id: int,
+        *,
+        state: str | None = None,
+        args: dict | None = None,
+        error: str | None = None,
+        attempt: bool = False,
     ) -> None:
         sets, params = [], []
         if state is not None:

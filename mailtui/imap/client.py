@@ -479,22 +479,33 @@ class ImapSession:
         return result
 
     def unselect(self) -> None:
+        """Leave the selected folder without expunging anything.
+
+        CLOSE on a read-write folder would expunge every \\Deleted message (other
+        clients' included), so without UNSELECT (RFC 3691) we EXAMINE first: CLOSE on
+        a read-only folder expunges nothing.
+        """
         if self.selected is None:
             return
         if self.caps.has("UNSELECT"):
             self.raw(b"UNSELECT", check=False)
         else:
-            self.raw(
-                b"CLOSE" if self.selected_readonly else b"EXAMINE " + quote(self.selected),
-                check=False,
-            )
+            if not self.selected_readonly:
+                self.raw(b"EXAMINE " + quote(self.selected), check=False)
+            self.raw(b"CLOSE", check=False)
         self.selected = None
+        self._require()._imap.state = "AUTH"
 
     # --- fetching -----------------------------------------------------------------------
 
     def header_items(self) -> bytes:
+        return self.header_items_for(condstore=self.condstore_enabled)
+
+    @staticmethod
+    def header_items_for(*, condstore: bool) -> bytes:
+        """The lean list request: no ENVELOPE, no BODYSTRUCTURE (fetched on open)."""
         items = b"UID FLAGS INTERNALDATE RFC822.SIZE"
-        if self.condstore_enabled:
+        if condstore:
             items += b" MODSEQ"
         return items + b" BODY.PEEK[" + HEADER_SECTION.encode() + b"]"
 
@@ -691,7 +702,9 @@ class ImapSession:
                     raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
                 except IMAPClientAbortError as exc:
                     self._drop()
-                    raise ConnectionLost(f"The IMAP server closed the connection: {_short(exc)}") from exc
+                    raise ConnectionLost(
+                        f"The IMAP server closed the connection: {_short(exc)}"
+                    ) from exc
                 lines.append(line)
         finally:
             if self.client is not None:
@@ -711,9 +724,10 @@ class ImapSession:
 
 def _flag_atom(flag: str) -> str:
     """A flag or keyword as an IMAP atom (RFC 9051 §9 flag-keyword); refuses what can't be one."""
-    if not flag or (any(c in flag for c in ' (){%*"]\\\r\n') and not (
-        flag.startswith("\\") and flag[1:].isalpha()
-    )):
+    if not flag or (
+        any(c in flag for c in ' (){%*"]\\\r\n')
+        and not (flag.startswith("\\") and flag[1:].isalpha())
+    ):
         raise ValueError(f"not a valid IMAP flag or keyword: {flag!r}")
     if not flag.isascii():
         raise ValueError(f"IMAP keywords must be ASCII: {flag!r}")

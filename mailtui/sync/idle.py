@@ -115,6 +115,11 @@ class Watcher(threading.Thread):
         with self.service.folder_lock(self.folder):
             syncer = FolderSyncer(self.service.account, self.session, self.cache, self.service.emit)
             syncer.sync(self.folder)
+        # IDLE reports changes only for the selected folder; a STATUS-only resync leaves
+        # none selected. EXAMINE: watching must not touch \Recent or write anything.
+        raw = self.cache.raw_name(self.folder)
+        if raw is not None and self.session.selected != raw:
+            self.session.select(raw, readonly=True)
 
     def _wait_loop(self) -> None:
         assert self.session is not None

@@ -220,3 +220,20 @@ def test_search_on_the_server_and_in_the_cache(
     finally:
         other.logout()
         ctx.close()
+
+
+def test_leaving_a_folder_never_expunges_without_unselect(dovecot: Dovecot, tmp_path: Path) -> None:
+    """Without UNSELECT, leaving a folder must not CLOSE it read-write (that expunges)."""
+    user = dovecot.add_user(disable=("UNSELECT",))
+    mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(3, seed=10))
+    other = dovecot.client(user)
+    other.select_folder("INBOX")
+    other.add_flags([2], [DELETED.encode()])  # another client's pending delete
+    ctx = context_for(dovecot, user, tmp_path)
+    try:
+        _run(ctx, commands.SyncFolder(folder="INBOX"))
+        _run(ctx, commands.SyncFolder(folder="INBOX"))  # leaves INBOX to check STATUS
+        assert set(server_flags(other, "INBOX")) == {1, 2, 3}
+    finally:
+        other.logout()
+        ctx.close()

@@ -80,9 +80,10 @@ def test_resync_applies_changes_made_by_another_client(
         envs = ctx.service().envelopes("INBOX", new)
         assert sorted(envs) == sorted(new)
         assert "$Work" in ctx.service().envelope("INBOX", 10).keywords
-        # Nothing changed since: the resync finds nothing.
+        # Nothing changed since: the resync finds nothing — with CONDSTORE in one STATUS.
         again = _sync(ctx)
         assert (again.fetched, again.changed, again.vanished) == (0, 0, 0)
+        assert again.mode == ("plain" if mode == "plain" else "status")
     finally:
         other.logout()
         ctx.close()
@@ -198,5 +199,24 @@ def test_cache_files_are_private(dovecot: Dovecot, mail_user: MailUser, tmp_path
         db = ctx.service().cache_path
         for path in [db, *db.parent.glob(db.name + "-*")]:
             assert path.stat().st_mode & 0o077 == 0, path
+    finally:
+        ctx.close()
+
+
+def test_mail_delivered_straight_into_the_maildir_is_found(
+    dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+) -> None:
+    """Local delivery (an LDA writing files) bypasses IMAP; the cheap STATUS check must see it."""
+    mailgen.write_maildir(mail_user.maildir, "INBOX", mailgen.generate(10, seed=6))
+    ctx = context_for(dovecot, mail_user, tmp_path)
+    try:
+        _sync(ctx)
+        delivered = list(mailgen.generate(13, seed=6))[10:]
+        mailgen.write_maildir(mail_user.maildir, "INBOX", delivered)
+        stats = _sync(ctx)
+        assert stats.fetched == 3
+        client = dovecot.client(mail_user)
+        assert cache_flags(ctx, "INBOX") == server_flags(client, "INBOX")
+        client.logout()
     finally:
         ctx.close()
