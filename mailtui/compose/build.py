@@ -82,7 +82,16 @@ def message_bytes(msg: EmailMessage | bytes) -> bytes:
 
 
 def _crlf(raw: bytes) -> bytes:
+    crlf = raw.count(b"\r\n")
+    if raw.count(b"\n") == crlf and raw.count(b"\r") == crlf:
+        return raw  # already CRLF throughout (the usual case): no copies
     return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+
+
+def _head(raw: bytes) -> bytes:
+    """The header section (up to the first empty line) with CRLF line ends."""
+    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n"), raw.find(b"\r\r")) if i >= 0]
+    return _crlf(raw[: min(ends) + 1] if ends else raw)
 
 
 _BREAKS = re.compile(r"[ \t]*[\r\n][\r\n \t]*")
@@ -242,7 +251,7 @@ def header_value(field: bytes) -> str:
 
 
 def _values(raw: bytes, *names: str) -> Iterator[tuple[str, str]]:
-    fields, _ = _fields(_crlf(raw))
+    fields, _ = _fields(_head(raw))
     for name, field in fields:
         if name in names:
             yield name, header_value(field)

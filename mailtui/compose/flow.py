@@ -157,13 +157,20 @@ def _save_failed_copy(
 def _finish(
     account: AccountSettings, outbox: Outbox, entry: OutboxEntry, raw: bytes, store: MailStore
 ) -> tuple[OutboxEntry, bool, list[str]]:
-    """Steps after SMTP accepted: Sent copy, flags, stale draft; remove when all done."""
+    """Steps after SMTP accepted: Sent copy, flags, stale draft; remove when all done.
+
+    Progress is written to the outbox only when a step is left for later: the
+    common case costs no metadata rewrite (each one is an fsync)."""
     warnings: list[str] = []
-    sent_copy = entry.sent_copy_done
-    if not account.sent_copy:
-        entry = outbox.update(entry, sent_copy_done=True)
-    elif not entry.sent_copy_done:
-        if store.sent_folder:
+    sent_copy = False
+    sent_copy_done = entry.sent_copy_done
+    if not sent_copy_done:
+        if not account.sent_copy:
+            sent_copy_done = True
+        elif not store.sent_folder:
+            warnings.append("No Sent folder was found, so no copy was kept.")
+            sent_copy_done = True
+        else:
             try:
                 store.append(store.sent_folder, raw, frozenset({SEEN}))
             except Exception as exc:
@@ -172,31 +179,26 @@ def _finish(
                     "it is retried with the outbox."
                 )
             else:
-                sent_copy = True
-                entry = outbox.update(entry, sent_copy_done=True)
-        else:
-            warnings.append("No Sent folder was found, so no copy was kept.")
-            entry = outbox.update(entry, sent_copy_done=True)
+                sent_copy = sent_copy_done = True
     if not entry.flags_done:
-        marks = [(entry.replied, ANSWERED), (entry.forwarded, FORWARDED)]
-        for ref, flag in marks:
+        for ref, flag in ((entry.replied, ANSWERED), (entry.forwarded, FORWARDED)):
             if ref is None:
                 continue
             try:
                 store.set_flags(ref.folder, (ref.uid,), frozenset({flag}))
             except Exception as exc:  # best effort: the message may have moved since
                 warnings.append(f"Could not mark the original {flag}: {_error_text(exc)}.")
-        entry = outbox.update(entry, flags_done=True)
-    if entry.draft_copy is not None and store.discard is not None:
-        ref = entry.draft_copy
+    draft_copy = entry.draft_copy
+    if draft_copy is not None and store.discard is not None:
         try:
-            store.discard(ref.folder, (ref.uid,))
+            store.discard(draft_copy.folder, (draft_copy.uid,))
         except Exception as exc:
             log.warning("could not remove the stale Drafts copy: %s", _error_text(exc))
-        entry = outbox.update(entry, draft_copy=None)
-    done = entry.sent_copy_done and entry.flags_done
-    if done:
+        draft_copy = None
+    if sent_copy_done:
         outbox.remove(entry)
+    else:
+        entry = outbox.update(entry, flags_done=True, draft_copy=draft_copy)
     return entry, sent_copy, warnings
 
 
