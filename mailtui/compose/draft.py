@@ -26,6 +26,7 @@ from mailtui.compose.addresses import (
     dedupe,
     format_address,
     format_addresses,
+    is_valid_addr,
     parse_address_list,
 )
 from mailtui.config.settings import AccountSettings
@@ -445,14 +446,19 @@ def reply_draft(
     body = f"{attribution(original)}\n{quoted}\n" if quoted else "\n"
     return Draft(
         from_=ident.address,
-        to=to,
-        cc=cc,
+        to=_sendable(to),
+        cc=_sendable(cc),
         subject=reply_subject(original.subject),
         body=with_signature(body, ident.signature),
         in_reply_to=original.message_id,
         references=_references(original),
         replied=original.ref,
     )
+
+
+def _sendable(addresses: tuple[Address, ...]) -> tuple[Address, ...]:
+    """Leave out what a stranger's header held that is no address ("foo", "a@")."""
+    return tuple(a for a in addresses if is_valid_addr(a.addr))
 
 
 def _forward_header_block(original: Original) -> str:

@@ -160,6 +160,11 @@ def test_reply_all_drops_own_addresses_and_duplicates() -> None:
     assert d.cc == (BOB, CAROL)
 
 
+def test_reply_all_leaves_out_what_is_no_address() -> None:
+    o = original(to=(ME, Address("", "undisclosed"), Address("x", "a@")), cc=(CAROL,))
+    assert reply_draft(account(), o, reply_all=True).cc == (CAROL,)
+
+
 def test_reply_all_with_reply_to_keeps_everyone_once() -> None:
     o = original(reply_to=(LIST,), to=(LIST, ME), cc=(BOB,))
     d = reply_draft(account(), o, reply_all=True)
