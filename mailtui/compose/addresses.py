@@ -23,7 +23,6 @@ __all__ = [
     "format_addresses",
     "is_valid_addr",
     "parse_address_list",
-    "same_addr",
 ]
 
 
@@ -65,17 +64,11 @@ def ascii_domain(domain: str) -> str:
     return domain.encode("idna").decode("ascii")
 
 
-def same_addr(a: str, b: str) -> bool:
-    """Whether two addresses name the same mailbox (domains compare case-insensitively).
-
-    Local parts are case-sensitive by RFC 5321 §2.4, but in practice no provider treats
-    them so; comparing them case-insensitively is what every mail client does.
-    """
-    return a.strip().casefold() == b.strip().casefold()
-
-
 def dedupe(addresses: Iterable[Address], exclude: Iterable[str] = ()) -> tuple[Address, ...]:
-    """Addresses in order, each mailbox once, leaving out `exclude` (case-insensitive)."""
+    """Addresses in order, each mailbox once, leaving out `exclude`.
+
+    Compared case-insensitively: local parts are case-sensitive by RFC 5321 §2.4, but
+    no provider treats them so, and every mail client compares them this way."""
     seen = {e.casefold() for e in exclude}
     out: list[Address] = []
     for a in addresses:
