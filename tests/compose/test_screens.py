@@ -93,6 +93,21 @@ async def test_untrusted_text_is_shown_literally() -> None:
         assert (await result(pilot, app)).action == "cancel"
 
 
+async def test_errors_quoting_strangers_are_not_markup() -> None:
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = ReviewScreen(draft(), text="To: [/]x[@click=app.quit]\n\nbody\n")
+        app.show(screen)
+        await pilot.pause()
+        assert "'[/]x[@click=app.quit]' is not an email address" in screen.error
+        assert "[/]x[@click=app.quit]" in screen_text(app)  # type: ignore[arg-type]
+        await pilot.press("y")  # refused with a notice that shows the text as it is
+        await wait_for(pilot, lambda: list(app._notifications), what="a notification")
+        (notice,) = app._notifications
+        assert "[/]x[@click=app.quit]" in notice.message and not notice.markup
+        assert app.results == [] and app.is_running
+
+
 async def test_attach_with_path_completion_and_remove(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

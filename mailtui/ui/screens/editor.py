@@ -193,6 +193,7 @@ async def edit_with_external(
             app.notify(
                 f"Editor {argv[0]!r} was not found; using the built-in editor",
                 severity="warning",
+                markup=False,
             )
         else:
             with contextlib.suppress(SuspendNotSupported), app.suspend():

@@ -292,7 +292,7 @@ class ReviewScreen(Screen[ReviewResult]):
 
     def _blocked(self) -> bool:
         if self.error:
-            self.notify(self.error, severity="error")
+            self.notify(self.error, severity="error", markup=False)
             return True
         return False
 
@@ -302,7 +302,7 @@ class ReviewScreen(Screen[ReviewResult]):
         if self._blocked():
             return
         if not self.draft.recipients:
-            self.notify("Add a recipient first (t)", severity="warning")
+            self.notify("Add a recipient first (t)", severity="warning", markup=False)
             return
         self.dismiss(ReviewResult("send", self.draft, self.text))
 
@@ -322,7 +322,9 @@ class ReviewScreen(Screen[ReviewResult]):
         def added(att: AttachmentData | None) -> None:
             if att is not None:
                 self._set_draft(replace(self.draft, attachments=(*self.draft.attachments, att)))
-                self.notify(f"Attached {clean_line(att.filename)} ({human_size(att.size)})")
+                self.notify(
+                    f"Attached {clean_line(att.filename)} ({human_size(att.size)})", markup=False
+                )
 
         prompt: PromptScreen[AttachmentData] = PromptScreen(
             "Attach file",
@@ -340,7 +342,7 @@ class ReviewScreen(Screen[ReviewResult]):
         gone = self.draft.attachments[index]
         kept = self.draft.attachments[:index] + self.draft.attachments[index + 1 :]
         self._set_draft(replace(self.draft, attachments=kept))
-        self.notify(f"Removed {clean_line(gone.filename)}")
+        self.notify(f"Removed {clean_line(gone.filename)}", markup=False)
 
     def action_recipients(self, field: str) -> None:
         if self._blocked():
