@@ -515,14 +515,10 @@ class HeaderCache:
         base = fid << 32
         add_set, remove_set = set(add), set(remove)
         before: dict[int, str] = {}
-        keys = [base | u for u in uids]
-        rows: list[tuple[int, str]] = []
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows += self.db.execute(
-                f"SELECT uid, flags FROM messages WHERE id IN ({marks})", chunk
-            ).fetchall()
+        keys = json.dumps([base | u for u in uids])
+        rows = self.db.execute(
+            "SELECT uid, flags FROM messages WHERE id IN (SELECT value FROM json_each(?))", (keys,)
+        ).fetchall()
         updates = []
         for uid, flags in rows:
             current = set(flags.split())

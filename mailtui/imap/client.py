@@ -120,6 +120,9 @@ class ImapSession:
         self.condstore_enabled = False
         self.delimiter: str | None = None
         self._pending: dict[bytes, bytes] = {}
+        # A connection that only writes has no use for CONDSTORE: with it enabled, every
+        # STORE (even .SILENT) answers with one FETCH MODSEQ per message (RFC 7162 §3.1.3).
+        self.enable_condstore = True
 
     # --- connection -------------------------------------------------------------------
 
@@ -217,6 +220,8 @@ class ImapSession:
 
     def _enable_extensions(self) -> None:
         """RFC 7162 §3.2.3: ENABLE QRESYNC (implies CONDSTORE) before any SELECT."""
+        if not self.enable_condstore:
+            return
         if not self.caps.has("ENABLE"):
             self.condstore_enabled = self.caps.condstore
             return
@@ -441,7 +446,7 @@ class ImapSession:
             uidvalidity, modseq, known = qresync
             params = f"{uidvalidity} {modseq}" + (f" {known}" if known else "")
             cmd += f" (QRESYNC ({params}))".encode()
-        elif self.condstore_enabled or (self.caps.condstore and not self.caps.has("ENABLE")):
+        elif self.condstore_enabled:
             cmd += b" (CONDSTORE)"
         try:
             resp = self.raw(cmd)

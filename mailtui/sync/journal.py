@@ -109,6 +109,7 @@ class Writer(threading.Thread):
         if self.session is not None and self.session.connected:
             return self.session
         session = self.service.session_factory()
+        session.enable_condstore = False
         session.connect()
         self.session = session
         self.service.connection_state(True)
