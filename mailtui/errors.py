@@ -21,3 +21,34 @@ class ConfigError(MailtuiError):
 
 class CredentialError(MailtuiError):
     """No secret could be obtained for a server."""
+
+
+# --- mail store errors: raised by every backend (IMAP server, local Maildir) -----------
+
+
+class StoreError(MailtuiError):
+    """Base of everything a mail store adapter raises."""
+
+
+class AuthFailed(StoreError):
+    """The server refused the credentials."""
+
+
+class ConnectionLost(StoreError):
+    """The link is down, the server is not listening, or it stopped answering in time."""
+
+
+class TlsError(StoreError):
+    """The server's certificate or TLS set-up cannot be trusted (or TLS is unavailable)."""
+
+
+class Unsupported(StoreError):
+    """The store lacks a feature the request needs."""
+
+
+class ProtocolError(StoreError):
+    """The store refused a command (IMAP NO/BAD) or answered something unreadable."""
+
+
+class FolderGone(ProtocolError):
+    """The folder (or message) does not exist (any more)."""

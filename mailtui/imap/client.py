@@ -12,7 +12,6 @@ import re
 import ssl
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +20,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 from imapclient.imapclient import SocketTimeout
 
+from mailtui.backend import Fetched, SelectResult, compress_uids, parse_uid_set
 from mailtui.config.settings import is_loopback
 from mailtui.imap import translate
 from mailtui.imap.errors import (
@@ -32,14 +32,7 @@ from mailtui.imap.errors import (
     TlsError,
     Unsupported,
 )
-from mailtui.imap.wire import (
-    Fetched,
-    Response,
-    ResponseReader,
-    compress_uids,
-    parse_search,
-    parse_uid_set,
-)
+from mailtui.imap.wire import Response, ResponseReader, parse_search
 from mailtui.model import BodyPart, Capabilities, Folder
 
 log = logging.getLogger("mailtui.imap")
@@ -65,21 +58,6 @@ class ServerLike(Protocol):
 class SecretLike(Protocol):
     kind: str
     value: str
-
-
-@dataclass
-class SelectResult:
-    """What SELECT told us (RFC 9051 §6.3.2, RFC 7162 §3.2.5)."""
-
-    exists: int = 0
-    uidvalidity: int = 0
-    uidnext: int = 0
-    highestmodseq: int = 0
-    nomodseq: bool = False
-    readonly: bool = False
-    vanished: list[int] = field(default_factory=list)
-    changed: list[Fetched] = field(default_factory=list)
-    permanent_flags: tuple[str, ...] = ()
 
 
 def quote(value: str | bytes) -> bytes:
@@ -657,22 +635,22 @@ class ImapSession:
 
     # --- idle ---------------------------------------------------------------------------
 
-    def idle_start(self) -> list[bytes]:
-        """Enter IDLE (RFC 2177); returns untagged lines already waiting."""
+    def idle_start(self) -> bool:
+        """Enter IDLE (RFC 2177); True if a change was already reported."""
         client = self._require()
         with self._errors("IDLE"):
             client.idle()
-        return self._drain()
+        return _reports_change(self._drain())
 
-    def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[list[bytes], bool]:
-        """Wait for server news or a wake-up; returns (untagged lines, woken)."""
+    def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[bool, bool]:
+        """Wait for server news or a wake-up: (changed, woken)."""
         import select
 
         client = self._require()
         sock = client.socket()
         pending = getattr(sock, "pending", lambda: 0)()
         if pending:
-            return self._drain(), False
+            return _reports_change(self._drain()), False
         watch = [sock] + ([wake_fd] if wake_fd is not None else [])
         try:
             ready, _, _ = select.select(watch, [], [], timeout)
@@ -680,14 +658,22 @@ class ImapSession:
             self._drop()
             raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
         woken = wake_fd is not None and wake_fd in ready
-        lines = self._drain() if sock in ready else []
-        return lines, woken
+        changed = _reports_change(self._drain()) if sock in ready else False
+        if sock in ready and self.client is None:
+            raise ConnectionLost("The IMAP server closed the connection during IDLE")
+        return changed, woken
 
-    def idle_done(self) -> list[bytes]:
+    def idle_done(self) -> None:
         client = self._require()
         with self._errors("IDLE"):
-            _text, responses = client.idle_done()
-        return [repr(r).encode() for r in responses]
+            client.idle_done()
+
+    def poll(self) -> bool:
+        """NOOP: the server reports what changed in the selected folder since last time."""
+        resp = self.noop()
+        return bool(resp.fetches) or any(
+            u.keyword in (b"EXISTS", b"EXPUNGE", b"VANISHED") for u in resp.untagged
+        )
 
     def _drain(self) -> list[bytes]:
         """Read every complete line already sent, without blocking."""
@@ -725,6 +711,13 @@ class ImapSession:
 
     def noop(self) -> Response:
         return self.raw(b"NOOP")
+
+
+_CHANGE = re.compile(rb"^\* (?:\d+ (?:EXISTS|EXPUNGE|FETCH)|VANISHED)\b", re.I)
+
+
+def _reports_change(lines: list[bytes]) -> bool:
+    return any(_CHANGE.match(line) for line in lines)
 
 
 def _flag_atom(flag: str) -> str:
@@ -839,8 +832,6 @@ def _with_counts(folder: Folder, total: int | None, unread: int | None) -> Folde
 
 
 def _parse_set(text: bytes) -> list[int]:
-    from mailtui.imap.wire import parse_uid_set
-
     text = text.strip()
     if not text:
         return []

@@ -1,33 +1,29 @@
-"""Typed IMAP failures; the edge (CLI, UI) turns each into one sentence."""
+"""Typed IMAP failures; the edge (CLI, UI) turns each into one sentence.
+
+They are the store errors every backend shares (mailtui.errors); `ImapError` is their
+common base under the name IMAP code has always used.
+"""
 
 from __future__ import annotations
 
-from mailtui.errors import MailtuiError
+from mailtui.errors import (
+    AuthFailed,
+    ConnectionLost,
+    FolderGone,
+    ProtocolError,
+    StoreError,
+    TlsError,
+    Unsupported,
+)
 
+ImapError = StoreError
 
-class ImapError(MailtuiError):
-    """Base of everything the IMAP adapter raises."""
-
-
-class AuthFailed(ImapError):
-    """The server refused the credentials."""
-
-
-class ConnectionLost(ImapError):
-    """The link is down, the server is not listening, or it stopped answering in time."""
-
-
-class TlsError(ImapError):
-    """The server's certificate or TLS set-up cannot be trusted (or TLS is unavailable)."""
-
-
-class Unsupported(ImapError):
-    """The server lacks an extension the request needs."""
-
-
-class ProtocolError(ImapError):
-    """The server answered NO/BAD or something mailtui cannot parse."""
-
-
-class FolderGone(ProtocolError):
-    """The folder does not exist (any more) on the server."""
+__all__ = [
+    "AuthFailed",
+    "ConnectionLost",
+    "FolderGone",
+    "ImapError",
+    "ProtocolError",
+    "TlsError",
+    "Unsupported",
+]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from mailtui.backend import Fetched, parse_uid_set
 from mailtui.imap.errors import ConnectionLost, ProtocolError
 
 # "{123}\r\n" or "~{123}\r\n" (RFC 3516 literal8) at the end of a line.
@@ -69,20 +70,6 @@ def internaldate_to_epoch(value: bytes) -> int:
         return base + int(hh) * 3600 + int(mm) * 60 + int(ss) - offset
     except (ValueError, KeyError, IndexError):
         return 0
-
-
-@dataclass(slots=True)
-class Fetched:
-    """One FETCH response, decoded just enough for the cache."""
-
-    seq: int
-    uid: int = 0
-    flags: tuple[str, ...] | None = None
-    modseq: int = 0
-    internaldate: int = 0
-    size: int = 0
-    # Section name (e.g. "HEADER.FIELDS (DATE FROM)", "1.2", "TEXT") → bytes (None for NIL).
-    sections: dict[str, bytes | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -454,41 +441,6 @@ class ResponseReader:
                     "The IMAP server asked for a continuation mailtui did not expect"
                 )
             raise ProtocolError(f"Unexpected IMAP line: {first[:200]!r}")
-
-
-def parse_uid_set(text: bytes) -> list[int]:
-    """Expand an IMAP sequence set ("1:3,7,9:10") into a sorted list."""
-    out: list[int] = []
-    for part in text.strip().split(b","):
-        if not part:
-            continue
-        if b":" in part:
-            a, b = part.split(b":", 1)
-            lo, hi = sorted((int(a), int(b)))
-            out.extend(range(lo, hi + 1))
-        else:
-            out.append(int(part))
-    out.sort()
-    return out
-
-
-def compress_uids(uids: list[int] | set[int] | range) -> str:
-    """A compact sequence set for `uids` ("1:1000,1002"): one command for any count."""
-    if isinstance(uids, range) and uids.step == 1 and len(uids):
-        return f"{uids.start}:{uids.stop - 1}" if len(uids) > 1 else str(uids.start)
-    items = sorted(set(uids))
-    if not items:
-        raise ValueError("empty UID set")
-    parts: list[str] = []
-    start = prev = items[0]
-    for u in items[1:]:
-        if u == prev + 1:
-            prev = u
-            continue
-        parts.append(f"{start}:{prev}" if prev != start else str(start))
-        start = prev = u
-    parts.append(f"{start}:{prev}" if prev != start else str(start))
-    return ",".join(parts)
 
 
 def parse_search(resp: Response) -> list[int]:

@@ -12,10 +12,10 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
+from mailtui.backend import compress_uids, parse_uid_set
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
 from mailtui.imap.translate import encode_folder_name
-from mailtui.imap.wire import compress_uids, parse_uid_set
 from mailtui.model import SEEN, Folder, HeaderRow, Role
 from mailtui.sync import commands as cmd
 

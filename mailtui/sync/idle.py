@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from typing import TYPE_CHECKING
 
+from mailtui.backend import Session
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
-from mailtui.imap.client import ImapSession
 from mailtui.imap.errors import ConnectionLost, FolderGone
 from mailtui.sync.resync import FolderSyncer
 
@@ -29,7 +28,6 @@ log = logging.getLogger("mailtui.sync.idle")
 
 IDLE_RENEW = 25 * 60  # RFC 2177: servers may drop IDLE after 30 minutes
 BACKOFF = (1, 2, 4, 8, 15, 30, 60)
-_CHANGE = re.compile(rb"^\* (?:\d+ (?:EXISTS|EXPUNGE|FETCH)|VANISHED)\b", re.I)
 
 
 class Watcher(threading.Thread):
@@ -41,7 +39,7 @@ class Watcher(threading.Thread):
         self.folder = folder
         self.stopping = threading.Event()
         self._wake_r, self._wake_w = os.pipe()
-        self.session: ImapSession | None = None
+        self.session: Session | None = None
         self.cache: HeaderCache | None = None
         self.ready = threading.Event()  # set once the first sync is done and we are waiting
 
@@ -134,31 +132,26 @@ class Watcher(threading.Thread):
                 self._sleep(poll)
                 if self.stopping.is_set():
                     return
-                resp = self.session.noop()
-                changed = any(
-                    u.keyword in (b"EXISTS", b"EXPUNGE", b"VANISHED") for u in resp.untagged
-                ) or bool(resp.fetches)
+                changed = self.session.poll()
             if changed and not self.stopping.is_set():
                 self._resync()
 
     def _idle_once(self, renew_after: float) -> bool:
-        """One IDLE: True when the server reported a change."""
+        """One IDLE: True when the store reported a change."""
         assert self.session is not None
         session = self.session
-        changed = any(_CHANGE.match(line) for line in session.idle_start())
+        changed = session.idle_start()
         deadline = time.monotonic() + renew_after
         try:
             while not changed and not self.stopping.is_set():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                lines, woken = session.idle_wait(self._wake_r, min(remaining, 60))
+                changed, woken = session.idle_wait(self._wake_r, min(remaining, 60))
                 if woken:
                     self._drain_wake()
-                if any(_CHANGE.match(line) for line in lines):
-                    changed = True
                 if not session.connected:
-                    raise ConnectionLost("The IMAP connection broke during IDLE")
+                    raise ConnectionLost("The connection broke during IDLE")
         finally:
             if session.connected:
                 session.idle_done()

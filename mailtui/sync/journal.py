@@ -17,12 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mailtui.backend import Session, compress_uids, parse_uid_set
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
-from mailtui.imap.client import ImapSession
 from mailtui.imap.errors import ConnectionLost, ImapError
 from mailtui.imap.translate import encode_folder_name
-from mailtui.imap.wire import compress_uids, parse_uid_set
 from mailtui.model import DELETED, HeaderRow
 from mailtui.sync import events
 
@@ -58,7 +57,7 @@ class Writer(threading.Thread):
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.idle = threading.Event()
-        self.session: ImapSession | None = None
+        self.session: Session | None = None
         self._cache: HeaderCache | None = None
         self._failures = 0
 
@@ -105,7 +104,7 @@ class Writer(threading.Thread):
         for entry in entries:
             self.service.action_queued(entry.id)
 
-    def _session(self) -> ImapSession:
+    def _session(self) -> Session:
         if self.session is not None and self.session.connected:
             return self.session
         session = self.service.session_factory()
@@ -160,7 +159,7 @@ class Writer(threading.Thread):
         self.cache.store_batch(dest, placed)
 
 
-def _select(writer: Writer, session: ImapSession, folder: str) -> None:
+def _select(writer: Writer, session: Session, folder: str) -> None:
     raw = writer.cache.raw_name(folder) or encode_folder_name(folder)
     if session.selected != raw:
         session.select(raw)
@@ -170,13 +169,13 @@ def _raw(writer: Writer, folder: str) -> str:
     return writer.cache.raw_name(folder) or encode_folder_name(folder)
 
 
-def _send_flags(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+def _send_flags(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
     _select(writer, session, entry.folder)
     session.store_flags(entry.uids, entry.args.get("add", ()), entry.args.get("remove", ()))
     return {}
 
 
-def _send_move(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+def _send_move(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
     dest = entry.args["dest"]
     dest_raw = _raw(writer, dest)
     _select(writer, session, entry.folder)
@@ -201,7 +200,7 @@ def _send_move(writer: Writer, session: ImapSession, entry: Entry, replay: bool)
     }
 
 
-def _send_copy(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+def _send_copy(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
     dest_raw = _raw(writer, entry.args["dest"])
     _select(writer, session, entry.folder)
     mapping = _copy_missing(writer, session, entry, dest_raw, replay)
@@ -213,7 +212,7 @@ def _send_copy(writer: Writer, session: ImapSession, entry: Entry, replay: bool)
 
 
 def _copy_missing(
-    writer: Writer, session: ImapSession, entry: Entry, dest_raw: str, replay: bool
+    writer: Writer, session: Session, entry: Entry, dest_raw: str, replay: bool
 ) -> dict[int, int]:
     uids = entry.uid_list
     if replay:
@@ -228,7 +227,7 @@ def _copy_missing(
     return session.copy(compress_uids(uids), dest_raw)
 
 
-def _dest_validity(session: ImapSession, dest_raw: str) -> int:
+def _dest_validity(session: Session, dest_raw: str) -> int:
     try:
         return session.status(dest_raw).get("UIDVALIDITY", 0)
     except ImapError:
@@ -240,14 +239,14 @@ def _rows_for(writer: Writer, entry: Entry) -> list[HeaderRow]:
     return list(record.rows) if record is not None else []
 
 
-def _send_expunge(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+def _send_expunge(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
     _select(writer, session, entry.folder)
     session.store_flags(entry.uids, add=(DELETED,))
     session.expunge_uids(entry.uids)
     return {}
 
 
-def _send_append(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+def _send_append(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
     raw_folder = _raw(writer, entry.folder)
     mid = entry.args.get("message_id", "")
     if replay and mid:
@@ -261,7 +260,7 @@ def _send_append(writer: Writer, session: ImapSession, entry: Entry, replay: boo
     return {"uid": uid}
 
 
-def _send_create(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+def _send_create(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
     raw = encode_folder_name(entry.folder)
     try:
         session.create_folder(raw)
@@ -271,7 +270,7 @@ def _send_create(writer: Writer, session: ImapSession, entry: Entry, replay: boo
     return {}
 
 
-def _send_rename(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+def _send_rename(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
     old_raw, new_raw = entry.args["old_raw"], entry.args["new_raw"]
     if session.selected == old_raw:
         session.unselect()
@@ -283,7 +282,7 @@ def _send_rename(writer: Writer, session: ImapSession, entry: Entry, replay: boo
     return {}
 
 
-def _send_delete_folder(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+def _send_delete_folder(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
     try:
         session.delete_folder(entry.args.get("raw") or encode_folder_name(entry.folder))
     except ImapError:
@@ -292,12 +291,12 @@ def _send_delete_folder(writer: Writer, session: ImapSession, entry: Entry, repl
     return {}
 
 
-def _send_subscribe(writer: Writer, session: ImapSession, entry: Entry, replay: bool) -> dict:
+def _send_subscribe(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
     session.subscribe(_raw(writer, entry.folder), entry.args.get("subscribed", True))
     return {}
 
 
-SENDERS: dict[str, Callable[[Writer, ImapSession, Entry, bool], dict]] = {
+SENDERS: dict[str, Callable[[Writer, Session, Entry, bool], dict]] = {
     "flags": _send_flags,
     "move": _send_move,
     "copy": _send_copy,

@@ -12,10 +12,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 
+from mailtui.backend import Fetched, SelectResult, Session, compress_uids, parse_uid_set
 from mailtui.cache.store import HeaderCache
-from mailtui.imap.client import HEADER_SECTION, ImapSession, SelectResult
+from mailtui.imap.client import HEADER_SECTION
 from mailtui.imap.translate import encode_folder_name
-from mailtui.imap.wire import Fetched, compress_uids, parse_uid_set
 from mailtui.mime.envelope import header_row
 from mailtui.model import FolderState, HeaderRow, SyncStats
 from mailtui.sync import events
@@ -155,7 +155,7 @@ class FolderSyncer:
     def __init__(
         self,
         account: str,
-        session: ImapSession,
+        session: Session,
         cache: HeaderCache,
         emit: Callable[[events.Event], None],
         cancel: threading.Event | None = None,

@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mailtui.backend import Session
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
-from mailtui.imap.client import ImapSession
 from mailtui.imap.errors import ConnectionLost, FolderGone, ProtocolError
 from mailtui.model import ROLE_ORDER, BodyPart, Envelope, Folder, FolderState, Role, SyncStats
 from mailtui.sync import commands as cmd
@@ -39,7 +39,7 @@ Listener = Callable[[events.Event], None]
 
 
 class SessionFactory(Protocol):
-    def __call__(self) -> ImapSession: ...
+    def __call__(self) -> Session: ...
 
 
 _STOP = object()
@@ -53,7 +53,7 @@ class Worker(threading.Thread):
         self.service = service
         self.role = name
         self.queue: queue.Queue[Any] = queue.Queue()
-        self.session: ImapSession | None = None
+        self.session: Session | None = None
         self.cancel = threading.Event()
         self._cache: HeaderCache | None = None
 
@@ -113,7 +113,7 @@ class Worker(threading.Thread):
             self.session = None
         self.service.connection_state(False, exc.sentence())
 
-    def connected_session(self) -> ImapSession:
+    def connected_session(self) -> Session:
         """The worker's session, (re)connecting if needed."""
         if self.session is not None and self.session.connected:
             return self.session
@@ -616,7 +616,7 @@ def _sync_all(service: SyncService, worker: Worker, command: cmd.SyncAll) -> lis
     return results
 
 
-def _ensure_selected(session: ImapSession, cache: HeaderCache, folder: str) -> None:
+def _ensure_selected(session: Session, cache: HeaderCache, folder: str) -> None:
     raw = cache.raw_name(folder)
     if raw is None:
         from mailtui.imap.translate import encode_folder_name
@@ -674,11 +674,11 @@ _HANDLERS: dict[type, Callable[..., Any]] = {
 
 
 def _error_kinds() -> dict[str, type[MailtuiError]]:
-    from mailtui.imap import errors as imap_errors
+    from mailtui import errors as store_errors
 
     kinds: dict[str, type[MailtuiError]] = {}
-    for name in dir(imap_errors):
-        obj = getattr(imap_errors, name)
+    for name in dir(store_errors):
+        obj = getattr(store_errors, name)
         if isinstance(obj, type) and issubclass(obj, MailtuiError):
             kinds[name] = obj
     from mailtui.errors import ConfigError, CredentialError

@@ -1,0 +1,155 @@
+"""The session interface the sync layer drives, and the plain records it exchanges.
+
+Two adapters implement it: `imap.client.ImapSession` (a real server) and
+`maildir.session.MaildirSession` (a local Maildir tree presented the same way, with
+UIDs, UIDVALIDITY and flags). Because the resync engine, the journal writer, undo and
+the watchers only ever call this interface, both backends run the very same code.
+Like `model`, this module imports nothing else from mailtui but `model`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from mailtui.model import BodyPart, Capabilities, Folder
+
+
+@dataclass(slots=True)
+class Fetched:
+    """One message's fetched items, decoded just enough for the cache."""
+
+    seq: int
+    uid: int = 0
+    flags: tuple[str, ...] | None = None
+    modseq: int = 0
+    internaldate: int = 0
+    size: int = 0
+    # Section name (e.g. "HEADER.FIELDS (DATE FROM)", "1.2", "TEXT") → bytes (None for NIL).
+    sections: dict[str, bytes | None] = field(default_factory=dict)
+
+
+@dataclass
+class SelectResult:
+    """What selecting a folder told us (RFC 9051 §6.3.2, RFC 7162 §3.2.5)."""
+
+    exists: int = 0
+    uidvalidity: int = 0
+    uidnext: int = 0
+    highestmodseq: int = 0
+    nomodseq: bool = False
+    readonly: bool = False
+    vanished: list[int] = field(default_factory=list)
+    changed: list[Fetched] = field(default_factory=list)
+    permanent_flags: tuple[str, ...] = ()
+
+
+class Session(Protocol):
+    """One connection to a mail store, owned by one thread.
+
+    Folder arguments named `raw` are the store's own spelling (`Folder.raw_name`).
+    UID sets are IMAP sequence-set strings ("1:5,9"). Errors are `imap.errors` types
+    (ConnectionLost, FolderGone, ProtocolError…) or their equivalents for other stores.
+    """
+
+    caps: Capabilities
+    selected: str | None
+    qresync_enabled: bool
+    condstore_enabled: bool
+    # Off for a connection that only writes (see ImapSession).
+    enable_condstore: bool
+
+    @property
+    def connected(self) -> bool: ...
+
+    def connect(self) -> None: ...
+    def close(self) -> None: ...
+
+    # folders
+    def list_folders(self) -> list[Folder]: ...
+    def status(self, raw: str) -> dict[str, int]: ...
+    def create_folder(self, raw: str) -> None: ...
+    def rename_folder(self, old_raw: str, new_raw: str) -> None: ...
+    def delete_folder(self, raw: str) -> None: ...
+    def subscribe(self, raw: str, subscribed: bool = True) -> None: ...
+
+    # reading
+    def select(
+        self,
+        raw: str,
+        *,
+        readonly: bool = False,
+        qresync: tuple[int, int, str | None] | None = None,
+    ) -> SelectResult: ...
+    def unselect(self) -> None: ...
+    def fetch_headers(
+        self, uids: str, on_fetch: Callable[[Fetched], None] | None = None
+    ) -> Any: ...
+    def fetch_flags(self, uids: str, changedsince: int | None = None) -> list[Fetched]: ...
+    def search_uids(self, criteria: bytes = b"ALL", *, charset: str | None = None) -> list[int]: ...
+    def search(self, criteria: list[str | bytes], charset: str | None = None) -> list[int]: ...
+    def search_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]: ...
+    def fetch_bodystructure(self, uid: int) -> BodyPart: ...
+    def fetch_section(self, uid: int, section: str, *, max_bytes: int | None = None) -> bytes: ...
+
+    # writing
+    def store_flags(
+        self, uids: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> None: ...
+    def move(self, uids: str, dest_raw: str) -> dict[int, int]: ...
+    def copy(self, uids: str, dest_raw: str) -> dict[int, int]: ...
+    def expunge_uids(self, uids: str) -> None: ...
+    def append(
+        self, folder_raw: str, raw: bytes, flags: Iterable[str] = (), when: float | None = None
+    ) -> int | None: ...
+
+    # live updates
+    def idle_start(self) -> bool:
+        """Start waiting for changes to the selected folder; True if some are already known."""
+        ...
+
+    def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[bool, bool]:
+        """Wait for a change or a wake-up: (changed, woken)."""
+        ...
+
+    def idle_done(self) -> None: ...
+
+    def poll(self) -> bool:
+        """Without IDLE: check once (NOOP); True when the selected folder changed."""
+        ...
+
+
+def parse_uid_set(text: bytes) -> list[int]:
+    """Expand an IMAP sequence set ("1:3,7,9:10") into a sorted list."""
+    out: list[int] = []
+    for part in text.strip().split(b","):
+        if not part:
+            continue
+        if b":" in part:
+            a, b = part.split(b":", 1)
+            lo, hi = sorted((int(a), int(b)))
+            out.extend(range(lo, hi + 1))
+        else:
+            out.append(int(part))
+    out.sort()
+    return out
+
+
+def compress_uids(uids: list[int] | set[int] | range) -> str:
+    """A compact sequence set for `uids` ("1:1000,1002"): one command for any count."""
+    if isinstance(uids, range) and uids.step == 1 and len(uids):
+        return f"{uids.start}:{uids.stop - 1}" if len(uids) > 1 else str(uids.start)
+    items = sorted(set(uids))
+    if not items:
+        raise ValueError("empty UID set")
+    parts: list[str] = []
+    start = prev = items[0]
+    for u in items[1:]:
+        if u == prev + 1:
+            prev = u
+            continue
+        parts.append(f"{start}:{prev}" if prev != start else str(start))
+        start = prev = u
+    parts.append(f"{start}:{prev}" if prev != start else str(start))
+    return ",".join(parts)
