@@ -136,6 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_watch)
 
+    p = sub.add_parser("send", help="send a complete message read from stdin (like sendmail -t)")
+    p.add_argument("--account", "-a")
+    p.set_defaults(func=cmd_send)
+
+    p = sub.add_parser("outbox", help="show the outbox, or retry sending it (--retry)")
+    p.add_argument("--account", "-a")
+    p.add_argument("--retry", action="store_true")
+    p.set_defaults(func=cmd_outbox)
+
     p = sub.add_parser("login", help="store an account's password in the system keyring")
     p.add_argument("account")
     p.add_argument("--no-verify", action="store_true", help="store without trying to log in")
@@ -695,3 +704,64 @@ def cmd_save(args: argparse.Namespace) -> int:
     for path in saved:
         print(path)
     return 0
+
+
+# --- sending -------------------------------------------------------------------------------
+
+EXIT_DATAERR = 65
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    """Send a whole message from stdin; Sent copy and outbox as in the app."""
+    import contextlib
+
+    from mailtui.compose.draft import DraftError
+    from mailtui.compose.flow import send_raw
+    from mailtui.sync import commands
+    from mailtui.ui.screens.review import service_store
+
+    raw = sys.stdin.buffer.read()
+    ctx = _context(args)
+    try:
+        account = ctx.account(args.account)
+        service = ctx.service(account.name)
+        if not service.folders():
+            with contextlib.suppress(MailtuiError):
+                service.run(commands.RefreshFolders(), timeout=60)
+        try:
+            report = send_raw(account, raw, store=service_store(service, account))
+        except DraftError as exc:
+            _error(exc.sentence())
+            return EXIT_DATAERR
+        service.wait_writer_idle(timeout=30)
+    finally:
+        ctx.close()
+    print(report.summary(), file=sys.stderr)
+    return 0 if report.sent else EXIT_QUEUED
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from mailtui.compose.flow import retry_outbox
+    from mailtui.compose.outbox import Outbox
+    from mailtui.ui.screens.review import service_store
+
+    ctx = _context(args)
+    try:
+        account = ctx.account(args.account)
+        outbox = Outbox.for_account(account.name)
+        if not args.retry:
+            from mailtui.mime.safe import clean_line
+
+            for item in outbox.pending():
+                when = datetime.fromtimestamp(item.created).strftime("%Y-%m-%d %H:%M")
+                error = f"  ({clean_line(item.last_error)})" if item.last_error else ""
+                print(f"{when}  {item.state:<8} {clean_line(item.subject)}{error}")
+            return 0
+        service = ctx.service(account.name)
+        reports = retry_outbox(account, store=service_store(service, account))
+        service.wait_writer_idle(timeout=30)
+    finally:
+        ctx.close()
+    for report in reports:
+        print(report.summary(), file=sys.stderr)
+    return 0 if all(r.sent for r in reports) else EXIT_QUEUED

@@ -72,6 +72,9 @@ class Action(Command):
     folder: str
     uids: tuple[int, ...]
     interactive: bool = True
+    # False for side effects the user did not ask for directly (\\Answered after a reply),
+    # so that `u` undoes the user's last own action.
+    undoable: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

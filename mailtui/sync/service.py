@@ -311,7 +311,7 @@ class SyncService:
             self.emit(events.Done(account=self.account, request_id=command.request_id))
             return command.request_id
         if isinstance(command, _JOURNALED):
-            self._apply_action(command)
+            self._apply_action(command, undoable=getattr(command, "undoable", True))
             return command.request_id
         if isinstance(command, cmd.Undo):
             self._undo(command)
