@@ -161,7 +161,8 @@ class MailApp(App[int]):
             main = self.main
         except LookupError:
             return
-        main.handle_event(event)
+        if main.is_attached:  # not while the app is closing
+            main.handle_event(event)
 
     async def run_main_action(self, name: str) -> None:
         """Run a registry action on the main screen (from the command palette)."""

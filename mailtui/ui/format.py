@@ -47,8 +47,11 @@ def fixed_clock(when: datetime) -> Clock:
     return Clock(now=lambda: ts, tz=when.tzinfo)
 
 
-def list_date(ts: int, clock: Clock) -> str:
-    """Short and relative: "14:05" today, "Tue 14:05" this week, "05 Mar", "2023-03-05"."""
+def list_date(ts: int, clock: Clock, *, short: bool = False) -> str:
+    """Relative: "14:05" today, "Tue 14:05" this week, "05 Mar" this year, "2023-03-05".
+
+    `short` keeps it to 6 cells for narrow terminals ("14:05", "05 Mar", "2023").
+    """
     if not ts:
         return ""
     when = clock.local(ts)
@@ -57,11 +60,11 @@ def list_date(ts: int, clock: Clock) -> str:
     now = clock.today()
     if when.date() == now.date():
         return when.strftime("%H:%M")
-    if timedelta(0) < now - when < timedelta(days=6):
+    if not short and timedelta(0) < now - when < timedelta(days=6):
         return when.strftime("%a %H:%M")
     if when.year == now.year and when <= now:
         return when.strftime("%d %b")
-    return when.strftime("%Y-%m-%d")
+    return when.strftime("%Y" if short else "%Y-%m-%d")
 
 
 def full_date(ts: int, clock: Clock) -> str:

@@ -120,7 +120,7 @@ class ReadingMixin(_Base):
         except ServiceCancelled:
             return
         except ServiceFailed as exc:
-            if self.reader.key == key:
+            if self.is_attached and self.reader.key == key:
                 if exc.kind == "ConnectionLost" or self.online is False:
                     self.reader.show_error(
                         "This message is not in the cache and the server is unreachable; "
@@ -129,7 +129,7 @@ class ReadingMixin(_Base):
                 else:
                     self.reader.show_error(exc.sentence())
             return
-        if self.reader.key != key:
+        if not self.is_attached or self.reader.key != key:
             return
         self.reader.show_loaded(loaded)
         self._arm_mark_read(key)

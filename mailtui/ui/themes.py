@@ -200,7 +200,7 @@ def mail_defaults(theme: Theme) -> dict[str, str]:
     accent = theme.accent or primary
     error = theme.error or ("ansi_red" if theme.ansi else "#d75f5f")
     success = theme.success or secondary
-    return {
+    defaults = {
         "mail-unread": fg,
         "mail-read": theme.foreground or fg,
         "mail-flagged": error,
@@ -218,6 +218,11 @@ def mail_defaults(theme: Theme) -> dict[str, str]:
         "mail-header": muted,
         "mail-banner-background": error,
     }
+    if theme.ansi:
+        # Textual's ANSI colour system leaves these out, but its widgets refer to them.
+        defaults["ansi-background"] = "ansi_default"
+        defaults["ansi-foreground"] = "ansi_default"
+    return defaults
 
 
 def rich_color(value: str) -> str:

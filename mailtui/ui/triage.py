@@ -187,7 +187,8 @@ class TriageMixin(_Base):
             self.notify(exc.sentence(), severity="warning", markup=False)
             return
         self.notify("Undone" if result else "Nothing to undo", timeout=2, markup=False)
-        self.reload()
+        if self.is_attached:
+            self.reload()
 
     def action_reply(self) -> None:
         self._compose_notice("Reply")

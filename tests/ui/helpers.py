@@ -20,7 +20,7 @@ from tests.support.accounts import context_for
 from tests.support.dovecot import Dovecot, MailUser
 
 # Generated mail starts 2024-01-08 08:30 UTC; "now" is the next day, so dates are relative.
-NOW = datetime(2024, 1, 9, 12, 0, tzinfo=UTC)
+NOW = datetime(2024, 1, 9, 18, 0, tzinfo=UTC)
 SIZE = (120, 40)
 UPDATE_SNAPSHOTS_ENV = "MAILTUI_UPDATE_SNAPSHOTS"
 

@@ -183,7 +183,7 @@ class MainScreen(ReadingMixin, TriageMixin, Screen[None]):
             view = await self.mail.bridge.read(compute_view, self.service, folder, spec)
         finally:
             self._reloading = False
-        if (account, folder) != (self.account, self.folder):
+        if (account, folder) != (self.account, self.folder) or not self.is_attached:
             return
         self.view = view
         placeholder = self._placeholder()
@@ -218,7 +218,8 @@ class MainScreen(ReadingMixin, TriageMixin, Screen[None]):
 
     def _reload_due(self) -> None:
         self._reload_timer = None
-        self.reload()
+        if self.is_attached:
+            self.reload()
 
     def set_view(self, spec: ViewSpec) -> None:
         self.view_spec = spec
@@ -234,6 +235,8 @@ class MainScreen(ReadingMixin, TriageMixin, Screen[None]):
 
     def _counts_now(self) -> None:
         self._counts_timer = None
+        if not self.is_attached:
+            return
         due, self._counts_due = self._counts_due, set()
         for account, folder in due:
             service = self.mail.services.get(account)
@@ -532,7 +535,7 @@ class MainScreen(ReadingMixin, TriageMixin, Screen[None]):
                 self._clear_search()
                 self.notify(exc.sentence(), severity="error", markup=False)
                 return
-        if folder != self.folder:
+        if folder != self.folder or not self.is_attached:
             return
         self.messages.set_matches(uids or [])
         self.status.set(matches=len(self.messages.matches))

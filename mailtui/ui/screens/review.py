@@ -458,7 +458,9 @@ def service_store(service: Any, account: AccountSettings, *, timeout: float = 60
 
     def set_flags(folder: str, uids: tuple[int, ...], add: frozenset[str]) -> None:
         try:
-            service.run(commands.SetFlags(folder=folder, uids=tuple(uids), add=add, undoable=False), timeout)
+            service.run(
+                commands.SetFlags(folder=folder, uids=tuple(uids), add=add, undoable=False), timeout
+            )
         except later:
             pass
 

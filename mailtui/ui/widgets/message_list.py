@@ -328,7 +328,9 @@ class MessageList(ScrollView, can_focus=True):
         index = round(self.scroll_y) + y
         if not self.rows:
             if y == 0 and self.placeholder:
-                style = self.get_component_rich_style("message-list--placeholder")
+                style = base + self.get_component_rich_style(
+                    "message-list--placeholder", partial=True
+                )
                 text = Text(" " + self.placeholder, style=style, end="")
                 return self._strip(text, width, base)
             return Strip.blank(width, base)
@@ -339,11 +341,16 @@ class MessageList(ScrollView, can_focus=True):
         if env is None:
             self._fill(index)
             env = self._envs.get(uid)
-        text = self._row_text(index, uid, env, width)
+        text = self._row_text(index, uid, env, width, base)
         return self._strip(text, width, base)
 
     def _strip(self, text: Text, width: int, base: Style) -> Strip:
-        segments = list(text.render(self.app.console))
+        # Every segment carries the base style: unstyled ones would show the terminal's
+        # default background (and Textual's NO_COLOR filter cannot handle them).
+        segments = [
+            Segment(seg.text, base + seg.style if seg.style else base, seg.control)
+            for seg in text.render(self.app.console)
+        ]
         return Strip(segments, text.cell_len).crop_extend(0, width, base).simplify()
 
     def _columns(self, width: int) -> tuple[int, int]:
@@ -352,14 +359,18 @@ class MessageList(ScrollView, can_focus=True):
         sender_w = max(min(24, (width - 16) // 4), 8)
         return date_w, sender_w
 
-    def _row_text(self, index: int, uid: int, env: Envelope | None, width: int) -> Text:
-        style = self.get_component_rich_style
+    def _row_text(
+        self, index: int, uid: int, env: Envelope | None, width: int, base: Style
+    ) -> Text:
+        def style(name: str) -> Style:
+            return self.get_component_rich_style(name, partial=True)
+
         date_w, sender_w = self._columns(width)
         selected = uid in self.selected or (
             self.range_start is not None
             and min(self.range_start, self.cursor) <= index <= max(self.range_start, self.cursor)
         )
-        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        text = Text(end="", no_wrap=True, overflow="ellipsis", style=base)
         text.append(fmt.SELECTED_MARK if selected else " ")
         if env is None:
             text.append("   " + "…".ljust(date_w) + f" (message {uid} not in the cache)")
@@ -377,7 +388,7 @@ class MessageList(ScrollView, can_focus=True):
                 style("message-list--attachment"),
             )
             text.append(" ")
-            date = fmt.list_date(env.date or env.internaldate, self.clock)
+            date = fmt.list_date(env.date or env.internaldate, self.clock, short=date_w < 10)
             text.append(_fit(date, date_w), style("message-list--date"))
             text.append(" ")
             who = fmt.sender(env, outgoing=self.outgoing)
@@ -428,6 +439,3 @@ def _fit(value: str, width: int) -> str:
     text = Text(value, end="")
     text.truncate(width, overflow="ellipsis", pad=True)
     return text.plain
-
-
-__all__ = ["MessageList", "Rows", "Segment"]
