@@ -71,6 +71,8 @@ def parse(text: str) -> Query:
             f"Cannot read the search {text!r}: {exc}", 'close the quotes: subject:"q3 report"'
         ) from exc
     terms = []
+    # IMAP strings cannot carry NUL, CR or LF (RFC 9051 §4.3).
+    words = [w.replace("\x00", "").replace("\r", " ").replace("\n", " ") for w in words]
     for word in words:
         negated = word.startswith("-") and len(word) > 1
         if negated:
@@ -182,6 +184,8 @@ def local_sql(query: Query) -> tuple[str, list[object], str | None]:
                 "subject": "subject",
             }.get(term.key)
             expr = _fts_phrase(term.value, column)
+            if expr is None:
+                continue  # nothing searchable in it (punctuation, controls)
             fts.append(f"NOT {expr}" if term.negated and fts else expr)
             if term.negated and len(fts) == 1:
                 # FTS5 cannot start with NOT: fall back to a LIKE on the row.
@@ -226,10 +230,10 @@ def local_sql(query: Query) -> tuple[str, list[object], str | None]:
     return " AND ".join(where), params, fts_expr
 
 
-def _fts_phrase(value: str, column: str | None) -> str:
+def _fts_phrase(value: str, column: str | None) -> str | None:
     """A prefix-matching FTS5 phrase for each word, optionally limited to one column."""
     words = re.findall(r"\w+", value, re.UNICODE)
     if not words:
-        words = [value]
+        return None
     phrase = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
     return f"{column} : ({phrase})" if column else f"({phrase})"
