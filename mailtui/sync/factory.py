@@ -8,6 +8,8 @@ from mailtui.config import credentials, paths
 from mailtui.config.settings import AccountSettings
 from mailtui.errors import ConfigError
 from mailtui.imap.client import ImapSession
+from mailtui.maildir.session import MaildirSession
+from mailtui.maildir.uidmap import default_path as maildir_uid_db_path
 from mailtui.sync.service import SyncService
 
 MB = 1024 * 1024
@@ -15,10 +17,13 @@ MB = 1024 * 1024
 
 def build_service(account: AccountSettings, cache_path: Path | None = None) -> SyncService:
     """The account's service; its cache lives at `cache_path` or the XDG cache dir."""
+    path = cache_path or paths.account_cache_path(account)
+    if account.maildir is not None:
+        return _maildir_service(account, path)
     if account.imap is None:
         raise ConfigError(
             f"Account {account.name!r} has no [accounts.{account.name}.imap] section",
-            "Maildir accounts are not supported yet",
+            f'add one, or set maildir = "~/Mail" in [accounts.{account.name}]',
         )
     server = account.imap
 
@@ -28,10 +33,26 @@ def build_service(account: AccountSettings, cache_path: Path | None = None) -> S
     def session_factory() -> ImapSession:
         return ImapSession(server, get_secret, label=account.name)
 
-    path = cache_path or paths.account_cache_path(account)
     return SyncService(
         account.name,
         path,
+        session_factory,
+        settings=account,
+        part_cap_bytes=account.part_cache_mb * MB,
+    )
+
+
+def _maildir_service(account: AccountSettings, cache_path: Path) -> SyncService:
+    """A local Maildir behind the same service: its UID map lives in the data dir."""
+    root = account.maildir
+    assert root is not None
+
+    def session_factory() -> MaildirSession:
+        return MaildirSession(root, account.name, maildir_uid_db_path(account.name))
+
+    return SyncService(
+        account.name,
+        cache_path,
         session_factory,
         settings=account,
         part_cap_bytes=account.part_cache_mb * MB,
