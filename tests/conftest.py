@@ -90,6 +90,10 @@ def _skips_fail_run() -> bool:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.support import hardening
+
+    if hardening.any_recorded():
+        terminalreporter.write_line(f"hardening: {hardening.summary()}")
     if _skips_fail_run():
         terminalreporter.section("skipped tests fail this run", sep="=", red=True, bold=True)
         for nodeid in _skipped:

@@ -151,6 +151,10 @@ class ImapSession:
             ) from exc
         except OSError as exc:
             raise ConnectionLost(f"Cannot connect to {where}: {exc.strerror or exc}") from exc
+        except IMAPClientAbortError as exc:  # the link died (EOF, reset) mid-handshake
+            raise ConnectionLost(
+                f"The connection to {where} broke during set-up: {_short(exc)}"
+            ) from exc
         except IMAPClientError as exc:
             raise ProtocolError(f"{where} failed during connection set-up: {exc}") from exc
         self.client = client
