@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="config file (default: $MAILTUI_CONFIG or $XDG_CONFIG_HOME/mailtui/config.toml)",
     )
+    parser.add_argument(
+        "--log", metavar="FILE", help="write a debug log to FILE (private; passwords never appear)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("sync", help="bring the header cache up to date")
@@ -156,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if args.log:
+        from mailtui.config import logs
+
+        logs.setup(args.log)
     try:
         if func is None:
             return open_app(args)

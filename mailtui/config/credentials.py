@@ -17,6 +17,7 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 
+from mailtui.config import logs
 from mailtui.config.settings import AccountSettings, ServerSettings
 from mailtui.errors import CredentialError
 
@@ -55,7 +56,16 @@ def keyring_username(account: AccountSettings, server: ServerSettings, protocol:
 
 
 def get_secret(account: AccountSettings, server: ServerSettings, protocol: Protocol) -> Secret:
-    """The secret to log in with, from the server's one configured source."""
+    """The secret to log in with, from the server's one configured source.
+
+    Every value handed out is registered with the log redactor (config.logs).
+    """
+    secret = _get_secret(account, server, protocol)
+    logs.remember_secret(secret.value)
+    return secret
+
+
+def _get_secret(account: AccountSettings, server: ServerSettings, protocol: Protocol) -> Secret:
     _check_protocol(protocol)
     source = server.auth_source
     log.debug("getting the %s secret for account %r from %s", protocol, account.name, source)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
@@ -229,12 +229,13 @@ class ImapSession:
         return self.client is not None
 
     def _install_protocol_log(self) -> None:
-        """imapclient logs commands at DEBUG; credentials are redacted by ProtocolRedactor."""
+        """With `log_protocol`, send this session's exchange to the protocol log (redacted
+        by the handler: see config.logs); otherwise keep imapclient quiet."""
         if getattr(self.server, "log_protocol", False):
-            for name in ("imapclient", "imapclient.imaplib"):
-                lg = logging.getLogger(name)
-                if not any(isinstance(f, ProtocolRedactor) for f in lg.filters):
-                    lg.addFilter(ProtocolRedactor())
+            from mailtui.config import logs
+
+            if not logs.protocol_logging_active():
+                logs.setup(protocol=True)
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:
@@ -763,26 +764,10 @@ def _expand_ordered(text: bytes) -> list[int]:
     return out
 
 
-class ProtocolRedactor(logging.Filter):
-    """Keeps LOGIN passwords and AUTHENTICATE payloads out of protocol logs."""
+def _redact(line: bytes) -> bytes:
+    from mailtui.config.logs import redact
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        msg = record.getMessage()
-        redacted = _redact(msg)
-        if redacted != msg:
-            record.msg = redacted
-            record.args = ()
-        return True
-
-
-_LOGIN_RE = re.compile(r"(?i)\b(LOGIN|AUTHENTICATE)\b.*")
-_LOGIN_RE_B = re.compile(rb"(?i)\b(LOGIN|AUTHENTICATE)\b.*")
-
-
-def _redact(line: Any) -> Any:
-    if isinstance(line, bytes):
-        return _LOGIN_RE_B.sub(rb"\1 **REDACTED**", line)
-    return _LOGIN_RE.sub(r"\1 **REDACTED**", str(line))
+    return redact(line.decode("utf-8", "replace")).encode()
 
 
 def _log_line(line: bytes) -> None:

@@ -116,6 +116,15 @@ def test_wrong_host_name_in_certificate_is_refused(dovecot_factory, tmp_path: Pa
         session.connect()
 
 
+def test_expired_certificate_is_refused(dovecot_factory) -> None:
+    from datetime import datetime, timedelta
+
+    server = dovecot_factory(cert_not_after=datetime.now() - timedelta(days=1))
+    user = server.add_user()
+    with pytest.raises(TlsError, match="expired"):
+        _session(server, user, security="tls").connect()
+
+
 def test_missing_starttls_is_refused_not_downgraded(dovecot_factory) -> None:
     server = dovecot_factory(ssl=False)
     user = server.add_user(rawlog=True)

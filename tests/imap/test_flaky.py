@@ -153,7 +153,15 @@ def test_copy_replayed_across_link_drops_lands_exactly_once(
         service.run(commands.CopyMessages(folder="INBOX", uids=(1,), dest="Copies"), timeout=30)
         writer_up = max(up for up, _down in proxy.traffic[start:])
         writer_down = max(down for _up, down in proxy.traffic[start:])
-        plan = [(DOWN, 0.05), (UP, 0.3), (DOWN, 0.6), (UP, 0.8), (DOWN, 0.9), (UP, 0.97), (DOWN, 0.999)]
+        plan = [
+            (DOWN, 0.05),
+            (UP, 0.3),
+            (DOWN, 0.6),
+            (UP, 0.8),
+            (DOWN, 0.9),
+            (UP, 0.97),
+            (DOWN, 0.999),
+        ]
         for n, (direction, fraction) in enumerate(plan, start=2):
             service._writer.session.close()  # type: ignore[union-attr]  # next action opens a new link
             length = writer_up if direction == UP else writer_down

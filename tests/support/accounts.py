@@ -61,9 +61,7 @@ def write_config(
         f"[accounts.{name}.imap]",
     ]
     for key, value in table.items():
-        lines.append(
-            f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}"
-        )
+        lines.append(f"{key} = {_toml(value)}")
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -99,3 +97,13 @@ def wait_until(predicate, timeout: float = 10.0, what: str = "condition") -> Non
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.02)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)

@@ -43,6 +43,7 @@ import time
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import imapclient
@@ -197,6 +198,7 @@ class Dovecot:
         ssl: bool = True,
         cert_hostnames: tuple[str, ...] = ("localhost", "127.0.0.1"),
         extra_config: str = "",
+        cert_not_after: datetime | None = None,
     ) -> None:
         self.base = Path(base).resolve()
         self.base.mkdir(parents=True, exist_ok=True)
@@ -235,7 +237,13 @@ class Dovecot:
 
         self._setup_identities()
         self.ca = trustme.CA()
-        server_cert = self.ca.issue_cert(*cert_hostnames)
+        validity = {}
+        if cert_not_after is not None:  # e.g. in the past, for "expired certificate" tests
+            validity = {
+                "not_before": cert_not_after - timedelta(days=30),
+                "not_after": cert_not_after,
+            }
+        server_cert = self.ca.issue_cert(*cert_hostnames, **validity)
         self.ca.cert_pem.write_to_path(str(self.ca_file))
         server_cert.private_key_and_cert_chain_pem.write_to_path(str(self.cert_file))
         self.cert_file.chmod(0o600)
@@ -456,6 +464,7 @@ namespace inbox {{
         # A readiness probe only: the certificate may name other hosts on purpose.
         ctx = self.ssl_context()
         ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
         try:
             with (
                 socket.create_connection((self.host, self.imaps_port), timeout=1) as s,
