@@ -160,17 +160,21 @@ def _discover_nested(root: Path) -> list[FolderDir]:
     if is_maildir(root):
         out.append(FolderDir("INBOX", root))
 
-    def walk(path: Path, parts: list[str], depth: int) -> None:
-        if depth > MAX_DEPTH:
-            return
+    def first_visit(path: Path) -> bool:
+        """False for a directory seen before (symlink loops, two links to one folder)."""
         try:
             st = path.stat()
         except OSError:
-            return
+            return False
         key = (st.st_dev, st.st_ino)
-        if key in visited:  # symlink loops
-            return
+        if key in visited:
+            return False
         visited.add(key)
+        return True
+
+    def walk(path: Path, parts: list[str], depth: int) -> None:
+        if depth > MAX_DEPTH:
+            return
         try:
             entries = sorted(os.scandir(path), key=lambda e: e.name)
         except OSError:
@@ -183,9 +187,9 @@ def _discover_nested(root: Path) -> list[FolderDir]:
             if here_is_folder and name in SUBDIRS:
                 continue
             part = decode_part(name)
-            if DELIMITER in part:
-                continue
             sub = Path(entry.path)
+            if DELIMITER in part or not first_visit(sub):
+                continue
             child = [*parts, part]
             if is_maildir(sub):
                 decoded = DELIMITER.join(child)
@@ -194,6 +198,7 @@ def _discover_nested(root: Path) -> list[FolderDir]:
                 out.append(FolderDir(decoded, sub))
             walk(sub, child, depth + 1)
 
+    first_visit(root)
     walk(root, [], 0)
     return out
 

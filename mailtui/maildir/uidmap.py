@@ -26,7 +26,8 @@ BUSY_TIMEOUT_MS = 30_000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS folders(
-    id INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: an id is never reused, so a cached map can never pass for another's.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL UNIQUE,
     uidvalidity INTEGER NOT NULL,
     uidnext INTEGER NOT NULL,
