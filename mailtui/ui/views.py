@@ -36,6 +36,7 @@ class FolderView:
     rows: Rows
     members: dict[int, list[int]] = field(default_factory=dict)  # root uid → thread uids
     root_of: dict[int, int] = field(default_factory=dict)  # uid → its root's uid
+    synced: bool = False  # the folder has been synced at least once
 
 
 def _threads(items: list[tuple[int, str, str, str, str, int]]) -> list[ThreadNode]:
@@ -68,15 +69,17 @@ def _membership(roots: list[ThreadNode]) -> tuple[dict[int, list[int]], dict[int
 
 def compute_view(service: SyncService, folder: str, spec: ViewSpec) -> FolderView:
     """The folder's rows in display order, from the cache (no network)."""
+    synced = service.folder_state(folder).synced
     if not spec.threaded:
-        return FolderView(Rows(service.view(folder, spec.sort, spec.reverse)))
+        return FolderView(Rows(service.view(folder, spec.sort, spec.reverse)), synced=synced)
     roots = _threads(service.thread_items(folder))
     if spec.reverse:
         roots.reverse()  # newest conversation first
     members, root_of = _membership(roots)
     flat = flatten(roots, set(spec.collapsed))
     hidden = {uid: len(members[uid]) - 1 for uid in spec.collapsed if uid in members}
-    return FolderView(Rows([u for u, _ in flat], [d for _, d in flat], hidden), members, root_of)
+    rows = Rows([u for u, _ in flat], [d for _, d in flat], hidden)
+    return FolderView(rows, members, root_of, synced)
 
 
 def toggle(collapsed: Set[int], root: int) -> frozenset[int]:
