@@ -214,6 +214,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if progress:
             progress.start()
         stats = service.run(commands.SyncAll(folders=tuple(args.folder)))
+        # Actions saved earlier (offline, or by a killed run) go out before we exit.
+        if service.pending_actions() and not service.wait_writer_idle(timeout=120):
+            raise MailtuiError(
+                f"{service.pending_actions()} action(s) could not be sent yet",
+                "they stay saved and are sent by the next connection",
+            )
     finally:
         if progress:
             progress.stop()

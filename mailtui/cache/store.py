@@ -290,6 +290,8 @@ class HeaderCache:
         base = fid << 32
         with self.transaction():
             self.db.executemany(_INSERT, [(base | r[0], fid, *r) for r in rows])
+            if rows:
+                self._bump(fid)
             if index:
                 self.db.executemany(
                     "INSERT OR REPLACE INTO messages_fts(rowid, subject, sender, recipients) "
@@ -346,6 +348,8 @@ class HeaderCache:
                     self.db.execute(
                         "UPDATE messages SET modseq=MAX(modseq, ?) WHERE id=?", (modseq, base | uid)
                     )
+            if changed:
+                self._bump(fid)
             if state is not None:
                 self.set_folder_state(folder, state)
         return changed
@@ -365,6 +369,8 @@ class HeaderCache:
                     removed.append(key & 0xFFFFFFFF)
             self.db.executemany("DELETE FROM messages_fts WHERE rowid=?", keys)
             self.db.executemany("DELETE FROM parts WHERE message=?", keys)
+            if removed:
+                self._bump(fid)
             if state is not None:
                 self.set_folder_state(folder, state)
         return removed
@@ -527,6 +533,8 @@ class HeaderCache:
                 before[uid] = flags
                 updates.append((" ".join(sorted(new)), base | uid))
         self.db.executemany("UPDATE messages SET flags=? WHERE id=?", updates)
+        if updates:
+            self._bump(fid)
         return before
 
     def set_flag_strings(self, folder: str, flags_by_uid: dict[int, str]) -> None:
@@ -594,6 +602,35 @@ class HeaderCache:
 
     def set_subscribed(self, name: str, subscribed: bool) -> None:
         self.db.execute("UPDATE folders SET subscribed=? WHERE name=?", (int(subscribed), name))
+
+    def _bump(self, fid: int) -> None:
+        """Another process sharing this file learns that the folder changed (see Watcher)."""
+        self.db.execute("UPDATE folders SET version = version + 1 WHERE id=?", (fid,))
+
+    def folder_version(self, name: str) -> tuple[int, int]:
+        """(version, highest cached UID) of a folder."""
+        fid = self.folder_id(name)
+        if fid is None:
+            return 0, 0
+        lo, hi = _folder_range(fid)
+        version = self.db.execute("SELECT version FROM folders WHERE id=?", (fid,)).fetchone()
+        top = self.db.execute(
+            "SELECT max(id) FROM messages WHERE id BETWEEN ? AND ?", (lo, hi)
+        ).fetchone()
+        return (version[0] if version else 0), ((top[0] & 0xFFFFFFFF) if top and top[0] else 0)
+
+    def uids_above(self, name: str, uid: int) -> list[int]:
+        fid = self.folder_id(name)
+        if fid is None:
+            return []
+        lo, hi = _folder_range(fid)
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT uid FROM messages WHERE id BETWEEN ? AND ? ORDER BY id",
+                (lo | (uid + 1), hi),
+            )
+        ]
 
     def set_cold_floor(self, folder: str, cold_floor: int, *, synced: bool = False) -> None:
         """Cold-sync progress only: leaves UIDNEXT/MODSEQ to concurrent incremental syncs."""

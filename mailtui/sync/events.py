@@ -128,6 +128,14 @@ class PendingChanged(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FolderChanged(Event):
+    """The folder's cached content changed in ways not announced (another mailtui process
+    sharing the cache applied them): reload the view."""
+
+    folder: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class NewMail(Event):
     """Messages arrived in a folder (after IDLE/poll-triggered resync)."""
 

@@ -19,6 +19,7 @@ from mailtui.backend import Session
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
 from mailtui.imap.errors import ConnectionLost, FolderGone
+from mailtui.sync import events
 from mailtui.sync.resync import FolderSyncer
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class Watcher(threading.Thread):
         self.session: Session | None = None
         self.cache: HeaderCache | None = None
         self.ready = threading.Event()  # set once the first sync is done and we are waiting
+        self._seen: tuple[int, int] | None = None  # folder (version, top UID) after our last sync
 
     def stop(self) -> None:
         self.stopping.set()
@@ -111,8 +113,26 @@ class Watcher(threading.Thread):
     def _resync(self) -> None:
         assert self.session is not None and self.cache is not None
         with self.service.folder_lock(self.folder):
+            # Anything written since our last look that we did not write ourselves came
+            # from another mailtui process on this cache: its events never reached us.
+            seen_by_others = (
+                self._seen is not None and self.cache.folder_version(self.folder) != self._seen
+            )
             syncer = FolderSyncer(self.service.account, self.session, self.cache, self.service.emit)
             syncer.sync(self.folder)
+            if seen_by_others and self._seen is not None:
+                top = self.service.announced_top(self.folder) or self._seen[1]
+                fresh = self.cache.uids_above(self.folder, top)
+                if fresh:
+                    self.service.emit(
+                        events.NewMail(
+                            account=self.service.account, folder=self.folder, uids=tuple(fresh)
+                        )
+                    )
+                self.service.emit(
+                    events.FolderChanged(account=self.service.account, folder=self.folder)
+                )
+            self._seen = self.cache.folder_version(self.folder)
         # IDLE reports changes only for the selected folder; a STATUS-only resync leaves
         # none selected. EXAMINE: watching must not touch \Recent or write anything.
         raw = self.cache.raw_name(self.folder)

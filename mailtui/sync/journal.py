@@ -11,10 +11,13 @@ keyword) is dropped, reported, and the folder resynced so the cache matches agai
 from __future__ import annotations
 
 import base64
+import fcntl
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailtui.backend import Session, compress_uids, parse_uid_set
@@ -115,6 +118,21 @@ class Writer(threading.Thread):
         return session
 
     def _replay(self, entries: list[Entry]) -> None:
+        """Send entries in order while holding the account's journal lock.
+
+        Another mailtui process on the same account shares this journal: without the
+        lock both would send the same row. flock is dropped by the kernel if the holder
+        dies, so a killed process never blocks the next one.
+        """
+        with JournalLock(self.service.cache_path) as held:
+            if not held:  # another mailtui process on this account is sending: let it
+                self.wake.wait(1)
+                self.wake.set()  # try again soon
+                return
+            entries = [Entry(*row) for row in self.cache.journal()]  # fresh, under the lock
+            self._replay_locked(entries)
+
+    def _replay_locked(self, entries: list[Entry]) -> None:
         for entry in entries:
             if self.stopping.is_set():
                 return
@@ -157,6 +175,32 @@ class Writer(threading.Thread):
             return
         placed = [r._replace(uid=mapping[r.uid]) for r in rows if r.uid in mapping]
         self.cache.store_batch(dest, placed)
+
+
+class JournalLock:
+    """A non-blocking advisory lock on `<cache>.journal.lock` (one writer per account)."""
+
+    def __init__(self, cache_path: Path) -> None:
+        self.path = Path(str(cache_path) + ".journal.lock")
+        self.fd: int | None = None
+
+    def __enter__(self) -> bool:
+        if str(self.path).startswith(":memory:"):
+            return True
+        self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            return False
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
 
 
 def _select(writer: Writer, session: Session, folder: str) -> None:

@@ -163,6 +163,7 @@ class SyncService:
         self._state_lock = threading.Lock()
         self._online: bool | None = None
         self._journal_requests: dict[int, int] = {}
+        self._announced_top: dict[str, int] = {}
         self._started = False
         # Create the schema now, in the caller's thread, so readers never race a migration.
         self.cache()
@@ -230,6 +231,11 @@ class SyncService:
             )
         )
 
+    def announced_top(self, folder: str) -> int:
+        """The highest UID this process has told its listeners about."""
+        with self._state_lock:
+            return self._announced_top.get(folder, 0)
+
     @property
     def online(self) -> bool | None:
         return self._online
@@ -288,6 +294,10 @@ class SyncService:
         return unsubscribe
 
     def emit(self, event: events.Event) -> None:
+        if isinstance(event, events.HeadersSynced | events.NewMail) and event.uids:
+            with self._state_lock:
+                top = self._announced_top.get(event.folder, 0)
+                self._announced_top[event.folder] = max(top, max(event.uids))
         with self._listeners_lock:
             listeners = list(self._listeners)
         for listener in listeners:
