@@ -89,6 +89,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     _a("reply", "r", "Reply", "Reply to the sender", "Triage", footer=True, multi=True),
     _a("reply_all", "R", "Reply all", "Reply to everyone", "Triage", multi=True),
     _a("forward", "f", "Forward", "Forward the message", "Triage", multi=True),
+    _a("compose", "C", "New mail", "Write a new message", "Triage"),
     # Reading
     _a("zoom", "z", "Full screen", "Show the reader full screen, or back", "Read"),
     _a("toggle_quotes", "T", "Quotes", "Fold or unfold long quotes", "Read"),

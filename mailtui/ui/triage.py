@@ -171,7 +171,7 @@ class TriageMixin(_Base):
         title = f"Label {_count(len(uids))} (a label they all have is removed)"
         self.app.push_screen(Picker(title, items, new_label="New label"), chosen)
 
-    # --- undo and compose ------------------------------------------------------------------
+    # --- undo ----------------------------------------------------------------------------------
 
     def action_undo(self) -> None:
         self.run_undo()
@@ -189,23 +189,3 @@ class TriageMixin(_Base):
         self.notify("Undone" if result else "Nothing to undo", timeout=2, markup=False)
         if self.is_attached:
             self.reload()
-
-    def action_reply(self) -> None:
-        self._compose_notice("Reply")
-
-    def action_reply_all(self) -> None:
-        self._compose_notice("Reply all")
-
-    def action_forward(self) -> None:
-        self._compose_notice("Forward")
-
-    def _compose_notice(self, what: str) -> None:
-        if not self.targets():
-            self.notify("No message here", timeout=2, markup=False)
-            return
-        self.notify(
-            f"{what} is not available yet: writing mail comes with the compose screens.",
-            severity="warning",
-            timeout=4,
-            markup=False,
-        )

@@ -160,16 +160,3 @@ async def test_actions_apply_to_the_whole_selection(
 
         await wait_server(all_same, what="all read")
     client.logout()
-
-
-async def test_reply_without_compose_says_so(
-    filled_user: MailUser, dovecot: Dovecot, tmp_path: Path
-) -> None:
-    app = make_app(dovecot, filled_user, tmp_path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot, app, synced=False)
-        await pilot.press("r")
-        await wait_for(
-            pilot, lambda: any("not available yet" in n.message for n in app._notifications)
-        )
-        assert app.is_running

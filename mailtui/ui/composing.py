@@ -1,0 +1,104 @@
+"""r / R / f / C: reply, reply all, forward and new mail, through the compose screens.
+
+A mixin of the main screen. The original is fetched whole (BODY.PEEK[], so it stays
+unread) and parsed by mime; compose builds the draft, `review.run_compose` runs the
+editor and the review screen, and sending happens in a thread (SMTP, then the Sent
+copy and \\Answered through the service's journal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from mailtui.compose.draft import Draft, forward_draft, new_draft, reply_draft
+from mailtui.compose.flow import save_draft, send_draft
+from mailtui.errors import MailtuiError
+from mailtui.model import MessageRef
+from mailtui.sync import commands
+from mailtui.ui.bridge import ServiceFailed
+from mailtui.ui.screens.review import address_book, original_from_raw, run_compose, service_store
+
+if TYPE_CHECKING:
+    from mailtui.ui.screens.main import MainScreen
+
+    _Base = MainScreen
+else:
+    _Base = object
+
+
+class ComposeMixin(_Base):
+    """Compose behaviour for MainScreen (see the module docstring)."""
+
+    def action_reply(self) -> None:
+        self.start_compose("reply")
+
+    def action_reply_all(self) -> None:
+        self.start_compose("reply_all")
+
+    def action_forward(self) -> None:
+        self.start_compose("forward")
+
+    def action_compose(self) -> None:
+        self.start_compose("new")
+
+    @work(group="compose", exclusive=True)
+    async def start_compose(self, mode: str) -> None:
+        account = self.mail.ctx.account(self.account)
+        service = self.service
+        try:
+            draft = await self._draft_for(mode)
+            if draft is None:
+                return
+            book = await asyncio.to_thread(address_book, service, account)
+            result = await run_compose(self.app, draft, known_addresses=book, pristine=draft)
+            if result.action == "cancel":
+                self.notify("Not sent", timeout=2, markup=False)
+                return
+            store = await asyncio.to_thread(service_store, service, account)
+            if result.action == "draft":
+                await asyncio.to_thread(save_draft, account, result.draft, store=store)
+                self.notify("Saved to Drafts", timeout=3, markup=False)
+                return
+            self.notify("Sending…", timeout=2, markup=False)
+            report = await asyncio.to_thread(send_draft, account, result.draft, store=store)
+        except MailtuiError as exc:
+            self.notify(exc.sentence(), severity="error", markup=False, timeout=8)
+            return
+        self.notify(
+            report.summary(),
+            severity="information" if report.ok else "warning" if report.sent else "error",
+            markup=False,
+            timeout=6 if report.ok else 12,
+        )
+
+    async def _draft_for(self, mode: str) -> Draft | None:
+        account = self.mail.ctx.account(self.account)
+        if mode == "new":
+            return new_draft(account)
+        uid, folder = self.messages.cursor_uid, self.folder
+        if uid is None or folder is None:
+            self.notify("No message here", timeout=2, markup=False)
+            return None
+        if len(self.messages.selected_uids()) > 1:
+            self.notify("Answering the message at the cursor", timeout=2, markup=False)
+        try:
+            raw = await self.mail.bridge.call(
+                self.service,
+                commands.FetchPart(folder=folder, uid=uid, section="", cache=False),
+            )
+        except ServiceFailed as exc:
+            self.notify(
+                f"Cannot fetch the message to answer: {exc.sentence()}",
+                severity="error",
+                markup=False,
+            )
+            return None
+        original = original_from_raw(
+            bytes(raw or b""), ref=MessageRef(folder, uid), prefer=self._prefer
+        )
+        if mode == "forward":
+            return forward_draft(account, original)
+        return reply_draft(account, original, reply_all=mode == "reply_all")

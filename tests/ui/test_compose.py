@@ -1,0 +1,105 @@
+"""r / R / f / C reach the compose screens; a reply is sent, stored in Sent and marks \\Answered."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import TextArea
+
+from mailtui.model import ANSWERED
+from tests.compose.smtpd import SmtpServer
+from tests.support import mailgen
+from tests.support.accounts import server_flags
+from tests.support.dovecot import Dovecot, MailUser
+from tests.ui.helpers import NOW, make_app, ready, screen_text, wait_for, wait_server
+from tests.ui.test_triage import message_ids
+
+
+@pytest.fixture(autouse=True)
+def no_external_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in editor (no $EDITOR), and the outbox in the test's own data dir."""
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+        server = SmtpServer(mode="plain").start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def letter_user(dovecot: Dovecot) -> MailUser:
+    user = dovecot.add_user()
+    raw = mailgen.make_message(
+        subject="Lunch on Friday?",
+        sender="Alice Example <alice@example.com>",
+        to=f"Me <{user.address}>",
+        body="Shall we try the new place?\n",
+        date=NOW,
+    )
+    mailgen.write_maildir(user.maildir, "INBOX", [mailgen.from_bytes(raw, internaldate=NOW)])
+    mailgen.write_maildir(user.maildir, "Sent", [])
+    return user
+
+
+def editor_text(app) -> str:
+    return app.screen.query_one(TextArea).text
+
+
+async def test_reply_is_sent_filed_and_marks_answered(
+    letter_user: MailUser, dovecot: Dovecot, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    app = make_app(
+        dovecot, letter_user, tmp_path, ui={"mark_read_delay": -1}, account={"smtp": smtp.table()}
+    )
+    client = dovecot.client(letter_user)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.screen.query(TextArea), what="the editor")
+        text = editor_text(app)
+        assert "Subject: Re: Lunch on Friday?" in text
+        assert "alice@example.com" in text
+        assert "> Shall we try the new place?" in text
+        area = app.screen.query_one(TextArea)
+        area.insert("Yes, 12:30 works.\n", (text.split("\n").index("") + 1, 0))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Yes, 12:30 works." in screen_text(app), what="review")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: smtp.messages, timeout=30, what="the SMTP delivery")
+        sent = smtp.messages[0]
+        assert sent.rcpt_tos == ("alice@example.com",)
+        assert b"Yes, 12:30 works." in sent.content
+        await wait_server(lambda: server_flags(client, "INBOX").get(1, frozenset()) >= {ANSWERED})
+        await wait_server(lambda: len(message_ids(client, "Sent")) == 1, what="the Sent copy")
+        await wait_for(pilot, lambda: any(n.message.startswith("Sent") for n in app._notifications))
+    client.logout()
+
+
+async def test_forward_and_new_open_the_editor_and_escape_cancels(
+    letter_user: MailUser, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    app = make_app(dovecot, letter_user, tmp_path, ui={"mark_read_delay": -1})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: app.screen.query(TextArea), what="the editor")
+        assert "Subject: Fwd: Lunch on Friday?" in editor_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main)
+        await wait_for(pilot, lambda: any(n.message == "Not sent" for n in app._notifications))
+        await pilot.press("C")
+        await wait_for(pilot, lambda: app.screen.query(TextArea), what="the editor")
+        assert "To:" in editor_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main)
