@@ -14,19 +14,19 @@ content raises FolderGone; nothing here assumes the tree holds still.
 from __future__ import annotations
 
 import contextlib
-import errno
+import functools
 import logging
 import os
-import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 from mailtui.backend import Fetched, SelectResult
-from mailtui.errors import ConfigError, FolderGone, ProtocolError, StoreError
+from mailtui.errors import ConfigError, ConnectionLost, FolderGone, ProtocolError, StoreError
+from mailtui.maildir import disk, layout, sections, utf7
 from mailtui.maildir import folder as mfolder
 from mailtui.maildir import keywords as dkeywords
-from mailtui.maildir import layout, sections, utf7
 from mailtui.maildir.folder import Msg, View
 from mailtui.maildir.names import (
     apply_letters,
@@ -48,7 +48,50 @@ log = logging.getLogger("mailtui.maildir")
 CAPABILITIES = frozenset({"IMAP4REV1", "MOVE", "UIDPLUS", "UNSELECT", "SPECIAL-USE", "IDLE"})
 PERMANENT_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft", "\\*")
 HEADER_KEY = "HEADER"
+T = TypeVar("T")
 MAX_RESCANS = 50  # per fetch: files renamed under us are looked up again, up to this often
+
+
+def _errors(what: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Turn what the filesystem and SQLite raise into the store errors the sync layer knows.
+
+    The journal writer drops an action refused with a store error (and tells the user),
+    retries after ConnectionLost, and would die on a bare OSError: nothing else escapes.
+    """
+
+    def wrap(fn: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(fn)
+        def run(self: MaildirSession, *args: Any, **kwargs: Any) -> T:
+            try:
+                return fn(self, *args, **kwargs)
+            except (StoreError, ValueError):
+                raise
+            except FileNotFoundError as exc:
+                raise FolderGone(f"{what}: {exc.filename or exc} is gone") from exc
+            except PermissionError as exc:
+                raise ProtocolError(
+                    f"{what} failed: permission denied for {exc.filename}",
+                    "check the owner and permissions of the Maildir",
+                ) from exc
+            except OSError as exc:
+                raise ProtocolError(
+                    f"{what} failed: {exc.strerror or exc}"
+                    + (f" ({exc.filename})" if exc.filename else "")
+                ) from exc
+            except sqlite3.OperationalError as exc:
+                raise ConnectionLost(
+                    f"mailtui's UID map ({self._db_path()}) cannot be used: {exc}",
+                    "another mailtui may be holding it; it is retried",
+                ) from exc
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(
+                    f"mailtui's UID map ({self._db_path()}) is damaged: {exc}",
+                    "delete that file; the messages are numbered anew",
+                ) from exc
+
+        return run
+
+    return wrap
 
 
 class MaildirSession:
@@ -78,6 +121,7 @@ class MaildirSession:
         self._view: View | None = None
         self._snapshot: tuple[frozenset[str], frozenset[str]] | None = None
         self._watch: DirWatch | None = None
+        self._flag_memo: dict[tuple[str | None, int], tuple[object, tuple[str, ...]]] = {}
 
     # --- connection -------------------------------------------------------------------
 
@@ -135,6 +179,9 @@ class MaildirSession:
     def connected(self) -> bool:
         return self._db is not None
 
+    def _db_path(self) -> Path:
+        return self._db.path if self._db is not None else (self.uid_db_path or Path("?"))
+
     @property
     def db(self) -> UidMap:
         if self._db is None:
@@ -144,6 +191,12 @@ class MaildirSession:
     # --- names and directories ----------------------------------------------------------
 
     def _refresh_dirs(self) -> list[layout.FolderDir]:
+        if not self.root.is_dir():
+            # Unmounted or gone: "offline", not "every folder was deleted".
+            raise ConnectionLost(
+                f"The Maildir {self.root} cannot be reached ({self._where()})",
+                "mount or restore it; mailtui keeps your changes until then",
+            )
         found = layout.discover(self.root, self.kind)
         self._dirs = {f.name: f.path for f in found}
         return found
@@ -185,11 +238,13 @@ class MaildirSession:
             raise ProtocolError(f"Permission denied in folder {name!r}: {exc.filename}") from exc
 
     def _scan(self, name: str, path: Path) -> View:
+        previous = self._view if self._view is not None and self._view.name == name else None
         with self._gone_as_error(name):
-            return mfolder.scan(self.db, name, path)
+            return mfolder.scan(self.db, name, path, previous)
 
     # --- folders ------------------------------------------------------------------------
 
+    @_errors("LIST")
     def list_folders(self) -> list[Folder]:
         """Every folder with counts from the file names; roles from well-known names."""
         found = self._refresh_dirs()
@@ -215,6 +270,7 @@ class MaildirSession:
             )
         return out
 
+    @_errors("STATUS")
     def status(self, raw: str) -> dict[str, int]:
         name, path = self._dir(raw)
         view = self._scan(name, path)
@@ -226,6 +282,7 @@ class MaildirSession:
             "UIDVALIDITY": view.uidvalidity,
         }
 
+    @_errors("CREATE")
     def create_folder(self, raw: str) -> None:
         name = self.name_of(raw)
         self._refresh_dirs()
@@ -237,16 +294,18 @@ class MaildirSession:
             raise ProtocolError(f"Cannot create that folder: {exc}") from exc
         if layout.is_maildir(path):
             raise ProtocolError(f"The folder {name!r} already exists")
-        try:
-            layout.make_maildir(path, folder_marker=self.kind == layout.MAILDIRPP)
-        except OSError as exc:
-            raise ProtocolError(f"Cannot create the folder {name!r}: {exc}") from exc
-        # A map row left by a folder of that name that vanished must not lend its UIDs.
-        self.db.drop_folder(name)
-        self.db.ensure_folder(name)
-        self.db.set_subscribed(name, True)
+        with self.db.write():
+            try:
+                layout.make_maildir(path, folder_marker=self.kind == layout.MAILDIRPP)
+            except OSError as exc:
+                raise ProtocolError(f"Cannot create the folder {name!r}: {exc}") from exc
+            # A map row left by a folder of that name that vanished must not lend its UIDs.
+            self.db.drop_folder(name)
+            self.db.ensure_folder(name)
+            self.db.set_subscribed(name, True)
         self._dirs[name] = path
 
+    @_errors("RENAME")
     def rename_folder(self, old_raw: str, new_raw: str) -> None:
         """Rename a folder with its sub-folders; UIDs and UIDVALIDITY survive (the files do)."""
         old, new = self.name_of(old_raw), self.name_of(new_raw)
@@ -267,40 +326,22 @@ class MaildirSession:
             raise ProtocolError(f"Cannot rename to that name: {exc}") from exc
         if new_path.exists():
             raise ProtocolError(f"{new_path} already exists")
-        if self.selected is not None and self.name_of(self.selected) in (old,):
-            self.unselect()
-        moves: list[tuple[Path, Path]] = []
-        if self.kind == layout.MAILDIRPP:
-            depth = len(old.split(layout.DELIMITER))
-            prefix = "." + ".".join(utf7.encode(p) for p in new.split(layout.DELIMITER))
-            for f in found:
-                if f.name == old or f.name.startswith(old + layout.DELIMITER):
-                    rest = f.path.name[1:].split(".")[depth:]
-                    target = self.root / ".".join([prefix, *rest])
-                    moves.append((f.path, target))
-        else:
-            moves.append((self._dirs[old], new_path))
-        done: list[tuple[Path, Path]] = []
-        try:
-            for src, dst in moves:
-                if dst.exists():
-                    raise ProtocolError(f"{dst} already exists")
-                dst.parent.mkdir(mode=layout.DIR_MODE, parents=True, exist_ok=True)
-                os.rename(src, dst)
-                done.append((src, dst))
-        except OSError as exc:
-            for src, dst in reversed(done):
-                with contextlib.suppress(OSError):
-                    os.rename(dst, src)
-            raise ProtocolError(f"Cannot rename {old!r} to {new!r}: {exc}") from exc
-        except ProtocolError:
-            for src, dst in reversed(done):
-                with contextlib.suppress(OSError):
-                    os.rename(dst, src)
-            raise
-        self.db.rename_folder(old, new, layout.DELIMITER)
+        if self.selected is not None:
+            selected = self.name_of(self.selected)
+            if selected == old or selected.startswith(old + layout.DELIMITER):
+                self.unselect()
+        moves = disk.rename_moves(self.root, self.kind, found, old, new, new_path)
+        # Under the map's lock: no other session numbers the new name as a new folder
+        # between the directory rename and the map's.
+        with self.db.write():
+            try:
+                disk.apply_moves(moves)
+            except OSError as exc:
+                raise ProtocolError(f"Cannot rename {old!r} to {new!r}: {exc}") from exc
+            self.db.rename_folder(old, new, layout.DELIMITER)
         self._refresh_dirs()
 
+    @_errors("DELETE")
     def delete_folder(self, raw: str) -> None:
         """Delete a folder without sub-folders: its mail first disappears atomically (cur/ goes)."""
         name = self.name_of(raw)
@@ -317,33 +358,22 @@ class MaildirSession:
             )
         if self.selected is not None and self.name_of(self.selected) == name:
             self.unselect()
-        path = self._dirs[name]
-        trash = self.root / f"..mailtui-deleted-{unique_name()}"
-        try:
-            trash.mkdir(mode=layout.DIR_MODE)
-            for sub in ("cur", "new", "tmp"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.rename(path / sub, trash / sub)
-            # What is left are the folder's own metadata files (maildirfolder,
-            # dovecot-*, mbsync state); anything else keeps the directory alive.
-            for entry in list(os.scandir(path)):
-                if entry.is_file(follow_symlinks=False) and _is_folder_metadata(entry.name):
-                    os.rename(entry.path, trash / entry.name)
-            with contextlib.suppress(OSError):
-                path.rmdir()
-        except OSError as exc:
-            raise ProtocolError(f"Cannot delete the folder {name!r}: {exc}") from exc
-        finally:
-            shutil.rmtree(trash, ignore_errors=True)
-        self.db.drop_folder(name)
-        self.db.set_subscribed(name, True)
+        with self.db.write():
+            try:
+                disk.delete_folder(self.root, self._dirs[name])
+            except OSError as exc:
+                raise ProtocolError(f"Cannot delete the folder {name!r}: {exc}") from exc
+            self.db.drop_folder(name)
+            self.db.set_subscribed(name, True)
         self._dirs.pop(name, None)
 
+    @_errors("SUBSCRIBE")
     def subscribe(self, raw: str, subscribed: bool = True) -> None:
         self.db.set_subscribed(self.name_of(raw), subscribed)
 
     # --- selecting ----------------------------------------------------------------------
 
+    @_errors("SELECT")
     def select(
         self,
         raw: str,
@@ -401,12 +431,22 @@ class MaildirSession:
 
     def _flags(self, view: View, msg: Msg, dovecot: dict[str, str] | None) -> tuple[str, ...]:
         letters = msg.letters if msg.sub == "cur" else None
-        flags = flags_of(letters, dovecot)
         stored = view.keywords.get(msg.unique)
-        if stored:
-            flags.update(stored.split())
+        if not stored:
+            # Most messages share a handful of letter combinations: decode each once.
+            key = (letters, id(dovecot))
+            hit = self._flag_memo.get(key)
+            if hit is None or hit[0] is not dovecot:
+                hit = (dovecot, tuple(sorted(flags_of(letters, dovecot))))
+                if len(self._flag_memo) > 4096:
+                    self._flag_memo.clear()
+                self._flag_memo[key] = hit
+            return hit[1]
+        flags = flags_of(letters, dovecot)
+        flags.update(stored.split())
         return tuple(sorted(flags))
 
+    @_errors("FETCH")
     def fetch_headers(
         self, uids: str, on_fetch: Callable[[Fetched], None] | None = None
     ) -> list[Fetched]:
@@ -454,13 +494,17 @@ class MaildirSession:
                 on_fetch(rec)
         return out
 
+    @_errors("FETCH FLAGS")
     def fetch_flags(self, uids: str, changedsince: int | None = None) -> list[Fetched]:
         """Flags of the messages that exist now; vanished files are simply not listed."""
         view = self._rescan()
         dovecot = dkeywords.load(view.path)
+        wanted = set(self._targets(uids, view))
+        by_uid, flags = view.by_uid, self._flags
         return [
-            Fetched(seq=view.seq(uid), uid=uid, flags=self._flags(view, view.by_uid[uid], dovecot))
-            for uid in self._targets(uids, view)
+            Fetched(seq=seq, uid=uid, flags=flags(view, by_uid[uid], dovecot))
+            for seq, uid in enumerate(view.uids, 1)
+            if uid in wanted
         ]
 
     def _message_path(self, uid: int) -> tuple[View, Msg]:
@@ -498,9 +542,11 @@ class MaildirSession:
             "the list catches up on the next sync",
         )
 
+    @_errors("FETCH BODYSTRUCTURE")
     def fetch_bodystructure(self, uid: int) -> BodyPart:
         return parse_message(self._read(uid)).structure
 
+    @_errors("FETCH")
     def fetch_section(self, uid: int, section: str, *, max_bytes: int | None = None) -> bytes:
         """BODY.PEEK[section]: never touches flags; leaf parts stay transfer-encoded."""
         if section.strip().upper() == "HEADER":
@@ -526,10 +572,19 @@ class MaildirSession:
                 _lazy_read(path, header_only=False),
             )
 
+    @_errors("SEARCH")
     def search_uids(self, criteria: bytes = b"ALL", *, charset: str | None = None) -> list[int]:
         """UID SEARCH with criteria as IMAP text (b"ALL", b"UID 1:50", b"DELETED")."""
+        words = criteria.split()
+        if words in ([b"ALL"], [b"all"]) or (len(words) == 2 and words[0].upper() == b"UID"):
+            # What every sync asks: answered from the listing, without opening a file.
+            view = self._rescan()
+            if len(words) == 1:
+                return list(view.uids)
+            return expand_uid_set(words[1].decode("ascii", "replace"), view.uids)
         return self._search(compile_criteria(criteria))
 
+    @_errors("SEARCH")
     def search(self, criteria: list[str | bytes], charset: str | None = None) -> list[int]:
         """UID SEARCH with imapclient-style criteria (one list item per token)."""
         if isinstance(criteria, str | bytes):
@@ -548,6 +603,7 @@ class MaildirSession:
                 continue
         return out
 
+    @_errors("SEARCH")
     def search_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]:
         """Which of these Message-IDs the selected folder holds (journal replays)."""
         from mailtui.mime.headers import parse_msgids
@@ -584,6 +640,7 @@ class MaildirSession:
                 kws.add(flag)
         return letters, kws
 
+    @_errors("STORE")
     def store_flags(self, uids: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
         """Rename each file to its new info (new/ → cur/); keywords as letters or in the map."""
         view = self._rescan()
@@ -656,6 +713,8 @@ class MaildirSession:
         dest_row = self.db.ensure_folder(dest_name)
         src_row = self.db.ensure_folder(view.name)
         placed: list[tuple[int, str, str, Msg]] = []  # (old uid, new unique, db keywords, msg)
+        with self._gone_as_error(dest_name):
+            disk.ensure_subdirs(dest_path)
         with self._gone_as_error(dest_name), self.db.write():
             # Under the map's write lock: the destination's new UIDs follow the source order.
             dest_listing, _ = mfolder.list_folder(dest_path)
@@ -711,9 +770,9 @@ class MaildirSession:
             dst = dest_path / "cur" / f"{unique}:2,{info}"
             try:
                 if keep_source:
-                    _link_or_copy(src, dst, dest_path / "tmp" / unique)
+                    disk.link_or_copy(src, dst, dest_path / "tmp" / unique)
                 else:
-                    _rename_or_copy(src, dst, dest_path / "tmp" / unique)
+                    disk.rename_or_copy(src, dst, dest_path / "tmp" / unique)
             except FileNotFoundError:
                 if attempt or not src.parent.parent.is_dir():
                     return None
@@ -725,14 +784,17 @@ class MaildirSession:
             return unique, db_kws
         return None
 
+    @_errors("MOVE")
     def move(self, uids: str, dest_raw: str) -> dict[int, int]:
         """UID MOVE: atomic renames into dest/cur; returns {old UID: new UID} like COPYUID."""
         return self._transfer(uids, dest_raw, keep_source=False)
 
+    @_errors("COPY")
     def copy(self, uids: str, dest_raw: str) -> dict[int, int]:
         """UID COPY: a hard link under a new unique name (a real copy across filesystems)."""
         return self._transfer(uids, dest_raw, keep_source=True)
 
+    @_errors("EXPUNGE")
     def expunge_uids(self, uids: str) -> None:
         """Unlink exactly these messages, and only those that carry \\Deleted (T)."""
         view = self._rescan()
@@ -762,6 +824,7 @@ class MaildirSession:
             view.by_uid = {u: m for u, m in view.by_uid.items() if m.unique not in gone}
             view.uids = sorted(view.by_uid)
 
+    @_errors("APPEND")
     def append(
         self, folder_raw: str, raw: bytes, flags: Iterable[str] = (), when: float | None = None
     ) -> int | None:
@@ -775,6 +838,7 @@ class MaildirSession:
             info = apply_letters("", letters | set(kw_letters.values()))
             db_kws = " ".join(sorted(k for k in kws if k not in kw_letters))
             unique = unique_name(len(data))
+            disk.ensure_subdirs(path)
             tmp = path / "tmp" / unique
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             try:
@@ -814,6 +878,7 @@ class MaildirSession:
             return True
         return now != self._snapshot
 
+    @_errors("IDLE")
     def idle_start(self) -> bool:
         """Watch the selected folder; True when it already changed since it was selected."""
         self._stop_watch()
@@ -825,6 +890,7 @@ class MaildirSession:
         )
         return self._differs()
 
+    @_errors("IDLE")
     def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[bool, bool]:
         if self._watch is None:
             import select
@@ -836,6 +902,7 @@ class MaildirSession:
     def idle_done(self) -> None:
         self._stop_watch()
 
+    @_errors("NOOP")
     def poll(self) -> bool:
         """Without IDLE: True when the selected folder's files changed since the last look."""
         changed = self._differs()
@@ -881,47 +948,6 @@ def _mentions_unknown(text: str, view: View) -> bool:
             if bound.isdigit() and int(bound) >= view.uidnext:
                 return True
     return False
-
-
-def _is_folder_metadata(name: str) -> bool:
-    return name in (
-        "maildirfolder",
-        "dovecot-keywords",
-        "dovecot-uidlist",
-        "dovecot-uidvalidity",
-    ) or name.startswith(("dovecot.", "dovecot-", ".mbsyncstate", ".uidvalidity", ".isyncuidmap"))
-
-
-def _rename_or_copy(src: Path, dst: Path, tmp: Path) -> None:
-    try:
-        os.rename(src, dst)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-        _copy_into(src, dst, tmp)
-        os.unlink(src)
-
-
-def _link_or_copy(src: Path, dst: Path, tmp: Path) -> None:
-    try:
-        os.link(src, dst)
-    except FileNotFoundError:
-        raise
-    except OSError:
-        _copy_into(src, dst, tmp)
-
-
-def _copy_into(src: Path, dst: Path, tmp: Path) -> None:
-    """A real copy by the delivery rules: write to tmp/, fsync, rename into place."""
-    shutil.copy2(src, tmp)
-    try:
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.rename(tmp, dst)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def _lazy_size(path: Path, unique: str) -> Callable[[], int]:

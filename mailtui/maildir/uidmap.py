@@ -232,24 +232,24 @@ class UidMap:
         Must run inside `write()`: the read of UIDNEXT and the inserts are one step.
         """
         assert self.in_write, "assign() needs the write transaction"
-        out: dict[str, int] = {}
+        if not names:
+            return {}
+        known = self.mapping(fid).uids  # consistent: we hold the write lock
         (uidnext,) = self.db.execute("SELECT uidnext FROM folders WHERE id=?", (fid,)).fetchone()
-        start = uidnext
+        out: dict[str, int] = {}
+        rows: list[tuple[int, str, int, str]] = []
         for name in names:
-            row = self.db.execute(
-                "SELECT uid FROM messages WHERE folder=? AND name=?", (fid, name)
-            ).fetchone()
-            if row is not None:
-                out[name] = row[0]
+            uid = known.get(name) or out.get(name)
+            if uid is not None:
+                out[name] = uid
                 continue
-            kw = (keywords or {}).get(name, "")
-            self.db.execute(
-                "INSERT INTO messages(folder, name, uid, keywords) VALUES (?,?,?,?)",
-                (fid, name, uidnext, kw),
-            )
+            rows.append((fid, name, uidnext, (keywords or {}).get(name, "")))
             out[name] = uidnext
             uidnext += 1
-        if uidnext != start or names:
+        if rows:
+            self.db.executemany(
+                "INSERT INTO messages(folder, name, uid, keywords) VALUES (?,?,?,?)", rows
+            )
             self.db.execute("UPDATE folders SET uidnext=? WHERE id=?", (uidnext, fid))
             self._bump(fid)
         return out

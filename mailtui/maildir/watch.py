@@ -71,23 +71,32 @@ class DirWatch:
     def __init__(self, dirs: list[Path], *, use_inotify: bool = True) -> None:
         self.dirs = dirs
         self.fd: int | None = None
-        self._stamps = self._mtimes()
+        self._stamps: list[tuple[int, int] | None] = []
+        self._names: list[frozenset[str] | None] = []
         self._last_listing = time.monotonic()
-        self._names = self._listing()
         libc = _inotify() if use_inotify else None
         if libc is None:
+            self._start_polling()
             return
         fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
         if fd < 0:
             log.info("inotify_init1 failed (errno %d); polling instead", ctypes.get_errno())
+            self._start_polling()
             return
         for d in dirs:
             wd = libc.inotify_add_watch(fd, os.fsencode(d), WATCH_MASK)
             if wd < 0:
+                # ENOSPC: the user's inotify watch limit is reached; ENOENT: no new/.
                 log.info("inotify_add_watch(%s) failed (errno %d)", d, ctypes.get_errno())
                 os.close(fd)
+                self._start_polling()
                 return
         self.fd = fd
+
+    def _start_polling(self) -> None:
+        self._stamps = self._mtimes()
+        self._names = self._listing()
+        self._last_listing = time.monotonic()
 
     @property
     def uses_inotify(self) -> bool:
