@@ -1,0 +1,66 @@
+"""Every hostile message parses, renders and saves safely, each in well under a second."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from rich.text import Text
+
+from mailtui.mime import html as mime_html
+from mailtui.mime import parse as mime_parse
+from mailtui.mime import render
+from mailtui.mime.attachments import save_attachment
+from mailtui.mime.envelope import header_row
+from tests.support.hardening import record
+from tests.support.hostile import corpus
+
+FORBIDDEN = {"\x1b", "\x07", "\x00", "\x7f"} | {chr(c) for c in range(0x80, 0xA0)}
+CASES = corpus()
+
+
+def _segments_safe(text: Text) -> None:
+    console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system="truecolor")
+    for segment in console.render(text):
+        assert not (set(segment.text) & FORBIDDEN), repr(segment.text[:80])
+        style = segment.style
+        if style is not None:
+            assert not style.link, f"link leaked: {style.link}"
+            assert not (style.meta and any("@" in str(v) for v in style.meta.values())), style.meta
+    plain = text.plain
+    assert not (set(plain) & FORBIDDEN)
+
+
+@pytest.mark.parametrize(("name", "raw"), CASES, ids=[n for n, _ in CASES])
+def test_hostile_message(name: str, raw: bytes, tmp_path: Path) -> None:
+    start = time.perf_counter()
+    head = raw.split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    row = header_row(1, ("\\Seen",), 0, 0, len(raw), head)
+    for value in (row.subject, row.from_name, row.from_addr, row.to):
+        assert not (set(value) & FORBIDDEN)
+    parsed = mime_parse.parse_message(raw)
+    part = render.choose_body(parsed.structure)
+    body = ""
+    if part is not None:
+        data = parsed.part_bytes(part.section)
+        body = mime_parse.decode_part(data, "7bit", part.charset)
+        if part.subtype == "html":
+            body, links = mime_html.html_to_text(body)
+            assert all(not link.startswith(("javascript:", "data:")) for link in links)
+    attachments = render.attachments(parsed.structure)
+    text = render.render_message(parsed, body, attachments)
+    _segments_safe(text)
+    for att in attachments:
+        data = parsed.part_bytes(att.section)
+        first = save_attachment(data, att.filename, tmp_path / "dl")
+        second = save_attachment(data, att.filename, tmp_path / "dl")
+        inside = (tmp_path / "dl").resolve()
+        assert first.resolve().parent == inside and second.resolve().parent == inside
+        assert first != second and first.read_bytes() == data == second.read_bytes()
+    assert not (tmp_path / "etc").exists() and not Path("/etc/shadow-mailtui").exists()
+    elapsed = time.perf_counter() - start
+    assert elapsed < 1.0, f"{name} took {elapsed:.2f} s"
+    record("hostile")
