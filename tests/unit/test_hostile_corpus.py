@@ -64,3 +64,55 @@ def test_hostile_message(name: str, raw: bytes, tmp_path: Path) -> None:
     elapsed = time.perf_counter() - start
     assert elapsed < 1.0, f"{name} took {elapsed:.2f} s"
     record("hostile")
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_prefixes = st.sampled_from(
+    [
+        b"",
+        b"Subject: ",
+        b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n",
+        b"Content-Type: text/html\r\n\r\n",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prefix=_prefixes, noise=st.binary(max_size=2000))
+def test_random_bytes_parse_and_render_safely(prefix: bytes, noise: bytes) -> None:
+    raw = prefix + noise
+    parsed = mime_parse.parse_message(raw)
+    part = render.choose_body(parsed.structure)
+    body = (
+        mime_parse.decode_part(parsed.part_bytes(part.section), "7bit", part.charset)
+        if part
+        else ""
+    )
+    if part is not None and part.subtype == "html":
+        body, _links = mime_html.html_to_text(body)
+    _segments_safe(render.render_message(parsed, body, render.attachments(parsed.structure)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(subject=st.text(), name=st.text(), body=st.text())
+def test_random_text_in_every_field_renders_safely(subject: str, name: str, body: str) -> None:
+    raw = _raw(subject, name, body)
+    parsed = mime_parse.parse_message(raw)
+    part = render.choose_body(parsed.structure)
+    text = (
+        mime_parse.decode_part(parsed.part_bytes(part.section), "7bit", part.charset)
+        if part
+        else ""
+    )
+    _segments_safe(render.render_message(parsed, text, []))
+    row = header_row(1, (), 0, 0, len(raw), raw.split(b"\r\n\r\n", 1)[0] + b"\r\n")
+    assert not (set(row.subject + row.from_name) & FORBIDDEN)
+
+
+def _raw(subject: str, name: str, body: str) -> bytes:
+    enc = "utf-8"
+    return (
+        f"Subject: {subject}\r\nFrom: {name} <a@example.test>\r\nContent-Type: text/plain; charset={enc}\r\n\r\n{body}"
+    ).encode("utf-8", "surrogatepass")
