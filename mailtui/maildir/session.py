@@ -79,6 +79,7 @@ def _errors(what: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
                     + (f" ({exc.filename})" if exc.filename else "")
                 ) from exc
             except sqlite3.OperationalError as exc:
+                self.close()
                 raise ConnectionLost(
                     f"mailtui's UID map ({self._db_path()}) cannot be used: {exc}",
                     "another mailtui may be holding it; it is retried",
@@ -192,7 +193,9 @@ class MaildirSession:
 
     def _refresh_dirs(self) -> list[layout.FolderDir]:
         if not self.root.is_dir():
-            # Unmounted or gone: "offline", not "every folder was deleted".
+            # Unmounted or gone: "offline", not "every folder was deleted". Closed like
+            # a dropped IMAP connection, so the next use reconnects (and re-detects).
+            self.close()
             raise ConnectionLost(
                 f"The Maildir {self.root} cannot be reached ({self._where()})",
                 "mount or restore it; mailtui keeps your changes until then",
@@ -409,6 +412,9 @@ class MaildirSession:
         self._view = None
         self._snapshot = None
 
+    def _current_name(self) -> str:
+        return self._view.name if self._view is not None else "this folder"
+
     def _current(self) -> View:
         if self.selected is None or self._view is None:
             raise ProtocolError("No folder is selected")
@@ -450,7 +456,10 @@ class MaildirSession:
     def fetch_headers(
         self, uids: str, on_fetch: Callable[[Fetched], None] | None = None
     ) -> list[Fetched]:
-        """UID, flags, internal date, size and the header block (read alone) of each message."""
+        """UID, flags, internal date, size and the header block (read alone) of each message.
+
+        Records go to `on_fetch` as they are read (like the IMAP reader's), else are returned.
+        """
         view = self._current()
         if _mentions_unknown(uids, view):
             view = self._rescan()
@@ -475,9 +484,16 @@ class MaildirSession:
                     if uid in view.by_uid:
                         i -= 1
                 continue
+            except OSError as exc:
+                # One unreadable file (another user's, a bad sector) must not stop the sync.
+                log.warning("cannot read %s: %s", msg.filename, exc)
+                continue
             try:
                 st = os.fstat(fd)
                 header = sections.read_header(fd)
+            except OSError as exc:
+                log.warning("cannot read %s: %s", msg.filename, exc)
+                continue
             finally:
                 os.close(fd)
             size = size_from_name(msg.unique)
@@ -489,9 +505,10 @@ class MaildirSession:
                 size=size if size is not None else st.st_size,
                 sections={HEADER_KEY: header},
             )
-            out.append(rec)
             if on_fetch is not None:
-                on_fetch(rec)
+                on_fetch(rec)  # streamed: a 10k batch is never held twice
+            else:
+                out.append(rec)
         return out
 
     @_errors("FETCH FLAGS")
@@ -515,7 +532,7 @@ class MaildirSession:
             msg = view.by_uid.get(uid)
         if msg is None:
             raise FolderGone(
-                f"Message {uid} is no longer there: another program moved or deleted it",
+                f"Message {uid} of {self._current_name()} is no longer there: another program moved or deleted it",
                 "the list catches up on the next sync",
             )
         return view, msg
@@ -538,7 +555,7 @@ class MaildirSession:
             finally:
                 os.close(fd)
         raise FolderGone(
-            f"Message {uid} is no longer there: another program moved or deleted it",
+            f"Message {uid} of {self._current_name()} is no longer there: another program moved or deleted it",
             "the list catches up on the next sync",
         )
 

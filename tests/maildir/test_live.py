@@ -148,3 +148,24 @@ def test_change_between_select_and_idle_is_not_lost(tree: Path, tmp_path: Path) 
         session.idle_done()
     finally:
         session.close()
+
+
+def test_unreachable_maildir_is_offline_not_empty(ctx: AppContext, tree: Path) -> None:
+    """An unmounted Maildir must not read as "every folder was deleted"."""
+    service = ctx.service()
+    states = _collect(ctx, events.ConnectionChanged)
+    aside = tree.with_name("Mail-unmounted")
+    os.rename(tree, aside)
+    with pytest.raises(Exception, match="cannot be reached|does not exist"):
+        service.run(commands.SyncAll(), timeout=30)
+    assert len(service.view("INBOX")) == 30 and {f.name for f in service.folders()} >= {"Work"}
+    # A change made meanwhile waits in the journal and reaches the disk once it is back.
+    service.submit(commands.SetFlags(folder="INBOX", uids=(1,), add=frozenset({"\\Flagged"})))
+    wait_until(lambda: any(e.state == "offline" for e in states), what="offline state")
+    os.rename(aside, tree)
+    service.retry_now()
+    assert service.wait_writer_idle(30)
+    service.run(commands.SyncAll(), timeout=30)
+    assert len(service.view("INBOX")) == 30
+    env = service.envelope("INBOX", 1)
+    assert env is not None and "\\Flagged" in env.flags
