@@ -289,7 +289,9 @@ class DemoBuilder:
             when = (
                 self.ago(days + self.rng.random() * 0.2) if i else self.now - timedelta(minutes=7)
             )
-            kind = corpus.NOTIFICATION_KINDS[self.rng.randrange(len(corpus.NOTIFICATION_KINDS))]
+            kinds, weights = zip(*corpus.NOTIFICATION_KINDS, strict=True)
+            # The newest mail of all is a review request: something to act on.
+            kind = "review" if i == 0 else self.rng.choices(kinds, weights)[0]
             attachments: tuple[str, ...] = ()
             if kind == "ci":
                 n = 4800 - i * 3

@@ -419,7 +419,15 @@ LIST_TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 
-NOTIFICATION_KINDS = ("ci", "review", "calendar", "shipping", "security", "invoice")
+# Kinds of automated mail, with how often each comes (CI and code review dominate).
+NOTIFICATION_KINDS = (
+    ("ci", 35),
+    ("review", 30),
+    ("calendar", 15),
+    ("shipping", 9),
+    ("invoice", 6),
+    ("security", 5),
+)
 
 REVIEW_TITLES = (
     "Fix crash when the folder list is empty",
