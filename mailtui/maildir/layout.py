@@ -67,9 +67,15 @@ def is_maildir(path: Path) -> bool:
 
 
 def decode_part(part: str) -> str:
-    """One on-disk name part: modified UTF-7 when it is canonical mUTF-7, else as it is."""
+    """One on-disk name part: modified UTF-7 when it is canonical mUTF-7, else UTF-8.
+
+    Bytes that are not UTF-8 (surrogate escapes in `part`) become U+FFFD: a folder name
+    must be text everywhere (cache, UI); the directory is still found by its path.
+    """
     if "&" in part and part.isascii() and utf7.is_canonical(part):
         return utf7.decode(part)
+    if not part.isascii() and any("\udc80" <= c <= "\udcff" for c in part):
+        return os.fsencode(part).decode("utf-8", "replace")
     return part
 
 

@@ -11,6 +11,7 @@ finds the work done. UIDs only grow: a name that disappears loses its UID for go
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS folders(
 );
 CREATE TABLE IF NOT EXISTS messages(
     folder INTEGER NOT NULL,
-    name TEXT NOT NULL,
+    -- the unique name's bytes: file names need not be UTF-8
+    name BLOB NOT NULL,
     uid INTEGER NOT NULL,
     keywords TEXT NOT NULL DEFAULT '',
     PRIMARY KEY(folder, name)
@@ -43,6 +45,11 @@ CREATE TABLE IF NOT EXISTS messages(
 CREATE UNIQUE INDEX IF NOT EXISTS messages_uid ON messages(folder, uid);
 CREATE TABLE IF NOT EXISTS unsubscribed(name TEXT PRIMARY KEY);
 """
+
+
+def _blob(name: str) -> bytes:
+    """A file name as stored: its bytes on disk (undecodable ones included)."""
+    return os.fsencode(name)
 
 
 def default_path(account: str) -> Path:
@@ -211,9 +218,11 @@ class UidMap:
             return hit
         uids: dict[str, int] = {}
         kws: dict[str, str] = {}
-        for name, uid, keywords in self.db.execute(
+        decode = os.fsdecode
+        for raw, uid, keywords in self.db.execute(
             "SELECT name, uid, keywords FROM messages WHERE folder=?", (fid,)
         ):
+            name = decode(raw)
             uids[name] = uid
             if keywords:
                 kws[name] = keywords
@@ -243,7 +252,7 @@ class UidMap:
             if uid is not None:
                 out[name] = uid
                 continue
-            rows.append((fid, name, uidnext, (keywords or {}).get(name, "")))
+            rows.append((fid, _blob(name), uidnext, (keywords or {}).get(name, "")))
             out[name] = uidnext
             uidnext += 1
         if rows:
@@ -261,7 +270,7 @@ class UidMap:
         if not names:
             return
         self.db.executemany(
-            "DELETE FROM messages WHERE folder=? AND name=?", [(fid, n) for n in names]
+            "DELETE FROM messages WHERE folder=? AND name=?", [(fid, _blob(n)) for n in names]
         )
         self._bump(fid)
 
@@ -272,7 +281,7 @@ class UidMap:
             return
         self.db.executemany(
             "UPDATE messages SET keywords=? WHERE folder=? AND name=?",
-            [(kw, fid, name) for name, kw in changes.items()],
+            [(kw, fid, _blob(name)) for name, kw in changes.items()],
         )
         self._bump(fid)
 

@@ -156,7 +156,7 @@ def test_unreachable_maildir_is_offline_not_empty(ctx: AppContext, tree: Path) -
     states = _collect(ctx, events.ConnectionChanged)
     aside = tree.with_name("Mail-unmounted")
     os.rename(tree, aside)
-    with pytest.raises(Exception, match="cannot be reached|does not exist"):
+    with pytest.raises(Exception, match=r"cannot be reached|does not exist"):
         service.run(commands.SyncAll(), timeout=30)
     assert len(service.view("INBOX")) == 30 and {f.name for f in service.folders()} >= {"Work"}
     # A change made meanwhile waits in the journal and reaches the disk once it is back.

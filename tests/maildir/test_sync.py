@@ -128,3 +128,43 @@ def test_missing_root_is_a_clear_error(tmp_path: Path) -> None:
             raise AssertionError("syncing a missing Maildir must fail")
     finally:
         ctx.close()
+
+
+def test_names_that_are_not_utf8(tmp_path: Path) -> None:
+    """File and directory names are bytes on Linux; not every tool writes UTF-8."""
+    root = make_tree(tmp_path / "Mail", {"INBOX": mailgen.generate(2, seed=8)})
+    raw = mailgen.make_message(subject="latin-1 file name", message_id="<l1@x>")
+    inbox_cur = os.fsencode(root / "cur")
+    with open(inbox_cur + b"/1700000000.M1P1Q1.h\xf6st:2,S", "wb") as f:
+        f.write(raw)
+    folder = os.fsencode(root) + b"/.Gel\xf6scht"
+    for sub in (b"cur", b"new", b"tmp"):
+        os.makedirs(folder + b"/" + sub)
+    with open(folder + b"/cur/1700000001.M2P1Q2.host:2,", "wb") as f:
+        f.write(mailgen.make_message(subject="in an oddly named folder"))
+    ctx = maildir_context(root, tmp_path / "cache")
+    try:
+        service = ctx.service()
+        service.run(commands.SyncAll(), timeout=30)
+        names = {f.name for f in service.folders()}
+        assert names == {"INBOX", "Gel\ufffdscht"}
+        subjects = {e.subject for e in service.envelopes("INBOX", service.view("INBOX")).values()}
+        assert "latin-1 file name" in subjects
+        (uid,) = [
+            u
+            for u, e in service.envelopes("INBOX", service.view("INBOX")).items()
+            if e.subject == "latin-1 file name"
+        ]
+        service.run(
+            commands.SetFlags(folder="INBOX", uids=(uid,), add=frozenset({FLAGGED})), timeout=10
+        )
+        assert service.wait_writer_idle()
+        assert os.path.exists(inbox_cur + b"/1700000000.M1P1Q1.h\xf6st:2,FS")
+        assert len(service.view("Gel\ufffdscht")) == 1
+        service.run(
+            commands.MoveMessages(folder="Gel\ufffdscht", uids=(1,), dest="INBOX"), timeout=10
+        )
+        assert service.wait_writer_idle()
+        assert len(os.listdir(inbox_cur)) == 4
+    finally:
+        ctx.close()
