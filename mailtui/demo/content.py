@@ -183,6 +183,11 @@ class DemoBuilder:
         self.mails.append(mail)
         return mail
 
+    def newest(self) -> datetime:
+        """Minutes ago, but never before local midnight: the newest mail is from today."""
+        midnight = self.now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        return max(self.now - timedelta(minutes=7), midnight.astimezone(UTC))
+
     def ago(self, days: float) -> datetime:
         return self.now - timedelta(days=days)
 
@@ -286,9 +291,7 @@ class DemoBuilder:
         billing = Person("Cloudly Billing", "billing@cloudly.example", -300)
         for i in range(count):
             days = (i / count) ** 1.6 * 130  # denser recently, thinning out over months
-            when = (
-                self.ago(days + self.rng.random() * 0.2) if i else self.now - timedelta(minutes=7)
-            )
+            when = self.ago(days + self.rng.random() * 0.2) if i else self.newest()
             kinds, weights = zip(*corpus.NOTIFICATION_KINDS, strict=True)
             # The newest mail of all is a review request: something to act on.
             kind = "review" if i == 0 else self.rng.choices(kinds, weights)[0]
