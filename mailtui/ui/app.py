@@ -161,7 +161,7 @@ class MailApp(App[int]):
             main = self.main
         except LookupError:
             return
-        if main.is_attached:  # not while the app is closing
+        if main.is_mounted and main.is_attached:  # composed, and the app is not closing
             main.handle_event(event)
 
     async def run_main_action(self, name: str) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from mailtui.ui.app import MailApp
@@ -50,7 +51,10 @@ async def wait_for(
     """Let the app run until `condition()` is truthy; fail with `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
-        value = condition()
+        try:
+            value = condition()
+        except (LookupError, NoMatches):
+            value = None  # the main screen is not composed yet
         if value:
             return value
         if time.monotonic() > deadline:

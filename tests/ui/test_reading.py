@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -191,3 +192,40 @@ async def test_cached_message_opens_without_the_network(
         await wait_reader(pilot, app, 1)
         assert main.reader.loaded is not None and main.reader.loaded.from_cache
         assert "Cached body." in screen_text(app)
+
+
+async def test_open_command_opens_attachments_and_links(
+    reading_user: MailUser, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """`open_command` gets the saved attachment's path, or the link, as its last argument."""
+    log = tmp_path / "opened.txt"
+    script = tmp_path / "opener.py"
+    script.write_text(
+        "import sys, pathlib\n"
+        "arg = sys.argv[1]\n"
+        "p = pathlib.Path(arg)\n"
+        f"out = pathlib.Path({str(log)!r})\n"
+        "out.write_text(arg + '\\n' + (str(len(p.read_bytes())) if p.is_file() else 'url'))\n"
+    )
+    opener = f"{sys.executable} {script}"
+    app = make_app(
+        dovecot, reading_user, tmp_path, ui={"mark_read_delay": -1, "open_command": opener}
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await wait_reader(pilot, app, 4)
+        await pilot.press("A")
+        await wait_for(pilot, lambda: "Attachments" in screen_text(app))
+        await pilot.press("o")
+        await wait_for(pilot, log.exists, what="the opener to run")
+        path, size = log.read_text().split("\n")
+        assert path.endswith("q3 report.pdf") and int(size) == len(PDF)
+        assert not path.startswith(str(tmp_path / "downloads"))  # a private temp dir
+        log.unlink()
+        app.main.messages.move_to(app.main.messages.index_of(2))
+        await wait_reader(pilot, app, 2)
+        await pilot.press("L")
+        await wait_for(pilot, lambda: "Links and addresses" in screen_text(app))
+        await pilot.press("o")
+        await wait_for(pilot, log.exists, what="the opener to run")
+        assert log.read_text() == "https://example.org/deal\nurl"
