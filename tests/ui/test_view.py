@@ -136,3 +136,39 @@ async def test_list_stays_virtual_on_a_big_folder(dovecot: Dovecot, tmp_path: Pa
         await pilot.press("pageup", "pageup")
         await pilot.pause()
         assert rows.rows_fetched - before < 400
+
+
+async def test_two_accounts_in_one_tree(dovecot: Dovecot, tmp_path: Path) -> None:
+    """Every configured account is listed; folders of either open through the same keys."""
+    from mailtui.config.settings import make_settings
+    from mailtui.context import AppContext
+    from mailtui.ui.app import MailApp
+    from mailtui.ui.format import fixed_clock
+    from tests.support.accounts import imap_table
+    from tests.ui.helpers import NOW
+
+    work, home = dovecot.add_user(), dovecot.add_user()
+    mailgen.write_maildir(work.maildir, "INBOX", mailgen.generate(5, seed=1))
+    mailgen.write_maildir(home.maildir, "INBOX", mailgen.generate(7, seed=2))
+    mailgen.write_maildir(home.maildir, "Family", mailgen.generate(3, seed=3))
+    settings = make_settings(
+        {
+            "work": {"email": f"{work.name}@example.test", "imap": imap_table(dovecot, work)},
+            "home": {"email": f"{home.name}@example.test", "imap": imap_table(dovecot, home)},
+        },
+        ui={"mark_read_delay": -1},
+    )
+    app = MailApp(AppContext(settings, cache_dir=tmp_path), clock=fixed_clock(NOW))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(app.main.messages.rows) == 5, what="work's INBOX")
+        await wait_for(pilot, lambda: "Family" in screen_text(app), what="home's folders")
+        text = screen_text(app)
+        assert "work" in text and "home" in text
+        await pilot.press("F")
+        await wait_for(pilot, lambda: "Go to folder" in screen_text(app))
+        await pilot.press(*"home: fam", "enter")
+        await wait_for(
+            pilot, lambda: app.main.account == "home" and len(app.main.messages.rows) == 3
+        )
+        assert " home " in screen_text(app).splitlines()[-2]  # the status bar names the account
+    app.ctx.close()
