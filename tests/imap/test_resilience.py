@@ -400,3 +400,29 @@ def test_sync_survives_a_second_run_in_parallel(
     finally:
         a.close()
         b.close()
+
+
+def test_idle_is_renewed_and_keeps_delivering(
+    dovecot: Dovecot, tmp_path: Path, monkeypatch
+) -> None:
+    """RFC 2177: re-issue IDLE before the server's 30-minute cut (here: every second)."""
+    import mailtui.sync.idle as idle
+
+    monkeypatch.setattr(idle, "IDLE_RENEW", 1.0)
+    user = dovecot.add_user(rawlog=True)
+    ctx = context_for(dovecot, user, tmp_path)
+    new = threading.Event()
+    ctx.service().subscribe(lambda e: new.set() if isinstance(e, events.NewMail) else None)
+    other = dovecot.client(user)
+    try:
+        _watch_inbox(ctx)
+        wait_until(
+            lambda: sum(1 for c in dovecot.commands_sent(user) if c == "IDLE") >= 3,
+            timeout=15,
+            what="IDLE re-issued",
+        )
+        mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=22))
+        assert new.wait(3)
+    finally:
+        other.logout()
+        ctx.close()
