@@ -26,9 +26,13 @@ class Msg:
     """Where one message's file is, as of the last look."""
 
     uid: int
-    unique: str
     sub: str  # "new" or "cur"
     filename: str
+
+    @property
+    def unique(self) -> str:
+        # Derived, not stored: a 100k-message view is tens of MB less per session.
+        return self.filename.partition(":")[0]
 
     @property
     def letters(self) -> str | None:
@@ -162,7 +166,7 @@ def _view(
     for unique, (sub, fname) in listing.items():
         uid = uids.get(unique)
         if uid is not None:
-            by_uid[uid] = Msg(uid, unique, sub, fname)
+            by_uid[uid] = Msg(uid, sub, fname)
     return View(
         name=name,
         path=path,

@@ -437,7 +437,7 @@ class MaildirSession:
 
     def _flags(self, view: View, msg: Msg, dovecot: dict[str, str] | None) -> tuple[str, ...]:
         letters = msg.letters if msg.sub == "cur" else None
-        stored = view.keywords.get(msg.unique)
+        stored = view.keywords.get(msg.unique) if view.keywords else None
         if not stored:
             # Most messages share a handful of letter combinations: decode each once.
             key = (letters, id(dovecot))
@@ -670,10 +670,11 @@ class MaildirSession:
         del_letters |= set(del_map.values())
         db_add = {k for k in add_kws if k not in add_map}
         targets = self._targets(uids, view)
-        for uid in targets:
-            msg = view.by_uid.get(uid)
-            if msg is not None:
-                self._rename_info(view, msg, add_letters, del_letters)
+        if add_letters or del_letters:
+            for uid in targets:
+                msg = view.by_uid.get(uid)
+                if msg is not None:
+                    self._rename_info(view, msg, add_letters, del_letters)
         if db_add or del_kws:
             self._store_keywords(view, targets, db_add, del_kws)
 
@@ -766,11 +767,18 @@ class MaildirSession:
         keep_source: bool,
     ) -> tuple[str, str] | None:
         """Put one message into dest; (its unique name there, keywords for the map) or None."""
+        dest_has_map = dkeywords.load(dest_path) is not None
         for attempt in (0, 1):
             fn = split_name(msg.filename)
             letters = fn.letters if msg.sub == "cur" and fn.letters else ""
-            system = {c for c in letters if not (src_dovecot and c in src_dovecot)}
             kws = {src_dovecot[c] for c in letters if src_dovecot and c in src_dovecot}
+            # Other letters travel as they are, except lower-case ones no keyword file
+            # explains: in a destination with one they would name someone else's keyword.
+            system = {
+                c
+                for c in letters
+                if not (src_dovecot and c in src_dovecot) and not (c.islower() and dest_has_map)
+            }
             stored = view.keywords.get(msg.unique)
             if stored:
                 kws.update(stored.split())

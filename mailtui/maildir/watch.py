@@ -38,6 +38,7 @@ WATCH_MASK = (
 
 POLL_STEP = 1.0  # seconds between mtime checks without inotify
 LISTING_EVERY = 15.0  # seconds between full listing comparisons without inotify
+RACY_NS = 2_000_000_000  # mtimes younger than this may not show a change in the same tick
 SETTLE = 0.05  # a burst of changes (a delivery of 100 messages) wakes us once
 SETTLE_MAX = 0.5
 
@@ -74,6 +75,7 @@ class DirWatch:
         self._stamps: list[tuple[int, int] | None] = []
         self._names: list[frozenset[str] | None] = []
         self._last_listing = time.monotonic()
+        self._racy_until = 0.0
         libc = _inotify() if use_inotify else None
         if libc is None:
             self._start_polling()
@@ -97,6 +99,14 @@ class DirWatch:
         self._stamps = self._mtimes()
         self._names = self._listing()
         self._last_listing = time.monotonic()
+        self._note_racy()
+
+    def _note_racy(self) -> None:
+        """An mtime this close to now may hide a change in the same clock tick ("racy git"):
+        until it is older, listings are compared on every poll, not only every 15 s."""
+        now = time.time_ns()
+        recent = any(s is not None and now - s[0] < RACY_NS for s in self._stamps)
+        self._racy_until = time.monotonic() + RACY_NS / 1e9 if recent else 0.0
 
     @property
     def uses_inotify(self) -> bool:
@@ -178,13 +188,16 @@ class DirWatch:
                 return False, False
 
     def changed(self) -> bool:
-        """Poll once: mtimes every call, whole listings every LISTING_EVERY seconds."""
+        """Poll once: mtimes every call, whole listings every LISTING_EVERY seconds (and
+        on every call while the last mtime seen is too recent to be trusted)."""
         stamps = self._mtimes()
         if stamps != self._stamps:
             self._stamps = stamps
             self._names = self._listing()
+            self._note_racy()
             return True
-        if time.monotonic() - self._last_listing >= LISTING_EVERY:
+        racy = time.monotonic() < self._racy_until
+        if racy or time.monotonic() - self._last_listing >= LISTING_EVERY:
             self._last_listing = time.monotonic()
             names = self._listing()
             if names != self._names:

@@ -169,3 +169,19 @@ def test_unreachable_maildir_is_offline_not_empty(ctx: AppContext, tree: Path) -
     assert len(service.view("INBOX")) == 30
     env = service.envelope("INBOX", 1)
     assert env is not None and "\\Flagged" in env.flags
+
+
+def test_polling_sees_a_change_within_the_same_clock_tick(tree: Path) -> None:
+    """Directory mtimes are coarse: a delivery in the tick of our last look leaves the
+    mtime as it was. A recent mtime is not trusted, so the listing decides."""
+    from mailtui.maildir.watch import DirWatch
+
+    new = folder_dir(tree, "INBOX") / "new"
+    os.utime(new)  # "just now", as after any delivery
+    watch = DirWatch([new], use_inotify=False)
+    before = os.stat(new)
+    deliver(tree, "INBOX", mailgen.make_message(subject="same tick"), "1900000003.M4P4Q4.h")
+    os.utime(new, ns=(before.st_atime_ns, before.st_mtime_ns))  # the tick did not advance
+    assert watch.changed()
+    assert not watch.changed()
+    watch.close()
