@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mailtui.config import paths
 from mailtui.config.settings import Settings, make_settings
+from mailtui.context import AppContext
 from mailtui.demo import content
 from mailtui.demo.corpus import ME, SIGNATURE
 from mailtui.maildir.uidmap import UidMap
@@ -25,7 +26,14 @@ MARKER = "mailtui-demo"
 # Bump when the generator changes, so an old demo mailbox is replaced by the new one.
 VERSION = "1"
 
-__all__ = ["DEMO_ACCOUNT", "demo_root", "demo_settings", "prepare_demo"]
+__all__ = [
+    "DEMO_ACCOUNT",
+    "demo_cache_dir",
+    "demo_context",
+    "demo_root",
+    "demo_settings",
+    "prepare_demo",
+]
 
 
 def demo_root() -> Path:
@@ -89,3 +97,22 @@ def demo_settings(root: Path) -> Settings:
             }
         }
     )
+
+
+def demo_cache_dir() -> Path:
+    """The demo's header cache, apart from real accounts' (one may be called "demo" too)."""
+    return paths.ensure_private_dir(paths.cache_dir() / "demo")
+
+
+def demo_context(reset: bool = False) -> AppContext:
+    """Everything `mailtui --demo` needs: the prepared mailbox, its settings, its own cache.
+
+    A reset also empties the demo's header cache, so nothing of the old mailbox shows.
+    """
+    root = prepare_demo(reset)
+    cache = demo_cache_dir()
+    if reset:
+        for entry in cache.iterdir():
+            if entry.is_file():
+                entry.unlink()
+    return AppContext(demo_settings(root), cache_dir=cache)

@@ -159,6 +159,8 @@ class MaildirSession:
         try:
             path = self.uid_db_path or default_path(self.account or "maildir")
             self._db = UidMap(path)
+            if self._db.claim_root(str(root.resolve())):
+                log.info("%s: UID map was for another Maildir; numbering anew", path)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"Cannot open mailtui's UID map for {root}: {exc}",

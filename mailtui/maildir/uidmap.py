@@ -25,7 +25,7 @@ SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value NOT NULL);
 CREATE TABLE IF NOT EXISTS folders(
     -- AUTOINCREMENT: an id is never reused, so a cached map can never pass for another's.
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -296,6 +296,26 @@ class UidMap:
                 self.db.execute("DELETE FROM unsubscribed WHERE name=?", (name,))
             else:
                 self.db.execute("INSERT OR IGNORE INTO unsubscribed(name) VALUES (?)", (name,))
+
+    def claim_root(self, root: str) -> bool:
+        """Tie this map to one Maildir; a different root drops every folder's UIDs.
+
+        Two trees under one account name (a moved Maildir, a real account called "demo")
+        must never share numbers: their files differ, so their UIDs must too. Returns
+        True when the map was reset.
+        """
+        with self.write():
+            row = self.db.execute("SELECT value FROM meta WHERE key='root'").fetchone()
+            if row is not None and row[0] == root:
+                return False
+            if row is not None:
+                self.forget_all()
+            self.db.execute(
+                "INSERT INTO meta(key, value) VALUES ('root', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (root,),
+            )
+            return row is not None
 
     def forget_all(self) -> None:
         """Drop every folder's map but keep the UIDVALIDITY counter (a re-created tree)."""

@@ -149,3 +149,22 @@ def test_demo_is_kept_between_runs_and_reset_recreates_it(tmp_path: Path) -> Non
     finally:
         ctx.close()
     assert not [p for p in root.parent.iterdir() if p.name.startswith(".demo-")]
+
+
+def test_demo_context_keeps_its_cache_apart() -> None:
+    from mailtui.config import paths
+    from mailtui.demo import demo_cache_dir, demo_context
+
+    ctx = demo_context()
+    try:
+        assert ctx.cache_dir == demo_cache_dir() != paths.cache_dir() / "accounts"
+        ctx.service().run(commands.SyncFolder(folder="INBOX"), timeout=60)
+        assert any(demo_cache_dir().iterdir())
+    finally:
+        ctx.close()
+    ctx = demo_context(reset=True)
+    try:
+        stats = ctx.service().run(commands.SyncFolder(folder="INBOX"), timeout=60)
+        assert stats.fetched == len(ctx.service().view("INBOX")) > 0
+    finally:
+        ctx.close()

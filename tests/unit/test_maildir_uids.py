@@ -157,3 +157,19 @@ def test_two_processes_agree(tmp_path: Path) -> None:
     assert len(set(outputs)) == 1
     pairs = dict(item.split("=") for item in outputs[0].split(","))
     assert sorted(int(v) for v in pairs.values()) == list(range(1, 201))
+
+
+def test_a_map_serves_one_maildir(tmp_path: Path) -> None:
+    """Another tree under the same account name gets numbers of its own."""
+    one, two = _tree(tmp_path / "One", 3), _tree(tmp_path / "Two", 2, start=1_800_000_000)
+    db = tmp_path / "uids.sqlite3"
+    first = _session(one, db)
+    validity = first.select("INBOX").uidvalidity
+    first.close()
+    second = _session(two, db)
+    result = second.select("INBOX")
+    assert result.uidvalidity > validity and result.uidnext == 3
+    second.close()
+    again = _session(one, db)
+    assert again.select("INBOX").uidvalidity > result.uidvalidity
+    again.close()
