@@ -185,3 +185,21 @@ def test_polling_sees_a_change_within_the_same_clock_tick(tree: Path) -> None:
     assert watch.changed()
     assert not watch.changed()
     watch.close()
+
+
+def test_inotify_is_used_on_linux(tree: Path) -> None:
+    from mailtui.maildir.watch import DirWatch, inotify_available
+
+    assert inotify_available()
+    base = folder_dir(tree, "INBOX")
+    watch = DirWatch([base / "new", base / "cur"])
+    try:
+        assert watch.uses_inotify
+        assert watch.wait(None, 0.05) == (False, False)
+        # A burst of 50 deliveries wakes the waiter once, not 50 times.
+        for i in range(50):
+            deliver(tree, "INBOX", b"Subject: burst\n\nx\n", f"1900000100.M{i}P5Q{i}.h")
+        assert watch.wait(None, 5) == (True, False)
+        assert watch.wait(None, 0.05) == (False, False)
+    finally:
+        watch.close()
