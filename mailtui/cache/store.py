@@ -436,14 +436,15 @@ class HeaderCache:
             return []
         column = SORT_COLUMNS.get(sort, "date")
         direction = "DESC" if reverse else "ASC"
+        # id (= folder << 32 | uid) orders like uid within a folder and is the index's
+        # own rowid: the date order is then a covering-index walk with no sort step.
         if column == "date":
-            sql = f"SELECT uid FROM messages WHERE folder=? ORDER BY date {direction}, uid {direction}"
-        else:
             sql = (
-                f"SELECT uid FROM messages WHERE folder=? "
-                f"ORDER BY {column} {direction}, date DESC, uid DESC"
+                f"SELECT id FROM messages WHERE folder=? ORDER BY date {direction}, id {direction}"
             )
-        return [r[0] for r in self.db.execute(sql, (fid,))]
+        else:
+            sql = f"SELECT id FROM messages WHERE folder=? ORDER BY {column} {direction}, date DESC, id DESC"
+        return [key & 0xFFFFFFFF for (key,) in self.db.execute(sql, (fid,))]
 
     def envelopes(self, folder: str, uids: Sequence[int]) -> dict[int, Envelope]:
         """Envelopes for the given UIDs (the visible rows); missing UIDs are left out."""

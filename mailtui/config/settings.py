@@ -169,8 +169,9 @@ def _default_themes_dir() -> Path:
 class UiSettings:
     """How the terminal UI looks and behaves (the `[ui]` table)."""
 
-    theme: str = "mailtui-dark"
-    """Theme name: a built-in theme or a `NAME.toml` in `themes_dir`."""
+    theme: str | None = None
+    """Theme name: a built-in theme or a `NAME.toml` in `themes_dir`. Unset: mailtui-dark,
+    or mailtui-16 on a terminal with only 16 colours."""
     mark_read_delay: float = 0.5
     """Seconds a message must stay open before it is marked read; 0 = at once, <0 = never."""
     download_dir: Path = field(default_factory=_default_download_dir)
@@ -725,7 +726,7 @@ def _ui(src: _Source, raw: object) -> UiSettings:
     r = _Reader(src, "ui", raw, _UI_KEYS)
     defaults = UiSettings()
     return UiSettings(
-        theme=r.text("theme", defaults.theme).strip(),
+        theme=(r.text("theme", None) or "").strip() or None,
         mark_read_delay=r.number("mark_read_delay", defaults.mark_read_delay, -math.inf, 3600.0),
         download_dir=cast(Path, r.path("download_dir", defaults.download_dir)),
         open_command=r.text("open_command", None, multiline=True),

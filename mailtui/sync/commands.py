@@ -52,7 +52,10 @@ class FetchStructure(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class FetchPart(Command):
-    """One MIME part's raw (transfer-encoded) bytes, with BODY.PEEK so \\Seen is untouched."""
+    """One MIME part's raw (transfer-encoded) bytes, with BODY.PEEK so \\Seen is untouched.
+
+    `section=""` is the whole message as stored (BODY.PEEK[]), for reply/forward/export.
+    """
 
     folder: str
     uid: int

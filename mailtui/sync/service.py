@@ -118,6 +118,7 @@ class Worker(threading.Thread):
         if self.session is not None and self.session.connected:
             return self.session
         session = self.service.session_factory()
+        self.service.connecting()
         try:
             session.connect()
         except MailtuiError as exc:
@@ -162,6 +163,7 @@ class SyncService:
         self._folder_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._state_lock = threading.Lock()
         self._online: bool | None = None
+        self._connecting = False
         self._journal_requests: dict[int, int] = {}
         self._announced_top: dict[str, int] = {}
         self._started = False
@@ -219,10 +221,19 @@ class SyncService:
         """Serialises syncs of one folder across this service's threads."""
         return self._folder_locks[folder]
 
+    def connecting(self) -> None:
+        """Announce a connection attempt when not already online (status: connecting…)."""
+        with self._state_lock:
+            if self._online is True or self._connecting:
+                return
+            self._connecting = True
+        self.emit(events.ConnectionChanged(account=self.account, state="connecting"))
+
     def connection_state(self, online: bool, detail: str = "") -> None:
         """Many connections, one account state: announce only changes."""
         with self._state_lock:
-            if self._online == online:
+            was_connecting, self._connecting = self._connecting, False
+            if self._online == online and not was_connecting:
                 return
             self._online = online
         self.emit(
@@ -324,7 +335,9 @@ class SyncService:
             self._apply_action(command, undoable=getattr(command, "undoable", True))
             return command.request_id
         if isinstance(command, cmd.Undo):
-            self._undo(command)
+            # Undo may wait for the server to confirm the action it reverses: never in the
+            # caller's (the UI's) thread. Its ending comes by event like any command's.
+            threading.Thread(target=self._undo_in_thread, args=(command,), daemon=True).start()
             return command.request_id
         role = "interactive" if command.interactive else "background"
         self._workers[role].queue.put(command)
@@ -367,6 +380,15 @@ class SyncService:
 
     def _announce_pending(self) -> None:
         self.emit(events.PendingChanged(account=self.account, count=self.cache().journal_count()))
+
+    def _undo_in_thread(self, command: cmd.Undo) -> None:
+        try:
+            self._undo(command)
+        finally:
+            cache = getattr(self._local, "cache", None)
+            if cache is not None:
+                cache.close()
+                self._local.cache = None
 
     def _undo(self, command: cmd.Undo) -> None:
         """Reverse the newest action: cancel it if still unsent, else send its inverse."""

@@ -100,7 +100,7 @@ class MailApp(App[int]):
         self.problems.extend(loaded.problems)
         for item in loaded.themes.values():
             self.register_theme(item)
-        wanted = theme or ctx.settings.ui.theme
+        wanted = theme or ctx.settings.ui.theme or themes.DEFAULT_THEME
         if wanted not in self.available_themes:
             self.problems.append(
                 f"Unknown theme {wanted!r}; using {themes.DEFAULT_THEME} "
@@ -203,9 +203,7 @@ class MailApp(App[int]):
 
 def _terminal_theme(ctx: AppContext) -> str | None:
     """The 16-colour theme when the terminal has few colours and no theme was chosen."""
-    from mailtui.config.settings import UiSettings
-
-    if ctx.settings.ui.theme != UiSettings().theme:
+    if ctx.settings.ui.theme is not None:
         return None
     system = Console().color_system
     return themes.SIXTEEN_COLOUR_THEME if system in ("standard", "windows") else None
