@@ -35,6 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log", metavar="FILE", help="write a debug log to FILE (private; passwords never appear)"
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use a generated local demo mailbox (no server, no account); with no command, open the app on it",
+    )
+    parser.add_argument(
+        "--reset", action="store_true", help="with --demo: start the demo mailbox over"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("sync", help="bring the header cache up to date")
@@ -181,11 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+DEMO_NOTICE = "nothing here is sent. For your own mail, add an account to ~/.config/mailtui/config.toml (see README)."
+
+
 def open_app(args: argparse.Namespace) -> int:
-    """`mailtui` alone: the full-screen app on the configured accounts."""
+    """`mailtui` alone: the full-screen app on the configured accounts (or the demo)."""
     from mailtui.ui.app import run_app
 
-    return run_app(_context(args))
+    return run_app(_context(args), notice=DEMO_NOTICE if args.demo else "")
 
 
 def _error(message: str) -> None:
@@ -195,6 +206,12 @@ def _error(message: str) -> None:
 
 
 def _context(args: argparse.Namespace):  # -> AppContext
+    if getattr(args, "demo", False):
+        from mailtui.demo import demo_context
+
+        return demo_context(reset=args.reset)
+    if getattr(args, "reset", False):
+        raise ConfigError("--reset only goes with --demo (it starts the demo mailbox over)")
     from mailtui.context import load_context
 
     return load_context(args.config)
@@ -431,6 +448,11 @@ def cmd_login(args: argparse.Namespace) -> int:
 
     settings = load_settings(cli_path=args.config)
     account = settings.account(args.account)
+    if account.maildir is not None and account.smtp is None:
+        raise MailtuiError(
+            f"Account {account.name!r} reads a local Maildir and needs no password",
+            "nothing to store",
+        )
     servers = [("imap", account.imap), ("smtp", account.smtp)]
     stored = 0
     imap_password = ""

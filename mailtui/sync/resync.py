@@ -184,7 +184,7 @@ class FolderSyncer:
         if state.uidvalidity and sel.uidvalidity != state.uidvalidity:
             # RFC 4549 §4.1: a new UIDVALIDITY invalidates every cached UID.
             self.cache.reset_folder(folder, sel.uidvalidity)
-            state = FolderState(uidvalidity=sel.uidvalidity)
+            state = FolderState()  # start over: the cold path below
             sel.vanished.clear()
             sel.changed.clear()
         if refetch and state.uidvalidity == sel.uidvalidity:

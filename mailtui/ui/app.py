@@ -76,8 +76,11 @@ class MailApp(App[int]):
         clock: Clock | None = None,
         theme: str | None = None,
         state_dir: Path | None = None,
+        notice: str = "",
     ) -> None:
         self.ctx = ctx
+        # A one-line banner above the panes (the demo says what it is and how to leave it).
+        self.notice = notice
         self.account = account
         self.clock = clock or Clock()
         self.problems: list[str] = []
@@ -209,10 +212,10 @@ def _terminal_theme(ctx: AppContext) -> str | None:
     return themes.SIXTEEN_COLOUR_THEME if system in ("standard", "windows") else None
 
 
-def run_app(ctx: AppContext) -> int:
+def run_app(ctx: AppContext, *, notice: str = "") -> int:
     """`mailtui` with no subcommand: run the app until quit; the context is closed after."""
     try:
-        app = MailApp(ctx, theme=_terminal_theme(ctx))
+        app = MailApp(ctx, theme=_terminal_theme(ctx), notice=notice)
         result = app.run()
     finally:
         ctx.close()

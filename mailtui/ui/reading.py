@@ -142,12 +142,19 @@ class ReadingMixin(_Base):
 
         def mark() -> None:
             self._mark_timer = None
-            if self.reader.key == key:
-                account, folder, uid = key
-                self.mail.bridge.submit(
-                    self.mail.services[account],
-                    commands.SetFlags(folder=folder, uids=(uid,), add=frozenset({SEEN})),
-                )
+            if self.reader.key != key:
+                return
+            account, folder, uid = key
+            service = self.mail.services[account]
+            if service.envelope(folder, uid) is None:
+                return  # deleted or moved meanwhile
+            # Reading is not an action of the user's: `u` must undo their last real one.
+            self.mail.bridge.submit(
+                service,
+                commands.SetFlags(
+                    folder=folder, uids=(uid,), add=frozenset({SEEN}), undoable=False
+                ),
+            )
 
         if delay == 0:
             mark()

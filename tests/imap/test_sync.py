@@ -127,7 +127,7 @@ def test_uidvalidity_change_drops_the_folder_and_resyncs(
         other.delete_folder("Work")
         other.create_folder("Work")
         uids = mailgen.append_imap(other, "Work", mailgen.generate(2, seed=5))
-        _sync(ctx, "Work")
+        assert _sync(ctx, "Work").mode == "cold"
         assert ctx.service().folder_state("Work").uidvalidity != old_validity
         assert cache_flags(ctx, "Work") == server_flags(other, "Work")
         subjects = {e.subject for e in ctx.service().envelopes("Work", uids).values()}

@@ -160,3 +160,30 @@ async def test_actions_apply_to_the_whole_selection(
 
         await wait_server(all_same, what="all read")
     client.logout()
+
+
+async def test_undo_never_undoes_the_automatic_mark_read(
+    filled_user: MailUser, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """Marking read is a side effect of reading, not the user's action: `u` leaves it alone."""
+    app = make_app(dovecot, filled_user, tmp_path, ui={"mark_read_delay": 0})
+    client = dovecot.client(filled_user)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        main = app.main
+        unread = main.messages.find_unread(1)
+        assert unread is not None
+        main.messages.move_to(unread)
+        uid = main.messages.cursor_uid
+        await pilot.press("enter")
+        await wait_server(
+            lambda: SEEN in server_flags(client, "INBOX").get(uid, frozenset()), what="read"
+        )
+        await pilot.press("u")
+        await wait_for(
+            pilot,
+            lambda: any("Nothing to undo" in n.message for n in app._notifications),
+            what="nothing to undo",
+        )
+        assert SEEN in server_flags(client, "INBOX")[uid]
+    client.logout()

@@ -30,7 +30,7 @@ from mailtui.ui.views import SORT_KEYS, FolderView, ViewSpec, compute_view
 from mailtui.ui.widgets.folder_tree import FolderRef, FolderTree, display_name
 from mailtui.ui.widgets.message_list import MessageList, Rows
 from mailtui.ui.widgets.reader import Reader
-from mailtui.ui.widgets.status_bar import OfflineBanner, StatusBar
+from mailtui.ui.widgets.status_bar import NoticeBanner, OfflineBanner, StatusBar
 
 if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
@@ -76,6 +76,8 @@ class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeM
 
     def compose(self) -> ComposeResult:
         clock = self.mail.clock
+        if self.mail.notice:
+            yield NoticeBanner(self.mail.notice, id="notice")
         yield OfflineBanner(id="banner")
         with Horizontal(id="body"):
             yield FolderTree(id="folders")

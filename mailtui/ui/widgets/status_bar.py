@@ -103,3 +103,13 @@ class OfflineBanner(Static):
 
     def hide(self) -> None:
         self.display = False
+
+
+class NoticeBanner(Static):
+    """A one-line notice above the panes (e.g. "this is the demo mailbox")."""
+
+    def __init__(self, notice: str, *, id: str | None = None) -> None:
+        text = Text(end="")
+        text.append(" Demo ", style="bold reverse")
+        text.append(" " + clean_line(notice))
+        super().__init__(text, id=id, markup=False)
