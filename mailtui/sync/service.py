@@ -222,9 +222,10 @@ class SyncService:
         return self._folder_locks[folder]
 
     def connecting(self) -> None:
-        """Announce a connection attempt when not already online (status: connecting…)."""
+        """Announce the first connection attempt (status: connecting…). Reconnects after a
+        loss keep showing "offline" until they succeed, rather than flickering."""
         with self._state_lock:
-            if self._online is True or self._connecting:
+            if self._online is not None or self._connecting:
                 return
             self._connecting = True
         self.emit(events.ConnectionChanged(account=self.account, state="connecting"))

@@ -8,6 +8,7 @@ the controller for folders, list and reader.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterable
 from functools import partial
@@ -18,6 +19,7 @@ from rich.console import Console
 from rich.text import Text
 from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.css.query import NoMatches
 from textual.theme import Theme
 
 from mailtui.config import paths
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
 
 STATE_FILE = "ui-state.json"
+
+log = logging.getLogger("mailtui.ui")
 
 
 class ActionCommands(Provider):
@@ -165,7 +169,12 @@ class MailApp(App[int]):
         except LookupError:
             return
         if main.is_mounted and main.is_attached:  # composed, and the app is not closing
-            main.handle_event(event)
+            try:
+                main.handle_event(event)
+            except NoMatches:
+                # The screen's widgets are being torn down (the app is exiting): there is
+                # nothing left to update, and a late sync event must not crash the app.
+                log.debug("dropped %s: the main screen is closing", type(event).__name__)
 
     async def run_main_action(self, name: str) -> None:
         """Run a registry action on the main screen (from the command palette)."""

@@ -69,9 +69,9 @@ async def test_panes_full_screen_folders_and_small_terminal(
         text = screen_text(app)
         # 80x24: tree, list, reader, status and footer all there.
         assert "Inbox" in text and "messages" in text and "? Help" in text
-        await pilot.press("enter")
+        # The cursor's message is previewed (enter would now page it): wait for it.
         await wait_reader(pilot, app)
-        # tab walks the panes; j in the reader scrolls it.
+        # tab walks the panes.
         await pilot.press("tab")
         assert isinstance(app.focused, Reader)
         await pilot.press("tab")
@@ -80,10 +80,16 @@ async def test_panes_full_screen_folders_and_small_terminal(
         assert app.focused is main.messages
         # z: the reader full screen, and back with z or escape.
         await pilot.press("z")
-        assert not main.messages.display or main.messages.region.area == 0
-        assert "From:" in screen_text(app)
+        await wait_for(
+            pilot,
+            lambda: (
+                (not main.messages.display or main.messages.region.area == 0)
+                and "From:" in screen_text(app)
+            ),
+            what="the reader full screen, headers on top",
+        )
         await pilot.press("escape")
-        assert main.messages.region.area > 0
+        await wait_for(pilot, lambda: main.messages.region.area > 0, what="the list back")
         # F: fuzzy folder picker opens another folder; the tree follows.
         await pilot.press("F")
         await wait_for(pilot, lambda: "Go to folder" in screen_text(app))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Tree
@@ -177,6 +178,14 @@ class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeM
     @work(group="view", exclusive=True)
     async def reload(self, reset: bool = False) -> None:
         """Recompute the rows from the cache (off the UI thread) and apply them."""
+        try:
+            await self._reload(reset)
+        except NoMatches:
+            # The screen's widgets went away while we read (the app is closing).
+            if self.is_attached and self.app.is_running and not self.app._exit:
+                raise
+
+    async def _reload(self, reset: bool) -> None:
         if self.folder is None:
             return
         account, folder, spec = self.account, self.folder, self.view_spec
