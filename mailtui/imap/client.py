@@ -98,6 +98,9 @@ class ImapSession:
         self.condstore_enabled = False
         self.delimiter: str | None = None
         self._pending: dict[bytes, bytes] = {}
+        # True when the server reported changes to the selected folder that were not
+        # applied; cleared when a SELECT has just brought the folder up to date.
+        self.changes_pending = False
         # A connection that only writes has no use for CONDSTORE: with it enabled, every
         # STORE (even .SILENT) answers with one FETCH MODSEQ per message (RFC 7162 §3.1.3).
         self.enable_condstore = True
@@ -329,6 +332,16 @@ class ImapSession:
             raise ConnectionLost(f"The IMAP connection broke: {exc}") from exc
         finally:
             imap.tagged_commands.pop(tag, None)
+        if self.selected is not None and any(
+            u.keyword in (b"EXISTS", b"EXPUNGE", b"VANISHED", b"NO", b"BAD", b"BYE")
+            or b"[CLOSED]" in u.segments[0].upper()
+            for u in resp.untagged
+        ):
+            # (An untagged NO on a NOOP is how Dovecot says the selected folder was
+            # deleted under us; anything unexpected means: resync properly.)
+            # News about the selected folder that this command's caller may not apply:
+            # the next resync must not trust a quiet NOOP (see FolderSyncer._unchanged).
+            self.changes_pending = True
         if check and resp.status != "OK":
             verb = command.split(b" ", 2)[:2]
             what = b" ".join(verb).decode("ascii", "replace")
@@ -395,8 +408,10 @@ class ImapSession:
                 return _status_counts(toks[2])
         return None, None
 
-    def status(self, raw_name: str) -> dict[str, int]:
-        items = b"MESSAGES UNSEEN UIDNEXT UIDVALIDITY"
+    def status(self, raw_name: str, *, unseen: bool = True) -> dict[str, int]:
+        """STATUS; without `unseen` the server answers from its index header, O(1) in the
+        folder's size (counting unseen mail means walking the messages)."""
+        items = b"MESSAGES UIDNEXT UIDVALIDITY" + (b" UNSEEN" if unseen else b"")
         if self.caps.condstore:
             items += b" HIGHESTMODSEQ"
         resp = self.raw(b"STATUS " + quote(raw_name) + b" (" + items + b")")
@@ -461,6 +476,7 @@ class ImapSession:
         result.readonly = readonly or "[READ-ONLY]" in resp.text.upper()
         result.changed = resp.fetches
         self.selected = raw_name
+        self.changes_pending = False
         self.selected_readonly = result.readonly
         # imaplib checks its own state before UID commands; we selected behind its back.
         self._require()._imap.state = "SELECTED"
@@ -504,7 +520,16 @@ class ImapSession:
         self, uids: str, on_fetch: Callable[[Fetched], None] | None = None
     ) -> Response:
         """UID FETCH of exactly what the message list needs, parsed by the lean reader."""
-        return self.raw(self.fetch_headers_command(uids), on_fetch=on_fetch)
+        if on_fetch is None:
+            return self.raw(self.fetch_headers_command(uids))
+
+        def route(rec: Fetched) -> None:
+            if rec.sections:
+                on_fetch(rec)
+            else:  # an unsolicited FETCH (another client changed flags meanwhile)
+                self.changes_pending = True
+
+        return self.raw(self.fetch_headers_command(uids), on_fetch=route)
 
     def fetch_flags(self, uids: str, changedsince: int | None = None) -> list[Fetched]:
         items = b"(UID FLAGS MODSEQ)" if self.condstore_enabled else b"(UID FLAGS)"
@@ -645,7 +670,7 @@ class ImapSession:
         client = self._require()
         with self._errors("IDLE"):
             client.idle()
-        return _reports_change(self._drain())
+        return _noted(self, _reports_change(self._drain()))
 
     def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[bool, bool]:
         """Wait for server news or a wake-up: (changed, woken)."""
@@ -655,7 +680,7 @@ class ImapSession:
         sock = client.socket()
         pending = getattr(sock, "pending", lambda: 0)()
         if pending:
-            return _reports_change(self._drain()), False
+            return _noted(self, _reports_change(self._drain())), False
         watch = [sock] + ([wake_fd] if wake_fd is not None else [])
         try:
             ready, _, _ = select.select(watch, [], [], timeout)
@@ -663,7 +688,7 @@ class ImapSession:
             self._drop()
             raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
         woken = wake_fd is not None and wake_fd in ready
-        changed = _reports_change(self._drain()) if sock in ready else False
+        changed = _noted(self, _reports_change(self._drain())) if sock in ready else False
         if sock in ready and self.client is None:
             raise ConnectionLost("The IMAP server closed the connection during IDLE")
         return changed, woken
@@ -676,9 +701,7 @@ class ImapSession:
     def poll(self) -> bool:
         """NOOP: the server reports what changed in the selected folder since last time."""
         resp = self.noop()
-        return bool(resp.fetches) or any(
-            u.keyword in (b"EXISTS", b"EXPUNGE", b"VANISHED") for u in resp.untagged
-        )
+        return self.changes_pending or bool(resp.fetches)
 
     def _drain(self) -> list[bytes]:
         """Read every complete line already sent, without blocking."""
@@ -723,6 +746,13 @@ _CHANGE = re.compile(rb"^\* (?:\d+ (?:EXISTS|EXPUNGE|FETCH)|VANISHED)\b", re.I)
 
 def _reports_change(lines: list[bytes]) -> bool:
     return any(_CHANGE.match(line) for line in lines)
+
+
+def _noted(session: ImapSession, changed: bool) -> bool:
+    """IDLE news is consumed here, not by read_reply: remember it for the next resync."""
+    if changed:
+        session.changes_pending = True
+    return changed
 
 
 def _flag_atom(flag: str) -> str:

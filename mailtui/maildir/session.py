@@ -114,6 +114,7 @@ class MaildirSession:
         self.selected: str | None = None
         self.qresync_enabled = False
         self.condstore_enabled = False
+        self.changes_pending = False  # (IMAP notion; Maildir resyncs by scanning)
         self.enable_condstore = True  # nothing to enable: kept for the Session interface
         self.kind: str = layout.MAILDIRPP
         self._use_inotify = use_inotify
@@ -276,7 +277,7 @@ class MaildirSession:
         return out
 
     @_errors("STATUS")
-    def status(self, raw: str) -> dict[str, int]:
+    def status(self, raw: str, *, unseen: bool = True) -> dict[str, int]:
         name, path = self._dir(raw)
         view = self._scan(name, path)
         unseen = sum(1 for m in view.by_uid.values() if "S" not in (m.letters or ""))

@@ -13,8 +13,12 @@ from mailtui.mime.safe import fit_filename, safe_filename, split_ext
 __all__ = ["save_attachment"]
 
 _MAX_TRIES = 10_000
-_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(
-    os, "O_CLOEXEC", 0
+_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
 )
 
 

@@ -396,9 +396,12 @@ def parse_addresses(value: str | bytes) -> tuple[Address, ...]:
 
 # --------------------------------------------------------------------------- dates
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
 # RFC 5322 §3.3 date-time with a numeric zone, the form nearly every mailer writes.
 _RFC5322_DATE = re.compile(
     r"\s*(?:[A-Za-z]{3},?\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+"

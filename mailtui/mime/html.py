@@ -25,21 +25,72 @@ SAFE_SCHEMES = frozenset({"http", "https", "mailto", "ftp"})
 # Elements whose content is never text for the reader.
 _DROP_CONTENT = frozenset(
     {
-        "script", "style", "head", "title", "iframe", "object", "applet", "noembed",
-        "noframes", "template", "svg", "math", "select", "canvas", "video", "audio",
+        "script",
+        "style",
+        "head",
+        "title",
+        "iframe",
+        "object",
+        "applet",
+        "noembed",
+        "noframes",
+        "template",
+        "svg",
+        "math",
+        "select",
+        "canvas",
+        "video",
+        "audio",
         "frameset",
     }
 )
 _VOID = frozenset(
-    {"area", "base", "br", "col", "embed", "frame", "hr", "img", "input", "link", "meta",
-     "param", "source", "track", "wbr"}
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "frame",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    }
 )
 # Block and list structure html2text lays out; passed through without attributes.
 _KEEP = frozenset(
     {
-        "p", "div", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl",
-        "dt", "dd", "blockquote", "pre", "code", "section", "article", "header", "footer",
-        "address", "center",
+        "p",
+        "div",
+        "br",
+        "hr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "blockquote",
+        "pre",
+        "code",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "address",
+        "center",
     }
 )
 # Table layout (ubiquitous in mail) becomes rows of space-separated cells.

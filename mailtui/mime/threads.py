@@ -136,11 +136,7 @@ def _build(items: Sequence[ThreadItem]) -> list[ThreadNode]:
             if ref_node is None:
                 ref_node = table[ref] = ThreadNode(None, ref)
                 nodes.append(ref_node)
-            if (
-                prev is not None
-                and ref_node.parent is None
-                and not _is_ancestor(ref_node, prev)
-            ):
+            if prev is not None and ref_node.parent is None and not _is_ancestor(ref_node, prev):
                 _link(prev, ref_node)
             prev = ref_node
         # 1C: the last reference is this message's parent; it overrides a guessed one.

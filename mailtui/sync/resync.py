@@ -279,10 +279,13 @@ class FolderSyncer:
         )
 
     def _unchanged(self, folder: str, raw: str, state: FolderState) -> bool:
-        """One STATUS round trip proves nothing changed (RFC 7162 §3.1.2.1 HIGHESTMODSEQ).
+        """Prove cheaply that nothing changed since our last sync.
 
-        Dovecot answers STATUS from its index, so this costs the same for 100 or 100k
-        messages, where a SELECT costs the server time proportional to the folder.
+        With the folder still selected on this connection, a NOOP does it: the server
+        reports every change since it last reported to us (RFC 9051 §6.1.2), provided no
+        report went unapplied meanwhile (`changes_pending`). Otherwise one STATUS does
+        (RFC 7162 §3.1.2.1 HIGHESTMODSEQ): Dovecot answers it from its index, whatever the
+        folder's size, where a SELECT costs time proportional to the folder.
         """
         if not (state.synced and state.highestmodseq and self.session.condstore_enabled):
             return False
@@ -290,9 +293,8 @@ class FolderSyncer:
         if total is None:
             return False
         if self.session.selected == raw:
-            # STATUS on the selected folder reports this session's (stale) view of it.
-            self.session.unselect()
-        status = self.session.status(raw)
+            return not self.session.changes_pending and not self.session.poll()
+        status = self.session.status(raw, unseen=False)
         return (
             status.get("UIDVALIDITY") == state.uidvalidity
             and status.get("UIDNEXT") == state.uidnext
