@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,12 +59,12 @@ class HeaderCache:
         self.db = sqlite3.connect(
             str(path), timeout=30, isolation_level=None, check_same_thread=False
         )
-        self.db.execute("PRAGMA journal_mode=WAL")
+        _patiently(lambda: self.db.execute("PRAGMA journal_mode=WAL"))
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=OFF")
         self.db.execute("PRAGMA temp_store=MEMORY")
         self.db.execute("PRAGMA cache_size=-32768")
-        self._migrate()
+        _patiently(self._migrate)
         if str(path) != ":memory:":
             for suffix in ("-wal", "-shm"):
                 sib = Path(str(self.path) + suffix)
@@ -81,9 +81,14 @@ class HeaderCache:
             return
         drops = "".join(f"DROP TABLE IF EXISTS {t};\n" for t in DISPOSABLE) if version else ""
         # executescript runs it as one transaction: a crash leaves the old schema intact.
-        self.db.executescript(
-            f"BEGIN IMMEDIATE;\n{drops}{DDL}\nPRAGMA user_version={SCHEMA_VERSION};\nCOMMIT;"
-        )
+        try:
+            self.db.executescript(
+                f"BEGIN IMMEDIATE;\n{drops}{DDL}\nPRAGMA user_version={SCHEMA_VERSION};\nCOMMIT;"
+            )
+        except sqlite3.OperationalError:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -804,6 +809,24 @@ def _has_attachments(part: BodyPart) -> bool:
         if p.disposition == "attachment" or (p.filename and p.maintype != "text"):
             return True
     return False
+
+
+def _patiently(step: Callable[[], object], seconds: float = 30) -> None:
+    """Retry a set-up step another process is racing us for (two mailtui instances
+    creating one cache): switching to WAL does not always wait on the busy handler."""
+    deadline = time.monotonic() + seconds
+    delay = 0.01
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 def _touch_private(path: Path) -> None:

@@ -7,7 +7,6 @@ state it establishes, so an interrupted sync resumes where it stopped.
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -18,7 +17,7 @@ from mailtui.imap.client import HEADER_SECTION
 from mailtui.imap.translate import encode_folder_name
 from mailtui.mime.envelope import header_row
 from mailtui.model import FolderState, HeaderRow, SyncStats
-from mailtui.sync import events
+from mailtui.sync import coldstore, events
 
 # Cold sync batch sizes: a small first batch so the newest mail shows at once, then
 # larger ones to keep per-command overhead negligible.
@@ -56,6 +55,20 @@ def _row_collector(rows: list[HeaderRow]) -> Callable[[Fetched], None]:
     return collect
 
 
+def _record_collector(records: list[coldstore.Record]) -> Callable[[Fetched], None]:
+    """Keep each FETCH as a plain tuple; rows are built where they are stored."""
+    append = records.append
+
+    def collect(rec: Fetched) -> None:
+        if rec.uid:
+            block = rec.sections.get(HEADER_SECTION)
+            if block is None and rec.sections:
+                block = next(iter(rec.sections.values()))
+            append((rec.uid, rec.flags, rec.modseq, rec.internaldate, rec.size, block))
+
+    return collect
+
+
 def batches_newest_first(uids: list[int]) -> list[list[int]]:
     """Split ascending `uids` into batches from the top: 500, 2000, 5000, then 10000s."""
     out: list[list[int]] = []
@@ -69,84 +82,6 @@ def batches_newest_first(uids: list[int]) -> list[list[int]]:
         end = start
         i += 1
     return out
-
-
-class _BatchStore:
-    """Commits cold-sync batches on a thread of its own while the next batch is parsed.
-
-    sqlite3 releases the GIL while it works, so the commit of batch N overlaps the
-    Python parsing of batch N+1. Each batch is one transaction that also records the
-    new cold floor: a kill -9 loses at most the batches still queued, never consistency.
-    """
-
-    def __init__(
-        self,
-        cache: HeaderCache,
-        folder: str,
-        emit: Callable[[events.Event], None],
-        account: str,
-        total: int,
-        done_before: int,
-    ) -> None:
-        self.path = cache.path
-        self.part_cap = cache.part_cap_bytes
-        self.folder = folder
-        self.emit = emit
-        self.account = account
-        self.total = total
-        self.done = done_before
-        self.stored = 0
-        self.queue: queue.Queue[tuple[list[HeaderRow], int] | None] = queue.Queue(maxsize=2)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(
-            target=self._run, name=f"mailtui-store-{folder}", daemon=True
-        )
-
-    def __enter__(self) -> _BatchStore:
-        self.thread.start()
-        return self
-
-    def put(self, rows: list[HeaderRow], floor: int) -> None:
-        if self.error is not None:
-            raise self.error
-        self.queue.put((rows, floor))
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None and exc is None:
-            raise self.error
-
-    def _run(self) -> None:
-        cache = HeaderCache(self.path, part_cap_bytes=self.part_cap)
-        try:
-            while True:
-                item = self.queue.get()
-                if item is None:
-                    return
-                if self.error is not None:
-                    continue  # drain so the producer never blocks
-                rows, floor = item
-                try:
-                    with cache.transaction():
-                        cache.store_batch(self.folder, rows, index=False)
-                        cache.set_cold_floor(self.folder, floor)
-                except BaseException as exc:  # surfaced to the sync thread by put()/exit
-                    self.error = exc
-                    continue
-                self.stored += len(rows)
-                self.done += len(rows)
-                self.emit(
-                    events.HeadersSynced(
-                        account=self.account,
-                        folder=self.folder,
-                        uids=tuple(r.uid for r in rows),
-                        done=self.done,
-                        total=self.total,
-                    )
-                )
-        finally:
-            cache.close()
 
 
 class FolderSyncer:
@@ -225,15 +160,28 @@ class FolderSyncer:
         self.emit(events.SyncStarted(account=self.account, folder=folder, mode="cold", total=total))
         batches = batches_newest_first(pending)
         done_before = total - len(pending)
-        with _BatchStore(self.cache, folder, self.emit, self.account, total, done_before) as store:
-            for batch in batches:
+        store = coldstore.batch_store(
+            self.cache, folder, self.emit, self.account, total, done_before, pending=len(pending)
+        )
+        with store:
+            for i, batch in enumerate(batches):
                 if self.cancel.is_set():
                     raise SyncCancelled(folder)
-                rows: list[HeaderRow] = []
-                self.session.fetch_headers(compress_uids(batch), on_fetch=_row_collector(rows))
+                records: list[coldstore.Record] = []
+                self.session.fetch_headers(
+                    compress_uids(batch), on_fetch=_record_collector(records)
+                )
                 # Everything from this batch's lowest UID up to uidnext is now cached.
-                store.put(rows, batch[0])
-        fetched = store.stored
+                if i == 0 and isinstance(store, coldstore.ProcessBatchStore):
+                    # The newest mail goes in at once, while the child process starts.
+                    rows = coldstore.rows_of(records)
+                    with self.cache.transaction():
+                        self.cache.store_batch(folder, rows, index=False)
+                        self.cache.set_cold_floor(folder, batch[0])
+                    store.progress.committed(tuple(r.uid for r in rows))
+                else:
+                    store.put(records, batch[0])
+        fetched = store.progress.stored
         self.cache.set_cold_floor(folder, 1, synced=True)
         return replace(stats, fetched=stats.fetched + fetched, mode=stats.mode or "cold")
 

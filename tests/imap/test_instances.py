@@ -84,11 +84,16 @@ def test_two_watchers_on_one_cache_both_see_new_mail(dovecot: Dovecot, tmp_path:
     user = dovecot.add_user()
     mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(3, seed=82))
     env = _env(tmp_path, dovecot, user)
+    logs = [tmp_path / f"watch{i}.err" for i in range(2)]
     watchers = [
         subprocess.Popen(
-            [sys.executable, "-m", "mailtui", "watch"], env=env, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "mailtui", "watch"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log.open("w"),
+            text=True,
         )
-        for _ in range(2)
+        for log in logs
     ]
     lines: list[list[str]] = [[], []]
     for i, proc in enumerate(watchers):
@@ -119,6 +124,9 @@ def test_two_watchers_on_one_cache_both_see_new_mail(dovecot: Dovecot, tmp_path:
             timeout=15,
             what="both saw it",
         )
+    except AssertionError as exc:
+        errors = [log.read_text()[-2000:] for log in logs]
+        raise AssertionError(f"{exc}; stdout={lines}; stderr={errors}") from exc
     finally:
         other.logout()
         for proc in watchers:
