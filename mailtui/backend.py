@@ -121,6 +121,12 @@ class Session(Protocol):
         """Without IDLE: check once (NOOP); True when the selected folder changed."""
         ...
 
+    def noop_changes(self) -> Any:
+        """The selected folder's news from one NOOP, ready to apply (an object with
+        `vanished`, `flags`, `exists`, `highestmodseq`, `empty`), or None when it cannot
+        be applied as it stands (the caller resyncs fully)."""
+        ...
+
 
 def parse_uid_set(text: bytes) -> list[int]:
     """Expand an IMAP sequence set ("1:3,7,9:10") into a sorted list."""

@@ -12,6 +12,7 @@ import re
 import ssl
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Protocol
@@ -58,6 +59,20 @@ class ServerLike(Protocol):
 class SecretLike(Protocol):
     kind: str
     value: str
+
+
+@dataclass
+class NoopChanges:
+    """What a NOOP reported for the selected folder (RFC 7162 §3.2.10, QRESYNC mode)."""
+
+    vanished: list[int] = field(default_factory=list)
+    flags: list[tuple[int, str, int]] = field(default_factory=list)
+    exists: bool = False
+    highestmodseq: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.vanished or self.flags or self.exists)
 
 
 def quote(value: str | bytes) -> bytes:
@@ -697,6 +712,41 @@ class ImapSession:
         client = self._require()
         with self._errors("IDLE"):
             client.idle_done()
+
+    def noop_changes(self) -> NoopChanges | None:
+        """NOOP on the selected folder, its news decoded: None when it cannot be applied as
+        it stands (unapplied news from before, sequence-number EXPUNGEs, a NO…) and the
+        caller must resync properly. Needs QRESYNC: VANISHED gives UIDs, FETCH carries UID."""
+        if self.changes_pending or not self.qresync_enabled or self.selected is None:
+            return None
+        resp = self.noop()
+        if self.changes_pending and not any(
+            u.keyword == b"VANISHED" or u.keyword == b"EXISTS" for u in resp.untagged
+        ):
+            return None  # a NO/BAD/BYE/[CLOSED]: something we cannot apply
+        changes = NoopChanges()
+        for u in resp.untagged:
+            if u.keyword == b"VANISHED":
+                rest = u.rest
+                if rest.upper().startswith(b"(EARLIER)"):
+                    rest = rest[9:]
+                changes.vanished.extend(_parse_set(rest))
+            elif u.keyword == b"EXISTS":
+                changes.exists = True
+            elif u.keyword in (b"EXPUNGE", b"NO", b"BAD", b"BYE"):
+                return None
+            elif u.keyword == b"OK":
+                m = re.search(rb"\[HIGHESTMODSEQ (\d+)\]", u.segments[0], re.I)
+                if m:
+                    changes.highestmodseq = int(m.group(1))
+                elif b"[CLOSED]" in u.segments[0].upper():
+                    return None
+        for rec in resp.fetches:
+            if not rec.uid or rec.flags is None:
+                return None
+            changes.flags.append((rec.uid, " ".join(rec.flags), rec.modseq))
+        self.changes_pending = False
+        return changes
 
     def poll(self) -> bool:
         """NOOP: the server reports what changed in the selected folder since last time."""

@@ -930,6 +930,10 @@ class MaildirSession:
     def idle_done(self) -> None:
         self._stop_watch()
 
+    def noop_changes(self) -> None:
+        """(An IMAP QRESYNC shortcut; a Maildir resyncs by scanning.)"""
+        return None
+
     @_errors("NOOP")
     def poll(self) -> bool:
         """Without IDLE: True when the selected folder's files changed since the last look."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from mailtui.backend import Fetched, SelectResult, Session, compress_uids, parse_uid_set
 from mailtui.cache.store import HeaderCache
@@ -108,10 +109,15 @@ class FolderSyncer:
         raw = self._raw_name(folder)
         state = self.cache.folder_state(folder)
         session = self.session
-        if not refetch and self._unchanged(folder, raw, state):
-            stats = SyncStats(folder, mode="status", total=self.cache.synced_total(folder) or 0)
-            self.emit(events.FolderSynced(account=self.account, folder=folder, stats=stats))
-            return stats
+        if not refetch:
+            fast = self._fast_path(folder, raw, state)
+            if fast is not None:
+                if fast.mode != "status" or fast.total == 0:
+                    total, unread = self.cache.counts(folder)
+                    self.cache.set_synced_counts(folder, total, unread)
+                    fast = replace(fast, total=total)
+                self.emit(events.FolderSynced(account=self.account, folder=folder, stats=fast))
+                return fast
         use_qresync = bool(session.qresync_enabled and state.uidvalidity and state.highestmodseq)
         qresync = (state.uidvalidity, state.highestmodseq, None) if use_qresync else None
         # 1. SELECT; with QRESYNC the server adds VANISHED (EARLIER) + changed FETCHes.
@@ -226,29 +232,59 @@ class FolderSyncer:
             folder, fetched=len(new_rows), changed=len(changed), vanished=len(removed), mode=mode
         )
 
-    def _unchanged(self, folder: str, raw: str, state: FolderState) -> bool:
-        """Prove cheaply that nothing changed since our last sync.
+    def _fast_path(self, folder: str, raw: str, state: FolderState) -> SyncStats | None:
+        """Bring a synced folder up to date without a SELECT, when that can be proven right.
 
-        With the folder still selected on this connection, a NOOP does it: the server
-        reports every change since it last reported to us (RFC 9051 §6.1.2), provided no
-        report went unapplied meanwhile (`changes_pending`). Otherwise one STATUS does
-        (RFC 7162 §3.1.2.1 HIGHESTMODSEQ): Dovecot answers it from its index, whatever the
-        folder's size, where a SELECT costs time proportional to the folder.
+        With the folder still selected on this connection, a NOOP reports every change
+        since the server last reported to us (RFC 9051 §6.1.2; in QRESYNC mode as
+        VANISHED and FETCH with UID, RFC 7162 §3.2.10), provided no report went
+        unapplied meanwhile: then those changes are applied as they are. Otherwise one
+        STATUS proves nothing changed (RFC 7162 §3.1.2.1): Dovecot answers it from its
+        index, whatever the folder's size, where a SELECT costs time proportional to it.
+        None means: do a full resync.
         """
-        if not (state.synced and state.highestmodseq and self.session.condstore_enabled):
-            return False
+        session = self.session
+        if not (state.synced and state.highestmodseq and session.condstore_enabled):
+            return None
         total = self.cache.synced_total(folder)
         if total is None:
-            return False
-        if self.session.selected == raw:
-            return not self.session.changes_pending and not self.session.poll()
-        status = self.session.status(raw, unseen=False)
-        return (
+            return None
+        if session.selected == raw:
+            changes = session.noop_changes()
+            if changes is None:
+                if session.qresync_enabled or session.changes_pending or session.poll():
+                    return None
+                return SyncStats(folder, mode="status", total=total)
+            if changes.empty:
+                return SyncStats(folder, mode="status", total=total)
+            return self._apply_noop(folder, state, changes)
+        status = session.status(raw, unseen=False)
+        unchanged = (
             status.get("UIDVALIDITY") == state.uidvalidity
             and status.get("UIDNEXT") == state.uidnext
             and status.get("HIGHESTMODSEQ") == state.highestmodseq
             and status.get("MESSAGES") == total
         )
+        return SyncStats(folder, mode="status", total=total) if unchanged else None
+
+    def _apply_noop(self, folder: str, state: FolderState, changes: Any) -> SyncStats:
+        """NOOP news applied: flags, vanished UIDs, and the new messages fetched by UID."""
+        new_rows: list[HeaderRow] = []
+        if changes.exists:
+            records: list[Fetched] = []
+            self.session.fetch_headers(f"{max(state.uidnext, 1)}:*", on_fetch=records.append)
+            new_rows = [r for r in rows_from(records) if r.uid >= state.uidnext]
+        flag_changes = [c for c in changes.flags if c[0] < state.uidnext]
+        uidnext = max([state.uidnext, *(r.uid + 1 for r in new_rows)])
+        # Without a HIGHESTMODSEQ in the reply, keep ours: the next check then resyncs fully.
+        modseq = changes.highestmodseq or state.highestmodseq
+        if self.session.changes_pending:  # more news arrived while we fetched: be safe
+            modseq = state.highestmodseq
+        new_state = replace(state, uidnext=uidnext, highestmodseq=modseq)
+        _state, stats = self._commit_incremental(
+            folder, new_state, new_rows, flag_changes, changes.vanished, "noop"
+        )
+        return stats
 
     def _refetch(self, folder: str, uids: tuple[int, ...]) -> None:
         rows: list[HeaderRow] = []

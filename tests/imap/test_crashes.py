@@ -133,7 +133,7 @@ def test_journal_replay_killed_again_and_again_applies_each_action_once(
 ) -> None:
     user = dovecot.add_user()
     mailgen.write_maildir(
-        user.maildir, "INBOX", mailgen.generate(120, seed=61, seen_ratio=0.0, flagged_ratio=0.0)
+        user.maildir, "INBOX", mailgen.generate(240, seed=61, seen_ratio=0.0, flagged_ratio=0.0)
     )
     other = dovecot.client(user)
     other.create_folder("Copies")
@@ -141,10 +141,10 @@ def test_journal_replay_killed_again_and_again_applies_each_action_once(
     env = _env(tmp_path, dovecot, user)
     assert subprocess.run([sys.executable, "-m", "mailtui", "sync"], env=env).returncode == 0
     db = _db(tmp_path)
-    # 60 actions saved while "offline": nothing sent yet.
+    # 120 actions saved while "offline": nothing sent yet.
     cache = HeaderCache(db)
     log = ActionLog(Policy())
-    for i in range(20):
+    for i in range(40):
         base = 1 + i * 6
         log.apply(
             cache, commands.SetFlags(folder="INBOX", uids=(base,), add=frozenset({SEEN, FLAGGED}))
@@ -153,11 +153,11 @@ def test_journal_replay_killed_again_and_again_applies_each_action_once(
             cache, commands.CopyMessages(folder="INBOX", uids=(base + 1, base + 2), dest="Copies")
         )
         log.apply(cache, commands.MoveMessages(folder="INBOX", uids=(base + 3,), dest="Moved"))
-    assert cache.journal_count() == 60
+    assert cache.journal_count() == 120
     cache.close()
     rng = random.Random(61)
     kills = 0
-    for _round in range(30):
+    for _round in range(60):
         left = (_query(db, "SELECT count(*) FROM journal") or [(0,)])[0][0]
         if left == 0:
             break
@@ -186,13 +186,13 @@ def test_journal_replay_killed_again_and_again_applies_each_action_once(
     moved = _message_ids(other, "Moved")
     inbox = server_flags(other, "INBOX")
     lost = 0
-    lost += 40 - len(set(copies))
-    lost += 20 - len(set(moved))
-    lost += sum(1 for i in range(20) if not {SEEN, FLAGGED} <= inbox.get(1 + i * 6, frozenset()))
-    record("actions_checked", 60)
+    lost += 80 - len(set(copies))
+    lost += 40 - len(set(moved))
+    lost += sum(1 for i in range(40) if not {SEEN, FLAGGED} <= inbox.get(1 + i * 6, frozenset()))
+    record("actions_checked", 120)
     record("actions_lost", lost)
-    assert len(copies) == len(set(copies)) == 40  # no copy twice, none missing
-    assert len(moved) == len(set(moved)) == 20
-    assert all(1 + i * 6 + 3 not in inbox for i in range(20))
+    assert len(copies) == len(set(copies)) == 80  # no copy twice, none missing
+    assert len(moved) == len(set(moved)) == 40
+    assert all(1 + i * 6 + 3 not in inbox for i in range(40))
     assert lost == 0
     other.logout()
