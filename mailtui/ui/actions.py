@@ -92,7 +92,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     _a("compose", "C", "New mail", "Write a new message", "Triage"),
     # Reading
     _a("zoom", "z", "Full screen", "Show the reader full screen, or back", "Read"),
-    _a("toggle_quotes", "T", "Quotes", "Fold or unfold long quotes", "Read"),
+    _a(
+        "toggle_quotes",
+        "T",
+        "Quotes",
+        "Fold or unfold long quotes; show a very long message whole",
+        "Read",
+    ),
     _a("toggle_html", "H", "Plain/HTML", "Switch between the plain and the HTML version", "Read"),
     _a("links", "L", "Links", "Open or copy a link or an address of the message", "Read"),
     _a("attachments", "A", "Attachments", "Save or open an attachment", "Read"),

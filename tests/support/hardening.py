@@ -11,6 +11,7 @@ _lock = threading.Lock()
 # What the summary line reports, in order, with its label.
 FIGURES = (
     ("hostile", "hostile messages rendered"),
+    ("hostile_ui", "of them shown in the app"),
     ("faults", "faults injected"),
     ("kills", "kills survived"),
     ("actions_checked", "actions checked"),

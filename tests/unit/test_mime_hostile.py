@@ -88,8 +88,12 @@ def attachments_of(name: str):
         mime_type="multipart/mixed",
         children=(
             BodyPart(section="1", mime_type="text/plain"),
-            BodyPart(section="2", mime_type="application/octet-stream", filename=name,
-                     disposition="attachment"),
+            BodyPart(
+                section="2",
+                mime_type="application/octet-stream",
+                filename=name,
+                disposition="attachment",
+            ),
         ),
     )
     return list_attachments(root)

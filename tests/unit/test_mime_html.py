@@ -110,7 +110,19 @@ def test_width_wraps() -> None:
     assert max(len(line) for line in text.splitlines()) <= 40
 
 
-@pytest.mark.parametrize("tag", ["div", "blockquote", "ul><li", "ol><li", "table><tr><td", "pre", "b", "a href='https://x.example'"])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "div",
+        "blockquote",
+        "ul><li",
+        "ol><li",
+        "table><tr><td",
+        "pre",
+        "b",
+        "a href='https://x.example'",
+    ],
+)
 def test_ten_thousand_nested_elements(tag: str) -> None:
     started = time.perf_counter()
     text, _ = html_to_text(f"<{tag}>" * 10_000 + "deep")
@@ -130,9 +142,30 @@ def test_link_is_safe() -> None:
         st.one_of(
             st.text(max_size=10),
             st.sampled_from(
-                ["<a href='javascript:x'>", "<a href='https://x'>", "</a>", "<p>", "</p>", "<ul>",
-                 "<li>", "<table>", "<td>", "<script>", "</script>", "<img alt='\x1b'>", "&#27;",
-                 "&#x9b;", "<blockquote>", "<pre>", "</pre>", "<!--", "-->", "<", ">", "&"]
+                [
+                    "<a href='javascript:x'>",
+                    "<a href='https://x'>",
+                    "</a>",
+                    "<p>",
+                    "</p>",
+                    "<ul>",
+                    "<li>",
+                    "<table>",
+                    "<td>",
+                    "<script>",
+                    "</script>",
+                    "<img alt='\x1b'>",
+                    "&#27;",
+                    "&#x9b;",
+                    "<blockquote>",
+                    "<pre>",
+                    "</pre>",
+                    "<!--",
+                    "-->",
+                    "<",
+                    ">",
+                    "&",
+                ]
             ),
         ),
         max_size=30,

@@ -110,7 +110,9 @@ def _rfc9051_example() -> bytes:
 
     def multi(sub: str, boundary: str, parts: list[str]) -> str:
         inner = "".join(f"--{boundary}\r\n{p}" for p in parts)
-        return f"Content-Type: multipart/{sub}; boundary={boundary}\r\n\r\n{inner}--{boundary}--\r\n"
+        return (
+            f"Content-Type: multipart/{sub}; boundary={boundary}\r\n\r\n{inner}--{boundary}--\r\n"
+        )
 
     def message(body: str) -> str:
         return f"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n{body}"
@@ -120,7 +122,10 @@ def _rfc9051_example() -> bytes:
         multi(
             "mixed",
             "b42",
-            [leaf("text/plain"), multi("alternative", "b422", [leaf("text/plain"), leaf("text/richtext")])],
+            [
+                leaf("text/plain"),
+                multi("alternative", "b422", [leaf("text/plain"), leaf("text/richtext")]),
+            ],
         )
     )
     four = multi("mixed", "b4", [leaf("image/gif"), four_two])
@@ -194,7 +199,9 @@ def _entity(node: Node, counter: itertools.count) -> str:
         body = base64.b64encode(node.body).decode()
         return f"Content-Type: {node.ctype}\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}\r\n"
     if isinstance(node, Rfc822):
-        return f"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n{_entity(node.inner, counter)}"
+        return (
+            f"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n{_entity(node.inner, counter)}"
+        )
     boundary = f"=_b{next(counter)}"
     parts = "".join(f"--{boundary}\r\n{_entity(c, counter)}" for c in node.children)
     return (
@@ -235,7 +242,9 @@ def _reference(node: Node) -> list[tuple[str, str, bytes | None]]:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
 def test_sections_match_reference_numbering(tree: Node) -> None:
-    raw = ("Subject: generated\r\nMIME-Version: 1.0\r\n" + _entity(tree, itertools.count())).encode()
+    raw = (
+        "Subject: generated\r\nMIME-Version: 1.0\r\n" + _entity(tree, itertools.count())
+    ).encode()
     msg = parse_message(raw)
     got = [(p.section, p.mime_type) for p in msg.structure.walk() if not p.is_multipart]
     expected = _reference(tree)

@@ -77,14 +77,23 @@ def test_mixed_skips_attachments_and_signed_uses_first_part() -> None:
         bp("3", "text/plain"),
     )
     assert choose_body(mixed).section == "3"
-    signed = bp("", "multipart/signed", ALT_1 := bp("1", "text/plain"), bp("2", "application/pgp-signature"))
+    signed = bp(
+        "", "multipart/signed", ALT_1 := bp("1", "text/plain"), bp("2", "application/pgp-signature")
+    )
     assert choose_body(signed) is ALT_1
     assert attachments(signed) == []
 
 
 def test_attachment_only_and_encrypted_have_no_body() -> None:
-    assert choose_body(bp("", "multipart/mixed", bp("1", "application/pdf", filename="a.pdf"))) is None
-    enc = bp("", "multipart/encrypted", bp("1", "application/pgp-encrypted"), bp("2", "application/octet-stream"))
+    assert (
+        choose_body(bp("", "multipart/mixed", bp("1", "application/pdf", filename="a.pdf"))) is None
+    )
+    enc = bp(
+        "",
+        "multipart/encrypted",
+        bp("1", "application/pgp-encrypted"),
+        bp("2", "application/octet-stream"),
+    )
     assert choose_body(enc) is None
     lone = bp("1", "text/plain", disposition="attachment", filename="a.txt")
     assert choose_body(lone) is lone
@@ -94,7 +103,11 @@ def test_forwarded_message_is_shown_when_the_outer_one_has_no_text() -> None:
     fwd = bp(
         "",
         "multipart/mixed",
-        bp("1", "message/rfc822", bp("1", "multipart/alternative", bp("1.1", "text/plain"), bp("1.2", "text/html"))),
+        bp(
+            "1",
+            "message/rfc822",
+            bp("1", "multipart/alternative", bp("1.1", "text/plain"), bp("1.2", "text/html")),
+        ),
     )
     assert choose_body(fwd).section == "1.1"
 
@@ -122,7 +135,12 @@ def test_attachment_names_are_safe_basenames() -> None:
         "",
         "multipart/mixed",
         bp("1", "text/plain"),
-        bp("2", "application/octet-stream", filename="../../\x1b[31m.bashrc", disposition="attachment"),
+        bp(
+            "2",
+            "application/octet-stream",
+            filename="../../\x1b[31m.bashrc",
+            disposition="attachment",
+        ),
         bp("3", "image/png"),
     )
     atts = attachments(root)
@@ -142,7 +160,9 @@ def test_quote_level() -> None:
 
 
 def test_split_blocks() -> None:
-    text = "Hi,\n\nOn Monday Bob wrote:\n> one\n>> two\n>\n> three\n\nReply.\n-- \nAlice\nAlice Inc."
+    text = (
+        "Hi,\n\nOn Monday Bob wrote:\n> one\n>> two\n>\n> three\n\nReply.\n-- \nAlice\nAlice Inc."
+    )
     blocks = split_blocks(text)
     assert blocks == [
         Paragraph(("Hi,", "", "On Monday Bob wrote:")),
@@ -165,7 +185,9 @@ def test_bare_double_dash_is_a_signature_only_near_the_end() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["> a", ">> b", "", "text", "-- ", "--", "> > c", " >d"]), max_size=30))
+@given(
+    st.lists(st.sampled_from(["> a", ">> b", "", "text", "-- ", "--", "> > c", " >d"]), max_size=30)
+)
 def test_split_blocks_round_trips(lines: list[str]) -> None:
     text = "\n".join(lines)
     assert "\n".join(line for b in split_blocks(text) for line in b.lines) == text
@@ -253,7 +275,13 @@ def test_urls_are_tinted_not_linked() -> None:
 
 def test_human_size() -> None:
     assert [human_size(n) for n in (0, 999, 1000, 12_345, 999_949, 999_999, 4_000_000)] == [
-        "0 B", "999 B", "1.0 kB", "12.3 kB", "999.9 kB", "1.0 MB", "4.0 MB",
+        "0 B",
+        "999 B",
+        "1.0 kB",
+        "12.3 kB",
+        "999.9 kB",
+        "1.0 MB",
+        "4.0 MB",
     ]
 
 
@@ -272,7 +300,9 @@ def test_render_message_from_envelope_pieces() -> None:
     )
     text = render_message(env, "Body text", [])
     plain = text.plain
-    assert plain.startswith("From:    Ann <ann@example.com>\nTo:      bob@example.org, Carl <c@example.org>")
+    assert plain.startswith(
+        "From:    Ann <ann@example.com>\nTo:      bob@example.org, Carl <c@example.org>"
+    )
     assert "Subject: Hello" in plain and plain.endswith("Body text")
 
 

@@ -114,9 +114,9 @@ def test_clean_text_output_has_no_controls_but_newline(s: str) -> None:
 
 # --- safe_filename ----------------------------------------------------------------------
 
-WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(10)} | {
-    f"LPT{i}" for i in range(10)
-}
+WINDOWS_RESERVED = (
+    {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(10)} | {f"LPT{i}" for i in range(10)}
+)
 
 
 def _is_safe_basename(name: str) -> bool:

@@ -92,7 +92,11 @@ def test_messages_without_ids() -> None:
 
 def test_collapsed_hides_replies() -> None:
     roots = thread_messages(
-        [item(1, "<a@x>"), item(2, "<b@x>", refs=("<a@x>",)), item(3, "<c@x>", refs=("<a@x>", "<b@x>"))]
+        [
+            item(1, "<a@x>"),
+            item(2, "<b@x>", refs=("<a@x>",)),
+            item(3, "<c@x>", refs=("<a@x>", "<b@x>")),
+        ]
     )
     assert flatten(roots, {1}) == [(1, 0)]
     assert flatten(roots, {2}) == [(1, 0), (2, 1)]
@@ -140,7 +144,13 @@ ids = st.sampled_from([f"<m{i}@x>" for i in range(12)] + ["", "<>", "bare@x", "<
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
-        st.tuples(ids, st.lists(ids, max_size=5), ids, st.integers(0, 10), st.sampled_from(["a", "Re: a", "b"])),
+        st.tuples(
+            ids,
+            st.lists(ids, max_size=5),
+            ids,
+            st.integers(0, 10),
+            st.sampled_from(["a", "Re: a", "b"]),
+        ),
         max_size=25,
     ),
     st.booleans(),

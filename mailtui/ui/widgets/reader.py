@@ -28,6 +28,20 @@ from mailtui.ui import format as fmt
 from mailtui.ui.loader import Loaded
 
 FOLD_OVER = 6  # quotes longer than this many lines start folded
+# Longer bodies are cut for display until T: Textual wraps a Static's whole text on
+# every layout (a 1 MB line costs ~2 s), and a reader pane is not where 1 MB gets read.
+SHOWN_CHARS = 200_000
+
+
+def shown_text(text: str, limit: int = SHOWN_CHARS) -> tuple[str, int]:
+    """The body cut to about `limit` characters (at a line end when one is near) and how
+    many characters were left out."""
+    if len(text) <= limit:
+        return text, 0
+    cut = text.rfind("\n", 0, limit)
+    if cut < limit // 2:
+        cut = limit
+    return text[:cut], len(text) - cut
 
 
 def header_fields(env: Envelope, clock: fmt.Clock) -> list[tuple[str, str]]:
@@ -135,8 +149,12 @@ class Reader(VerticalScroll, can_focus=True):
             self._attachments.update(attachments_text(self.loaded.attachments, palette))
 
     def toggle_quotes(self) -> bool:
-        """Unfold every quote, or fold the long ones again; False if nothing to fold."""
-        if self.loaded is None or not long_quotes(self.loaded.text):
+        """Unfold every quote and show a cut body whole, or fold again; False if there is
+        nothing to fold."""
+        if self.loaded is None:
+            return False
+        text = self.loaded.text
+        if len(text) <= SHOWN_CHARS and not long_quotes(text):
             return False
         self.quotes_open = not self.quotes_open
         self.folded = set() if self.quotes_open else long_quotes(self.loaded.text)
@@ -184,13 +202,19 @@ class Reader(VerticalScroll, can_focus=True):
             self._body.update(Text("(no text body)", style=self.palette.dim or None, end=""))
             return
         width = max(self.scrollable_content_region.width - 1, 20)
+        text, left_out = (loaded.text, 0) if self.quotes_open else shown_text(loaded.text)
         body = render_body(
-            loaded.text,
+            text,
             palette=self.palette,
             folded=self.folded,
             width=width,
             fold_hint="T unfolds",
         )
+        if left_out:
+            body.append(
+                f"\n… {left_out:,} more characters not shown (T shows all)",
+                style=self.palette.dim or "dim",
+            )
         self._body.update(body)
 
     def on_resize(self) -> None:
