@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.proc import tree_rss_mb  # noqa: E402
 from mailtui.imap.client import ImapSession  # noqa: E402
 from mailtui.sync import commands, events  # noqa: E402
 from tests.support import mailgen  # noqa: E402
@@ -87,23 +88,6 @@ def cold_sync(dc: Dovecot, user: MailUser, cache_dir: Path):
     return total, marks["first"] - marks["login"], ctx
 
 
-def _tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and its descendants, summed (Linux /proc)."""
-    pids, total = [pid], 0
-    while pids:
-        p = pids.pop()
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-        pids.extend(int(c) for c in children)
-    return total / 1024
-
-
 def cli_sync(dc: Dovecot, user: MailUser, work: Path) -> tuple[float, float]:
     """`mailtui sync` as its own process: wall seconds and the peak RSS, in MB, of it and
     the parser child it starts for big folders, sampled together every 10 ms."""
@@ -114,7 +98,7 @@ def cli_sync(dc: Dovecot, user: MailUser, work: Path) -> tuple[float, float]:
     proc = subprocess.Popen([sys.executable, "-m", "mailtui", "sync", "--folder", "INBOX"], env=env)
     peak = 0.0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss_mb(proc.pid))
+        peak = max(peak, tree_rss_mb(proc.pid))
         time.sleep(0.01)  # a sampling period, not synchronisation
     wall = time.perf_counter() - start
     if proc.returncode:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from mailtui import __version__
@@ -189,14 +191,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-DEMO_NOTICE = "nothing here is sent. For your own mail, add an account to ~/.config/mailtui/config.toml (see README)."
+def demo_notice(config: str | None = None) -> str:
+    """The demo banner, naming the config file this user would actually edit."""
+    from mailtui.config.paths import locate_config
+
+    path, _why = locate_config(config)
+    home = str(Path.home())
+    shown = "~" + str(path)[len(home) :] if str(path).startswith(home + os.sep) else str(path)
+    return f"nothing here is sent. For your own mail, add an account to {shown} (see README)."
 
 
 def open_app(args: argparse.Namespace) -> int:
     """`mailtui` alone: the full-screen app on the configured accounts (or the demo)."""
     from mailtui.ui.app import run_app
 
-    return run_app(_context(args), notice=DEMO_NOTICE if args.demo else "")
+    return run_app(_context(args), notice=demo_notice(args.config) if args.demo else "")
 
 
 def _error(message: str) -> None:
@@ -694,8 +703,6 @@ def _event_line(service: Any, event: Any) -> str:
 
 
 def cmd_save(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from mailtui.config.paths import download_dir
     from mailtui.mime import attachments as mime_attachments
     from mailtui.mime import parse as mime_parse

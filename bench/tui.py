@@ -1,0 +1,332 @@
+"""TUI benchmark: the real `mailtui` in tmux, and the app under Pilot, on a 100k INBOX.
+
+    python bench/tui.py                   # 100k INBOX next to a 100-message one
+    python bench/tui.py --messages 20000
+
+Needs tmux. A private Dovecot serves two users: "big" (N messages) and "small" (100).
+The newest message of each INBOX has a known subject, so "on screen" is a plain text
+match in `tmux capture-pane` (sampled every 5 ms).
+
+In tmux, against a floor measured in the same run (an empty Textual app until its one
+line shows, which is Python + Textual start-up in the same terminal):
+  cold   `mailtui` with an empty cache until the newest subject is on screen;
+  warm   again with the cache present (median of 5), and the same for the 100-message
+         INBOX; the ratio warm-big / warm-small is what a 100k folder costs extra;
+  RSS    peak resident memory of the process tree while the big INBOX is open.
+Under Pilot (the app's own work, with no terminal in between): opening each folder
+until its rows are drawn, j / page down / G per key, and opening a message whose text
+is in the part cache. Timings are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.proc import tree_rss_mb  # noqa: E402
+from mailtui.sync import commands  # noqa: E402
+from tests.support import mailgen  # noqa: E402
+from tests.support.accounts import context_for, write_config  # noqa: E402
+from tests.support.dovecot import Dovecot, MailUser  # noqa: E402
+from tests.ui.helpers import make_app, wait_for  # noqa: E402
+
+SMALL = 100
+MARKER = "Newest message for the benchmark"
+WIDTH, HEIGHT = 120, 40
+TARGETS = {"cold_s": 1.0, "warm_s": 0.6, "warm_vs_small": 1.5, "key_ms": 5.0, "open_ms": 50.0}
+TARGET_RSS_MB = 120.0
+FLOOR_APP = """
+from textual.app import App
+from textual.widgets import Static
+
+class Floor(App):
+    BINDINGS = [("q", "quit")]
+
+    def compose(self):
+        yield Static("floor app ready")
+
+Floor().run()
+"""
+
+
+def fill(user: MailUser, n: int) -> None:
+    """N generated messages, then the newest one with the marker subject."""
+    messages = list(mailgen.generate(n, seed=11))
+    newest = max(m.internaldate for m in messages) + timedelta(minutes=5)
+    raw = mailgen.make_message(subject=MARKER, date=newest)
+    messages.append(mailgen.from_bytes(raw, internaldate=newest))
+    mailgen.write_maildir(user.maildir, "INBOX", messages)
+
+
+class Tmux:
+    """A private tmux server (its own socket) running one program at a time."""
+
+    def __init__(self, work: Path) -> None:
+        self.socket = str(work / "tmux.sock")
+
+    def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["tmux", "-S", self.socket, *args], capture_output=True, text=True, check=check
+        )
+
+    def start(self, argv: list[str], env: dict[str, str]) -> int:
+        """Start `argv` in a 120x40 window; returns its pid."""
+        sets = [f"{k}={v}" for k, v in env.items()]
+        self._tmux(
+            "new-session", "-d", "-s", "b", "-x", str(WIDTH), "-y", str(HEIGHT),
+            "env", *sets, *argv,
+        )  # fmt: skip
+        return int(self._tmux("display-message", "-p", "-t", "b", "#{pane_pid}").stdout)
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "b", check=False).stdout
+
+    def until(
+        self, what: str, timeout: float = 60, sample: Callable[[], None] | None = None
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while what not in self.screen():
+            if sample is not None:
+                sample()
+            if time.monotonic() > deadline:
+                raise SystemExit(f"timed out waiting for {what!r}:\n{self.screen()}")
+            time.sleep(0.005)  # the sampling period, not synchronisation
+
+    def keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", "b", *keys)
+
+    def stop(self) -> None:
+        """Quit with q and wait for the session to end; kill it if it does not."""
+        self.keys("q")
+        deadline = time.monotonic() + 10
+        while self._tmux("has-session", "-t", "b", check=False).returncode == 0:
+            if time.monotonic() > deadline:
+                self._tmux("kill-session", "-t", "b", check=False)
+                break
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        self._tmux("kill-server", check=False)
+
+
+def timed_start(
+    tmux: Tmux, argv: list[str], env: dict[str, str], text: str, settle: float = 0.0
+) -> tuple[float, float]:
+    """Seconds from launch until `text` is on screen, and the tree's peak RSS in MB
+    from launch until `settle` seconds after that."""
+    peak = [0.0]
+    pid = [0]
+
+    def sample() -> None:
+        if pid[0]:
+            peak[0] = max(peak[0], tree_rss_mb(pid[0]))
+
+    start = time.perf_counter()
+    pid[0] = tmux.start(argv, env)
+    tmux.until(text, sample=sample)
+    elapsed = time.perf_counter() - start
+    end = time.monotonic() + settle
+    while time.monotonic() < end:
+        sample()
+        time.sleep(0.05)
+    sample()
+    tmux.stop()
+    return elapsed, peak[0]
+
+
+def in_tmux(dc: Dovecot, big: MailUser, small: MailUser, work: Path) -> dict[str, float]:
+    tmux = Tmux(work)
+    base = {
+        "TERM": "xterm-256color",
+        "PYTHONPATH": str(ROOT),
+        "XDG_DATA_HOME": str(work / "data"),
+        "XDG_CONFIG_HOME": str(work / "config"),
+        "HOME": str(work),
+        "PATH": os.environ.get("PATH", ""),
+    }
+    mailtui = [sys.executable, "-m", "mailtui"]
+    envs = {}
+    for user in (big, small):
+        config = write_config(work / f"{user.name}.toml", dc, user)
+        envs[user.name] = dict(
+            base, MAILTUI_CONFIG=str(config), XDG_CACHE_HOME=str(work / f"cache-{user.name}")
+        )
+    out: dict[str, float] = {}
+    try:
+        floors = [
+            timed_start(tmux, [sys.executable, "-c", FLOOR_APP], base, "floor app ready")[0]
+            for _ in range(5)
+        ]
+        out["floor_s"] = statistics.median(floors)
+        out["cold_s"], out["cold_rss_mb"] = timed_start(tmux, mailtui, envs["big"], MARKER)
+        # Finish the cold sync headless, so that "warm" means a complete cache.
+        subprocess.run([*mailtui, "sync"], env=envs["big"], check=True, capture_output=True)
+        subprocess.run([*mailtui, "sync"], env=envs["small"], check=True, capture_output=True)
+        warm, rss = [], []
+        for _ in range(5):
+            seconds, peak = timed_start(tmux, mailtui, envs["big"], MARKER, settle=2.0)
+            warm.append(seconds)
+            rss.append(peak)
+        out["warm_s"] = statistics.median(warm)
+        out["warm_rss_mb"] = max(rss)
+        out["small_s"] = statistics.median(
+            [timed_start(tmux, mailtui, envs["small"], MARKER)[0] for _ in range(5)]
+        )
+    finally:
+        tmux.close()
+    return out
+
+
+# --- Pilot ------------------------------------------------------------------------------
+
+
+def _draw(app) -> None:
+    """Draw the list's visible lines, as the compositor does for a frame."""
+    rows = app.main.messages
+    for y in range(rows.scrollable_content_region.height):
+        rows.render_line(y)
+
+
+async def _open(pilot, app, folder: str, expected: int) -> float:
+    """From the open request until the rows are in and drawn."""
+    main = app.main
+    start = time.perf_counter()
+    main.open_folder("test", folder)
+    while len(main.messages.rows) != expected:
+        await asyncio.sleep(0.001)
+    _draw(app)
+    elapsed = time.perf_counter() - start
+    await pilot.pause()
+    return elapsed
+
+
+async def _keys(pilot, app, action: str, times: int) -> list[float]:
+    """The app's work per key: run the action, read what is missing, draw the list."""
+    out = []
+    for _ in range(times):
+        start = time.perf_counter()
+        await app.run_action(action, app.main)
+        _draw(app)
+        out.append(time.perf_counter() - start)
+        await pilot.pause()
+    return out
+
+
+async def _read(pilot, app, uid: int) -> float:
+    """From the open request until the reader shows the loaded text."""
+    main = app.main
+    start = time.perf_counter()
+    main.open_now(uid)
+    reader = main.reader
+    while reader.loaded is None or reader.is_loading or reader.key[2] != uid:
+        await asyncio.sleep(0.001)
+    elapsed = time.perf_counter() - start
+    await pilot.pause()
+    return elapsed
+
+
+async def with_pilot(dc: Dovecot, big: MailUser, small: MailUser, work: Path, n: int):
+    """Big and small INBOXes as two folders of one account ("Small" is a copy)."""
+    mailgen.write_maildir(big.maildir, "Small", mailgen.generate(SMALL, seed=12))
+    ctx = context_for(dc, big, work / "pilot-cache")
+    ctx.service().run(commands.SyncAll(), timeout=3600)
+    ctx.close()
+    app = make_app(dc, big, work / "pilot-cache", ui={"mark_read_delay": -1})
+    out: dict[str, list[float]] = {}
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        main = app.main
+        await wait_for(pilot, lambda: main.folder and main.status.status.state == "online")
+        await wait_for(pilot, lambda: not main.status.status.syncing, timeout=120)
+        for label, folder, count in (("open_small", "Small", SMALL), ("open_big", "INBOX", n + 1)):
+            out[label] = []
+            for _ in range(5):
+                out[label].append(await _open(pilot, app, folder, count))
+        out["page_down"] = await _keys(pilot, app, "page_down", 20)
+        out["j"] = await _keys(pilot, app, "cursor_down", 50)
+        out["k"] = await _keys(pilot, app, "cursor_up", 50)
+        out["G"] = await _keys(pilot, app, "last", 3)
+        await app.run_action("first", main)
+        uids = main.messages.rows[:10]
+        for uid in uids:  # fetch each text once (network), then open them from the cache
+            await _read(pilot, app, uid)
+        out["open_cached"] = [await _read(pilot, app, uid) for uid in uids * 2]
+    app.ctx.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        raise SystemExit("bench/tui.py needs tmux (apt-get install tmux)")
+    n = args.messages
+    with tempfile.TemporaryDirectory(prefix="mailtui-bench-tui-") as tmp:
+        work = Path(tmp)
+        dc = Dovecot(work / "dovecot")
+        dc.start()
+        try:
+            big, small = dc.add_user("big"), dc.add_user("small")
+            start = time.perf_counter()
+            fill(big, n)
+            fill(small, SMALL - 1)
+            print(f"wrote {n + 1} + {SMALL} messages in {time.perf_counter() - start:.1f} s")
+            t = in_tmux(dc, big, small, work)
+            p = asyncio.run(with_pilot(dc, big, small, work, n))
+        finally:
+            dc.close()
+
+    def ms(values: list[float]) -> float:
+        return statistics.median(values) * 1000
+
+    floor = t["floor_s"]
+    print(f"== tmux {WIDTH}x{HEIGHT}, {n + 1}-message INBOX; floor = empty Textual app")
+    print(f"  floor: empty Textual app on screen   {floor:.2f} s")
+    print(
+        f"  cold (empty cache), newest on screen {t['cold_s']:.2f} s = {t['cold_s'] / floor:.1f} x"
+        f" floor  (target <= {TARGETS['cold_s']} s)"
+    )
+    print(
+        f"  warm (cache present), median of 5    {t['warm_s']:.2f} s = {t['warm_s'] / floor:.1f} x"
+        f" floor  (target <= {TARGETS['warm_s']} s)"
+    )
+    print(
+        f"  warm, {SMALL}-message INBOX             {t['small_s']:.2f} s; big / small ="
+        f" {t['warm_s'] / t['small_s']:.2f}  (target <= {TARGETS['warm_vs_small']})"
+    )
+    print(
+        f"  peak RSS: cold {t['cold_rss_mb']:.0f} MB (app + sync), warm with the big INBOX open"
+        f" {t['warm_rss_mb']:.0f} MB  (target <= {TARGET_RSS_MB:.0f} MB)"
+    )
+    print("== Pilot (the app's work per action, drawing the list included; medians)")
+    print(
+        f"  open folder: {SMALL} messages {ms(p['open_small']):.1f} ms,"
+        f" {n + 1} messages {ms(p['open_big']):.1f} ms"
+        f" = {ms(p['open_big']) / ms(p['open_small']):.1f} x"
+    )
+    print(
+        f"  per key in the big folder: j {ms(p['j']):.2f} ms, k {ms(p['k']):.2f} ms,"
+        f" page down {ms(p['page_down']):.2f} ms, G {ms(p['G']):.2f} ms"
+        f"  (target <= {TARGETS['key_ms']} ms)"
+    )
+    print(
+        f"  open a message whose text is cached  {ms(p['open_cached']):.1f} ms"
+        f"  (target <= {TARGETS['open_ms']} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
