@@ -173,8 +173,12 @@ def in_tmux(dc: Dovecot, big: MailUser, small: MailUser, work: Path) -> dict[str
         out["floor_s"] = statistics.median(floors)
         out["cold_s"], out["cold_rss_mb"] = timed_start(tmux, mailtui, envs["big"], MARKER)
         # Finish the cold sync headless, so that "warm" means a complete cache.
-        subprocess.run([*mailtui, "sync"], env=envs["big"], check=True, capture_output=True)
-        subprocess.run([*mailtui, "sync"], env=envs["small"], check=True, capture_output=True)
+        for name in ("big", "small"):
+            done = subprocess.run(
+                [*mailtui, "sync"], env=envs[name], capture_output=True, text=True
+            )
+            if done.returncode:
+                raise SystemExit(f"mailtui sync ({name}) failed: {done.stderr.strip()}")
         warm, rss = [], []
         for _ in range(5):
             seconds, peak = timed_start(tmux, mailtui, envs["big"], MARKER, settle=2.0)

@@ -830,10 +830,19 @@ def _patiently(step: Callable[[], object], seconds: float = 30) -> None:
 
 
 def _touch_private(path: Path) -> None:
-    """Create the DB file 0600 before SQLite does (it would honour the umask)."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    """Create the DB file 0600 before SQLite does (it would honour the umask).
+
+    Never open an existing cache file: closing any descriptor of it drops every POSIX
+    lock this process holds on it, including another thread's SQLite locks; a second
+    process then believes it is alone, checkpoints and removes the WAL under us, and
+    the database is corrupt (seen with the cold-sync child process).
+    """
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)
+        return
     os.close(fd)
-    os.chmod(path, 0o600)
 
 
 def dump_json(obj: object) -> str:

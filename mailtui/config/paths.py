@@ -126,10 +126,17 @@ def private_file(path: Path) -> Path:
     """Create `path` empty with mode 0600 if missing (never truncating); fix a wider mode.
 
     Call before handing the path to SQLite or anything else that would create it with
-    the umask's mode: the file is private from its first byte.
+    the umask's mode: the file is private from its first byte. An existing file is
+    never opened: closing any descriptor of a file drops every POSIX lock this process
+    holds on it — another thread's SQLite locks included, which corrupts the database.
     """
     ensure_private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    try:
+        fd = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE
+        )
+    except FileExistsError:
+        return ensure_private_file(path)
     os.close(fd)
     return ensure_private_file(path)
 
