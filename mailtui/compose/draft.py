@@ -481,23 +481,27 @@ def forward_draft(
     *,
     as_attachment: bool = False,
     identities: Sequence[Identity] | None = None,
+    more: Sequence[Original] = (),
 ) -> Draft:
     """A forward: inline (header block + text + the original's attachments) or the
-    whole original attached as message/rfc822 (needs `original.raw`)."""
+    whole original attached as message/rfc822 (needs `original.raw`); with
+    `as_attachment`, `more` originals are attached after it (a forwarded selection)."""
     idents = tuple(identities) if identities else identities_of(account)
     ident = _identity_for(original, idents)
     if as_attachment:
-        if not original.raw:
-            raise DraftError(
-                "Cannot forward as an attachment: the original message is not available",
-                hint="forward inline (f) instead, or try again when online",
-            )
-        name = _eml_name(original.subject)
+        attached = []
+        for item in (original, *more):
+            if not item.raw:
+                raise DraftError(
+                    "Cannot forward as an attachment: the original message is not available",
+                    hint="forward inline (f) instead, or try again when online",
+                )
+            attached.append(AttachmentData(_eml_name(item.subject), item.raw, "message/rfc822"))
         return Draft(
             from_=ident.address,
             subject=forward_subject(original.subject),
             body=with_signature("\n", ident.signature),
-            attachments=(AttachmentData(name, original.raw, "message/rfc822"),),
+            attachments=tuple(attached),
             forwarded=original.ref,
         )
     # The signature goes last: after a "-- " line readers hide everything as signature.

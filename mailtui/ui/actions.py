@@ -89,6 +89,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
     _a("reply", "r", "Reply", "Reply to the sender", "Triage", footer=True, multi=True),
     _a("reply_all", "R", "Reply all", "Reply to everyone", "Triage", multi=True),
     _a("forward", "f", "Forward", "Forward the message", "Triage", multi=True),
+    _a(
+        "forward_attached",
+        "ctrl+f",
+        "Forward attached",
+        "Forward the message, or every selected one, as attachments",
+        "Triage",
+        multi=True,
+    ),
     _a("compose", "C", "New mail", "Write a new message", "Triage"),
     # Reading
     _a("zoom", "z", "Full screen", "Show the reader full screen, or back", "Read"),

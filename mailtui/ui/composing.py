@@ -1,4 +1,5 @@
-"""r / R / f / C: reply, reply all, forward and new mail, through the compose screens.
+"""r / R / f / ctrl+f / C: reply, reply all, forward (inline or attached) and new mail,
+through the compose screens.
 
 A mixin of the main screen. The original is fetched whole (BODY.PEEK[], so it stays
 unread) and parsed by mime; compose builds the draft, `review.run_compose` runs the
@@ -41,6 +42,9 @@ class ComposeMixin(_Base):
     def action_forward(self) -> None:
         self.start_compose("forward")
 
+    def action_forward_attached(self) -> None:
+        self.start_compose("forward_attached")
+
     def action_compose(self) -> None:
         self.start_compose("new")
 
@@ -82,23 +86,33 @@ class ComposeMixin(_Base):
         if uid is None or folder is None:
             self.notify("No message here", timeout=2, markup=False)
             return None
-        if len(self.messages.selected_uids()) > 1:
+        uids = [uid]
+        if mode == "forward_attached":
+            uids = self.messages.selected_uids() or [uid]
+        elif len(self.messages.selected_uids()) > 1:
             self.notify("Answering the message at the cursor", timeout=2, markup=False)
-        try:
-            raw = await self.mail.bridge.call(
-                self.service,
-                commands.FetchPart(folder=folder, uid=uid, section="", cache=False),
+        originals = []
+        for one in uids:
+            try:
+                raw = await self.mail.bridge.call(
+                    self.service,
+                    commands.FetchPart(folder=folder, uid=one, section="", cache=False),
+                )
+            except ServiceFailed as exc:
+                self.notify(
+                    f"Cannot fetch the message to answer: {exc.sentence()}",
+                    severity="error",
+                    markup=False,
+                )
+                return None
+            originals.append(
+                original_from_raw(
+                    bytes(raw or b""), ref=MessageRef(folder, one), prefer=self._prefer
+                )
             )
-        except ServiceFailed as exc:
-            self.notify(
-                f"Cannot fetch the message to answer: {exc.sentence()}",
-                severity="error",
-                markup=False,
-            )
-            return None
-        original = original_from_raw(
-            bytes(raw or b""), ref=MessageRef(folder, uid), prefer=self._prefer
-        )
+        original = originals[0]
         if mode == "forward":
             return forward_draft(account, original)
+        if mode == "forward_attached":
+            return forward_draft(account, original, as_attachment=True, more=originals[1:])
         return reply_draft(account, original, reply_all=mode == "reply_all")

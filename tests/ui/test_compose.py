@@ -103,3 +103,45 @@ async def test_forward_and_new_open_the_editor_and_escape_cancels(
         assert "To:" in editor_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.main)
+
+
+async def test_forward_as_attachments_sends_every_selected_message_whole(
+    letter_user: MailUser, dovecot: Dovecot, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    second = mailgen.make_message(
+        subject="Minutes of Monday",
+        sender="Bob Example <bob@example.com>",
+        to=f"Me <{letter_user.address}>",
+        body="Attached are the minutes.\n",
+        date=NOW,
+    )
+    mailgen.write_maildir(
+        letter_user.maildir, "INBOX", [mailgen.from_bytes(second, internaldate=NOW)]
+    )
+    app = make_app(
+        dovecot, letter_user, tmp_path, ui={"mark_read_delay": -1}, account={"smtp": smtp.table()}
+    )
+    client = dovecot.client(letter_user)
+    client.select_folder("INBOX", readonly=True)
+    originals = {
+        data[b"RFC822"] for data in client.fetch(client.search(["ALL"]), ["RFC822"]).values()
+    }
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await wait_for(pilot, lambda: len(app.main.messages.rows) == 2)
+        await pilot.press("*", "ctrl+f")
+        await wait_for(pilot, lambda: app.screen.query(TextArea), what="the editor")
+        assert "Subject: Fwd: " in editor_text(app)
+        area = app.screen.query_one(TextArea)
+        row = editor_text(app).split("\n").index("To:")
+        area.replace("To: carol@example.com", (row, 0), (row, 3))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Minutes of Monday.eml" in screen_text(app), what="review")
+        assert "Lunch on Friday.eml" in screen_text(app)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: smtp.messages, timeout=30, what="the SMTP delivery")
+    client.logout()
+    sent = smtp.messages[0]
+    assert sent.rcpt_tos == ("carol@example.com",)
+    assert sent.content.count(b"Content-Type: message/rfc822") == 2
+    assert all(original in sent.content for original in originals)  # embedded verbatim
