@@ -126,8 +126,9 @@ class Identity:
 
 
 def identities_of(account: AccountSettings) -> tuple[Identity, ...]:
-    """The account's identities, the primary one first (the config has one per account)."""
-    return (Identity(account.address, account.signature),)
+    """The account's identities, the primary one first, then `identities` from the config."""
+    extra = tuple(Identity(i.address, i.signature) for i in account.identities)
+    return (Identity(account.address, account.signature), *extra)
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,19 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class IdentitySettings:
+    """A further address this account sends as (`[[accounts.NAME.identities]]`)."""
+
+    email: str
+    display_name: str = ""
+    signature: str = ""
+
+    @property
+    def address(self) -> Address:
+        return Address(self.display_name, self.email)
+
+
+@dataclass(frozen=True)
 class AccountSettings:
     """One mail account: identity, where its mail lives, and how to treat it."""
 
@@ -150,6 +163,9 @@ class AccountSettings:
     """Size cap of the cache of fetched message parts, in MiB."""
     default: bool = False
     """Open this account when none is named (else the first in the file)."""
+    identities: tuple[IdentitySettings, ...] = ()
+    """Further addresses (aliases) with their own name and signature: a reply is sent
+    from the one the original was addressed to, and reply-all leaves them all out."""
 
     @property
     def address(self) -> Address:
@@ -517,7 +533,9 @@ _ACCOUNT_KEYS: Final = (
     "poll_interval",
     "part_cache_mb",
     "default",
+    "identities",
 )
+_IDENTITY_KEYS: Final = ("email", "name", "signature")
 _SERVER_KEYS: Final = (
     "host",
     "port",
@@ -676,7 +694,30 @@ def _account(src: _Source, name: object, raw: object) -> AccountSettings:
         poll_interval=r.integer("poll_interval", 60, 1, 86400),
         part_cache_mb=r.integer("part_cache_mb", 200, 0, 1 << 20),
         default=r.boolean("default", False),
+        identities=_identities(r),
     )
+
+
+def _identities(r: _Reader) -> tuple[IdentitySettings, ...]:
+    """`[[accounts.NAME.identities]]`: email (required), name and signature (default:
+    the account's)."""
+    if not r.has("identities"):
+        return ()
+    raw = r.raw("identities")
+    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
+        r.src.fail(
+            r.at("identities"),
+            f"must be an array of tables, not {_type_name(raw)}",
+            hint=f'write [[{r.at("identities")}]] with email = "me@other.example"',
+        )
+    out = []
+    account_name = r.text("name", "", allow_empty=True).strip()
+    for i, item in enumerate(raw):
+        ir = _Reader(r.src, f"{r.at('identities')}[{i}]", item, _IDENTITY_KEYS)
+        name = ir.text("name", account_name, allow_empty=True).strip()
+        signature = _signature(ir) if ir.has("signature") else _signature(r)
+        out.append(IdentitySettings(_email(ir), name, signature))
+    return tuple(out)
 
 
 def _signature(r: _Reader) -> str:

@@ -211,6 +211,24 @@ def test_reply_comes_from_the_identity_it_was_sent_to() -> None:
     assert d.cc == ()  # the alias is "own" too
 
 
+def test_identities_from_the_config_choose_the_reply_address() -> None:
+    acct = account(
+        signature="Home sig",
+        identities=[
+            {"email": "me@work.example", "name": "Me at work", "signature": "Work sig"},
+            {"email": "me@lists.example"},
+        ],
+    )
+    o = original(to=(Address("", "me@lists.example"), BOB), cc=(Address("", "ME@work.example"),))
+    d = reply_draft(acct, o, reply_all=True)
+    assert d.from_ == Address("Mé Myself", "me@lists.example")  # the account's name
+    assert d.body.endswith("-- \nHome sig\n")  # and its signature
+    assert d.to == (ALICE,) and d.cc == (BOB,)  # every own address left out
+    work = reply_draft(acct, original(to=(Address("", "me@work.example"),), cc=()))
+    assert work.from_ == Address("Me at work", "me@work.example")
+    assert work.body.endswith("-- \nWork sig\n")
+
+
 def test_references_fall_back_to_in_reply_to_and_stay_bounded() -> None:
     d = reply_draft(account(), original(references=(), in_reply_to="parent@x"))
     assert d.references == ("parent@x", "m1@a.example")

@@ -341,6 +341,13 @@ def test_server_errors(server: dict[str, Any], key: str, words: str) -> None:
         ({"email": "a@b.c", "maildir": "m", "imap": {"host": "h"}}, "maildir", "exactly one"),
         ({"email": "a@b.c", "imap": "imap.example.com"}, "imap", "table"),
         ({"email": "a@b.c", "maildir": "m", "name": "Eve\r\nBcc: x"}, "name", "line breaks"),
+        ({"email": "a@b.c", "maildir": "m", "identities": "x@y.z"}, "identities", "array"),
+        ({"email": "a@b.c", "maildir": "m", "identities": [{}]}, "identities[0].email", "required"),
+        (
+            {"email": "a@b.c", "maildir": "m", "identities": [{"email": "a@b", "nick": "x"}]},
+            "identities[0]",
+            "nick",
+        ),
     ],
 )
 def test_account_errors(account: dict[str, Any], key: str, words: str) -> None:
