@@ -203,9 +203,21 @@ def demo_notice(config: str | None = None) -> str:
 
 def open_app(args: argparse.Namespace) -> int:
     """`mailtui` alone: the full-screen app on the configured accounts (or the demo)."""
+    from mailtui.sync import commands
+
+    ctx = _context(args)
+    # Sync starts before the UI is even imported: login, the folder list and the first
+    # batch then overlap Python's and Textual's start-up (~0.3 s); the app, once up,
+    # reads what has landed and follows the rest.
+    for name in ctx.settings.accounts:
+        try:
+            ctx.service(name).submit(commands.SyncAll())
+        except MailtuiError:
+            pass  # the app names what is wrong with this account
     from mailtui.ui.app import run_app
 
-    return run_app(_context(args), notice=demo_notice(args.config) if args.demo else "")
+    notice = demo_notice(args.config) if args.demo else ""
+    return run_app(ctx, notice=notice, syncing=True)
 
 
 def _error(message: str) -> None:

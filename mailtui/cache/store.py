@@ -20,6 +20,13 @@ from pathlib import Path
 from mailtui.cache.schema import DDL, DISPOSABLE, SCHEMA_VERSION
 from mailtui.model import Address, BodyPart, Envelope, Folder, FolderState, HeaderRow, Role
 
+# SQLite's page cache per connection. Every worker thread has a connection, and each
+# cache fills to its cap once a 100k folder has been walked: 32 MB each took the app to
+# 155 MB resident; 4 MB each keeps it near 85 MB with no measurable cost to reads.
+# Bulk cold-sync writers ask for more (BULK_PAGE_CACHE_KB): big index inserts need it.
+PAGE_CACHE_KB = 4096
+BULK_PAGE_CACHE_KB = 32768
+
 SORT_COLUMNS = {
     "date": "date",
     "from": "from_name COLLATE NOCASE",
@@ -50,7 +57,13 @@ def _folder_range(folder_id: int) -> tuple[int, int]:
 class HeaderCache:
     """The account's local store; not thread-safe — one instance per thread."""
 
-    def __init__(self, path: Path | str, *, part_cap_bytes: int = 200 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        part_cap_bytes: int = 200 * 1024 * 1024,
+        page_cache_kb: int = PAGE_CACHE_KB,
+    ) -> None:
         self.path = Path(path)
         self.part_cap_bytes = part_cap_bytes
         if str(path) != ":memory:":
@@ -63,7 +76,7 @@ class HeaderCache:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=OFF")
         self.db.execute("PRAGMA temp_store=MEMORY")
-        self.db.execute("PRAGMA cache_size=-32768")
+        self.db.execute(f"PRAGMA cache_size=-{int(page_cache_kb)}")
         _patiently(self._migrate)
         if str(path) != ":memory:":
             for suffix in ("-wal", "-shm"):

@@ -10,16 +10,14 @@ from __future__ import annotations
 import logging
 import subprocess
 from dataclasses import dataclass, field
-from typing import Final, Literal
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
+from typing import TYPE_CHECKING, Final, Literal
 
 from mailtui.config import logs
 from mailtui.config.settings import AccountSettings, ServerSettings
 from mailtui.errors import CredentialError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +103,8 @@ def store_password(
 def delete_password(account: AccountSettings, server: ServerSettings, protocol: Protocol) -> bool:
     """Remove a stored password; False when there was none."""
     _check_protocol(protocol)
+    import keyring.errors
+
     backend = _usable_keyring(account, protocol)
     try:
         backend.delete_password(SERVICE, keyring_username(account, server, protocol))
@@ -118,6 +118,8 @@ def delete_password(account: AccountSettings, server: ServerSettings, protocol: 
 
 def keyring_available() -> bool:
     """Whether a real keyring backend is present (for `mailtui login` and diagnostics)."""
+    import keyring
+
     try:
         return _is_usable(keyring.get_keyring())
     except Exception:
@@ -131,6 +133,8 @@ def _check_protocol(protocol: str) -> None:
 
 def _is_usable(backend: KeyringBackend) -> bool:
     """False for the backends keyring falls back to when nothing real is installed."""
+    from keyring.backends import chainer, fail, null
+
     if isinstance(backend, fail.Keyring | null.Keyring):
         return False
     if isinstance(backend, chainer.ChainerBackend):
@@ -151,6 +155,8 @@ def _keyring_failed(
     """A keyring exception as a CredentialError; keyring messages never carry the secret."""
     detail = _first_line(str(exc)) or type(exc).__name__
     error = _no_keyring(account, protocol, f"could not {doing} the keyring ({detail})")
+    import keyring.errors
+
     if isinstance(exc, keyring.errors.KeyringLocked):
         error.hint = "unlock your keyring (log in to the desktop session) and try again; or " + (
             error.hint
@@ -159,6 +165,9 @@ def _keyring_failed(
 
 
 def _usable_keyring(account: AccountSettings, protocol: str) -> KeyringBackend:
+    # Imported here: keyring costs ~20 ms at start-up, and most set-ups use a command.
+    import keyring
+
     try:
         backend = keyring.get_keyring()
     except Exception as exc:

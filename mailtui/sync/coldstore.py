@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from mailtui.cache.store import HeaderCache
+from mailtui.cache.store import BULK_PAGE_CACHE_KB, HeaderCache
 from mailtui.mime.envelope import header_row
 from mailtui.model import HeaderRow
 from mailtui.sync import events
@@ -96,7 +96,9 @@ class ThreadBatchStore:
             raise self.error
 
     def _run(self) -> None:
-        cache = HeaderCache(self.path, part_cap_bytes=self.part_cap)
+        cache = HeaderCache(
+            self.path, part_cap_bytes=self.part_cap, page_cache_kb=BULK_PAGE_CACHE_KB
+        )
         try:
             while (item := self.queue.get()) is not None:
                 if self.error is not None:
@@ -117,7 +119,7 @@ class ThreadBatchStore:
 
 def _child(inp: BinaryIO, out: BinaryIO, path: str, part_cap: int, folder: str) -> None:
     """The child process: parse, commit, acknowledge — in order, until told to stop."""
-    cache = HeaderCache(Path(path), part_cap_bytes=part_cap)
+    cache = HeaderCache(Path(path), part_cap_bytes=part_cap, page_cache_kb=BULK_PAGE_CACHE_KB)
     try:
         while True:
             try:

@@ -81,8 +81,11 @@ class MailApp(App[int]):
         theme: str | None = None,
         state_dir: Path | None = None,
         notice: str = "",
+        syncing: bool = False,
     ) -> None:
         self.ctx = ctx
+        # True when SyncAll went to the services before the app existed (cli.open_app).
+        self.syncing = syncing
         # A one-line banner above the panes (the demo says what it is and how to leave it).
         self.notice = notice
         self.account = account
@@ -221,10 +224,11 @@ def _terminal_theme(ctx: AppContext) -> str | None:
     return themes.SIXTEEN_COLOUR_THEME if system in ("standard", "windows") else None
 
 
-def run_app(ctx: AppContext, *, notice: str = "") -> int:
-    """`mailtui` with no subcommand: run the app until quit; the context is closed after."""
+def run_app(ctx: AppContext, *, notice: str = "", syncing: bool = False) -> int:
+    """`mailtui` with no subcommand: run the app until quit; the context is closed after.
+    `syncing`: the caller already submitted SyncAll to every account's service."""
     try:
-        app = MailApp(ctx, theme=_terminal_theme(ctx), notice=notice)
+        app = MailApp(ctx, theme=_terminal_theme(ctx), notice=notice, syncing=syncing)
         result = app.run()
     finally:
         ctx.close()

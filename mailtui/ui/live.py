@@ -66,6 +66,16 @@ class LiveMixin(_Base):
     def _current(self, event: Any) -> bool:
         return event.account == self.account and event.folder == self.folder
 
+    def catch_up(self) -> None:
+        """Events emitted before the app listened are gone; what they said is either in
+        the cache (folders, rows, counts: read when the screen opens) or the service's
+        connection state, read here."""
+        service = self.mail.services.get(self.account)
+        if service is None or self.online is not None or service.online is None:
+            return
+        state = "online" if service.online else "offline"
+        self._event_ConnectionChanged(events.ConnectionChanged(account=self.account, state=state))
+
     def _event_ConnectionChanged(self, event: events.ConnectionChanged) -> None:
         if event.account != self.account:
             return

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mailtui.sync import commands
+from mailtui.ui.app import MailApp
+from mailtui.ui.format import fixed_clock
 from tests.support import mailgen
+from tests.support.accounts import context_for
 from tests.support.dovecot import Dovecot, MailUser
 from tests.ui.helpers import NOW, make_app, ready, screen_text, wait_for
 
@@ -33,6 +37,31 @@ async def test_mail_appended_elsewhere_appears_without_moving_the_cursor(
         assert env is not None and env.subject == "Hot off the press"
         await wait_for(pilot, lambda: f"{before + 1} messages" in screen_text(app))
         assert "Hot off the press" in screen_text(app)
+
+
+async def test_sync_started_before_the_app_is_caught_up_and_stays_live(
+    filled_user: MailUser, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """`mailtui` submits SyncAll before importing the UI: every event of that sync may
+    be gone before the app listens. The app must still show the state they announced."""
+    ctx = context_for(dovecot, filled_user, tmp_path, ui={"mark_read_delay": -1})
+    service = ctx.service()
+    service.run(commands.SyncAll(), timeout=30)  # everything announced to nobody
+    assert service.online
+    app = MailApp(ctx, clock=fixed_clock(NOW), syncing=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.main
+        await wait_for(pilot, lambda: len(main.messages.rows) == 30, what="the cached rows")
+        await wait_for(pilot, lambda: "● online" in screen_text(app), what="the online state")
+        assert "Sent" in screen_text(app) and "Trash" in screen_text(app)
+        other = dovecot.client(filled_user)
+        raw = mailgen.make_message(subject="Arrived while open", body="Hi\n", date=NOW)
+        mailgen.append_imap(other, "INBOX", [mailgen.from_bytes(raw, internaldate=NOW)])
+        other.logout()
+        await wait_for(
+            pilot, lambda: "Arrived while open" in screen_text(app), timeout=30, what="live mail"
+        )
+    ctx.close()
 
 
 async def test_offline_banner_and_recovery(private_dovecot: Dovecot, tmp_path: Path) -> None:

@@ -114,8 +114,11 @@ class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeM
             self.folder_tree.set_folders(name, service.folders())
         account, folder = self._initial_folder()
         self.open_folder(account, folder)
-        for service in self.mail.services.values():
-            self.mail.bridge.submit(service, commands.SyncAll())
+        if self.mail.syncing:
+            self.catch_up()  # what was announced before the app listened
+        else:
+            for service in self.mail.services.values():
+                self.mail.bridge.submit(service, commands.SyncAll())
         self.on_resize()
 
     def on_resize(self, event: object = None) -> None:
