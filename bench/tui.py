@@ -295,6 +295,9 @@ def main() -> None:
             items = ImapSession.header_items_for(condstore=True)
             for user in (big, small):  # the server's indexes, as a server in use has them
                 floor_fetch(dc, user, items)
+                client = dc.client(user)
+                client.folder_status("INBOX", [b"MESSAGES", b"UNSEEN"])
+                client.logout()
             t = in_tmux(dc, big, small, work)
             p = asyncio.run(with_pilot(dc, big, small, work, n))
         finally:
