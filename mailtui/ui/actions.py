@@ -113,7 +113,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # View
     _a("toggle_threads", "t", "Threads", "Show conversations as threads, or a flat list", "View"),
     _a("toggle_thread", "e", "Fold thread", "Collapse or expand the conversation", "View"),
-    _a("sort", "o", "Sort", "Sort by date, from, subject or size (in turn)", "View"),
+    _a("sort", "o", "Sort", "Sort by date, from, subject or size (threads too)", "View"),
     _a("reverse_sort", "O", "Reverse", "Reverse the sort order", "View"),
     _a("refresh", "ctrl+r", "Refresh", "Check the server for new mail now", "View"),
     _a("toggle_folders", "backslash", "Folder pane", "Hide or show the folder tree", "View"),

@@ -275,7 +275,8 @@ class NavigationMixin(_Base):
             if spec.sort in SORT_KEYS
             else "date"
         )
-        self.set_view(ViewSpec(nxt, spec.reverse, False, frozenset()))
+        # In threads, conversations are ordered by the key (date: latest activity).
+        self.set_view(ViewSpec(nxt, spec.reverse, spec.threaded, spec.collapsed))
         self.notify(f"Sorted by {nxt}", timeout=2, markup=False)
 
     def action_reverse_sort(self) -> None:

@@ -73,8 +73,21 @@ def compute_view(service: SyncService, folder: str, spec: ViewSpec) -> FolderVie
     if not spec.threaded:
         return FolderView(Rows(service.view(folder, spec.sort, spec.reverse)), synced=synced)
     roots = _threads(service.thread_items(folder))
-    if spec.reverse:
-        roots.reverse()  # newest conversation first
+    if spec.sort == "date":
+        if spec.reverse:
+            roots.reverse()  # the most recently active conversation first
+    else:
+        # Conversations in the order of their first message by the chosen key (its
+        # sender, subject or size), as the flat list would place it.
+        order = {uid: i for i, uid in enumerate(service.view(folder, spec.sort, spec.reverse))}
+        last = len(order)
+
+        def rank(node: ThreadNode) -> int:
+            if node.item is not None:
+                return order.get(node.item.uid, last)
+            return min((order.get(n.item.uid, last) for n in node.walk() if n.item), default=last)
+
+        roots.sort(key=rank)
     members, root_of = _membership(roots)
     flat = flatten(roots, set(spec.collapsed))
     hidden = {uid: len(members[uid]) - 1 for uid in spec.collapsed if uid in members}

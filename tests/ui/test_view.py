@@ -36,6 +36,21 @@ async def test_threads_sort_and_unread_jumps(
         assert rows.cursor_uid == root
         await pilot.press("e")
         await wait_for(pilot, lambda: len(rows.rows) == len(flat), what="unfolded")
+        # o in threads: conversations ordered by their first message's subject.
+        await pilot.press("o", "o")
+        await wait_for(pilot, lambda: main.view_spec.sort == "subject" and rows.depths)
+
+        def by_subject() -> bool:
+            order = main.service.view("INBOX", "subject", True)
+            pos = {uid: i for i, uid in enumerate(order)}
+            depths = rows.depths or []
+            heads = [pos[uid] for uid, depth in zip(rows.rows, depths, strict=True) if not depth]
+            return len(heads) > 1 and heads == sorted(heads)
+
+        await wait_for(pilot, by_subject, what="conversations by subject")
+        assert "threads by subject ↓" in screen_text(app)
+        await pilot.press("o", "o")
+        await wait_for(pilot, lambda: main.view_spec.sort == "date")
         # t back; o sorts by from, then subject; O reverses.
         await pilot.press("t")
         await wait_for(pilot, lambda: rows.depths is None)

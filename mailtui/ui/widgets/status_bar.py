@@ -61,7 +61,9 @@ def status_text(s: Status) -> Text:
         out.append(" │ /")
         out.append(clean_line(s.search))
         out.append(f": {found}")
-    order = "threads" if s.threaded else s.sort
+    order = s.sort
+    if s.threaded:
+        order = "threads" if s.sort == "date" else f"threads by {s.sort}"
     out.append(f" │ {order} {'↓' if s.reverse else '↑'}")
     return out
 
