@@ -49,6 +49,7 @@ __all__ = [
     "new_draft",
     "parse_edited_text",
     "quote_body",
+    "recalled_draft",
     "reply_draft",
     "reply_subject",
     "with_signature",
@@ -174,6 +175,8 @@ class Original:
     from_: tuple[Address, ...] = ()
     to: tuple[Address, ...] = ()
     cc: tuple[Address, ...] = ()
+    bcc: tuple[Address, ...] = ()
+    """Only a saved draft has one (sent mail has it stripped)."""
     reply_to: tuple[Address, ...] = ()
     mail_followup_to: tuple[Address, ...] = ()
     date: int | None = None
@@ -204,11 +207,13 @@ class Original:
         """From a `mime.parse.ParsedMessage` (read by attribute, so no import of mime)."""
         header = getattr(parsed, "header", None)
         mft = header("Mail-Followup-To") if callable(header) else ""
+        bcc = header("Bcc") if callable(header) else ""
         return cls(
             subject=parsed.subject,
             from_=tuple(parsed.from_),
             to=tuple(parsed.to),
             cc=tuple(parsed.cc),
+            bcc=parse_address_list(bcc, strict=False) if bcc else (),
             reply_to=tuple(parsed.reply_to),
             mail_followup_to=parse_address_list(mft, strict=False) if mft else (),
             date=parsed.date,
@@ -354,6 +359,23 @@ def new_draft(
         to=tuple(to),
         subject=subject,
         body=with_signature(body, ident.signature),
+    )
+
+
+def recalled_draft(account: AccountSettings, saved: Original) -> Draft:
+    """A draft saved earlier (in Drafts), to edit again: its own headers, text and
+    attachments, as written; the signature is already in the text."""
+    sender = saved.from_[0] if saved.from_ else identities_of(account)[0].address
+    return Draft(
+        from_=sender,
+        to=saved.to,
+        cc=saved.cc,
+        bcc=saved.bcc,
+        subject=saved.subject,
+        body=saved.body,
+        in_reply_to=saved.in_reply_to,
+        references=saved.references,
+        attachments=saved.attachments,
     )
 
 

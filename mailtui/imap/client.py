@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
@@ -59,6 +59,9 @@ class ServerLike(Protocol):
 class SecretLike(Protocol):
     kind: str
     value: str
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -562,35 +565,55 @@ class ImapSession:
             cmd += b"CHARSET " + charset.encode() + b" "
         return parse_search(self.raw(cmd + criteria))
 
+    def _look_twice(self, fetch: Callable[[], T]) -> T:
+        """A message added after this session's last look (by our own APPEND on another
+        connection, or by anyone) is unknown here until the server reports it, and a
+        UID FETCH of it answers nothing (RFC 9051 §7.4.1): one NOOP, then ask again."""
+        try:
+            return fetch()
+        except FolderGone:
+            self.noop()
+            return fetch()
+
     def fetch_bodystructure(self, uid: int) -> BodyPart:
         client = self._require()
-        with self._errors("FETCH BODYSTRUCTURE"):
-            data = client.fetch([uid], ["BODYSTRUCTURE"])
-        item = data.get(uid)
-        if not item or b"BODYSTRUCTURE" not in item:
-            raise FolderGone(f"Message {uid} is no longer on the server")
-        return translate.bodystructure_to_part(item[b"BODYSTRUCTURE"])
+
+        def fetch() -> BodyPart:
+            with self._errors("FETCH BODYSTRUCTURE"):
+                data = client.fetch([uid], ["BODYSTRUCTURE"])
+            item = data.get(uid)
+            if not item or b"BODYSTRUCTURE" not in item:
+                raise FolderGone(f"Message {uid} is no longer on the server")
+            return translate.bodystructure_to_part(item[b"BODYSTRUCTURE"])
+
+        return self._look_twice(fetch)
 
     def fetch_section(self, uid: int, section: str, *, max_bytes: int | None = None) -> bytes:
         """BODY.PEEK[section] (never sets \\Seen), optionally only the first max_bytes."""
         partial = f"<0.{max_bytes}>" if max_bytes else ""
         cmd = f"UID FETCH {uid} (UID BODY.PEEK[{section}]{partial})".encode()
-        resp = self.raw(cmd)
-        for rec in resp.fetches:
-            if rec.uid == uid:
-                for data in rec.sections.values():
-                    return data or b""
-        raise FolderGone(f"Message {uid} is no longer on the server")
+
+        def fetch() -> bytes:
+            for rec in self.raw(cmd).fetches:
+                if rec.uid == uid:
+                    for data in rec.sections.values():
+                        return data or b""
+            raise FolderGone(f"Message {uid} is no longer on the server")
+
+        return self._look_twice(fetch)
 
     def fetch_sections(self, uid: int, sections: Iterable[str]) -> dict[str, bytes]:
         """Several parts of one message in one round trip (e.g. "1.MIME" and "1")."""
         names = list(sections)
         items = " ".join(f"BODY.PEEK[{s}]" for s in names)
-        resp = self.raw(f"UID FETCH {uid} (UID {items})".encode())
-        for rec in resp.fetches:
-            if rec.uid == uid:
-                return {k: (v or b"") for k, v in rec.sections.items()}
-        raise FolderGone(f"Message {uid} is no longer on the server")
+
+        def fetch() -> dict[str, bytes]:
+            for rec in self.raw(f"UID FETCH {uid} (UID {items})".encode()).fetches:
+                if rec.uid == uid:
+                    return {k: (v or b"") for k, v in rec.sections.items()}
+            raise FolderGone(f"Message {uid} is no longer on the server")
+
+        return self._look_twice(fetch)
 
     # --- write-back ---------------------------------------------------------------------
 

@@ -107,6 +107,9 @@ class ActionLog:
             dest = self.role_folder(cache, Role.ARCHIVE, self.policy.archive_folder)
             return self._move(cache, c.folder, c.uids, dest, kind="archive")
         if isinstance(c, cmd.DeleteMessages):
+            if c.permanent:
+                self._folder_known(cache, c.folder)
+                return self._expunge(cache, c.folder, c.uids)
             return self._delete(cache, c.folder, c.uids)
         if isinstance(c, cmd.CopyMessages):
             return self._copy(cache, c.folder, c.uids, c.dest)

@@ -107,6 +107,9 @@ class ArchiveMessages(Action):
 class DeleteMessages(Action):
     """Move to Trash; in Trash (or with `delete = "expunge"`) \\Deleted + UID EXPUNGE of just these."""
 
+    # Remove for good whatever the delete policy (a draft replaced by its new version).
+    permanent: bool = False
+
 
 @dataclass(frozen=True, kw_only=True)
 class Undo(Command):

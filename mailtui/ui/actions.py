@@ -98,6 +98,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         multi=True,
     ),
     _a("compose", "C", "New mail", "Write a new message", "Triage"),
+    _a("recall", "E", "Edit draft", "Edit a saved draft again (in Drafts)", "Triage"),
     # Reading
     _a("zoom", "z", "Full screen", "Show the reader full screen, or back", "Read"),
     _a(

@@ -1,5 +1,5 @@
-"""r / R / f / ctrl+f / C: reply, reply all, forward (inline or attached) and new mail,
-through the compose screens.
+"""r / R / f / ctrl+f / C / E: reply, reply all, forward (inline or attached), new mail
+and a saved draft edited again, through the compose screens.
 
 A mixin of the main screen. The original is fetched whole (BODY.PEEK[], so it stays
 unread) and parsed by mime; compose builds the draft, `review.run_compose` runs the
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from mailtui.errors import MailtuiError
-from mailtui.model import MessageRef
+from mailtui.model import MessageRef, Role
 from mailtui.sync import commands
 from mailtui.ui.bridge import ServiceFailed
 
@@ -48,6 +48,9 @@ class ComposeMixin(_Base):
     def action_compose(self) -> None:
         self.start_compose("new")
 
+    def action_recall(self) -> None:
+        self.start_compose("recall")
+
     @work(group="compose", exclusive=True)
     async def start_compose(self, mode: str) -> None:
         from mailtui.compose.flow import save_draft, send_draft
@@ -55,6 +58,8 @@ class ComposeMixin(_Base):
 
         account = self.mail.ctx.account(self.account)
         service = self.service
+        # A recalled draft is replaced by what comes of it: sent, or saved anew.
+        old = (self.folder, self.messages.cursor_uid) if mode == "recall" else None
         try:
             draft = await self._draft_for(mode)
             if draft is None:
@@ -67,6 +72,7 @@ class ComposeMixin(_Base):
             store = await asyncio.to_thread(service_store, service, account)
             if result.action == "draft":
                 await asyncio.to_thread(save_draft, account, result.draft, store=store)
+                self._drop_draft(old)
                 self.notify("Saved to Drafts", timeout=3, markup=False)
                 return
             self.notify("Sending…", timeout=2, markup=False)
@@ -74,6 +80,8 @@ class ComposeMixin(_Base):
         except MailtuiError as exc:
             self.notify(exc.sentence(), severity="error", markup=False, timeout=8)
             return
+        if report.sent:
+            self._drop_draft(old)
         self.notify(
             report.summary(),
             severity="information" if report.ok else "warning" if report.sent else "error",
@@ -81,8 +89,17 @@ class ComposeMixin(_Base):
             timeout=6 if report.ok else 12,
         )
 
+    def _drop_draft(self, old: tuple[str | None, int | None] | None) -> None:
+        """Remove the draft that was edited again, for good (it is not mail to keep)."""
+        if old is None or old[0] is None or old[1] is None:
+            return
+        command = commands.DeleteMessages(
+            folder=old[0], uids=(old[1],), permanent=True, undoable=False
+        )
+        self.mail.bridge.submit(self.service, command)
+
     async def _draft_for(self, mode: str) -> Draft | None:
-        from mailtui.compose.draft import forward_draft, new_draft, reply_draft
+        from mailtui.compose.draft import forward_draft, new_draft, recalled_draft, reply_draft
         from mailtui.ui.screens.review import original_from_raw
 
         account = self.mail.ctx.account(self.account)
@@ -92,6 +109,13 @@ class ComposeMixin(_Base):
         if uid is None or folder is None:
             self.notify("No message here", timeout=2, markup=False)
             return None
+        if mode == "recall":
+            info = self.folder_tree.folder(self.account, folder)
+            if info is None or info.role != Role.DRAFTS:
+                self.notify(
+                    "Only a draft can be edited again: open Drafts", timeout=3, markup=False
+                )
+                return None
         uids = [uid]
         if mode == "forward_attached":
             uids = self.messages.selected_uids() or [uid]
@@ -117,6 +141,8 @@ class ComposeMixin(_Base):
                 )
             )
         original = originals[0]
+        if mode == "recall":
+            return recalled_draft(account, original)
         if mode == "forward":
             return forward_draft(account, original)
         if mode == "forward_attached":

@@ -145,3 +145,68 @@ async def test_forward_as_attachments_sends_every_selected_message_whole(
     assert sent.rcpt_tos == ("carol@example.com",)
     assert sent.content.count(b"Content-Type: message/rfc822") == 2
     assert all(original in sent.content for original in originals)  # embedded verbatim
+
+
+def _drafts(client, folder: str = "Drafts") -> list[bytes]:
+    client.select_folder(folder, readonly=True)
+    uids = client.search(["ALL"])
+    return [item[b"RFC822"] for item in client.fetch(uids, ["RFC822"]).values()] if uids else []
+
+
+async def test_a_saved_draft_is_edited_again_and_replaced(
+    letter_user: MailUser, dovecot: Dovecot, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    raw = mailgen.make_message(
+        subject="Plan for Monday",
+        sender=f"Me <{letter_user.address}>",
+        to="Carol <carol@example.com>",
+        body="First thoughts.\n",
+        headers={"Bcc": "boss@example.com"},
+        date=NOW,
+    )
+    draft = mailgen.from_bytes(raw, flags=("\\Draft", "\\Seen"), internaldate=NOW)
+    mailgen.write_maildir(letter_user.maildir, "Drafts", [draft])
+    app = make_app(
+        dovecot, letter_user, tmp_path, ui={"mark_read_delay": -1}, account={"smtp": smtp.table()}
+    )
+    client = dovecot.client(letter_user)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("E")  # not a draft here: says where drafts are
+        await wait_for(
+            pilot, lambda: any("open Drafts" in n.message for n in app._notifications)
+        )
+        await pilot.press("F", *"Drafts", "enter")
+        await wait_for(pilot, lambda: app.main.folder == "Drafts" and app.main.messages.rows)
+        await pilot.press("E")
+        await wait_for(pilot, lambda: app.screen.query(TextArea), what="the editor")
+        text = editor_text(app)
+        assert "Subject: Plan for Monday" in text and "To: Carol <carol@example.com>" in text
+        assert "Bcc: boss@example.com" in text and "First thoughts." in text
+        area = app.screen.query_one(TextArea)
+        area.insert("Second thoughts.\n", area.document.end)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Second thoughts." in screen_text(app), what="review")
+        await pilot.press("s")
+        # Drafts holds the new version only.
+        await wait_server(
+            lambda: [b"Second thoughts." in m for m in _drafts(client)] == [True],
+            what="the draft replaced",
+        )
+        await wait_for(pilot, lambda: len(app.main.messages.rows) == 1 and app.screen is app.main)
+        await pilot.press("g", "E")
+        await wait_for(
+            pilot,
+            lambda: app.screen.query(TextArea),
+            what=f"the editor again {[n.message for n in app._notifications]} {app.main.messages.rows}",
+        )
+        assert "Second thoughts." in editor_text(app)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Second thoughts." in screen_text(app), what="review")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: smtp.messages, timeout=30, what="the SMTP delivery")
+        await wait_server(lambda: _drafts(client) == [], what="the sent draft removed")
+    client.logout()
+    sent = smtp.messages[0]
+    assert set(sent.rcpt_tos) == {"carol@example.com", "boss@example.com"}
+    assert b"Second thoughts." in sent.content and b"Bcc:" not in sent.content
