@@ -237,6 +237,7 @@ class SyncService:
             if self._online == online and not was_connecting:
                 return
             self._online = online
+            self.offline_reason = "" if online else detail
         self.emit(
             events.ConnectionChanged(
                 account=self.account, state="online" if online else "offline", detail=detail
@@ -251,6 +252,9 @@ class SyncService:
     @property
     def online(self) -> bool | None:
         return self._online
+
+    offline_reason: str = ""
+    """Why the account went offline, as last announced (for a listener that came late)."""
 
     def pending_actions(self) -> int:
         return self.cache().journal_count()

@@ -74,7 +74,10 @@ class LiveMixin(_Base):
         if service is None or self.online is not None or service.online is None:
             return
         state = "online" if service.online else "offline"
-        self._event_ConnectionChanged(events.ConnectionChanged(account=self.account, state=state))
+        detail = "" if service.online else service.offline_reason
+        self._event_ConnectionChanged(
+            events.ConnectionChanged(account=self.account, state=state, detail=detail)
+        )
 
     def _event_ConnectionChanged(self, event: events.ConnectionChanged) -> None:
         if event.account != self.account:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from pathlib import Path
 
 from mailtui.sync import commands
 from mailtui.ui.app import MailApp
 from mailtui.ui.format import fixed_clock
 from tests.support import mailgen
-from tests.support.accounts import context_for
+from tests.support.accounts import context_for, wait_until
 from tests.support.dovecot import Dovecot, MailUser
 from tests.ui.helpers import NOW, make_app, ready, screen_text, wait_for
 
@@ -61,6 +63,24 @@ async def test_sync_started_before_the_app_is_caught_up_and_stays_live(
         await wait_for(
             pilot, lambda: "Arrived while open" in screen_text(app), timeout=30, what="live mail"
         )
+    ctx.close()
+
+
+async def test_a_server_down_before_the_app_started_shows_why(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    user = dovecot.add_user()
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ctx = context_for(dovecot, user, tmp_path, imap={"port": port})
+    service = ctx.service()
+    service.submit(commands.SyncAll())
+    await asyncio.to_thread(wait_until, lambda: service.online is False, 30, "offline")
+    app = MailApp(ctx, clock=fixed_clock(NOW), syncing=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "Offline" in screen_text(app), what="the offline banner")
+        assert f"127.0.0.1:{port}" in screen_text(app)
     ctx.close()
 
 
