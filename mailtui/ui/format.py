@@ -84,3 +84,30 @@ def sender(env: Envelope, *, outgoing: bool = False) -> str:
 
 def subject(env: Envelope) -> str:
     return clean_line(env.subject) or "(no subject)"
+
+
+# Keywords that are protocol bookkeeping, not labels a person gave (RFC 5788 registry,
+# Thunderbird's and Apple Mail's junk markers).
+_TECHNICAL_KEYWORDS = frozenset(
+    {
+        "$forwarded",
+        "$mdnsent",
+        "$submitpending",
+        "$submitted",
+        "$junk",
+        "$notjunk",
+        "junk",
+        "nonjunk",
+        "notjunk",
+        "$phishing",
+        "$label1",
+    }
+)
+
+
+def labels(env: Envelope) -> list[str]:
+    """The message's labels (IMAP keywords) worth showing, cleaned, in a stable order."""
+    return sorted(
+        (clean_line(k) for k in env.keywords if k.lower() not in _TECHNICAL_KEYWORDS),
+        key=str.casefold,
+    )

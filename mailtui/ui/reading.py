@@ -167,7 +167,7 @@ class ReadingMixin(_Base):
             return
         env = self.messages.envelope(key[2])
         if env is not None:
-            self.reader.envelope = env
+            self.reader.update_envelope(env)  # the Labels line follows the keywords
 
     # --- actions ---------------------------------------------------------------------------
 

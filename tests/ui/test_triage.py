@@ -73,9 +73,17 @@ async def test_flag_read_label_keys(
         await wait_for(pilot, lambda: "Label 1 message" in screen_text(app))
         await pilot.press(*"Work", "enter")
         await wait_server(lambda: "Work" in server_flags(client, "INBOX")[uid], what="label")
+        # Shown by name in the row and the reader.
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: "[Work]" in screen_text(app) and "Labels:  Work" in screen_text(app),
+            what="the label in the row and the reader",
+        )
         # u undoes the label.
         await pilot.press("u")
         await wait_server(lambda: "Work" not in server_flags(client, "INBOX")[uid], what="undo")
+        await wait_for(pilot, lambda: "[Work]" not in screen_text(app), what="the label gone")
     client.logout()
 
 

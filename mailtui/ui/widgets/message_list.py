@@ -398,6 +398,9 @@ class MessageList(ScrollView, can_focus=True):
             depth = self.depths[index] if self.depths is not None else 0
             if depth:
                 text.append("  " * (depth - 1) + "└ ", style("message-list--thread"))
+            # Labels before the subject, so a long subject cannot push them out of sight.
+            for label in fmt.labels(env):
+                text.append(f"[{label}] ", style("message-list--date"))
             text.append(fmt.subject(env), main)
             hidden = self.hidden.get(uid)
             if hidden:

@@ -45,14 +45,18 @@ def shown_text(text: str, limit: int = SHOWN_CHARS) -> tuple[str, int]:
 
 
 def header_fields(env: Envelope, clock: fmt.Clock) -> list[tuple[str, str]]:
-    """From/To/Cc/Date/Subject, values cleaned."""
-    return [
+    """From/To/Cc/Date/Subject and the labels, values cleaned."""
+    fields = [
         ("From", ", ".join(clean_line(a.full()) for a in env.from_)),
         ("To", clean_line(env.to)),
         ("Cc", clean_line(env.cc)),
         ("Date", fmt.full_date(env.date or env.internaldate, clock)),
         ("Subject", clean_line(env.subject) or "(no subject)"),
     ]
+    tags = fmt.labels(env)
+    if tags:
+        fields.append(("Labels", ", ".join(tags)))
+    return fields
 
 
 def long_quotes(text: str) -> set[int]:
@@ -125,6 +129,11 @@ class Reader(VerticalScroll, can_focus=True):
         self._body.loading = True
         self._attachments.display = False
         self.scroll_home(animate=False)
+
+    def update_envelope(self, env: Envelope) -> None:
+        """The shown message's flags or labels changed: redraw its header block."""
+        self.envelope = env
+        self._draw_headers()
 
     def show_loaded(self, loaded: Loaded) -> None:
         self.loaded = loaded
