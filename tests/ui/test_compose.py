@@ -173,9 +173,7 @@ async def test_a_saved_draft_is_edited_again_and_replaced(
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
         await pilot.press("E")  # not a draft here: says where drafts are
-        await wait_for(
-            pilot, lambda: any("open Drafts" in n.message for n in app._notifications)
-        )
+        await wait_for(pilot, lambda: any("open Drafts" in n.message for n in app._notifications))
         await pilot.press("F", *"Drafts", "enter")
         await wait_for(pilot, lambda: app.main.folder == "Drafts" and app.main.messages.rows)
         await pilot.press("E")
