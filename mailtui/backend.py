@@ -43,6 +43,9 @@ class SelectResult:
     vanished: list[int] = field(default_factory=list)
     changed: list[Fetched] = field(default_factory=list)
     permanent_flags: tuple[str, ...] = ()
+    # Taken before the folder was read: equal later → nothing changed (see
+    # Session.change_token); 0 when the backend cannot tell (IMAP has HIGHESTMODSEQ).
+    change_token: int = 0
 
 
 class Session(Protocol):
@@ -119,6 +122,11 @@ class Session(Protocol):
 
     def poll(self) -> bool:
         """Without IDLE: check once (NOOP); True when the selected folder changed."""
+        ...
+
+    def change_token(self, raw: str) -> int:
+        """A cheap fingerprint of the folder's state, equal to an earlier
+        `SelectResult.change_token` only if nothing changed since; 0 = cannot tell."""
         ...
 
     def noop_changes(self) -> Any:

@@ -103,6 +103,8 @@ class FolderState:
     # 0 means the folder has been fully synced down to UID 1 at least once.
     cold_floor: int = 0
     synced: bool = False
+    # A backend's proof that nothing changed since (Maildir: directory mtimes); 0 = none.
+    change_token: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ and the same integer is the FTS5 rowid.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Tables dropped and rebuilt when the schema version changes.
 DISPOSABLE = ("messages_fts", "parts", "messages", "folders", "meta")
@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS folders(
     server_unread INTEGER,
     synced_total INTEGER,                   -- cached message count when the last sync ended
     version INTEGER NOT NULL DEFAULT 0,     -- bumped by every write to the folder's messages
-    last_sync REAL
+    last_sync REAL,
+    change_token INTEGER NOT NULL DEFAULT 0 -- FolderState.change_token (v7)
 );
 
 CREATE TABLE IF NOT EXISTS messages(

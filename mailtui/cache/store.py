@@ -92,6 +92,13 @@ class HeaderCache:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
+        if version == 6:  # v7 only adds a column: keep the cached mail
+            self.db.executescript(
+                "BEGIN IMMEDIATE;\n"
+                "ALTER TABLE folders ADD COLUMN change_token INTEGER NOT NULL DEFAULT 0;\n"
+                f"PRAGMA user_version={SCHEMA_VERSION};\nCOMMIT;"
+            )
+            return
         drops = "".join(f"DROP TABLE IF EXISTS {t};\n" for t in DISPOSABLE) if version else ""
         # executescript runs it as one transaction: a crash leaves the old schema intact.
         try:
@@ -240,18 +247,19 @@ class HeaderCache:
 
     def folder_state(self, name: str) -> FolderState:
         row = self.db.execute(
-            "SELECT uidvalidity, uidnext, highestmodseq, cold_floor, synced FROM folders WHERE name=?",
+            "SELECT uidvalidity, uidnext, highestmodseq, cold_floor, synced, change_token "
+            "FROM folders WHERE name=?",
             (name,),
         ).fetchone()
         if row is None:
             return FolderState()
-        return FolderState(row[0], row[1], row[2], row[3], bool(row[4]))
+        return FolderState(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
 
     def set_folder_state(self, name: str, state: FolderState) -> None:
         fid = self._require_folder(name)
         self.db.execute(
             "UPDATE folders SET uidvalidity=?, uidnext=?, highestmodseq=?, cold_floor=?, synced=?, "
-            "last_sync=? WHERE id=?",
+            "last_sync=?, change_token=? WHERE id=?",
             (
                 state.uidvalidity,
                 state.uidnext,
@@ -259,6 +267,7 @@ class HeaderCache:
                 state.cold_floor,
                 int(state.synced),
                 time.time(),
+                state.change_token,
                 fid,
             ),
         )

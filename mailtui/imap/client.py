@@ -736,6 +736,10 @@ class ImapSession:
         with self._errors("IDLE"):
             client.idle_done()
 
+    def change_token(self, raw: str) -> int:
+        """(IMAP proves "no change" with HIGHESTMODSEQ instead.)"""
+        return 0
+
     def noop_changes(self) -> NoopChanges | None:
         """NOOP on the selected folder, its news decoded: None when it cannot be applied as
         it stands (unapplied news from before, sequence-number EXPUNGEs, a NO…) and the

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,6 +51,8 @@ CAPABILITIES = frozenset({"IMAP4REV1", "MOVE", "UIDPLUS", "UNSELECT", "SPECIAL-U
 PERMANENT_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft", "\\*")
 HEADER_KEY = "HEADER"
 T = TypeVar("T")
+# A directory mtime younger than this may be shared by a change still to come.
+RACY_NS = 2_000_000_000
 MAX_RESCANS = 50  # per fetch: files renamed under us are looked up again, up to this often
 
 
@@ -390,6 +394,7 @@ class MaildirSession:
         """Scan the folder (numbering new files) and make it the one later calls act on."""
         self._stop_watch()
         name, path = self._dir(raw)
+        token = self._token(name, path)  # before reading: see _token
         try:
             view = self._scan(name, path)
         except FolderGone:
@@ -407,6 +412,7 @@ class MaildirSession:
             nomodseq=True,
             readonly=readonly,
             permanent_flags=PERMANENT_FLAGS,
+            change_token=token,
         )
 
     def unselect(self) -> None:
@@ -929,6 +935,31 @@ class MaildirSession:
 
     def idle_done(self) -> None:
         self._stop_watch()
+
+    def change_token(self, raw: str) -> int:
+        try:
+            name, path = self._dir(raw)
+        except (FolderGone, ProtocolError):
+            return 0
+        return self._token(name, path)
+
+    def _token(self, name: str, path: Path) -> int:
+        """The folder's directories' mtimes and its UID map's version, hashed: any file
+        added, removed or renamed (a flag change) changes a directory's mtime, and any
+        UID or keyword written changes the version. Taken before a scan, so whatever the
+        scan missed changes it again. Timestamps are coarse (a kernel tick): one less
+        than RACY_NS old could still be shared by a change to come, so it gives 0."""
+        try:
+            stamps = [os.stat(p).st_mtime_ns for p in (path, path / "new", path / "cur")]
+        except OSError:
+            return 0
+        if max(stamps) > time.time_ns() - RACY_NS:
+            return 0
+        row = self.db.folder(name)
+        if row is None:
+            return 0
+        key = repr((*stamps, row.uidvalidity, row.version)).encode()
+        return int.from_bytes(hashlib.blake2b(key, digest_size=7).digest(), "big") or 1
 
     def noop_changes(self) -> None:
         """(An IMAP QRESYNC shortcut; a Maildir resyncs by scanning.)"""

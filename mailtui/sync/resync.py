@@ -109,6 +109,17 @@ class FolderSyncer:
         raw = self._raw_name(folder)
         state = self.cache.folder_state(folder)
         session = self.session
+        # The backend proves nothing changed (a Maildir: three stats, no listing).
+        if (
+            not refetch
+            and state.synced
+            and state.change_token
+            and session.change_token(raw) == state.change_token
+        ):
+            total = self.cache.synced_total(folder) or 0
+            stats = SyncStats(folder, mode="status", total=total)
+            self.emit(events.FolderSynced(account=self.account, folder=folder, stats=stats))
+            return stats
         if not refetch:
             fast = self._fast_path(folder, raw, state)
             if fast is not None:
@@ -389,7 +400,12 @@ class FolderSyncer:
                     changes.append((r.uid, flags, 0))
         # 3. Expunged = cached UIDs the server no longer listed.
         vanished = [u for u in known if u not in server_uids and u < state.uidnext]
-        new_state = replace(state, uidnext=sel.uidnext or state.uidnext, highestmodseq=0)
+        new_state = replace(
+            state,
+            uidnext=sel.uidnext or state.uidnext,
+            highestmodseq=0,
+            change_token=sel.change_token,
+        )
         return self._commit_incremental(folder, new_state, new_rows, changes, vanished, "plain")
 
     def _expunged(self, folder: str, state: FolderState) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from mailtui.model import FLAGGED, SEEN, Role
@@ -58,6 +59,57 @@ def test_second_sync_is_incremental_and_sees_other_programs(tmp_path: Path) -> N
         after = service.folder_state("INBOX")
         assert after.uidvalidity == before.uidvalidity and after.uidnext == before.uidnext + 1
         assert len(service.view("INBOX")) == 20
+    finally:
+        ctx.close()
+
+
+def _age(root: Path, folder: str, seconds: float = 60) -> None:
+    """Backdate the folder's directories, as minutes of quiet would."""
+    base = folder_dir(root, folder)
+    when = time.time() - seconds
+    for path in (base, base / "new", base / "cur"):
+        os.utime(path, (when, when))
+
+
+def test_a_quiet_folder_resyncs_without_listing_and_any_change_is_seen(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "Mail", {"INBOX": mailgen.generate(30, seed=6)})
+    ctx = maildir_context(root, tmp_path / "cache")
+    try:
+        service = ctx.service()
+        service.run(commands.SyncFolder(folder="INBOX"), timeout=30)
+        # Directories touched just now: no proof yet, the resync lists the files.
+        assert service.run(commands.SyncFolder(folder="INBOX"), timeout=30).mode == "plain"
+        _age(root, "INBOX")
+        assert service.run(commands.SyncFolder(folder="INBOX"), timeout=30).mode == "plain"
+        # Quiet since the last sync: proven unchanged from the directories alone.
+        assert service.run(commands.SyncFolder(folder="INBOX"), timeout=30).mode == "status"
+        # Another program flags a message: the rename changes cur/, the resync sees it.
+        base = folder_dir(root, "INBOX")
+        sub, name = sorted(v for v in files(root, "INBOX").values() if "F" not in v[1])[0]
+        os.rename(base / sub / name, base / "cur" / (name.split(":")[0] + ":2,FS"))
+        stats = service.run(commands.SyncFolder(folder="INBOX"), timeout=30)
+        assert (stats.mode, stats.changed) == ("plain", 1)
+        envelopes = service.envelopes("INBOX", service.view("INBOX")).values()
+        on_disk = sum("F" in n.partition(":2,")[2] for _s, n in files(root, "INBOX").values())
+        assert sum(FLAGGED in e.flags for e in envelopes) == on_disk
+        # A label set by another mailtui (the UID map, no rename) is seen too.
+        _age(root, "INBOX")
+        service.run(commands.SyncFolder(folder="INBOX"), timeout=30)
+        assert service.run(commands.SyncFolder(folder="INBOX"), timeout=30).mode == "status"
+        other = maildir_context(root, tmp_path / "other-cache")
+        try:
+            uid = service.view("INBOX")[0]
+            other.service().run(commands.SyncFolder(folder="INBOX"), timeout=30)
+            other.service().run(
+                commands.SetFlags(folder="INBOX", uids=(uid,), add=frozenset({"Work"})),
+                timeout=30,
+            )
+            assert other.service().wait_writer_idle(30)
+        finally:
+            other.close()
+        _age(root, "INBOX")
+        service.run(commands.SyncFolder(folder="INBOX"), timeout=30)
+        assert "Work" in service.envelope("INBOX", uid).keywords
     finally:
         ctx.close()
 
