@@ -7,9 +7,6 @@ from pathlib import Path
 from mailtui.config import credentials, paths
 from mailtui.config.settings import AccountSettings
 from mailtui.errors import ConfigError
-from mailtui.imap.client import ImapSession
-from mailtui.maildir.session import MaildirSession
-from mailtui.maildir.uidmap import default_path as maildir_uid_db_path
 from mailtui.sync.service import SyncService
 
 MB = 1024 * 1024
@@ -26,6 +23,8 @@ def build_service(account: AccountSettings, cache_path: Path | None = None) -> S
             f'add one, or set maildir = "~/Mail" in [accounts.{account.name}]',
         )
     server = account.imap
+    # Each backend is imported when an account uses it: start-up pays for one, not both.
+    from mailtui.imap.client import ImapSession
 
     def get_secret() -> credentials.Secret:
         return credentials.get_secret(account, server, "imap")
@@ -44,6 +43,9 @@ def build_service(account: AccountSettings, cache_path: Path | None = None) -> S
 
 def _maildir_service(account: AccountSettings, cache_path: Path) -> SyncService:
     """A local Maildir behind the same service: its UID map lives in the data dir."""
+    from mailtui.maildir.session import MaildirSession
+    from mailtui.maildir.uidmap import default_path as maildir_uid_db_path
+
     root = account.maildir
     assert root is not None
 
