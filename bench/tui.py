@@ -11,7 +11,7 @@ match in `tmux capture-pane` (sampled every 5 ms).
 
 In tmux, against a floor measured in the same run (an empty Textual app until its one
 line shows, which is Python + Textual start-up in the same terminal):
-  cold   `mailtui` with an empty cache until the newest subject is on screen;
+  cold   `mailtui` with an empty cache until the newest subject is on screen (median of 3);
   warm   again with the cache present (median of 5), and the same for the 100-message
          INBOX; the ratio warm-big / warm-small is what a 100k folder costs extra;
   RSS    peak resident memory of the process tree while the big INBOX is open.
@@ -175,7 +175,13 @@ def in_tmux(dc: Dovecot, big: MailUser, small: MailUser, work: Path) -> dict[str
             for _ in range(5)
         ]
         out["floor_s"] = statistics.median(floors)
-        out["cold_s"], out["cold_rss_mb"] = timed_start(tmux, mailtui, envs["big"], MARKER)
+        colds = []
+        for _ in range(3):  # each from an empty cache
+            for name in ("cache-big", "data"):
+                shutil.rmtree(work / name, ignore_errors=True)
+            colds.append(timed_start(tmux, mailtui, envs["big"], MARKER))
+        out["cold_s"] = statistics.median(c[0] for c in colds)
+        out["cold_rss_mb"] = max(c[1] for c in colds)
         # Finish the cold sync headless, so that "warm" means a complete cache.
         for name in ("big", "small"):
             done = subprocess.run(
@@ -310,7 +316,7 @@ def main() -> None:
     print(f"== tmux {WIDTH}x{HEIGHT}, {n + 1}-message INBOX; floor = empty Textual app")
     print(f"  floor: empty Textual app on screen   {floor:.2f} s")
     print(
-        f"  cold (empty cache), newest on screen {t['cold_s']:.2f} s = {t['cold_s'] / floor:.1f} x"
+        f"  cold (empty cache), median of 3      {t['cold_s']:.2f} s = {t['cold_s'] / floor:.1f} x"
         f" floor  (target <= {TARGETS['cold_s']} s)"
     )
     print(
