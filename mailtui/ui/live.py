@@ -71,7 +71,11 @@ class LiveMixin(_Base):
         the cache (folders, rows, counts: read when the screen opens) or the service's
         connection state, read here."""
         service = self.mail.services.get(self.account)
-        if service is None or self.online is not None or service.online is None:
+        if service is None or self.online is not None:
+            return
+        if service.online is None:  # not connected yet
+            self.status.set(state="connecting", detail="")
+            self.query_one(OfflineBanner).hide()
             return
         state = "online" if service.online else "offline"
         detail = "" if service.online else service.offline_reason

@@ -191,5 +191,7 @@ async def test_two_accounts_in_one_tree(dovecot: Dovecot, tmp_path: Path) -> Non
         await wait_for(
             pilot, lambda: app.main.account == "home" and len(app.main.messages.rows) == 3
         )
-        assert " home " in screen_text(app).splitlines()[-2]  # the status bar names the account
+        status = screen_text(app).splitlines()[-2]
+        assert " home " in status  # the status bar names the account
+        assert "● online" in status  # and shows that account's own connection
     app.ctx.close()

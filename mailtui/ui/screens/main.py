@@ -144,8 +144,12 @@ class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeM
 
     def open_folder(self, account: str, folder: str) -> None:
         """Rows from the cache now; the service brings the folder up to date behind it."""
+        switched = account != self.account
         self.account = account
         self.folder = folder
+        if switched and self.is_mounted:
+            self.online = None  # another account: its own connection state, not a change
+            self.catch_up()
         info = self.folder_tree.folder(account, folder)
         self.messages.outgoing = info is not None and info.role in (Role.SENT, Role.DRAFTS)
         self.view_spec = ViewSpec(
