@@ -12,20 +12,13 @@ import pytest
 
 from mailtui.model import FLAGGED, SEEN
 from tests.support import mailgen
-from tests.support.accounts import server_flags, write_config
+from tests.support.accounts import cli_env, server_flags
 from tests.support.dovecot import Dovecot, MailUser
 
 
 @pytest.fixture
 def cli(dovecot: Dovecot, mail_user: MailUser, tmp_path: Path):
-    config = write_config(tmp_path / "config.toml", dovecot, mail_user)
-    env = dict(os.environ)
-    env.update(
-        MAILTUI_CONFIG=str(config),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-    )
+    env = cli_env(tmp_path, dovecot, mail_user)
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         out = subprocess.run(

@@ -6,7 +6,6 @@ rows left), so each kill lands inside the work, at a different place every round
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import sqlite3
@@ -19,19 +18,9 @@ from mailtui.model import FLAGGED, SEEN
 from mailtui.sync import commands
 from mailtui.sync.actions import ActionLog, Policy
 from tests.support import mailgen
-from tests.support.accounts import cache_flags, context_for, server_flags, wait_until, write_config
-from tests.support.dovecot import Dovecot, MailUser
+from tests.support.accounts import cache_flags, cli_env, context_for, server_flags, wait_until
+from tests.support.dovecot import Dovecot
 from tests.support.hardening import record
-
-
-def _env(tmp_path: Path, dovecot: Dovecot, user: MailUser) -> dict[str, str]:
-    config = write_config(tmp_path / "config.toml", dovecot, user)
-    return dict(
-        os.environ,
-        MAILTUI_CONFIG=str(config),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-    )
 
 
 def _db(tmp_path: Path) -> Path:
@@ -84,7 +73,7 @@ def test_cold_sync_killed_again_and_again_converges(dovecot: Dovecot, tmp_path: 
     user = dovecot.add_user()
     n = 20_000
     mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(n, seed=60))
-    env = _env(tmp_path, dovecot, user)
+    env = cli_env(tmp_path, dovecot, user)
     db = _db(tmp_path)
     rng = random.Random(60)
     kills = 0
@@ -138,7 +127,7 @@ def test_journal_replay_killed_again_and_again_applies_each_action_once(
     other = dovecot.client(user)
     other.create_folder("Copies")
     other.create_folder("Moved")
-    env = _env(tmp_path, dovecot, user)
+    env = cli_env(tmp_path, dovecot, user)
     assert subprocess.run([sys.executable, "-m", "mailtui", "sync"], env=env).returncode == 0
     db = _db(tmp_path)
     # 120 actions saved while "offline": nothing sent yet.

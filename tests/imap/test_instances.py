@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -13,19 +12,9 @@ from mailtui.model import FLAGGED
 from mailtui.sync import commands
 from mailtui.sync.actions import ActionLog, Policy
 from tests.support import mailgen
-from tests.support.accounts import cache_flags, context_for, server_flags, wait_until, write_config
+from tests.support.accounts import cache_flags, cli_env, context_for, server_flags, wait_until
 from tests.support.dovecot import Dovecot
 from tests.support.hardening import record
-
-
-def _env(tmp_path: Path, dovecot: Dovecot, user) -> dict[str, str]:
-    config = write_config(tmp_path / "config.toml", dovecot, user)
-    return dict(
-        os.environ,
-        MAILTUI_CONFIG=str(config),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_DATA_HOME=str(tmp_path / "d"),
-    )
 
 
 def test_two_processes_replaying_one_journal_send_each_action_once(
@@ -35,7 +24,7 @@ def test_two_processes_replaying_one_journal_send_each_action_once(
     mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(60, seed=80))
     other = dovecot.client(user)
     other.create_folder("Copies")
-    env = _env(tmp_path, dovecot, user)
+    env = cli_env(tmp_path, dovecot, user)
     assert subprocess.run([sys.executable, "-m", "mailtui", "sync"], env=env).returncode == 0
     db = tmp_path / "cache" / "mailtui" / "accounts" / "test.sqlite3"
     cache = HeaderCache(db)
@@ -83,7 +72,7 @@ def test_two_processes_replaying_one_journal_send_each_action_once(
 def test_two_watchers_on_one_cache_both_see_new_mail(dovecot: Dovecot, tmp_path: Path) -> None:
     user = dovecot.add_user()
     mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(3, seed=82))
-    env = _env(tmp_path, dovecot, user)
+    env = cli_env(tmp_path, dovecot, user)
     logs = [tmp_path / f"watch{i}.err" for i in range(2)]
     watchers = [
         subprocess.Popen(

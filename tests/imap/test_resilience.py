@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +18,7 @@ from mailtui.sync import commands, events
 from mailtui.sync.actions import ActionLog, Policy
 from mailtui.sync.service import ActionQueued
 from tests.support import mailgen
-from tests.support.accounts import cache_flags, context_for, server_flags, wait_until, write_config
+from tests.support.accounts import cache_flags, cli_env, context_for, server_flags, wait_until
 from tests.support.dovecot import Dovecot, MailUser
 
 
@@ -146,7 +145,7 @@ def test_cli_action_while_server_down_is_replayed_by_the_next_command(
 ) -> None:
     user = private_dovecot.add_user()
     mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(5, seed=14))
-    env = _cli_env(tmp_path, private_dovecot, user)
+    env = cli_env(tmp_path, private_dovecot, user)
     assert _mailtui(env, "sync").returncode == 0
     private_dovecot.stop()
     down = _mailtui(env, "mark", "INBOX", "2", "--flagged")
@@ -157,18 +156,6 @@ def test_cli_action_while_server_down_is_replayed_by_the_next_command(
     other = private_dovecot.client(user)
     assert FLAGGED in server_flags(other, "INBOX")[2]
     other.logout()
-
-
-def _cli_env(tmp_path: Path, dovecot: Dovecot, user: MailUser) -> dict[str, str]:
-    config = write_config(tmp_path / "config.toml", dovecot, user)
-    env = dict(os.environ)
-    env.update(
-        MAILTUI_CONFIG=str(config),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-    )
-    return env
 
 
 def _mailtui(
@@ -188,7 +175,7 @@ def test_cold_sync_killed_midway_resumes_to_equal_the_server(
 ) -> None:
     user = dovecot.add_user()
     mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(30_000, seed=15))
-    env = _cli_env(tmp_path, dovecot, user)
+    env = cli_env(tmp_path, dovecot, user)
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailtui", "sync", "--folder", "INBOX"],
         env=env,
@@ -324,7 +311,7 @@ def test_watcher_reconnects_after_the_server_restarts(
 def test_watch_command_prints_one_line_per_event(dovecot: Dovecot, tmp_path: Path) -> None:
     user = dovecot.add_user()
     mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(2, seed=20))
-    env = _cli_env(tmp_path, dovecot, user)
+    env = cli_env(tmp_path, dovecot, user)
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailtui", "watch"],
         env=env,

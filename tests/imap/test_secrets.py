@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.support import mailgen
-from tests.support.accounts import write_config
+from tests.support.accounts import cli_env
 from tests.support.dovecot import Dovecot
 
 PASSWORD = "Pw-7f3c9e-secret-value"
@@ -29,13 +28,8 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_passwords_appear_nowhere(dovecot: Dovecot, tmp_path: Path) -> None:
     user = dovecot.add_user(password=PASSWORD)
     mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(5, seed=70))
-    config = write_config(tmp_path / "config.toml", dovecot, user, log_protocol=True)
-    env = dict(
-        os.environ,
-        MAILTUI_CONFIG=str(config),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-    )
+    env = cli_env(tmp_path, dovecot, user, log_protocol=True)
+    config = Path(env["MAILTUI_CONFIG"])
     log = tmp_path / "logs" / "debug.log"
     outputs = [
         _run(env, "--log", str(log), "sync"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,19 @@ def write_config(
         lines.append(f"{key} = {_toml(value)}")
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def cli_env(tmp_path: Path, dovecot: Dovecot, user: MailUser, **imap: Any) -> dict[str, str]:
+    """The environment of a `mailtui` subprocess on this user: a config.toml in
+    tmp_path, and cache, data and config dirs under tmp_path ("cache", "data", "config")."""
+    config = write_config(tmp_path / "config.toml", dovecot, user, **imap)
+    return dict(
+        os.environ,
+        MAILTUI_CONFIG=str(config),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
 
 
 def server_flags(client: imapclient.IMAPClient, folder: str) -> dict[int, frozenset[str]]:
