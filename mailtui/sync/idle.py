@@ -15,7 +15,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from mailtui.backend import Session
+from mailtui.backend import SelectResult, Session
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
 from mailtui.imap.errors import ConnectionLost, FolderGone
@@ -137,7 +137,21 @@ class Watcher(threading.Thread):
         # none selected. EXAMINE: watching must not touch \Recent or write anything.
         raw = self.cache.raw_name(self.folder)
         if raw is not None and self.session.selected != raw:
-            self.session.select(raw, readonly=True)
+            sel = self.session.select(raw, readonly=True)
+            if self._changed_since_sync(sel):
+                # Mail arrived between our sync and this EXAMINE, which reported it:
+                # IDLE will not say it again. Sync once more, fully (the news is here).
+                self.session.changes_pending = True
+                self._resync()
+
+    def _changed_since_sync(self, sel: SelectResult) -> bool:
+        assert self.cache is not None
+        state = self.cache.folder_state(self.folder)
+        if sel.uidvalidity != state.uidvalidity or sel.uidnext != state.uidnext:
+            return True
+        if not sel.nomodseq and state.highestmodseq:
+            return sel.highestmodseq != state.highestmodseq
+        return sel.exists != (self.cache.synced_total(self.folder) or 0)
 
     def _wait_loop(self) -> None:
         assert self.session is not None
