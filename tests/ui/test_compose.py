@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import TextArea
 
+from mailtui.compose.draft import quote_body
 from mailtui.model import ANSWERED
 from tests.compose.smtpd import SmtpServer
 from tests.support import mailgen
@@ -208,3 +209,34 @@ async def test_a_saved_draft_is_edited_again_and_replaced(
     sent = smtp.messages[0]
     assert set(sent.rcpt_tos) == {"carol@example.com", "boss@example.com"}
     assert b"Second thoughts." in sent.content and b"Bcc:" not in sent.content
+
+
+async def test_reply_and_forward_quote_what_the_reader_shows(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """Quoted-printable and base64 bodies are decoded once: "a=42" stays "a=42"."""
+    user = dovecot.add_user()
+    trap = "a=42 b=3D c=20end\nhttps://example.com/report?id=42&sig=3D3D\n"
+    qp = (
+        b"From: Alice <alice@example.com>\r\nTo: me@example.test\r\nSubject: Numbers\r\n"
+        b"Message-ID: <numbers-qp@example.com>\r\nDate: Tue, 09 Jan 2024 08:00:00 +0000\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"a=3D42 b=3D3D c=3D20end\r\nhttps://example.com/report?id=3D42&sig=3D3D3D\r\n"
+        b"Gr=C3=BC=C3=9Fe\r\n"
+    )
+    mailgen.write_maildir(user.maildir, "INBOX", [mailgen.from_bytes(qp, internaldate=NOW)])
+    mailgen.write_maildir(user.maildir, "Sent", [])
+    app = make_app(dovecot, user, tmp_path, ui={"mark_read_delay": -1})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.reader.loaded, what="the reader")
+        shown = app.main.reader.loaded.text
+        assert shown == trap + "Grüße\n"
+        for key, expected in (("r", quote_body(shown)), ("f", shown)):
+            await pilot.press(key)
+            await wait_for(pilot, lambda: app.screen.query(TextArea), what="the editor")
+            assert expected in editor_text(app)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.main)
