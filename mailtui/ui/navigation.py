@@ -55,7 +55,7 @@ class NavigationMixin(_Base):
         elif pane == "reader":
             self.reader.scroll_relative(y=step, animate=False)
         else:
-            self.messages.move_by(step)
+            self.messages.move_by(step, user=True)
             self._after_move()
 
     def _after_move(self) -> None:
@@ -76,7 +76,7 @@ class NavigationMixin(_Base):
         elif pane == "tree":
             (self.folder_tree.action_page_down if step > 0 else self.folder_tree.action_page_up)()
         else:
-            self.messages.move_by(step * self.messages.page_rows)
+            self.messages.move_page(step, user=True)
             self._after_move()
 
     def action_first(self) -> None:
@@ -86,7 +86,7 @@ class NavigationMixin(_Base):
         elif pane == "tree":
             self.folder_tree.action_scroll_home()
         else:
-            self.messages.move_to(0)
+            self.messages.move_to(0, user=True)
             self._after_move()
 
     def action_last(self) -> None:
@@ -96,7 +96,7 @@ class NavigationMixin(_Base):
         elif pane == "tree":
             self.folder_tree.action_scroll_end()
         else:
-            self.messages.move_to(len(self.messages.rows) - 1)
+            self.messages.move_to(len(self.messages.rows) - 1, user=True)
             self._after_move()
 
     def action_next_unread(self) -> None:
@@ -110,7 +110,7 @@ class NavigationMixin(_Base):
         if index is None:
             self.notify("No more unread messages", timeout=2, markup=False)
             return
-        self.messages.move_to(index)
+        self.messages.move_to(index, user=True)
         self.messages.focus()
 
     def action_focus_next_pane(self) -> None:
@@ -224,7 +224,7 @@ class NavigationMixin(_Base):
         uid = self.messages.cursor_uid
         if uid is not None:
             self.messages.selected.add(uid)
-        self.messages.move_by(step)
+        self.messages.move_by(step, user=True)
         uid = self.messages.cursor_uid
         if uid is not None:
             self.messages.selected.add(uid)
@@ -235,7 +235,7 @@ class NavigationMixin(_Base):
         uid = self.messages.cursor_uid
         if uid is not None:
             self.messages.toggle_selected(uid)
-            self.messages.move_by(1)
+            self.messages.move_by(1, user=True)
         self._after_move()
 
     def action_select_all(self) -> None:

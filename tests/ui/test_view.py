@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
+
+from mailtui.ui import format as fmt
 from mailtui.ui.widgets.folder_tree import FolderTree
 from mailtui.ui.widgets.reader import Reader
 from tests.support import mailgen
@@ -195,3 +198,82 @@ async def test_two_accounts_in_one_tree(dovecot: Dovecot, tmp_path: Path) -> Non
         assert " home " in status  # the status bar names the account
         assert "● online" in status  # and shows that account's own connection
     app.ctx.close()
+
+
+async def test_page_home_end_and_wheel_keep_cursor_and_view_together(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """PgDn/PgUp move the cursor a screenful and the view follows (mutt); home/end and the
+    arrows move the cursor; after the wheel scrolled the view away, j moves from the cursor
+    and brings it back into view. Before the fix, ScrollView's own bindings answered
+    pagedown/pageup/home/end/up/down: the view scrolled and the cursor stayed put."""
+    user = dovecot.add_user()
+    mailgen.write_maildir(
+        user.maildir, "INBOX", mailgen.generate(200, seed=7, attachment_ratio=0, html_ratio=0)
+    )
+    app = make_app(dovecot, user, tmp_path, ui={"mark_read_delay": -1})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        rows = app.main.messages
+        await wait_for(pilot, lambda: len(rows.rows) == 200)
+        height = rows.scrollable_content_region.height
+        page = rows.page_rows
+
+        def on_screen(index: int) -> bool:
+            """The row is in view and its subject is what the terminal shows there."""
+            top = round(rows.scroll_y)
+            env = rows.envelope(rows.rows[index])
+            return (
+                top <= index < top + height
+                and env is not None
+                and fmt.subject(env)[:20] in screen_text(app)
+            )
+
+        async def cursor_is(index: int) -> None:
+            assert rows.cursor == index, (rows.cursor, index)
+            assert on_screen(index)
+            # The reader follows the cursor: the user sees that message.
+            await wait_reader(pilot, app, rows.rows[index])
+
+        await pilot.press("pagedown")
+        await cursor_is(page)
+        line = rows.cursor - round(rows.scroll_y)
+        await pilot.press("pagedown")
+        await cursor_is(2 * page)
+        assert rows.cursor - round(rows.scroll_y) == line  # the view moved with the cursor
+        await pilot.press("j")
+        await cursor_is(2 * page + 1)
+        await pilot.press("pageup")
+        await cursor_is(page + 1)
+        await pilot.press("k")
+        await cursor_is(page)
+        await pilot.press("end")
+        await cursor_is(199)
+        await pilot.press("pagedown")
+        await cursor_is(199)
+        await pilot.press("k")
+        await cursor_is(198)
+        await pilot.press("home")
+        await cursor_is(0)
+        assert rows.scroll_y == 0
+        await pilot.press("down", "down")
+        await cursor_is(2)
+        await pilot.press("up")
+        await cursor_is(1)
+        await pilot.press("ctrl+d")
+        await cursor_is(1 + page)
+        await pilot.press("ctrl+u")
+        await cursor_is(1)
+        # The wheel scrolls the view and leaves the cursor (as in mutt and most lists)...
+        for _ in range(12):
+            await pilot._post_mouse_events([events.MouseScrollDown], rows, offset=(10, 5))
+        await wait_for(pilot, lambda: rows.scroll_y > height, what="the wheel to scroll")
+        assert rows.cursor == 1
+        # ...and the next j moves from the cursor and brings it back into view.
+        await pilot.press("j")
+        await cursor_is(2)
+        for _ in range(12):
+            await pilot._post_mouse_events([events.MouseScrollDown], rows, offset=(10, 5))
+        await wait_for(pilot, lambda: rows.scroll_y > height, what="the wheel to scroll")
+        await pilot.press("pagedown")
+        await cursor_is(2 + page)

@@ -43,11 +43,13 @@ class Rows:
     hidden: dict[int, int] | None = None
 
 
-class MessageList(ScrollView, can_focus=True):
-    """Rows of messages; only the visible ones are read and drawn."""
+class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
+    """Rows of messages; only the visible ones are read and drawn.
 
-    # Navigation keys come from the action registry (on the screen), not ScrollView.
-    inherit_bindings = False
+    Navigation keys come from the action registry (on the screen), not ScrollView: its
+    bindings (arrows, pageup/pagedown, home/end) would scroll the view and leave the
+    cursor behind. Textual reads `inherit_bindings` only as a class keyword.
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "message-list--cursor",
@@ -64,11 +66,17 @@ class MessageList(ScrollView, can_focus=True):
     }
 
     class CursorMoved(Message):
-        """The cursor is on another message (or on none)."""
+        """The cursor is on another message (or on none).
 
-        def __init__(self, uid: int | None) -> None:
+        `user` tells a move the user made (a key, a click) from one the list made itself
+        (a folder loaded, the message under the cursor went away): only the former may
+        mark a message read.
+        """
+
+        def __init__(self, uid: int | None, user: bool = False) -> None:
             super().__init__()
             self.uid = uid
+            self.user = user
 
     class Activated(Message):
         """The user double-clicked a row."""
@@ -227,12 +235,13 @@ class MessageList(ScrollView, can_focus=True):
         else:
             before = [i for i in positions if i < self.cursor]
             target = before[-1] if before else positions[-1]
-        self.move_to(target)
+        self.move_to(target, user=True)
         return True
 
     # --- movement ------------------------------------------------------------------------
 
-    def move_to(self, index: int) -> None:
+    def move_to(self, index: int, *, user: bool = False) -> None:
+        """Put the cursor on row `index` and scroll it into view; `user`: see CursorMoved."""
         if not self.rows:
             return
         index = max(0, min(index, len(self.rows) - 1))
@@ -245,10 +254,25 @@ class MessageList(ScrollView, can_focus=True):
             self._refresh_row(old)
             self._refresh_row(index)
         if old != index:
-            self.post_message(self.CursorMoved(self.cursor_uid))
+            self.post_message(self.CursorMoved(self.cursor_uid, user))
 
-    def move_by(self, delta: int) -> None:
-        self.move_to(self.cursor + delta)
+    def move_by(self, delta: int, *, user: bool = False) -> None:
+        self.move_to(self.cursor + delta, user=user)
+
+    def move_page(self, pages: int, *, user: bool = False) -> None:
+        """Move the cursor `pages` screenfuls and the view with it (mutt's next-page).
+
+        The cursor keeps its screen line, so the rows just read stay in sight above it;
+        at either end the view stops and the cursor goes on to the first or last row.
+        After the wheel scrolled the cursor out of view, it counts from the nearest edge.
+        """
+        if not self.rows:
+            return
+        height = self.scrollable_content_region.height
+        line = min(max(self.cursor - round(self.scroll_y), 0), max(height - 1, 0))
+        target = max(0, min(self.cursor + pages * self.page_rows, len(self.rows) - 1))
+        self.scroll_to(0, max(target - line, 0), animate=False, immediate=True)
+        self.move_to(target, user=user)
 
     @property
     def page_rows(self) -> int:
@@ -430,7 +454,7 @@ class MessageList(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         index = round(self.scroll_y) + event.y
         if 0 <= index < len(self.rows):
-            self.move_to(index)
+            self.move_to(index, user=True)
             if event.chain == 2:
                 self.post_message(self.Activated(self.rows[index]))
 
