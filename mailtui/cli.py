@@ -771,8 +771,8 @@ def cmd_send(args: argparse.Namespace) -> int:
 
     from mailtui.compose.draft import DraftError
     from mailtui.compose.flow import send_raw
+    from mailtui.sending import service_store
     from mailtui.sync import commands
-    from mailtui.ui.screens.review import service_store
 
     raw = sys.stdin.buffer.read()
     ctx = _context(args)
@@ -795,9 +795,8 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    from mailtui.compose.flow import retry_outbox
     from mailtui.compose.outbox import Outbox
-    from mailtui.ui.screens.review import service_store
+    from mailtui.sending import OutboxSender
 
     ctx = _context(args)
     try:
@@ -812,7 +811,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
                 print(f"{when}  {item.state:<8} {clean_line(item.subject)}{error}")
             return 0
         service = ctx.service(account.name)
-        reports = retry_outbox(account, store=service_store(service, account))
+        reports = OutboxSender(account, service, outbox=outbox).retry()
         service.wait_writer_idle(timeout=30)
     finally:
         ctx.close()

@@ -54,7 +54,8 @@ class ComposeMixin(_Base):
     @work(group="compose", exclusive=True)
     async def start_compose(self, mode: str) -> None:
         from mailtui.compose.flow import save_draft, send_draft
-        from mailtui.ui.screens.review import address_book, run_compose, service_store
+        from mailtui.sending import service_store, with_replied
+        from mailtui.ui.screens.review import address_book, run_compose
 
         account = self.mail.ctx.account(self.account)
         service = self.service
@@ -76,7 +77,9 @@ class ComposeMixin(_Base):
                 self.notify("Saved to Drafts", timeout=3, markup=False)
                 return
             self.notify("Sending…", timeout=2, markup=False)
-            report = await asyncio.to_thread(send_draft, account, result.draft, store=store)
+            # A recalled draft knows only the Message-ID it answers: find that message.
+            draft = await asyncio.to_thread(with_replied, service, result.draft)
+            report = await asyncio.to_thread(send_draft, account, draft, store=store)
         except MailtuiError as exc:
             self.notify(exc.sentence(), severity="error", markup=False, timeout=8)
             return

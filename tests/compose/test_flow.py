@@ -20,8 +20,9 @@ from mailtui.compose.outbox import Outbox
 from mailtui.compose.send import SmtpUnavailable
 from mailtui.config.settings import AccountSettings
 from mailtui.model import Address, MessageRef
+from mailtui.sending import service_store
 from mailtui.sync import commands
-from mailtui.ui.screens.review import address_book, original_from_raw, service_store
+from mailtui.ui.screens.review import address_book, original_from_raw
 from tests.support.accounts import context_for, server_flags, settings_for
 from tests.support.dovecot import Dovecot, MailUser
 

@@ -240,3 +240,43 @@ async def test_reply_and_forward_quote_what_the_reader_shows(
             assert expected in editor_text(app)
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is app.main)
+
+
+async def test_a_recalled_reply_marks_the_original_answered_when_sent(
+    letter_user: MailUser, dovecot: Dovecot, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """r, save as draft, E in Drafts, y: the original gets \\Answered (by its Message-ID)."""
+    mailgen.write_maildir(letter_user.maildir, "Drafts", [])
+    app = make_app(
+        dovecot, letter_user, tmp_path, ui={"mark_read_delay": -1}, account={"smtp": smtp.table()}
+    )
+    client = dovecot.client(letter_user)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.screen.query(TextArea), what="the editor")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Review" in screen_text(app), what="review")
+        await pilot.press("s")
+        await wait_server(lambda: len(_drafts(client)) == 1, what="the saved draft")
+        await wait_for(pilot, lambda: app.screen is app.main)
+        await pilot.press("F", *"Drafts", "enter")
+        await wait_for(pilot, lambda: app.main.folder == "Drafts" and app.main.messages.rows)
+        await pilot.press("E")
+        await wait_for(pilot, lambda: app.screen.query(TextArea), what="the recalled draft")
+        assert "Subject: Re: Lunch on Friday?" in editor_text(app)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Review" in screen_text(app), what="review")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: smtp.messages, timeout=30, what="the SMTP delivery")
+        await wait_server(lambda: _drafts(client) == [], what="the sent draft removed")
+        await wait_for(pilot, lambda: any(n.message.startswith("Sent") for n in app._notifications))
+    client.logout()
+    fresh = dovecot.client(letter_user)
+    try:
+        await wait_server(
+            lambda: ANSWERED in server_flags(fresh, "INBOX").get(1, frozenset()),
+            what="\\Answered on the original",
+        )
+    finally:
+        fresh.logout()

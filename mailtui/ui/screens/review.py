@@ -1,4 +1,4 @@
-"""The review screen before sending, and the glue the app uses to compose and send.
+"""The review screen before sending, and the glue the app uses to compose.
 
 Flow (all in one worker, see `run_compose`): the draft is edited as text
 (`editor.edit_with_external`), then reviewed here: y send, e edit again, a attach
@@ -38,7 +38,7 @@ from mailtui.compose.draft import (
     draft_to_editable_text,
     parse_edited_text,
 )
-from mailtui.compose.flow import MailStore, resolve_folder
+from mailtui.compose.flow import resolve_folder
 from mailtui.config.settings import AccountSettings
 from mailtui.errors import MailtuiError
 from mailtui.mime.headers import parse_addresses
@@ -58,7 +58,6 @@ __all__ = [
     "address_book",
     "original_from_raw",
     "run_compose",
-    "service_store",
     "shown_text",
 ]
 
@@ -442,53 +441,6 @@ def shown_text(parsed: ParsedMessage, part: BodyPart) -> str:
     decoding it twice turned quoted-printable "a=42" into "aB" and base64 into noise.
     """
     return body_text(replace(part, encoding="binary"), parsed.part_bytes(part.section))[0]
-
-
-def service_store(service: Any, account: AccountSettings, *, timeout: float = 60.0) -> MailStore:
-    """A `MailStore` over a `SyncService`: APPEND and flags go through its journal.
-
-    A journaled write that is waiting for the network counts as done: the service
-    sends it when back online (and finds an APPEND already there by Message-ID), so
-    compose must not retry it, or the Sent copy would be doubled. Blocking: call
-    from a thread worker, never from the event loop.
-    """
-    from mailtui.sync import commands
-    from mailtui.sync.service import ActionQueued, ConnectionLost
-
-    later = (ActionQueued, ConnectionLost)
-    folders = service.folders()
-
-    def append(folder: str, raw: bytes, flags: frozenset[str]) -> int | None:
-        try:
-            result = service.run(
-                commands.AppendMessage(folder=folder, raw=raw, flags=frozenset(flags)), timeout
-            )
-        except later:
-            return None
-        uid = result.get("uid") if isinstance(result, dict) else None
-        return uid if isinstance(uid, int) else None
-
-    def set_flags(folder: str, uids: tuple[int, ...], add: frozenset[str]) -> None:
-        try:
-            service.run(
-                commands.SetFlags(folder=folder, uids=tuple(uids), add=add, undoable=False), timeout
-            )
-        except later:
-            pass
-
-    def discard(folder: str, uids: tuple[int, ...]) -> None:
-        try:
-            service.run(commands.DeleteMessages(folder=folder, uids=tuple(uids)), timeout)
-        except later:
-            pass
-
-    return MailStore(
-        append=append,
-        set_flags=set_flags,
-        discard=discard,
-        sent_folder=resolve_folder(account, Role.SENT, folders),
-        drafts_folder=resolve_folder(account, Role.DRAFTS, folders),
-    )
 
 
 def address_book(service: Any, account: AccountSettings, *, per_folder: int = 2000) -> AddressBook:
