@@ -29,11 +29,13 @@ Security = Literal["tls", "starttls", "none"]
 Protocol = Literal["imap", "smtp"]
 DeletePolicy = Literal["trash", "expunge"]
 SortKey = Literal["date", "from", "subject", "size"]
+MarkRead = Literal["on-view", "on-open"]
 AuthSource = Literal["keyring", "password_command", "oauth2_token_command"]
 
 SECURITIES: Final = ("tls", "starttls", "none")
 DELETE_POLICIES: Final = ("trash", "expunge")
 SORT_KEYS: Final = ("date", "from", "subject", "size")
+MARK_READ_MODES: Final = ("on-view", "on-open")
 
 # Well-known ports: IMAP RFC 9051 §2.1 / RFC 8314 §7 (993); SMTP submission RFC 6409
 # (587, STARTTLS) and RFC 8314 §7.3 (465, implicit TLS); 25 only for a local relay.
@@ -190,6 +192,11 @@ class UiSettings:
     or mailtui-16 on a terminal with only 16 colours."""
     mark_read_delay: float = 0.5
     """Seconds a message must stay open before it is marked read; 0 = at once, <0 = never."""
+    mark_read: MarkRead = "on-view"
+    """What reads a message: "on-view" (the user moved onto it and it was shown for
+    `mark_read_delay`) or "on-open" (only opening it, with enter, space or z, as in mutt).
+    A message the app put under the cursor by itself (at start, on opening a folder) is
+    never marked read."""
     download_dir: Path = field(default_factory=_default_download_dir)
     """Where attachments are saved."""
     open_command: str | None = None
@@ -551,6 +558,7 @@ _SERVER_KEYS: Final = (
 _UI_KEYS: Final = (
     "theme",
     "mark_read_delay",
+    "mark_read",
     "download_dir",
     "open_command",
     "threaded",
@@ -769,6 +777,7 @@ def _ui(src: _Source, raw: object) -> UiSettings:
     return UiSettings(
         theme=(r.text("theme", None) or "").strip() or None,
         mark_read_delay=r.number("mark_read_delay", defaults.mark_read_delay, -math.inf, 3600.0),
+        mark_read=cast(MarkRead, r.text("mark_read", defaults.mark_read, choices=MARK_READ_MODES)),
         download_dir=cast(Path, r.path("download_dir", defaults.download_dir)),
         open_command=r.text("open_command", None, multiline=True),
         threaded=r.boolean("threaded", defaults.threaded),

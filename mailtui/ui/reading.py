@@ -3,6 +3,11 @@
 A mixin of the main screen. Loads run as exclusive workers, so moving on cancels the
 previous message's fetch; the reader shows the cached envelope at once and the body
 when it arrives (with a loading indicator meanwhile).
+
+Marking read follows the user, not the cursor: the app puts messages under the cursor
+by itself (at start, on opening a folder, when the message there goes away) and shows
+them, but only a message the user moved to ("on-view") or opened ("on-open": enter,
+space, z, a double click) is marked read, once shown for `mark_read_delay`.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ else:
     _Base = object
 
 _PREVIEW_DELAY = 0.12  # the cursor must rest this long before a message is fetched
+
+Key = tuple[str, str, int]  # (account, folder, uid)
 
 
 def opener_command(configured: str | None, target: str) -> list[str]:
@@ -74,20 +81,33 @@ class ReadingMixin(_Base):
         self._mark_timer: Timer | None = None
         self._prefer = "html" if self.mail.ctx.settings.ui.prefer_html else "plain"
         self._move_after_reload: int | None = None
+        # The message the user chose, and whether they opened it (or only moved to it).
+        self._chosen: tuple[Key, bool] | None = None
 
     # --- choosing what to show ------------------------------------------------------------
 
-    def preview_soon(self, uid: int | None) -> None:
-        """The cursor moved: show that message once the cursor rests."""
+    def preview_soon(self, uid: int | None, *, user: bool = False) -> None:
+        """The cursor moved (by the user's hand or not): show that message once it rests."""
+        key = (self.account, self.folder, uid) if uid is not None and self.folder else None
+        if key is not None and self._shown_key() == key:
+            # Still (or again) on the message shown: keep its pending mark-read timer.
+            if self._preview_timer is not None:
+                self._preview_timer.stop()
+                self._preview_timer = None
+            if user:
+                self._choose(key, opened=False)
+            else:
+                self._unchoose()
+            return
         self._stop_timers()
+        self._chosen = (key, False) if user and key is not None else None
         if uid is None:
             self.reader.clear()
             return
-        if self._shown_key() == (self.account, self.folder, uid):
-            return
         self._preview_timer = self.set_timer(_PREVIEW_DELAY, lambda: self.open_now(uid))
 
-    def open_now(self, uid: int | None, part: Any = None) -> None:
+    def open_now(self, uid: int | None, part: Any = None, *, opened: bool = False) -> None:
+        """Show `uid` now; `opened`: the user asked for it (enter, space, z, double click)."""
         self._stop_timers()
         if uid is None or self.folder is None:
             return
@@ -96,11 +116,42 @@ class ReadingMixin(_Base):
             self.reader.clear("This message is no longer in the cache")
             return
         key = (self.account, self.folder, uid)
+        if opened:
+            self._chosen = (key, True)
+        elif self._chosen is not None and self._chosen[0] != key:
+            self._chosen = None
         self.reader.show_envelope(key, env)
         self.load_body(key, part)
 
     def _shown_key(self) -> tuple[str, str, int] | None:
         return self.reader.key
+
+    # --- marking read ----------------------------------------------------------------------
+
+    def _may_mark(self, key: Key) -> bool:
+        """True if the user chose this message in a way that reads it (see the docstring)."""
+        chosen = self._chosen
+        if chosen is None or chosen[0] != key:
+            return False
+        return chosen[1] or self.mail.ctx.settings.ui.mark_read == "on-view"
+
+    def _choose(self, key: Key, *, opened: bool) -> None:
+        """The user moved onto (or opened) `key`; if that makes it readable now, arm the timer."""
+        before = self._may_mark(key)
+        if self._chosen is None or self._chosen[0] != key:
+            self._chosen = (key, opened)
+        elif opened:
+            self._chosen = (key, True)
+        shown = self.reader.key == key and self.reader.loaded is not None
+        if not before and shown and not self.reader.is_loading:
+            self._arm_mark_read(key)
+
+    def _unchoose(self) -> None:
+        """The app, not the user, put the cursor here: nothing is to be marked read."""
+        self._chosen = None
+        if self._mark_timer is not None:
+            self._mark_timer.stop()
+            self._mark_timer = None
 
     def _stop_timers(self) -> None:
         for timer in (self._preview_timer, self._mark_timer):
@@ -134,15 +185,19 @@ class ReadingMixin(_Base):
         self.reader.show_loaded(loaded)
         self._arm_mark_read(key)
 
-    def _arm_mark_read(self, key: tuple[str, str, int]) -> None:
+    def _arm_mark_read(self, key: Key) -> None:
+        """Mark `key` read after the delay if the user chose it and it is still shown then."""
         env = self.reader.envelope
         delay = self.mail.ctx.settings.ui.mark_read_delay
-        if env is None or env.seen or delay < 0:
+        if env is None or env.seen or delay < 0 or not self._may_mark(key):
             return
+        if self._mark_timer is not None:
+            self._mark_timer.stop()
+            self._mark_timer = None
 
         def mark() -> None:
             self._mark_timer = None
-            if self.reader.key != key:
+            if self.reader.key != key or not self._may_mark(key):
                 return
             account, folder, uid = key
             service = self.mail.services[account]
@@ -171,23 +226,29 @@ class ReadingMixin(_Base):
 
     # --- actions ---------------------------------------------------------------------------
 
-    def action_open(self) -> None:
+    def _cursor_key(self) -> Key | None:
         uid = self.messages.cursor_uid
-        if self.reader.key == (self.account, self.folder, uid) and not self.reader.is_loading:
+        return (self.account, self.folder, uid) if uid is not None and self.folder else None
+
+    def action_open(self) -> None:
+        key = self._cursor_key()
+        if key is not None and self.reader.key == key and not self.reader.is_loading:
+            self._choose(key, opened=True)
             self.reader.scroll_page_down(animate=False)
             return
-        self.open_now(uid)
+        self.open_now(self.messages.cursor_uid, opened=True)
 
     def action_page(self) -> None:
-        uid = self.messages.cursor_uid
-        if uid is None:
+        key = self._cursor_key()
+        if key is None:
             return
-        if self.reader.key != (self.account, self.folder, uid):
-            self.open_now(uid)
+        if self.reader.key != key:
+            self.open_now(key[2], opened=True)
         elif self.reader.at_end:
-            self.messages.move_by(1)
-            self.open_now(self.messages.cursor_uid)
+            self.messages.move_by(1, user=True)
+            self.open_now(self.messages.cursor_uid, opened=True)
         else:
+            self._choose(key, opened=True)
             self.reader.scroll_page_down(animate=False)
 
     def action_zoom(self) -> None:
@@ -195,7 +256,9 @@ class ReadingMixin(_Base):
         self.set_class(zoomed, "-zoom")
         if zoomed:
             if self.reader.key is None:
-                self.open_now(self.messages.cursor_uid)
+                self.open_now(self.messages.cursor_uid, opened=True)
+            else:
+                self._choose(self.reader.key, opened=True)
             self.reader.focus()
         else:
             self.messages.focus()

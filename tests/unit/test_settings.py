@@ -193,6 +193,7 @@ def test_ui_settings(tmp_path: Path) -> None:
         ui={
             "theme": "nord",
             "mark_read_delay": 0,
+            "mark_read": "On-Open",
             "download_dir": "~/dl",
             "open_command": "xdg-open",
             "threaded": True,
@@ -204,7 +205,7 @@ def test_ui_settings(tmp_path: Path) -> None:
         },
     )
     ui = s.ui
-    assert ui.theme == "nord" and ui.mark_read_delay == 0.0
+    assert ui.theme == "nord" and ui.mark_read_delay == 0.0 and ui.mark_read == "on-open"
     assert ui.download_dir == Path("~/dl").expanduser()
     assert ui.sort == "subject" and not ui.reverse and ui.threaded and ui.prefer_html
     assert ui.keys == {"archive": "a,y", "delete": "d,delete"}
@@ -214,6 +215,7 @@ def test_ui_settings(tmp_path: Path) -> None:
 def test_ui_defaults() -> None:
     ui = UiSettings()
     assert ui.theme is None and ui.mark_read_delay == 0.5 and ui.sort == "date"
+    assert ui.mark_read == "on-view"
     assert ui.reverse and not ui.threaded and not ui.prefer_html and ui.keys == {}
     assert ui.download_dir == Path("~/Downloads").expanduser()
     assert ui.themes_dir == paths.config_dir(create=False) / "themes"
@@ -505,6 +507,10 @@ def test_unknown_user_in_path() -> None:
         ({"theme": 1}, "ui.theme", "string"),
         ({"mark_read_delay": "soon"}, "ui.mark_read_delay", "number"),
         ({"mark_read_delay": float("inf")}, "ui.mark_read_delay", "finite"),
+        ({"mark_read": "on-opne"}, "ui.mark_read", 'did you mean "on-open"'),
+        ({"mark_read": "never"}, "ui.mark_read", '"on-view", "on-open"'),
+        ({"mark_read": True}, "ui.mark_read", "string"),
+        ({"markread": "on-open"}, "ui.markread", "did you mean 'mark_read'"),
         ({"themedir": "x"}, "ui.themedir", "did you mean 'themes_dir'"),
     ],
 )

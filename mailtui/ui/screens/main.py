@@ -273,11 +273,11 @@ class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeM
     @on(MessageList.CursorMoved)
     def _cursor_moved(self, event: MessageList.CursorMoved) -> None:
         self.status.set(selected=len(self.messages.selected_uids()))
-        self.preview_soon(event.uid)
+        self.preview_soon(event.uid, user=event.user)
 
     @on(MessageList.Activated)
     def _activated(self, event: MessageList.Activated) -> None:
-        self.open_now(event.uid)
+        self.open_now(event.uid, opened=True)
 
     # --- app -------------------------------------------------------------------------------
 
