@@ -159,6 +159,13 @@ class OutboxSender:
     `wake` comes from the service's threads, `due` from the UI, `retry` from a worker.
     """
 
+    FIRST_PAUSE = 10.0
+    """Seconds before the first retry after a failure; each further failure doubles it."""
+    LONGEST_PAUSE = 300.0
+    """The pause stops growing here: a server back after an hour is noticed in 5 min."""
+    IDLE_LOOK = 60.0
+    """How often an outbox believed empty or settled is looked at again."""
+
     def __init__(
         self,
         account: AccountSettings,
@@ -166,18 +173,18 @@ class OutboxSender:
         *,
         outbox: Outbox | None = None,
         send: SendFn | None = None,
-        first: float = 10.0,
-        longest: float = 300.0,
-        idle: float = 60.0,
+        first: float | None = None,
+        longest: float | None = None,
+        idle: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.account = account
         self.service = service
         self.outbox = outbox if outbox is not None else Outbox.for_account(account.name)
         self.send = send
-        self.first = first
-        self.longest = longest
-        self.idle = idle
+        self.first = self.FIRST_PAUSE if first is None else first
+        self.longest = self.LONGEST_PAUSE if longest is None else longest
+        self.idle = self.IDLE_LOOK if idle is None else idle
         self.clock = clock
         self._lock = threading.Lock()
         self._running = threading.Lock()

@@ -99,6 +99,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     _a("compose", "C", "New mail", "Write a new message", "Triage"),
     _a("recall", "E", "Edit draft", "Edit a saved draft again (in Drafts)", "Triage"),
+    _a("outbox", "ctrl+o", "Outbox", "Messages waiting to be sent: retry, edit, delete", "Triage"),
     # Reading
     _a("zoom", "z", "Full screen", "Show the reader full screen, or back", "Read"),
     _a(

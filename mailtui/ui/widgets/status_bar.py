@@ -1,4 +1,4 @@
-"""The status line (account, connection, folder counts) and the offline banner."""
+"""The status line (account, connection, outbox, folder counts) and the offline banner."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class Status:
     done: int = 0
     total: int = 0
     pending: int = 0
+    outbox: int = 0  # messages waiting to be sent, every account's
     folder: str = ""
     count: int = 0
     unread: int = 0
@@ -48,6 +49,9 @@ def status_text(s: Status) -> Text:
             out.append(f", sending {s.pending}")
     else:
         out.append("… connecting")
+    if s.outbox:
+        out.append(" │ ")
+        out.append(f"{s.outbox} in outbox", style="bold")
     if s.folder:
         out.append(" │ ")
         out.append(clean_line(s.folder), style="bold")
