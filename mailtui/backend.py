@@ -31,6 +31,34 @@ class Fetched:
 
 
 @dataclass
+class Outcome:
+    """What the store shows it did with a write — never just its OK.
+
+    A server may answer OK and do nothing (a UID this connection has not seen yet, a
+    message expunged by another client meanwhile): writes are confirmed from the
+    server's own evidence (FETCH responses, COPYUID, a check afterwards) and each UID
+    asked for ends up in exactly one of `done`, `gone` or `failed`.
+    """
+
+    done: list[int] = field(default_factory=list)
+    # Not in the folder any more (expunged or moved by someone else): nothing to do.
+    gone: list[int] = field(default_factory=list)
+    # Still there, and the change did not happen.
+    failed: list[int] = field(default_factory=list)
+    # For moves and copies: source UID → destination UID, where the store reported it.
+    mapping: dict[int, int] = field(default_factory=dict)
+
+    def merge(self, retry: Outcome) -> Outcome:
+        """This outcome with its failed UIDs replaced by how a retry ended for them."""
+        return Outcome(
+            done=sorted({*self.done, *retry.done}),
+            gone=sorted({*self.gone, *retry.gone}),
+            failed=sorted(retry.failed),
+            mapping={**self.mapping, **retry.mapping},
+        )
+
+
+@dataclass
 class SelectResult:
     """What selecting a folder told us (RFC 9051 §6.3.2, RFC 7162 §3.2.5)."""
 
@@ -98,13 +126,18 @@ class Session(Protocol):
     def fetch_bodystructure(self, uid: int) -> BodyPart: ...
     def fetch_section(self, uid: int, section: str, *, max_bytes: int | None = None) -> bytes: ...
 
-    # writing
+    # writing: each returns what the store shows it did (see Outcome)
+    def ensure_visible(self, top_uid: int) -> None:
+        """Make sure this connection knows every message up to `top_uid` of the selected
+        folder (learnt on another connection) before acting on or searching for it."""
+        ...
+
     def store_flags(
         self, uids: str, add: Iterable[str] = (), remove: Iterable[str] = ()
-    ) -> None: ...
-    def move(self, uids: str, dest_raw: str) -> dict[int, int]: ...
-    def copy(self, uids: str, dest_raw: str) -> dict[int, int]: ...
-    def expunge_uids(self, uids: str) -> None: ...
+    ) -> Outcome: ...
+    def move(self, uids: str, dest_raw: str) -> Outcome: ...
+    def copy(self, uids: str, dest_raw: str) -> Outcome: ...
+    def expunge_uids(self, uids: str) -> Outcome: ...
     def append(
         self, folder_raw: str, raw: bytes, flags: Iterable[str] = (), when: float | None = None
     ) -> int | None: ...

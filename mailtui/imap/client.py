@@ -21,7 +21,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 from imapclient.imapclient import SocketTimeout
 
-from mailtui.backend import Fetched, SelectResult, compress_uids, parse_uid_set
+from mailtui.backend import Fetched, Outcome, SelectResult, compress_uids, parse_uid_set
 from mailtui.config.settings import is_loopback
 from mailtui.imap import translate
 from mailtui.imap.errors import (
@@ -122,6 +122,9 @@ class ImapSession:
         # A connection that only writes has no use for CONDSTORE: with it enabled, every
         # STORE (even .SILENT) answers with one FETCH MODSEQ per message (RFC 7162 §3.1.3).
         self.enable_condstore = True
+        # The highest UID of the selected folder this connection is known to have been
+        # told about (UIDNEXT at SELECT, or what a NOOP brought in): see ensure_visible.
+        self._horizon = 0
 
     # --- connection -------------------------------------------------------------------
 
@@ -494,6 +497,7 @@ class ImapSession:
         result.readonly = readonly or "[READ-ONLY]" in resp.text.upper()
         result.changed = resp.fetches
         self.selected = raw_name
+        self._horizon = max(result.uidnext - 1, 0)
         self.changes_pending = False
         self.selected_readonly = result.readonly
         # imaplib checks its own state before UID commands; we selected behind its back.
@@ -617,40 +621,116 @@ class ImapSession:
 
     # --- write-back ---------------------------------------------------------------------
 
-    def store_flags(self, uids: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
-        """UID STORE ±FLAGS.SILENT: one command per UID set, whatever its size."""
-        for sign, flags in (("+", sorted(add)), ("-", sorted(remove))):
+    def ensure_visible(self, top_uid: int) -> None:
+        """A message added after this connection's last look is unknown to it until the
+        server reports it: a UID STORE/MOVE/SEARCH naming it is answered OK and does
+        nothing (Dovecot: "OK No messages found"; RFC 9051 §7.4.1 lets a server defer
+        its news). The caller learnt `top_uid` on another connection, so the message
+        existed before this NOOP: the NOOP's answer makes it known here."""
+        if self.selected is None or top_uid <= self._horizon:
+            return
+        self.noop()
+        self._horizon = max(self._horizon, top_uid)
+
+    def store_flags(
+        self, uids: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> Outcome:
+        """UID STORE ±FLAGS, one command per UID set whatever its size, confirmed.
+
+        Not .SILENT: the server answers a FETCH FLAGS for every message it changed
+        (RFC 9051 §6.4.6), which is the proof. Messages it did not mention were already
+        as wanted, or are unknown here: one UID FETCH FLAGS of just those tells which.
+        """
+        wanted = parse_uid_set(uids.encode())
+        add, remove = sorted(add), sorted(remove)
+        for flag in (*add, *remove):
+            _flag_atom(flag)
+        self.ensure_visible(wanted[-1] if wanted else 0)
+        seen: dict[int, tuple[str, ...]] = {}
+        for sign, flags in (("+", add), ("-", remove)):
             if flags:
-                names = " ".join(_flag_atom(f) for f in flags)
-                self.raw(f"UID STORE {uids} {sign}FLAGS.SILENT ({names})".encode())
+                names = " ".join(flags)
+                resp = self.raw(f"UID STORE {uids} {sign}FLAGS ({names})".encode())
+                seen.update(
+                    (rec.uid, rec.flags)
+                    for rec in resp.fetches
+                    if rec.uid and rec.flags is not None
+                )
+        ok = _flags_match(add, remove)
+        unsure = [u for u in wanted if u not in seen or not ok(seen[u])]
+        if unsure:
+            for rec in self.fetch_flags(compress_uids(unsure)):
+                if rec.uid and rec.flags is not None:
+                    seen[rec.uid] = rec.flags
+        out = Outcome()
+        for uid in wanted:
+            flags = seen.get(uid)
+            (out.gone if flags is None else out.done if ok(flags) else out.failed).append(uid)
+        return out
 
-    def move(self, uids: str, dest_raw: str) -> dict[int, int]:
-        """UID MOVE (RFC 6851); returns source→destination UIDs from COPYUID when given."""
+    def move(self, uids: str, dest_raw: str) -> Outcome:
+        """UID MOVE (RFC 6851), confirmed by COPYUID (RFC 4315 §3) or by the messages
+        being gone from the source afterwards."""
+        wanted = parse_uid_set(uids.encode())
+        self.ensure_visible(wanted[-1] if wanted else 0)
         resp = self.raw(f"UID MOVE {uids} ".encode() + quote(dest_raw))
-        return _copyuid_map(resp)
+        return self._transferred(wanted, _copyuid_map(resp), moved=True)
 
-    def copy(self, uids: str, dest_raw: str) -> dict[int, int]:
-        """UID COPY; with UIDPLUS the tagged OK carries COPYUID (RFC 4315 §3)."""
+    def copy(self, uids: str, dest_raw: str) -> Outcome:
+        """UID COPY, confirmed by COPYUID. Without UIDPLUS only the source can be checked
+        (the caller looks for the Message-IDs in the destination)."""
+        wanted = parse_uid_set(uids.encode())
+        self.ensure_visible(wanted[-1] if wanted else 0)
         resp = self.raw(f"UID COPY {uids} ".encode() + quote(dest_raw))
-        return _copyuid_map(resp)
+        return self._transferred(wanted, _copyuid_map(resp), moved=False)
 
-    def expunge_uids(self, uids: str) -> None:
-        """Remove exactly these \\Deleted messages: UID EXPUNGE (RFC 4315 §2.1).
+    def _transferred(self, wanted: list[int], mapping: dict[int, int], *, moved: bool) -> Outcome:
+        """Sort each UID of a MOVE/COPY into done, gone or failed.
+
+        COPYUID names what the server transferred. Without it (no UIDPLUS) a move shows
+        only in the source (gone from it = moved), and a copy not at all here: the
+        caller looks for the Message-IDs in the destination.
+        """
+        out = Outcome(mapping=mapping, done=[u for u in wanted if u in mapping])
+        rest = [u for u in wanted if u not in mapping]
+        if not rest:
+            return out
+        present = set(self.search_uids(b"UID " + compress_uids(rest).encode()))
+        for uid in rest:
+            if uid not in present:
+                # Absent from the source: moved by us if the server reports no COPYUID
+                # at all, else it was gone before (expunged or moved by someone else).
+                (out.done if moved and not mapping else out.gone).append(uid)
+            elif mapping or moved:
+                out.failed.append(uid)
+            else:
+                out.done.append(uid)  # a copy without COPYUID: checked by the caller
+        out.done.sort()
+        return out
+
+    def expunge_uids(self, uids: str) -> Outcome:
+        """Remove exactly these \\Deleted messages: UID EXPUNGE (RFC 4315 §2.1), then
+        check that none of them is still there.
 
         Without UIDPLUS a bare EXPUNGE would also remove other clients' \\Deleted mail,
         so it is used only when every \\Deleted message in the folder is one of ours.
         """
+        wanted = parse_uid_set(uids.encode())
+        self.ensure_visible(wanted[-1] if wanted else 0)
         if self.caps.uidplus:
             self.raw(f"UID EXPUNGE {uids}".encode())
-            return
-        ours = set(parse_uid_set(uids.encode()))
-        deleted = set(self.search_uids(b"DELETED"))
-        if deleted <= ours:
+        else:
+            ours = set(wanted)
+            deleted = set(self.search_uids(b"DELETED"))
+            if not deleted <= ours:
+                raise Unsupported(
+                    "The server lacks UIDPLUS and other \\Deleted messages exist in this folder",
+                    "the messages are marked deleted; they disappear when that folder is expunged",
+                )
             self.raw(b"EXPUNGE")
-            return
-        raise Unsupported(
-            "The server lacks UIDPLUS and other \\Deleted messages exist in this folder",
-            "the messages are marked deleted; they disappear when that folder is expunged",
+        left = set(self.search_uids(b"UID " + uids.encode())) if wanted else set()
+        return Outcome(
+            done=[u for u in wanted if u not in left], failed=[u for u in wanted if u in left]
         )
 
     def append(
@@ -842,6 +922,18 @@ def _flag_atom(flag: str) -> str:
     if not flag.isascii():
         raise ValueError(f"IMAP keywords must be ASCII: {flag!r}")
     return flag
+
+
+def _flags_match(add: list[str], remove: list[str]) -> Callable[[tuple[str, ...]], bool]:
+    """A test: do these flags show the change (flags compare case-insensitively)?"""
+    want = {f.lower() for f in add}
+    unwanted = {f.lower() for f in remove}
+
+    def ok(flags: tuple[str, ...]) -> bool:
+        have = {f.lower() for f in flags}
+        return want <= have and not (unwanted & have)
+
+    return ok
 
 
 _COPYUID = re.compile(rb"\[COPYUID \d+ ([\d:,]+) ([\d:,]+)\]", re.I)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mailtui.backend import Fetched, SelectResult
+from mailtui.backend import Fetched, Outcome, SelectResult, parse_uid_set
 from mailtui.errors import ConfigError, ConnectionLost, FolderGone, ProtocolError, StoreError
 from mailtui.maildir import disk, layout, sections, utf7
 from mailtui.maildir import folder as mfolder
@@ -667,7 +667,12 @@ class MaildirSession:
         return letters, kws
 
     @_errors("STORE")
-    def store_flags(self, uids: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+    def ensure_visible(self, top_uid: int) -> None:
+        """(Every operation rescans the folder: nothing here can be stale.)"""
+
+    def store_flags(
+        self, uids: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> Outcome:
         """Rename each file to its new info (new/ → cur/); keywords as letters or in the map."""
         view = self._rescan()
         add_letters, add_kws = self._split_flags(add)
@@ -686,6 +691,7 @@ class MaildirSession:
                     self._rename_info(view, msg, add_letters, del_letters)
         if db_add or del_kws:
             self._store_keywords(view, targets, db_add, del_kws)
+        return _outcome(uids, targets)
 
     def _rename_info(self, view: View, msg: Msg, add: set[str], remove: set[str]) -> None:
         for attempt in (0, 1):
@@ -819,26 +825,30 @@ class MaildirSession:
         return None
 
     @_errors("MOVE")
-    def move(self, uids: str, dest_raw: str) -> dict[int, int]:
-        """UID MOVE: atomic renames into dest/cur; returns {old UID: new UID} like COPYUID."""
-        return self._transfer(uids, dest_raw, keep_source=False)
+    def move(self, uids: str, dest_raw: str) -> Outcome:
+        """UID MOVE: atomic renames into dest/cur; the mapping {old UID: new UID} like COPYUID."""
+        mapping = self._transfer(uids, dest_raw, keep_source=False)
+        return _outcome(uids, list(mapping), mapping)
 
     @_errors("COPY")
-    def copy(self, uids: str, dest_raw: str) -> dict[int, int]:
+    def copy(self, uids: str, dest_raw: str) -> Outcome:
         """UID COPY: a hard link under a new unique name (a real copy across filesystems)."""
-        return self._transfer(uids, dest_raw, keep_source=True)
+        mapping = self._transfer(uids, dest_raw, keep_source=True)
+        return _outcome(uids, list(mapping), mapping)
 
     @_errors("EXPUNGE")
-    def expunge_uids(self, uids: str) -> None:
+    def expunge_uids(self, uids: str) -> Outcome:
         """Unlink exactly these messages, and only those that carry \\Deleted (T)."""
         view = self._rescan()
         removed: list[str] = []
+        kept: list[int] = []
         for uid in self._targets(uids, view):
             msg = view.by_uid.get(uid)
             if msg is None:
                 continue
             for attempt in (0, 1):
                 if msg.sub != "cur" or "T" not in (msg.letters or ""):
+                    kept.append(uid)  # not \\Deleted: like UID EXPUNGE, left in place
                     break
                 try:
                     os.unlink(view.path / msg.sub / msg.filename)
@@ -857,6 +867,9 @@ class MaildirSession:
             gone = set(removed)
             view.by_uid = {u: m for u, m in view.by_uid.items() if m.unique not in gone}
             view.uids = sorted(view.by_uid)
+        out = _outcome(uids, [u for u in parse_uid_set(uids.encode()) if u not in kept])
+        out.failed = kept
+        return out
 
     @_errors("APPEND")
     def append(
@@ -1039,3 +1052,14 @@ def _lazy_read(path: Path, *, header_only: bool) -> Callable[[], bytes]:
 
 
 __all__ = ["CAPABILITIES", "MaildirSession", "expand_uid_set"]
+
+
+def _outcome(uids: str, done: list[int], mapping: dict[int, int] | None = None) -> Outcome:
+    """Requested UIDs the operation did not reach were not in the folder any more."""
+    reached = set(done)
+    wanted = parse_uid_set(uids.encode())
+    return Outcome(
+        done=[u for u in wanted if u in reached],
+        gone=[u for u in wanted if u not in reached],
+        mapping=mapping or {},
+    )

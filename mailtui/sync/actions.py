@@ -39,6 +39,8 @@ class UndoRecord:
     rows: list[HeaderRow] = field(default_factory=list)
     # Filled in by the writer from COPYUID once the server confirmed the move/copy.
     dest_uids: dict[int, int] = field(default_factory=dict)
+    # UIDs the server no longer had when the action reached it (nothing to reverse).
+    gone: tuple[int, ...] = ()
     confirmed: threading.Event = field(default_factory=threading.Event)
 
 
@@ -270,6 +272,11 @@ class ActionLog:
         if record.kind == "flags":
             return _flag_inverse(cache, record)
         if record.kind in ("move", "copy"):
+            if not record.dest_uids and set(record.uids) <= set(record.gone):
+                raise ActionError(
+                    "Nothing to undo: the messages were already gone from the server",
+                    "another client had removed them",
+                )
             if not record.dest_uids:
                 raise ActionError(
                     "The server did not report where the messages went (no UIDPLUS)",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailtui.backend import Session, compress_uids, parse_uid_set
+from mailtui.backend import Outcome, Session, compress_uids, parse_uid_set
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
 from mailtui.imap.errors import ConnectionLost, ImapError
@@ -213,62 +213,121 @@ def _raw(writer: Writer, folder: str) -> str:
     return writer.cache.raw_name(folder) or encode_folder_name(folder)
 
 
+def _confirmed(
+    writer: Writer, session: Session, folder: str, uids: str, attempt: Callable[[str], Outcome]
+) -> Outcome:
+    """Run a write and, for what the server shows it did not apply, once more after this
+    connection re-read the folder (a fresh SELECT: its view may have been stale)."""
+    _select(writer, session, folder)
+    outcome = attempt(uids)
+    if outcome.failed:
+        log.info("%s: %d message(s) unchanged; retrying after SELECT", folder, len(outcome.failed))
+        session.select(_raw(writer, folder))
+        outcome = outcome.merge(attempt(compress_uids(outcome.failed)))
+    return outcome
+
+
+def _result(outcome: Outcome, **extra: object) -> dict:
+    return {"mapping": outcome.mapping, "failed": outcome.failed, "gone": outcome.gone, **extra}
+
+
 def _send_flags(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
-    _select(writer, session, entry.folder)
-    session.store_flags(entry.uids, entry.args.get("add", ()), entry.args.get("remove", ()))
-    return {}
+    add, remove = entry.args.get("add", ()), entry.args.get("remove", ())
+    outcome = _confirmed(
+        writer, session, entry.folder, entry.uids, lambda u: session.store_flags(u, add, remove)
+    )
+    return _result(outcome)
 
 
 def _send_move(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
     dest = entry.args["dest"]
     dest_raw = _raw(writer, dest)
-    _select(writer, session, entry.folder)
-    uids = entry.uids
     if session.caps.move:
         # UID MOVE is idempotent by UID: replaying moves only what is still here.
-        mapping = session.move(uids, dest_raw)
+        outcome = _confirmed(
+            writer, session, entry.folder, entry.uids, lambda u: session.move(u, dest_raw)
+        )
     else:
-        mapping = {}
+        outcome = Outcome(done=entry.uid_list)
         if entry.args.get("step", "move") in ("move", "copy"):
-            mapping = _copy_missing(writer, session, entry, dest_raw, replay)
-            args = dict(entry.args, step="delete")
+            outcome = _copy_confirmed(writer, session, entry, dest_raw, replay)
+            args = dict(entry.args, step="delete", copied=outcome.done, mapping=outcome.mapping)
             with writer.cache.transaction():
                 writer.cache.journal_update(entry.id, args=args)
-            _select(writer, session, entry.folder)
-        session.store_flags(uids, add=(DELETED,))
-        session.expunge_uids(uids)
-    return {
-        "mapping": mapping,
-        "rows": _rows_for(writer, entry),
-        "dest_uidvalidity": _dest_validity(session, dest_raw),
-    }
+        else:  # replaying the delete step: the copy was confirmed before the cut
+            outcome.done = [int(u) for u in entry.args.get("copied", outcome.done)]
+            outcome.mapping = {int(k): v for k, v in entry.args.get("mapping", {}).items()}
+        if outcome.done:
+            removed = _delete_for_good(writer, session, entry.folder, compress_uids(outcome.done))
+            outcome.failed = sorted({*outcome.failed, *removed.failed})
+            outcome.done = [u for u in outcome.done if u not in removed.failed]
+    return _result(
+        outcome, rows=_rows_for(writer, entry), dest_uidvalidity=_dest_validity(session, dest_raw)
+    )
 
 
 def _send_copy(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
     dest_raw = _raw(writer, entry.args["dest"])
-    _select(writer, session, entry.folder)
-    mapping = _copy_missing(writer, session, entry, dest_raw, replay)
-    return {
-        "mapping": mapping,
-        "rows": _rows_for(writer, entry),
-        "dest_uidvalidity": _dest_validity(session, dest_raw),
-    }
+    outcome = _copy_confirmed(writer, session, entry, dest_raw, replay)
+    return _result(
+        outcome, rows=_rows_for(writer, entry), dest_uidvalidity=_dest_validity(session, dest_raw)
+    )
 
 
-def _copy_missing(
+def _copy_confirmed(
     writer: Writer, session: Session, entry: Entry, dest_raw: str, replay: bool
-) -> dict[int, int]:
+) -> Outcome:
+    """COPY what the destination lacks; confirmed by COPYUID, or without UIDPLUS by
+    finding the Message-IDs in the destination afterwards."""
+    ids: dict[str, str] = entry.args.get("message_ids", {})
     uids = entry.uid_list
+    already: list[int] = []
     if replay:
         # The COPY may have happened before we were cut off: copy only what is missing.
-        ids: dict[str, str] = entry.args.get("message_ids", {})
         session.select(dest_raw)
         present = session.search_message_ids(mid for mid in ids.values() if mid)
-        uids = [u for u in uids if not ids.get(str(u)) or ids[str(u)] not in present]
+        already = [u for u in uids if ids.get(str(u)) and ids[str(u)] in present]
+        uids = [u for u in uids if u not in already]
+    outcome = Outcome(done=already)
+    if uids:
+        outcome = outcome.merge(
+            _confirmed(
+                writer,
+                session,
+                entry.folder,
+                compress_uids(uids),
+                lambda u: session.copy(u, dest_raw),
+            )
+        )
+    unmapped = [u for u in outcome.done if u not in outcome.mapping and u not in already]
+    checkable = {u: ids[str(u)] for u in unmapped if ids.get(str(u))}
+    if checkable:
+        session.select(dest_raw)
+        found = session.search_message_ids(checkable.values())
+        missing = [u for u, mid in checkable.items() if mid not in found]
+        outcome.done = [u for u in outcome.done if u not in missing]
+        outcome.failed = sorted({*outcome.failed, *missing})
         _select(writer, session, entry.folder)
-        if not uids:
-            return {}
-    return session.copy(compress_uids(uids), dest_raw)
+    return outcome
+
+
+def _delete_for_good(writer: Writer, session: Session, folder: str, uids: str) -> Outcome:
+    """\\Deleted + UID EXPUNGE of exactly these, each confirmed."""
+    flagged = _confirmed(
+        writer, session, folder, uids, lambda u: session.store_flags(u, add=(DELETED,))
+    )
+    outcome = Outcome(gone=flagged.gone, failed=flagged.failed)
+    if flagged.done:
+        removed = _confirmed(
+            writer,
+            session,
+            folder,
+            compress_uids(flagged.done),
+            lambda u: session.expunge_uids(u),
+        )
+        outcome.done = removed.done
+        outcome.failed = sorted({*outcome.failed, *removed.failed})
+    return outcome
 
 
 def _dest_validity(session: Session, dest_raw: str) -> int:
@@ -284,10 +343,7 @@ def _rows_for(writer: Writer, entry: Entry) -> list[HeaderRow]:
 
 
 def _send_expunge(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
-    _select(writer, session, entry.folder)
-    session.store_flags(entry.uids, add=(DELETED,))
-    session.expunge_uids(entry.uids)
-    return {}
+    return _result(_delete_for_good(writer, session, entry.folder, entry.uids))
 
 
 def _send_append(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:

@@ -444,23 +444,75 @@ class SyncService:
     # --- called by the writer thread ------------------------------------------------------
 
     def action_confirmed(self, entry: Entry, result: dict) -> None:
+        """The writer sent `entry` and checked what the server did: confirm what it shows
+        done, and put right (and report) what it did not apply."""
+        failed = tuple(result.get("failed") or ())
+        gone = tuple(result.get("gone") or ())
         record = self.actions.by_journal.get(entry.id)
         if record is not None:
             record.dest_uids = dict(result.get("mapping", {}))
+            record.gone = gone
             record.confirmed.set()
+        skipped = {*failed, *gone}
         self.emit(
             events.ActionConfirmed(
                 account=self.account,
                 folder=entry.folder,
                 kind=entry.kind,
-                uids=tuple(entry.uid_list),
+                uids=tuple(u for u in entry.uid_list if u not in skipped),
             )
         )
+        if skipped:
+            self._not_applied(entry, record, failed, gone)
         request_id = self._journal_requests.pop(entry.id, None)
         if request_id is not None:
-            payload = {k: v for k, v in result.items() if k != "rows"}
-            self.emit(events.Done(account=self.account, request_id=request_id, result=payload))
+            if failed:
+                self.emit(
+                    events.Failed(
+                        account=self.account,
+                        request_id=request_id,
+                        message=_not_applied_sentence(entry.kind, len(failed), len(entry.uid_list)),
+                        kind="ActionRefused",
+                        details={"failed": failed, "gone": gone},
+                    )
+                )
+            else:
+                payload = {k: v for k, v in result.items() if k != "rows"}
+                self.emit(events.Done(account=self.account, request_id=request_id, result=payload))
         self._announce_pending()
+
+    def _not_applied(
+        self,
+        entry: Entry,
+        record: UndoRecord | None,
+        failed: tuple[int, ...],
+        gone: tuple[int, ...],
+    ) -> None:
+        """Some messages of an action were not changed by the server: roll the cache back
+        for them (a resync refetches their rows) and say so."""
+        if failed and record is not None and record.rows and entry.kind == "move":
+            back = [r for r in record.rows if r.uid in set(failed)]
+            with self.cache().transaction():
+                self.cache().store_batch(entry.folder, back)
+            self.emit(events.HeadersSynced(account=self.account, folder=entry.folder, uids=failed))
+        if failed:
+            message = _not_applied_sentence(entry.kind, len(failed), len(entry.uid_list))
+        else:
+            n = len(gone)
+            message = (
+                f"{n} message{'s were' if n != 1 else ' was'} already gone from the server "
+                "(removed by another client)"
+            )
+        self.emit(
+            events.ActionFailed(
+                account=self.account, folder=entry.folder, kind=entry.kind, message=message
+            )
+        )
+        if self.cache().raw_name(entry.folder) is not None:
+            self.submit(cmd.SyncFolder(folder=entry.folder, refetch=failed))
+        dest = entry.args.get("dest", "")
+        if dest and self.cache().raw_name(dest) is not None:
+            self.submit(cmd.SyncFolder(folder=dest))
 
     def action_refused(self, entry: Entry, message: str) -> None:
         record = self.actions.by_journal.get(entry.id)
@@ -474,7 +526,10 @@ class SyncService:
         self.actions.forget(entry.id)
         self.emit(
             events.ActionFailed(
-                account=self.account, folder=entry.folder, kind=entry.kind, message=message
+                account=self.account,
+                folder=entry.folder,
+                kind=entry.kind,
+                message=f"The server refused the {entry.kind}: {message}",
             )
         )
         request_id = self._journal_requests.pop(entry.id, None)
@@ -694,6 +749,9 @@ def _search(service: SyncService, worker: Worker, command: cmd.Search) -> list[i
         return worker.cache.search_where(command.folder, where, params, fts)
     session = worker.connected_session()
     _ensure_selected(session, worker.cache, command.folder)
+    # Mail the cache learnt on another connection must be known to this one, or the
+    # search misses it (RFC 9051 §7.4.1): one NOOP when the cache is ahead.
+    session.ensure_visible(worker.cache.folder_state(command.folder).uidnext - 1)
     criteria, charset = query.imap_criteria(q)
     uids = session.search(criteria, charset)
     order = {uid: i for i, uid in enumerate(worker.cache.view(command.folder))}
@@ -723,6 +781,18 @@ def _error_kinds() -> dict[str, type[MailtuiError]]:
     kinds["ConfigError"] = ConfigError
     kinds["CredentialError"] = CredentialError
     return kinds
+
+
+def _not_applied_sentence(kind: str, failed: int, total: int) -> str:
+    what = {"flags": "change", "move": "move", "copy": "copy", "expunge": "deletion"}.get(
+        kind, kind
+    )
+    of = (
+        f"{failed} of {total} messages"
+        if total != failed
+        else ("the message" if total == 1 else f"the {total} messages")
+    )
+    return f"The server did not apply the {what} to {of}, even after a retry"
 
 
 class ActionQueued(MailtuiError):

@@ -158,8 +158,7 @@ class LiveMixin(_Base):
 
     def _event_ActionFailed(self, event: events.ActionFailed) -> None:
         self.notify(
-            f"The server refused a change ({event.kind}): {event.message}. "
-            "The folder is being resynced.",
+            f"{event.message}. The folder is being resynced to show what the server holds.",
             severity="error",
             markup=False,
         )

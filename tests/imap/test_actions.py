@@ -79,7 +79,7 @@ def test_flagging_many_messages_is_one_store_command(dovecot: Dovecot, tmp_path:
         uids = tuple(ctx.service().view("INBOX"))
         _run(ctx, commands.SetFlags(folder="INBOX", uids=uids, add=frozenset({SEEN})))
         stores = [c for c in dovecot.commands_sent(user) if c.startswith("UID STORE")]
-        assert stores == ["UID STORE 1:2000 +FLAGS.SILENT (\\Seen)"]
+        assert stores == ["UID STORE 1:2000 +FLAGS (\\Seen)"]
         other = dovecot.client(user)
         assert all(SEEN in f for f in server_flags(other, "INBOX").values())
         other.logout()
