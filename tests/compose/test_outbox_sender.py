@@ -6,7 +6,9 @@ The clock is a list the test advances, so pauses are checked without sleeping.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,19 @@ def standard_folders(user: MailUser) -> None:
         mailgen.write_maildir(user.maildir, folder, [])
 
 
+@contextlib.contextmanager
+def synced(dovecot: Dovecot, user: MailUser, tmp_path: Path, smtp: Any) -> Iterator[Any]:
+    """(account, service) as the app has them: standard folders, synced, SMTP `smtp`."""
+    standard_folders(user)
+    ctx = context_for(dovecot, user, tmp_path / "cache", account={"smtp": smtp.table()})
+    try:
+        service = ctx.service()
+        service.run(commands.SyncAll(), timeout=60)
+        yield ctx.account(), service
+    finally:
+        ctx.close()
+
+
 def draft_for(account: Any, subject: str, to: str = "carol@example.com") -> Draft:
     return Draft(from_=account.address, to=(Address("", to),), subject=subject, body="Hi\n")
 
@@ -36,15 +51,9 @@ def draft_for(account: Any, subject: str, to: str = "carol@example.com") -> Draf
 def test_retries_back_off_and_start_again_when_the_account_is_back_online(
     private_dovecot: Dovecot, smtp_server: Any, tmp_path: Path
 ) -> None:
-    user = private_dovecot.add_user()
-    standard_folders(user)
     smtp = smtp_server(mode="plain", start=False)
-    ctx = context_for(private_dovecot, user, tmp_path / "cache", account={"smtp": smtp.table()})
     now = [1000.0]
-    try:
-        service = ctx.service()
-        service.run(commands.SyncAll(), timeout=60)
-        account = ctx.account()
+    with synced(private_dovecot, private_dovecot.add_user(), tmp_path, smtp) as (account, service):
         sender = OutboxSender(account, service, first=10, longest=30, clock=lambda: now[0])
         stop = sender.attach()
         report = send_draft(
@@ -90,21 +99,13 @@ def test_retries_back_off_and_start_again_when_the_account_is_back_online(
         assert len(smtp.messages) == 1
         assert not sender.due()  # an empty outbox is looked at now and then only
         stop()
-    finally:
-        ctx.close()
 
 
 def test_a_message_the_server_refuses_waits_for_the_user(
     dovecot: Dovecot, smtp_server: Any, tmp_path: Path
 ) -> None:
-    user = dovecot.add_user()
-    standard_folders(user)
     smtp = smtp_server(mode="plain", reject={"nobody@example.com"})
-    ctx = context_for(dovecot, user, tmp_path / "cache", account={"smtp": smtp.table()})
-    try:
-        service = ctx.service()
-        service.run(commands.SyncAll(), timeout=60)
-        account = ctx.account()
+    with synced(dovecot, dovecot.add_user(), tmp_path, smtp) as (account, service):
         sender = OutboxSender(account, service)
         store = service_store(service, account)
         refused = send_draft(account, draft_for(account, "Typo", "nobody@example.com"), store=store)
@@ -119,22 +120,14 @@ def test_a_message_the_server_refuses_waits_for_the_user(
         assert isinstance(again.error, SmtpRejected)
         assert sender.entries()[0].attempts == 2
         assert smtp.messages == []
-    finally:
-        ctx.close()
 
 
 def test_two_senders_at_once_send_each_message_once(
     dovecot: Dovecot, smtp_server: Any, tmp_path: Path
 ) -> None:
     """The app's retry and `mailtui outbox --retry` racing over the same outbox."""
-    user = dovecot.add_user()
-    standard_folders(user)
     smtp = smtp_server(mode="plain", start=False)
-    ctx = context_for(dovecot, user, tmp_path / "cache", account={"smtp": smtp.table()})
-    try:
-        service = ctx.service()
-        service.run(commands.SyncAll(), timeout=60)
-        account = ctx.account()
+    with synced(dovecot, dovecot.add_user(), tmp_path, smtp) as (account, service):
         store = service_store(service, account)
         for n in range(6):
             send_draft(account, draft_for(account, f"Message {n}"), store=store)
@@ -160,8 +153,6 @@ def test_two_senders_at_once_send_each_message_once(
         assert subjects == [f"Subject: Message {n}".encode() for n in range(6)]
         assert senders[0].count() == 0
         assert sum(r.sent for r in reports) == 6
-    finally:
-        ctx.close()
 
 
 def test_the_replied_message_is_found_by_its_message_id(dovecot: Dovecot, tmp_path: Path) -> None:

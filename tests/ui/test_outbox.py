@@ -27,16 +27,11 @@ from tests.compose.smtpd import SmtpServer
 from tests.support import mailgen
 from tests.support.dovecot import Dovecot, MailUser
 from tests.ui.helpers import NOW, make_app, ready, screen_text, wait_for, wait_server
-from tests.ui.test_compose import _drafts, editor_text
+from tests.ui.test_compose import _drafts, editor_text, no_external_editor  # noqa: F401
 from tests.ui.test_triage import message_ids
 
-
-@pytest.fixture(autouse=True)
-def private_outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The built-in editor, and the outbox in the test's own data dir."""
-    monkeypatch.delenv("EDITOR", raising=False)
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+# no_external_editor (autouse, imported so that it applies here too): the built-in
+# editor, and the outbox in the test's own data dir.
 
 
 @pytest.fixture
