@@ -11,7 +11,7 @@ import re
 import textwrap
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -35,6 +35,7 @@ __all__ = [
     "body_text",
     "choose_body",
     "human_size",
+    "part_text",
     "quote_level",
     "reflow_flowed",
     "render_body",
@@ -543,14 +544,20 @@ def message_headers(msg: Envelope | ParsedMessage) -> list[tuple[str, str]]:
     ]
 
 
+def part_text(msg: ParsedMessage, part: BodyPart, *, width: int = 0) -> tuple[str, list[str]]:
+    """A part of a whole parsed message as the reader shows it: through `body_text`.
+
+    `part_bytes` has undone the transfer encoding already, so the part goes on as
+    identity-encoded ("binary", RFC 2045 §6.2): decoding twice made "a=42" "aB"."""
+    return body_text(replace(part, encoding="binary"), msg.part_bytes(part.section), width=width)
+
+
 def _parsed_body(msg: Envelope | ParsedMessage, prefer: str, width: int) -> str:
     structure = getattr(msg, "structure", None)
-    part_bytes = getattr(msg, "part_bytes", None)
     part = choose_body(structure, prefer) if structure is not None else None
-    if part is None or part_bytes is None:
+    if part is None or not hasattr(msg, "part_bytes"):
         return ""
-    text, _links = body_text(part, part_bytes(part.section), width=width)
-    return text
+    return part_text(msg, part, width=width)[0]  # type: ignore[arg-type]
 
 
 def render_message(

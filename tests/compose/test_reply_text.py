@@ -18,7 +18,7 @@ import pytest
 from mailtui.compose.draft import forward_draft, quote_body, recalled_draft, reply_draft
 from mailtui.config.settings import AccountSettings, make_settings
 from mailtui.mime.parse import parse_message
-from mailtui.mime.render import body_text, choose_body
+from mailtui.mime.render import body_text, choose_body, render_message
 from mailtui.ui.screens.review import original_from_raw
 
 
@@ -122,3 +122,10 @@ def test_reply_forward_and_recall_carry_the_text_the_reader_shows(
     assert quote_body(shown) in reply_draft(account(), original).body
     assert shown.rstrip("\n") in forward_draft(account(), original).body
     assert recalled_draft(account(), original).body == shown
+
+
+@pytest.mark.parametrize("cte", ["quoted-printable", "base64"])
+def test_a_whole_message_renders_the_text_the_reader_shows(cte: str) -> None:
+    """render_message on a parsed message (what prints a message whole) decodes once too."""
+    raw, wire = single_part(CASES[1], cte)
+    assert reader_text(raw, wire) in render_message(parse_message(raw)).plain

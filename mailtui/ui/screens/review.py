@@ -42,11 +42,11 @@ from mailtui.compose.flow import resolve_folder
 from mailtui.config.settings import AccountSettings
 from mailtui.errors import MailtuiError
 from mailtui.mime.headers import parse_addresses
-from mailtui.mime.parse import ParsedMessage, parse_message
+from mailtui.mime.parse import parse_message
 from mailtui.mime.render import attachments as list_attachments
-from mailtui.mime.render import body_text, choose_body, human_size
+from mailtui.mime.render import choose_body, human_size, part_text
 from mailtui.mime.safe import clean_line, clean_text, safe_filename
-from mailtui.model import Address, BodyPart, MessageRef, Role
+from mailtui.model import Address, MessageRef, Role
 from mailtui.ui.screens.editor import ConfirmScreen, edit_with_external
 
 __all__ = [
@@ -58,7 +58,6 @@ __all__ = [
     "address_book",
     "original_from_raw",
     "run_compose",
-    "shown_text",
 ]
 
 T = TypeVar("T")
@@ -424,23 +423,12 @@ def original_from_raw(
     """
     parsed = parse_message(raw)
     part = choose_body(parsed.structure, prefer)
-    body = shown_text(parsed, part) if part is not None else ""
+    body = part_text(parsed, part)[0] if part is not None else ""
     atts = tuple(
         AttachmentData(safe_filename(a.filename), parsed.part_bytes(a.section), a.mime_type)
         for a in list_attachments(parsed.structure, prefer)
     )
     return Original.from_parsed(parsed, body=body, raw=raw, attachments=atts, ref=ref)
-
-
-def shown_text(parsed: ParsedMessage, part: BodyPart) -> str:
-    """A part's text exactly as the reader shows it, from a whole parsed message.
-
-    The reader's one decoder is `body_text`, fed the bytes the server sends for
-    BODY[n] (still transfer-encoded). `part_bytes` has undone the transfer encoding
-    already, so the part is handed over as identity-encoded ("binary", RFC 2045 §6.2):
-    decoding it twice turned quoted-printable "a=42" into "aB" and base64 into noise.
-    """
-    return body_text(replace(part, encoding="binary"), parsed.part_bytes(part.section))[0]
 
 
 def address_book(service: Any, account: AccountSettings, *, per_folder: int = 2000) -> AddressBook:
