@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -21,6 +22,28 @@ from mailtui.errors import ConfigError, MailtuiError
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_QUEUED = 75  # EX_TEMPFAIL: saved, will be sent when the server is reachable
+EXIT_SOFTWARE = 70  # EX_SOFTWARE: a bug in mailtui
+EXIT_SIGPIPE = 141  # what a shell reports for a tool ended by SIGPIPE (128 + 13)
+
+
+def _counted(what: str) -> Callable[[str], int]:
+    """An argparse type for a number from 1 up: 0 or -1 would silently mean "nothing"."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{what} must be a number from 1 up, not {text!r}")
+        return value
+
+    return parse
+
+
+_limit = _counted("the limit")
+_uid = _counted("a UID")
+_attachment_number = _counted("an attachment number")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,14 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list cached messages of a folder, newest first")
     p.add_argument("folder")
     p.add_argument("--account", "-a")
-    p.add_argument("--limit", "-n", type=int, default=50)
+    p.add_argument("--limit", "-n", type=_limit, default=50)
     p.add_argument("--json", action="store_true", help="print a JSON array")
     p.add_argument("--sync", action="store_true", help="sync the folder first (needs the network)")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("show", help="print a message as text")
     p.add_argument("folder")
-    p.add_argument("uid", type=int)
+    p.add_argument("uid", type=_uid)
     p.add_argument("--account", "-a")
     p.add_argument("--html", action="store_true", help="prefer the HTML part when both exist")
     p.set_defaults(func=cmd_show)
@@ -79,15 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("save", help="save a message's attachments to a directory")
     p.add_argument("folder")
-    p.add_argument("uid", type=int)
-    p.add_argument("parts", nargs="*", help="attachment numbers as listed by `show` (default: all)")
+    p.add_argument("uid", type=_uid)
+    p.add_argument(
+        "parts",
+        nargs="*",
+        type=_attachment_number,
+        help="attachment numbers as listed by `show` (default: all)",
+    )
     p.add_argument("--account", "-a")
-    p.add_argument("--dir", "-d", help="target directory (default: ui.download_dir)")
+    p.add_argument(
+        "--dir", "-d", help="target directory, created if missing (default: ui.download_dir)"
+    )
     p.set_defaults(func=cmd_save)
 
     p = sub.add_parser("mark", help="set or clear flags and labels")
     p.add_argument("folder")
-    p.add_argument("uids", nargs="+", type=int, metavar="UID")
+    p.add_argument("uids", nargs="+", type=_uid, metavar="UID")
     p.add_argument("--account", "-a")
     p.add_argument("--seen", action="store_true")
     p.add_argument("--unseen", action="store_true")
@@ -112,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("folder")
-        p.add_argument("uids", nargs="+", type=int, metavar="UID")
+        p.add_argument("uids", nargs="+", type=_uid, metavar="UID")
         p.add_argument("--account", "-a")
         p.set_defaults(func=cmd_delete, kind=name)
 
@@ -124,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account", "-a")
     p.add_argument("--local", action="store_true", help="search the header cache, offline")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", "-n", type=int, default=200)
+    p.add_argument("--limit", "-n", type=_limit, default=200)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("folder", help="create, rename, delete, (un)subscribe folders")
@@ -161,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("login", help="store an account's password in the system keyring")
     p.add_argument("account")
     p.add_argument("--no-verify", action="store_true", help="store without trying to log in")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin, one line (a second line: the SMTP password); "
+        "the default when stdin is not a terminal",
+    )
     p.set_defaults(func=cmd_login)
     return parser
 
@@ -174,9 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         logs.setup(args.log)
     try:
-        if func is None:
-            return open_app(args)
-        return func(args)
+        status = open_app(args) if func is None else func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        return _reader_gone()
     except ConfigError as exc:
         _error(exc.sentence())
         return EXIT_USAGE
@@ -189,6 +227,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except OSError as exc:  # a file or directory mailtui was told to use
+        where = f" ({exc.filename})" if exc.filename else ""
+        _error(f"{exc.strerror or exc}{where}")
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: one line here, the traceback in the --log file
+        if args.log:
+            import logging
+
+            logging.getLogger("mailtui").exception("uncaught error")
+            hint = f"the details are in {args.log}; please report it with that file"
+        else:
+            hint = "run the command again with --log FILE and report it with that file"
+        _error(f"Internal error: {type(exc).__name__}: {exc} — this is a bug in mailtui; {hint}")
+        return EXIT_SOFTWARE
+
+
+def _reader_gone() -> int:
+    """The reader of our output went away (`mailtui list | head`): stop quietly, as Unix
+    tools do. Python ignores SIGPIPE, so the write raised instead of ending the process;
+    stdout now points at /dev/null so the interpreter's final flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor behind stdout
+        pass
+    return EXIT_SIGPIPE
 
 
 def demo_notice(config: str | None = None) -> str:
@@ -236,6 +301,69 @@ def _context(args: argparse.Namespace):  # -> AppContext
     from mailtui.context import load_context
 
     return load_context(args.config)
+
+
+def _ensure_cached(ctx: Any, service: Any, account: str | None, folder: str) -> None:
+    """Make sure a folder's messages are in the cache before listing from it.
+
+    A local Maildir is synced on the spot (a directory scan, no network); an IMAP folder
+    never synced is an error naming what to run, as reading the cache stays offline
+    unless the user asks for the network.
+    """
+    from mailtui.sync import commands
+
+    if service.folder_state(folder).uidvalidity:
+        return
+    if ctx.account(account).maildir is not None:
+        if service.cache().raw_name(folder) is None:
+            service.run(commands.RefreshFolders(), timeout=60)
+        service.run(commands.SyncFolder(folder=folder))
+        return
+    if service.cache().raw_name(folder) is None:
+        what = f"No cached folder named {folder!r}"
+    else:
+        what = f"The folder {folder!r} has not been synced yet"
+    raise MailtuiError(
+        what, f"run `mailtui sync` first, or `mailtui list --sync {shlex.quote(folder)}`"
+    )
+
+
+def _require_uids(service: Any, folder: str, uids: Sequence[int], *, changes: bool) -> None:
+    """Refuse UIDs the folder does not hold, before acting on any of them.
+
+    A server answers OK to a STORE on no message, so without this check a mistyped UID
+    would look done. Missing UIDs may be mail newer than the last sync (or the folder was
+    never synced): the folder is synced once before they are called missing.
+    """
+    from mailtui.errors import ConnectionLost
+    from mailtui.sync import commands
+
+    def missing() -> list[int]:
+        found = service.envelopes(folder, list(uids))
+        return sorted(set(uids) - set(found))
+
+    absent = missing()
+    unreachable = False
+    if absent:
+        try:
+            service.run(commands.SyncFolder(folder=folder))
+        except ConnectionLost:
+            if not service.folder_state(folder).uidvalidity:
+                raise  # nothing cached to judge by: the network is the problem
+            unreachable = True
+        absent = missing()
+    if not absent:
+        return
+    listed = ", ".join(map(str, absent))
+    sentence = f"There is no message {listed} in {folder!r}"
+    if len(absent) > 1:
+        sentence = f"There are no messages {listed} in {folder!r}"
+    if changes:
+        sentence += "; nothing was changed"
+    hint = f"`mailtui list {shlex.quote(folder)}` shows the UIDs there are"
+    if unreachable:
+        hint += " (as last synced: the server could not be reached to check for newer mail)"
+    raise MailtuiError(sentence, hint)
 
 
 # --- sync ------------------------------------------------------------------------------
@@ -324,12 +452,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         service = ctx.service(args.account)
         if args.sync:
             service.run(commands.SyncFolder(folder=args.folder))
-        elif service.cache().raw_name(args.folder) is None:
-            raise MailtuiError(
-                f"No cached folder named {args.folder!r}",
-                f"run `mailtui sync` first, or `mailtui list --sync {args.folder}`",
-            )
-        uids = service.view(args.folder)[: max(args.limit, 0)]
+        else:
+            _ensure_cached(ctx, service, args.account, args.folder)
+        uids = service.view(args.folder)[: args.limit]
         envs = service.envelopes(args.folder, uids)
         rows = [envs[u] for u in uids if u in envs]
     finally:
@@ -389,12 +514,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     ctx = _context(args)
     try:
         service = ctx.service(args.account)
+        _require_uids(service, args.folder, [args.uid], changes=False)
         env = service.envelope(args.folder, args.uid)
-        if env is None:
-            service.run(commands.SyncFolder(folder=args.folder))
-            env = service.envelope(args.folder, args.uid)
-        if env is None:
-            raise MailtuiError(f"There is no message {args.uid} in {args.folder!r}")
         structure = service.run(commands.FetchStructure(folder=args.folder, uid=args.uid))
         part = render.choose_body(structure, prefer="html" if args.html else "plain")
         body = ""
@@ -412,7 +533,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         ctx.close()
     text = render.render_message(env, body, attachments)
     console = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
-    console.print(text)
+    # Captured, then written: rich ends the process itself (exit 1) on a closed pipe,
+    # where main() would end quietly as other commands do.
+    with console.capture() as captured:
+        console.print(text)
+    sys.stdout.write(captured.get())
     return 0
 
 
@@ -460,13 +585,13 @@ def cmd_folders(args: argparse.Namespace) -> int:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    import getpass
-
     from mailtui.config import credentials
     from mailtui.config.settings import load_settings
     from mailtui.imap.client import ImapSession
     from mailtui.imap.errors import AuthFailed
 
+    if args.demo:
+        raise MailtuiError("The demo account reads a local Maildir and needs no password")
     settings = load_settings(cli_path=args.config)
     account = settings.account(args.account)
     if account.maildir is not None and account.smtp is None:
@@ -477,17 +602,22 @@ def cmd_login(args: argparse.Namespace) -> int:
     servers = [("imap", account.imap), ("smtp", account.smtp)]
     stored = 0
     imap_password = ""
+    ask = _password_reader(args.password_stdin)
     for protocol, server in servers:
         if server is None or server.auth_source != "keyring":
             continue
         prompt = f"{protocol.upper()} password for {server.username}@{server.host}"
         if protocol == "smtp" and imap_password:
             prompt += " (empty: same as IMAP)"
-        password = getpass.getpass(prompt + ": ")
+        password = ask(prompt)
         if not password and protocol == "smtp":
             password = imap_password
         if not password:
-            raise MailtuiError("No password given; nothing stored")
+            raise MailtuiError(
+                "No password given; nothing stored",
+                f"type it at the prompt in a terminal, or pipe it in: "
+                f"`pass show mail | mailtui login {account.name}`",
+            )
         if protocol == "imap" and not args.no_verify:
             secret = credentials.Secret("password", password)
             session = ImapSession(server, lambda secret=secret: secret, label=account.name)
@@ -511,6 +641,30 @@ def cmd_login(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password_reader(from_stdin: bool) -> Callable[[str], str]:
+    """How `login` gets each password: a hidden prompt on a terminal, else one line of
+    stdin per password (scripts, `pass … | mailtui login`); "" when there is none."""
+    import getpass
+
+    stdin = sys.stdin
+    if not from_stdin and stdin is not None and stdin.isatty():
+
+        def prompt(text: str) -> str:
+            try:
+                return getpass.getpass(text + ": ")
+            except EOFError:  # ctrl-d at the prompt
+                return ""
+
+        return prompt
+
+    def read_line(_text: str) -> str:
+        if stdin is None:  # started with stdin closed
+            return ""
+        return stdin.readline().rstrip("\r\n")
+
+    return read_line
+
+
 def _queued_error() -> type[MailtuiError]:
     from mailtui.sync.service import ActionQueued
 
@@ -520,8 +674,10 @@ def _queued_error() -> type[MailtuiError]:
 # --- write-back --------------------------------------------------------------------------
 
 
-def _run_action(args: argparse.Namespace, make: Callable[[Any], Any]) -> int:
-    """Apply an action through the service and wait for the server's answer."""
+def _run_action(
+    args: argparse.Namespace, make: Callable[[Any], Any], uids: Sequence[int] = ()
+) -> int:
+    """Apply an action to `uids` through the service and wait for the server's answer."""
     from mailtui.sync import commands
 
     ctx = _context(args)
@@ -533,6 +689,8 @@ def _run_action(args: argparse.Namespace, make: Callable[[Any], Any]) -> int:
             service.run(commands.RefreshFolders(), timeout=60)
             if cache.raw_name(folder) is None:
                 raise MailtuiError(f"There is no folder named {folder!r}")
+        if uids:
+            _require_uids(service, folder, uids, changes=True)
         service.run(make(service), timeout=120)
     finally:
         ctx.close()
@@ -565,6 +723,7 @@ def cmd_mark(args: argparse.Namespace) -> int:
         lambda _s: commands.SetFlags(
             folder=args.folder, uids=tuple(args.uids), add=frozenset(add), remove=frozenset(remove)
         ),
+        args.uids,
     )
 
 
@@ -575,18 +734,18 @@ def cmd_move(args: argparse.Namespace) -> int:
         raise ConfigError(f"usage: mailtui {args.kind} FOLDER UID... DEST")
     *uid_words, dest = args.rest
     try:
-        uids = tuple(int(u) for u in uid_words)
-    except ValueError as exc:
-        raise ConfigError(f"UIDs must be numbers: {exc}") from exc
+        uids = tuple(_uid(u) for u in uid_words)
+    except argparse.ArgumentTypeError as exc:
+        raise ConfigError(f"{exc} (usage: mailtui {args.kind} FOLDER UID... DEST)") from exc
     kind = commands.MoveMessages if args.kind == "move" else commands.CopyMessages
-    return _run_action(args, lambda _s: kind(folder=args.folder, uids=uids, dest=dest))
+    return _run_action(args, lambda _s: kind(folder=args.folder, uids=uids, dest=dest), uids)
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
     from mailtui.sync import commands
 
     kind = commands.DeleteMessages if args.kind == "delete" else commands.ArchiveMessages
-    return _run_action(args, lambda _s: kind(folder=args.folder, uids=tuple(args.uids)))
+    return _run_action(args, lambda _s: kind(folder=args.folder, uids=tuple(args.uids)), args.uids)
 
 
 def cmd_folder(args: argparse.Namespace) -> int:
@@ -620,11 +779,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     ctx = _context(args)
     try:
         service = ctx.service(args.account)
-        if not args.local and service.cache().raw_name(args.folder) is None:
+        if args.local:
+            _ensure_cached(ctx, service, args.account, args.folder)
+        elif service.cache().raw_name(args.folder) is None:
             service.run(commands.RefreshFolders(), timeout=60)
         uids = service.run(
             commands.Search(folder=args.folder, query=text, local=args.local), timeout=120
-        )[: max(args.limit, 0)]
+        )[: args.limit]
         envs = service.envelopes(args.folder, uids)
     finally:
         ctx.close()
@@ -664,11 +825,17 @@ def cmd_watch(args: argparse.Namespace) -> int:
     ctx = _context(args)
     service = ctx.service(args.account)
     stop = threading.Event()
+    reader_gone = threading.Event()
 
     def show(event: events.Event) -> None:
         line = _event_line(service, event)
-        if line:
+        if not line or reader_gone.is_set():
+            return
+        try:
             print(line, flush=True)
+        except BrokenPipeError:  # raised in a worker thread: end the main one
+            reader_gone.set()
+            stop.set()
 
     unsubscribe = service.subscribe(show)
     try:
@@ -680,6 +847,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     finally:
         unsubscribe()
         ctx.close()
+    if reader_gone.is_set():
+        raise BrokenPipeError
     return 0
 
 
@@ -715,7 +884,6 @@ def _event_line(service: Any, event: Any) -> str:
 
 
 def cmd_save(args: argparse.Namespace) -> int:
-    from mailtui.config.paths import download_dir
     from mailtui.mime import attachments as mime_attachments
     from mailtui.mime import parse as mime_parse
     from mailtui.mime import render
@@ -727,22 +895,24 @@ def cmd_save(args: argparse.Namespace) -> int:
         service = ctx.service(args.account)
         if service.cache().raw_name(args.folder) is None:
             service.run(commands.RefreshFolders(), timeout=60)
+        _require_uids(service, args.folder, [args.uid], changes=False)
         structure = service.run(
             commands.FetchStructure(folder=args.folder, uid=args.uid), timeout=60
         )
         listed = render.attachments(structure)
         if not listed:
             raise MailtuiError(f"Message {args.uid} has no attachments")
-        wanted = listed
-        if args.parts:
-            try:
-                wanted = [listed[int(n) - 1] for n in args.parts]
-            except (ValueError, IndexError) as exc:
-                raise MailtuiError(
-                    f"There is no attachment {exc}",
-                    f"this message has {len(listed)} (numbered from 1)",
-                ) from exc
-        target = Path(args.dir).expanduser() if args.dir else download_dir(ctx.settings)
+        beyond = [n for n in args.parts if n > len(listed)]
+        if beyond:
+            count = f"{len(listed)} attachment" + ("s" if len(listed) != 1 else "")
+            numbers = "1" if len(listed) == 1 else f"1–{len(listed)}"
+            raise MailtuiError(
+                f"Message {args.uid} has {count} ({numbers}); "
+                f"there is no attachment {', '.join(map(str, beyond))}",
+                f"`mailtui show {shlex.quote(args.folder)} {args.uid}` lists them",
+            )
+        wanted = [listed[n - 1] for n in args.parts] if args.parts else listed
+        target = _download_target(args.dir, ctx.settings)
         for att in wanted:
             part = structure.find(att.section)
             raw = service.run(
@@ -758,6 +928,28 @@ def cmd_save(args: argparse.Namespace) -> int:
     for path in saved:
         print(path)
     return 0
+
+
+def _download_target(given: str | None, settings: Any) -> Path:
+    """The directory attachments go to; one that did not exist is created, and said so
+    (a mistyped --dir would otherwise quietly grow a new directory tree)."""
+    from mailtui.config.paths import DIR_MODE
+    from mailtui.mime.safe import clean_line
+
+    target = Path(given).expanduser() if given else Path(settings.ui.download_dir)
+    if target.exists() or target.is_symlink():
+        return target  # not a directory: saving says so
+    try:
+        target.mkdir(mode=DIR_MODE, parents=True)
+    except FileExistsError:
+        return target  # made meanwhile by someone else
+    except OSError as exc:
+        raise MailtuiError(
+            f"Cannot create the directory {str(target)!r}: {exc.strerror or exc}",
+            "check the path and its permissions",
+        ) from exc
+    print(f"mailtui: created {clean_line(str(target))}", file=sys.stderr)
+    return target
 
 
 # --- sending -------------------------------------------------------------------------------

@@ -185,3 +185,121 @@ def test_bad_config_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert str(config) in out.stderr and "accounts.x.imap.security" in out.stderr
     assert out.stderr.count("\n") == 1
+
+
+def _with_files(dovecot: Dovecot, user: MailUser, *files: tuple[str, str, bytes]) -> int:
+    """Append to INBOX a message with these attachments (name, type, bytes); its UID."""
+    message = mailgen.make_message(subject="files", attachments=list(files))
+    return _append(dovecot, user, "INBOX", message)
+
+
+def _one_line_error(out: subprocess.CompletedProcess[str], code: int = 1) -> str:
+    """The failure a user sees: exit `code`, one `mailtui: …` line, never a traceback."""
+    assert out.returncode == code, (out.returncode, out.stderr)
+    assert "Traceback" not in out.stderr
+    assert out.stderr.startswith("mailtui: ") and out.stderr.count("\n") == 1, out.stderr
+    return out.stderr
+
+
+def test_actions_on_uids_that_do_not_exist_name_them_and_change_nothing(
+    cli, dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+) -> None:
+    mailgen.write_maildir(mail_user.maildir, "INBOX", mailgen.generate(3, seed=33, seen_ratio=0.0))
+    cli("sync")
+    client = dovecot.client(mail_user)
+    before = server_flags(client, "INBOX")
+    assert set(before) == {1, 2, 3}
+    for args in (
+        ("mark", "INBOX", "999999", "--seen"),
+        ("mark", "INBOX", "1", "999999", "--seen"),  # one exists: act on none
+        ("move", "INBOX", "2", "999999", "Trash"),
+        ("copy", "INBOX", "999999", "Trash"),
+        ("delete", "INBOX", "3", "999999"),
+        ("archive", "INBOX", "999999"),
+        ("show", "INBOX", "999999"),
+        ("save", "INBOX", "999999", "--dir", str(tmp_path / "dl")),
+    ):
+        err = _one_line_error(cli(*args, check=False))
+        assert "999999" in err and "INBOX" in err, (args, err)
+        assert "mailtui list INBOX" in err, err  # what to do next
+    assert server_flags(client, "INBOX") == before
+    assert server_flags(client, "Trash") == {}
+    client.logout()
+
+
+def test_actions_on_a_folder_never_synced_sync_it_first(
+    cli, dovecot: Dovecot, mail_user: MailUser
+) -> None:
+    uid = _append(dovecot, mail_user, "INBOX", mailgen.make_message(subject="fresh"))
+    err = _one_line_error(cli("mark", "INBOX", str(uid + 1), "--seen", check=False))
+    assert str(uid + 1) in err
+    cli("mark", "INBOX", str(uid), "--seen")
+    client = dovecot.client(mail_user)
+    assert SEEN in server_flags(client, "INBOX")[uid]
+    client.logout()
+
+
+def test_save_names_the_attachments_there_are(
+    cli, dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+) -> None:
+    uid = _with_files(
+        dovecot,
+        mail_user,
+        ("a.txt", "text/plain", b"a\n"),
+        ("b.bin", "application/octet-stream", b"\x00\x01"),
+    )
+    plain = _append(dovecot, mail_user, "INBOX", mailgen.make_message(subject="no files"))
+    cli("sync")
+    target = tmp_path / "dl"
+    target.mkdir()
+    err = _one_line_error(cli("save", "INBOX", str(uid), "5", "--dir", str(target), check=False))
+    assert f"Message {uid} has 2 attachments (1–2); there is no attachment 5" in err
+    assert "index" not in err
+    for bad in ("0", "-1", "x"):
+        out = cli("save", "INBOX", str(uid), bad, "--dir", str(target), check=False)
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert list(target.iterdir()) == []  # nothing saved by any of them
+    err = _one_line_error(cli("save", "INBOX", str(plain), "--dir", str(target), check=False))
+    assert "no attachments" in err
+    assert (
+        cli("save", "INBOX", str(uid), "2", "--dir", str(target)).stdout.strip().endswith("b.bin")
+    )
+
+
+def test_save_says_when_it_creates_the_directory(
+    cli, dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+) -> None:
+    uid = _with_files(dovecot, mail_user, ("f.txt", "text/plain", b"f\n"))
+    cli("sync")
+    target = tmp_path / "new" / "sub"
+    out = cli("save", "INBOX", str(uid), "--dir", str(target))
+    assert out.stderr == f"mailtui: created {target}\n"
+    assert (target / "f.txt").read_bytes() == b"f\n"
+    again = cli("save", "INBOX", str(uid), "--dir", str(target))
+    assert again.stderr == ""  # it exists now: nothing to say
+
+
+def test_limits_must_be_positive(cli, dovecot: Dovecot, mail_user: MailUser) -> None:
+    _append(dovecot, mail_user, "INBOX", mailgen.make_message(subject="one"))
+    cli("sync")
+    for args in (
+        ("list", "INBOX", "--limit", "-1"),
+        ("list", "INBOX", "-n", "0"),
+        ("list", "INBOX", "-n", "many"),
+        ("search", "INBOX", "one", "--limit", "-1"),
+    ):
+        out = cli(*args, check=False)
+        assert out.returncode == 2, (args, out.returncode, out.stdout)
+        assert "limit" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_list_of_a_folder_known_but_never_synced_says_what_to_run(
+    cli, dovecot: Dovecot, mail_user: MailUser
+) -> None:
+    _append(dovecot, mail_user, "INBOX", mailgen.make_message(subject="one"))
+    cli("folders")  # the folder list is cached; INBOX's messages are not
+    err = _one_line_error(cli("list", "INBOX", check=False))
+    assert "mailtui sync" in err and "--sync" in err
+    err = _one_line_error(cli("search", "INBOX", "one", "--local", check=False))
+    assert "mailtui sync" in err
+    assert "one" in cli("list", "INBOX", "--sync").stdout

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import struct
+import subprocess
+import sys
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,3 +171,22 @@ def test_demo_context_keeps_its_cache_apart() -> None:
         assert stats.fetched == len(ctx.service().view("INBOX")) > 0
     finally:
         ctx.close()
+
+
+def test_cli_lists_the_demo_on_a_fresh_install_without_a_sync(tmp_path: Path) -> None:
+    """The README's first example: `mailtui --demo list INBOX`, nothing run before it."""
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    for args in (("list", "INBOX"), ("search", "INBOX", "unseen", "--local")):
+        out = subprocess.run(
+            [sys.executable, "-m", "mailtui", "--demo", "--reset", *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0 and out.stderr == "", out.stderr
+        rows = out.stdout.splitlines()
+        assert len(rows) > 5, args
+        expected = {str(m.msg["Subject"]) for m in content.build(seed=0) if m.folder == "INBOX"}
+        assert any(subject in rows[0] for subject in expected), rows[0]
