@@ -421,6 +421,20 @@ class ImapSession:
                 names.add(toks[3])
         return names
 
+    def folder_exists(self, raw: str, *, subscribed: bool = False) -> bool:
+        """LIST (or LSUB) of exactly this name: how a folder operation is confirmed."""
+        verb = b"LSUB" if subscribed else b"LIST"
+        resp = self.raw(verb + b' "" ' + quote(raw))
+        for u in resp.all(verb):
+            toks = u.tokens()
+            if len(toks) >= 4 and toks[3] == raw.encode():
+                if subscribed:
+                    return True
+                flags = {f.upper() for f in toks[1]} if isinstance(toks[1], list) else set()
+                # A \\Noselect name left by a deleted parent is no folder to select.
+                return not flags & {b"\\NONEXISTENT", b"\\NOSELECT"}
+        return False
+
     def status_counts(self, raw_name: str) -> tuple[int | None, int | None]:
         resp = self.raw(b"STATUS " + quote(raw_name) + b" (MESSAGES UNSEEN)", check=False)
         for u in resp.all(b"STATUS"):
@@ -861,32 +875,55 @@ class ImapSession:
         return self.changes_pending or bool(resp.fetches)
 
     def _drain(self) -> list[bytes]:
-        """Read every complete line already sent, without blocking."""
+        """Read every line the server has sent so far, without waiting for more.
+
+        A line is read (blocking, with the session timeout, so a half-received line is
+        completed) only once bytes are known to be there: a non-blocking read of a plain
+        socket with nothing to read returns b'' exactly as EOF does, which imaplib takes
+        for a closed connection (it made plain-IMAP IDLE reconnect every second).
+        """
         client = self._require()
         imap = client._imap
         sock = client.socket()
         lines: list[bytes] = []
-        sock.setblocking(False)
         try:
-            while True:
-                try:
-                    line = imap._get_line()
-                except (BlockingIOError, TimeoutError, ssl.SSLWantReadError):
-                    break
-                except OSError as exc:
-                    self._drop()
-                    raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
-                except IMAPClientAbortError as exc:
-                    self._drop()
-                    raise ConnectionLost(
-                        f"The IMAP server closed the connection: {_short(exc)}"
-                    ) from exc
-                lines.append(line)
-        finally:
-            if self.client is not None:
-                sock.setblocking(True)
-                sock.settimeout(self.server.timeout)
+            while self._line_waiting(imap, sock):
+                lines.append(imap._get_line())
+        except (OSError, EOFError) as exc:
+            self._drop()
+            raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
+        except IMAPClientAbortError as exc:
+            self._drop()
+            raise ConnectionLost(f"The IMAP server closed the connection: {_short(exc)}") from exc
         return lines
+
+    def _line_waiting(self, imap: object, sock: object) -> bool:
+        """Bytes are buffered or readable now; raises EOFError when the peer closed."""
+        data = self._peek(imap, sock)
+        if data:
+            return True
+        if data is None:
+            return False  # TLS records without application data yet
+        import select
+
+        if not select.select([sock], [], [], 0)[0]:
+            return False
+        # Readable: either data arrived since the first look, or the peer closed.
+        data = self._peek(imap, sock)
+        if data == b"":
+            raise EOFError("the server closed the connection")
+        return bool(data)
+
+    def _peek(self, imap: object, sock: object) -> bytes | None:
+        """imaplib's buffered bytes (reading the socket once, non-blocking): b'' when
+        nothing is there (or at EOF), None when TLS needs more records first."""
+        sock.setblocking(False)  # type: ignore[attr-defined]
+        try:
+            return imap.file.peek(1)  # type: ignore[attr-defined]
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return None if isinstance(sock, ssl.SSLSocket) else b""
+        finally:
+            sock.settimeout(self.server.timeout)  # type: ignore[attr-defined]
 
     # --- misc ---------------------------------------------------------------------------
 

@@ -280,6 +280,15 @@ class MaildirSession:
             )
         return out
 
+    @_errors("LIST")
+    def folder_exists(self, raw: str, *, subscribed: bool = False) -> bool:
+        """Is the folder there (and, with `subscribed`, subscribed)?"""
+        name = self.name_of(raw)
+        self._refresh_dirs()
+        if name not in self._dirs:
+            return False
+        return not subscribed or name not in self.db.unsubscribed()
+
     @_errors("STATUS")
     def status(self, raw: str, *, unseen: bool = True) -> dict[str, int]:
         name, path = self._dir(raw)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from mailtui.backend import Outcome, Session, compress_uids, parse_uid_set
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
-from mailtui.imap.errors import ConnectionLost, ImapError
+from mailtui.imap.errors import ConnectionLost, ImapError, ProtocolError
 from mailtui.imap.translate import encode_folder_name
 from mailtui.model import DELETED, HeaderRow
 from mailtui.sync import events
@@ -357,7 +357,22 @@ def _send_append(writer: Writer, session: Session, entry: Entry, replay: bool) -
     uid = session.append(
         raw_folder, base64.b64decode(entry.args["raw"]), entry.args.get("flags", ())
     )
+    if uid is None and mid:
+        # No APPENDUID (no UIDPLUS): the OK alone proves nothing; look for it.
+        session.select(raw_folder)
+        uid = session.search_message_ids([mid]).get(mid)
+        if uid is None:
+            raise ProtocolError(
+                f"The server accepted the message but it is not in {entry.folder}",
+                "it stays in the journal's report; try again or check the server",
+            )
     return {"uid": uid}
+
+
+def _check_folder(session: Session, raw: str, *, exists: bool, what: str) -> None:
+    """Folder commands are confirmed by a LIST of the name, not by their OK."""
+    if session.folder_exists(raw) != exists:
+        raise ProtocolError(f"The server answered OK but did not {what}")
 
 
 def _send_create(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
@@ -367,6 +382,7 @@ def _send_create(writer: Writer, session: Session, entry: Entry, replay: bool) -
     except ImapError as exc:
         if not (replay and "exist" in str(exc).lower()):
             raise
+    _check_folder(session, raw, exists=True, what=f"create {entry.folder!r}")
     return {}
 
 
@@ -379,20 +395,29 @@ def _send_rename(writer: Writer, session: Session, entry: Entry, replay: bool) -
     except ImapError:
         if not replay:
             raise
+    _check_folder(session, new_raw, exists=True, what=f"rename {entry.folder!r}")
     return {}
 
 
 def _send_delete_folder(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
+    raw = entry.args.get("raw") or encode_folder_name(entry.folder)
     try:
-        session.delete_folder(entry.args.get("raw") or encode_folder_name(entry.folder))
+        session.delete_folder(raw)
     except ImapError:
         if not replay:
             raise
+    _check_folder(session, raw, exists=False, what=f"delete {entry.folder!r}")
     return {}
 
 
 def _send_subscribe(writer: Writer, session: Session, entry: Entry, replay: bool) -> dict:
-    session.subscribe(_raw(writer, entry.folder), entry.args.get("subscribed", True))
+    raw, wanted = _raw(writer, entry.folder), entry.args.get("subscribed", True)
+    session.subscribe(raw, wanted)
+    if session.folder_exists(raw, subscribed=True) != wanted:
+        raise ProtocolError(
+            f"The server answered OK but did not {'' if wanted else 'un'}subscribe "
+            f"{entry.folder!r}"
+        )
     return {}
 
 

@@ -159,6 +159,7 @@ class SyncService:
         self._workers: dict[str, Worker] = {}
         self._writer: Writer | None = None
         self._watchers: dict[str, Watcher] = {}
+        self._watch_wanted: set[str] = set()
         self._watch_lock = threading.Lock()
         self._folder_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._state_lock = threading.Lock()
@@ -189,6 +190,7 @@ class SyncService:
         with self._watch_lock:
             watchers = list(self._watchers.values())
             self._watchers.clear()
+            self._watch_wanted = set()
         for watcher in watchers:
             watcher.stop()
         if self._writer is not None:
@@ -278,10 +280,17 @@ class SyncService:
         """Keep INBOX and the given folders live (IDLE or polling); other watchers stop."""
         wanted = {"INBOX", *more} | ({folder} if folder else set())
         with self._watch_lock:
+            self._watch_wanted = wanted
             for name in list(self._watchers):
                 if name not in wanted:
                     self._watchers.pop(name).stop()
-            for name in wanted:
+        self._start_watchers()
+
+    def _start_watchers(self) -> None:
+        """Start the wanted watchers whose folders the cache knows. On a first start the
+        folder list is not cached yet: the LIST that fills it calls this again."""
+        with self._watch_lock:
+            for name in self._watch_wanted:
                 if name not in self._watchers and self.cache().raw_name(name) is not None:
                     watcher = Watcher(self, name)
                     self._watchers[name] = watcher
@@ -649,6 +658,8 @@ def _refresh_folders(service: SyncService, worker: Worker, command: cmd.Command)
     folders = session.list_folders()
     worker.cache.replace_folders(folders)
     listed = worker.cache.folders()
+    if service._watch_wanted and service._started:
+        service._start_watchers()
     service.emit(events.FoldersListed(account=service.account, folders=tuple(listed)))
     return listed
 

@@ -6,6 +6,8 @@ import asyncio
 import socket
 from pathlib import Path
 
+import pytest
+
 from mailtui.sync import commands
 from mailtui.ui.app import MailApp
 from mailtui.ui.format import fixed_clock
@@ -147,3 +149,42 @@ async def test_search_marks_matches_and_n_moves(
         await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications))
         assert any("not a date" in n.message for n in app._notifications)
         assert app.is_running
+
+
+@pytest.mark.parametrize("security", ["none", "starttls"])
+async def test_mail_delivered_right_after_launch_is_on_screen_within_two_seconds(
+    dovecot: Dovecot, tmp_path: Path, security: str
+) -> None:
+    """While the first syncs of other folders still run (issue 11, item 2)."""
+    import time
+
+    user = dovecot.add_user()
+    mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(40, seed=3))
+    for i, name in enumerate(("Lists/a", "Lists/b", "Projects")):
+        mailgen.write_maildir(user.maildir, name, mailgen.generate(1500, seed=i))
+    ctx = context_for(
+        dovecot, user, tmp_path, ui={"mark_read_delay": -1}, imap={"security": security}
+    )
+    service = ctx.service()
+    service.submit(commands.SyncAll())  # as `mailtui` does, before the UI exists
+    app = MailApp(ctx, clock=fixed_clock(NOW), syncing=True)
+    other = dovecot.client(user)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.main.messages.rows, what="the first rows")
+            assert not service.cache().folder_state("Projects").synced, "start-up was over"
+            for i in range(2):
+                subject = f"Fresh news {i}"
+                raw = mailgen.make_message(subject=subject, body="Hi\n", date=NOW)
+                start = time.monotonic()
+                await asyncio.to_thread(
+                    mailgen.append_imap,
+                    other,
+                    "INBOX",
+                    [mailgen.from_bytes(raw, internaldate=NOW)],
+                )
+                await wait_for(pilot, lambda s=subject: s in screen_text(app), timeout=10)
+                assert time.monotonic() - start < 2.0
+    finally:
+        other.logout()
+        ctx.close()
