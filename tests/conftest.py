@@ -18,6 +18,9 @@ import pytest
 
 from tests.support.dovecot import Dovecot, MailUser
 
+# The scripted IMAP server's fixtures (scripted_imap, scripted_imap_factory).
+pytest_plugins = ["tests.support.scripted_fixture"]
+
 ALLOW_SKIPS_ENV = "MAILTUI_ALLOW_SKIPS"
 
 # --------------------------------------------------------------------------------------
