@@ -171,6 +171,12 @@ class Search(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class KeepFoldersCurrent(Command):
+    """Re-list the folders with their counts every `poll_interval` seconds, so counts of
+    folders nobody watches and folders made elsewhere stay current (Watch implies it)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Watch(Command):
     """Keep `folder` (and INBOX) live: IDLE where offered, else NOOP polling."""
 

@@ -160,6 +160,8 @@ class SyncService:
         self._writer: Writer | None = None
         self._watchers: dict[str, Watcher] = {}
         self._watch_wanted: set[str] = set()
+        self._poller: threading.Thread | None = None
+        self._poll_stop = threading.Event()
         self._watch_lock = threading.Lock()
         self._folder_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._state_lock = threading.Lock()
@@ -193,6 +195,8 @@ class SyncService:
             self._watch_wanted = set()
         for watcher in watchers:
             watcher.stop()
+        self._poll_stop.set()
+        poller, self._poller = self._poller, None
         if self._writer is not None:
             self._writer.stop()
         for worker in self._workers.values():
@@ -201,6 +205,7 @@ class SyncService:
         for thread in [
             *self._workers.values(),
             *watchers,
+            *([poller] if poller else []),
             *([self._writer] if self._writer else []),
         ]:
             thread.join(timeout)
@@ -285,6 +290,29 @@ class SyncService:
                 if name not in wanted:
                     self._watchers.pop(name).stop()
         self._start_watchers()
+        self._start_poller()
+
+    def _start_poller(self) -> None:
+        """While anything is watched, LIST the folders (with counts) every `poll_interval`
+        seconds: other folders' counts and folders made elsewhere stay current, and a
+        folder changed elsewhere is resynced (see _refresh_folders)."""
+        if self._poller is not None:
+            return
+        interval = self.settings.poll_interval if self.settings is not None else 60
+        self._poll_stop.clear()
+        self._poller = threading.Thread(
+            target=self._poll_folders,
+            args=(interval,),
+            name=f"mailtui-{self.account}-folder-poll",
+            daemon=True,
+        )
+        self._poller.start()
+
+    def _poll_folders(self, interval: float) -> None:
+        while not self._poll_stop.wait(interval):
+            worker = self._workers.get("background")
+            if self._started and worker is not None and worker.queue.empty():
+                self.submit(cmd.RefreshFolders())
 
     def _start_watchers(self) -> None:
         """Start the wanted watchers whose folders the cache knows. On a first start the
@@ -341,8 +369,10 @@ class SyncService:
         """
         if not self._started:
             self.start()
-        if isinstance(command, cmd.Watch):
-            self.watch(command.folder)
+        if isinstance(command, cmd.Watch | cmd.KeepFoldersCurrent):
+            if isinstance(command, cmd.Watch):
+                self.watch(command.folder)
+            self._start_poller()
             self.emit(events.Done(account=self.account, request_id=command.request_id))
             return command.request_id
         if isinstance(command, _JOURNALED):
@@ -654,13 +684,27 @@ class SyncService:
 
 
 def _refresh_folders(service: SyncService, worker: Worker, command: cmd.Command) -> list[Folder]:
+    """LIST (with counts where offered) into the cache. A synced folder whose counts on
+    the server differ from the cache's was changed elsewhere: resync it, so the tree
+    shows what the server holds rather than counting stale rows."""
     session = worker.connected_session()
     folders = session.list_folders()
+    stale = [
+        f.name
+        for f in folders
+        if f.total is not None
+        and f.unread is not None
+        and worker.cache.folder_state(f.name).synced
+        and worker.cache.counts(f.name) != (f.total, f.unread)
+    ]
     worker.cache.replace_folders(folders)
     listed = worker.cache.folders()
     if service._watch_wanted and service._started:
         service._start_watchers()
     service.emit(events.FoldersListed(account=service.account, folders=tuple(listed)))
+    if not isinstance(command, cmd.SyncAll):  # SyncAll syncs every folder next anyway
+        for name in stale:
+            service.submit(cmd.SyncFolder(folder=name))
     return listed
 
 

@@ -112,6 +112,8 @@ class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeM
         self.reader.set_palette(self.mail.palette())
         for name, service in self.mail.services.items():
             self.folder_tree.set_folders(name, service.folders())
+            # Counts of every account's folders stay current, watched or not.
+            self.mail.bridge.submit(service, commands.KeepFoldersCurrent())
         account, folder = self._initial_folder()
         self.open_folder(account, folder)
         if self.mail.syncing:
