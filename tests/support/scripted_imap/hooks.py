@@ -90,13 +90,16 @@ def greeting(data: bytes) -> Hook:
     return hook
 
 
-def preauth(user: str | None = None) -> Hook:
+def preauth(user: str | None = None, *, offer_starttls: bool = False) -> Hook:
     """For "GREETING": `* PREAUTH` — already logged in, so STARTTLS can no longer be
-    negotiated (RFC 9051 §7.1.4). A client that wanted TLS must hang up, not carry on."""
+    negotiated (RFC 9051 §7.1.4). A client that wanted TLS must hang up, not carry on.
+    `offer_starttls` keeps STARTTLS in the list, as a TLS-stripping attacker would."""
 
     def hook(session: Session, cmd: Command, _next: Next) -> None:
         session.state = AUTHENTICATED
         session.user = user or session.server.user.name
+        if offer_starttls:
+            session.post_login_caps = [*session.server.capabilities, "STARTTLS"]
         caps = " ".join(session.capabilities())
         session.untagged(f"PREAUTH [CAPABILITY {caps}] Logged in as {session.user}")
 
