@@ -11,6 +11,7 @@ from mailtui.model import DELETED, FLAGGED, SEEN
 from mailtui.sync import commands, events
 from tests.support import mailgen
 from tests.support.accounts import cache_flags, context_for, server_flags, wait_until
+from tests.support.consistency import assert_cache_matches_server
 from tests.support.dovecot import Dovecot, MailUser
 
 
@@ -23,8 +24,16 @@ def account(dovecot: Dovecot, mail_user: MailUser, tmp_path: Path):
     ctx = context_for(dovecot, mail_user, tmp_path)
     ctx.service().run(commands.SyncAll(), timeout=60)
     yield ctx, other
-    other.logout()
-    ctx.close()
+    try:
+        # Whatever the scenario did, the cache ends equal to the server (after the
+        # writer and the resyncs it triggered are done).
+        service = ctx.service()
+        assert service.wait_writer_idle()
+        service.run(commands.SyncAll(), timeout=60)
+        assert_cache_matches_server(ctx, other)
+    finally:
+        other.logout()
+        ctx.close()
 
 
 def _run(ctx, command):

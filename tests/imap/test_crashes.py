@@ -18,7 +18,8 @@ from mailtui.model import FLAGGED, SEEN
 from mailtui.sync import commands
 from mailtui.sync.actions import ActionLog, Policy
 from tests.support import mailgen
-from tests.support.accounts import cache_flags, cli_env, context_for, server_flags, wait_until
+from tests.support.accounts import cli_env, context_for, server_flags, wait_until
+from tests.support.consistency import assert_cache_matches_server
 from tests.support.dovecot import Dovecot
 from tests.support.hardening import record
 
@@ -104,7 +105,7 @@ def test_cold_sync_killed_again_and_again_converges(dovecot: Dovecot, tmp_path: 
     ctx = context_for(dovecot, user, db.parent)
     other = dovecot.client(user)
     try:
-        assert cache_flags(ctx, "INBOX") == server_flags(other, "INBOX")
+        assert_cache_matches_server(ctx, other, ["INBOX"])
     finally:
         other.logout()
         ctx.close()

@@ -12,7 +12,8 @@ from mailtui.model import FLAGGED
 from mailtui.sync import commands
 from mailtui.sync.actions import ActionLog, Policy
 from tests.support import mailgen
-from tests.support.accounts import cache_flags, cli_env, context_for, server_flags, wait_until
+from tests.support.accounts import cli_env, context_for, server_flags, wait_until
+from tests.support.consistency import assert_cache_matches_server
 from tests.support.dovecot import Dovecot
 from tests.support.hardening import record
 
@@ -63,7 +64,7 @@ def test_two_processes_replaying_one_journal_send_each_action_once(
     assert all(FLAGGED in f for u, f in server_flags(other, "INBOX").items() if 31 <= u <= 60)
     ctx = context_for(dovecot, user, db.parent)
     try:
-        assert cache_flags(ctx, "INBOX") == server_flags(other, "INBOX")
+        assert_cache_matches_server(ctx, other, ["INBOX"])
     finally:
         ctx.close()
         other.logout()

@@ -18,7 +18,8 @@ from mailtui.sync import commands, events
 from mailtui.sync.actions import ActionLog, Policy
 from mailtui.sync.service import ActionQueued
 from tests.support import mailgen
-from tests.support.accounts import cache_flags, cli_env, context_for, server_flags, wait_until
+from tests.support.accounts import cli_env, context_for, server_flags, wait_until
+from tests.support.consistency import assert_cache_matches_server
 from tests.support.dovecot import Dovecot, MailUser
 
 
@@ -222,7 +223,7 @@ def test_cold_sync_killed_midway_resumes_to_equal_the_server(
     ctx = context_for(dovecot, user, tmp_path / "cache" / "mailtui" / "accounts")
     other = dovecot.client(user)
     try:
-        assert cache_flags(ctx, "INBOX") == server_flags(other, "INBOX")
+        assert_cache_matches_server(ctx, other, ["INBOX"])
     finally:
         other.logout()
         ctx.close()
@@ -259,7 +260,7 @@ def test_changes_by_another_client_reach_listeners_within_two_seconds(
         other.delete_messages([2])
         other.expunge()
         assert got[events.MessagesVanished].wait(2)
-        assert cache_flags(ctx, "INBOX") == server_flags(other, "INBOX")
+        assert_cache_matches_server(ctx, other, ["INBOX"])
     finally:
         other.logout()
         ctx.close()
@@ -382,7 +383,7 @@ def test_sync_survives_a_second_run_in_parallel(
             t.join(120)
         assert len(done) == 2 and time.monotonic() - start < 120
         other = dovecot.client(mail_user)
-        assert cache_flags(a, "INBOX") == server_flags(other, "INBOX")
+        assert_cache_matches_server(a, other, ["INBOX"])
         other.logout()
     finally:
         a.close()

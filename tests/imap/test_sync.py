@@ -11,6 +11,7 @@ from mailtui.model import FLAGGED, SEEN, Role
 from mailtui.sync import commands, events
 from tests.support import mailgen
 from tests.support.accounts import cache_flags, context_for, server_flags, wait_until
+from tests.support.consistency import assert_cache_matches_server
 from tests.support.dovecot import Dovecot, MailUser
 
 # Which capabilities to hide to force each resync path.
@@ -42,7 +43,7 @@ def test_cold_sync_caches_every_envelope_newest_batch_first(
     try:
         stats = _sync(ctx)
         client = dovecot.client(mail_user)
-        assert cache_flags(ctx, "INBOX") == server_flags(client, "INBOX")
+        assert_cache_matches_server(ctx, client, ["INBOX"])
         assert stats.mode == "cold" and stats.total == 1200
         # The first batch holds the newest mail, so a list can show it at once.
         assert len(batches) >= 2
@@ -78,7 +79,7 @@ def test_resync_applies_changes_made_by_another_client(
         # Still selected on a QRESYNC connection, one NOOP carries the news to apply.
         assert stats.mode == ("noop" if mode == "qresync" else mode)
         assert stats.fetched == 4 and stats.vanished == 3
-        assert cache_flags(ctx, "INBOX") == server_flags(other, "INBOX")
+        assert_cache_matches_server(ctx, other, ["INBOX"])
         envs = ctx.service().envelopes("INBOX", new)
         assert sorted(envs) == sorted(new)
         assert "$Work" in ctx.service().envelope("INBOX", 10).keywords
@@ -112,7 +113,7 @@ def test_resync_on_a_new_connection_costs_what_changed(
         stats = _sync(ctx)
         assert stats.mode == mode
         assert (stats.fetched, stats.vanished) == (2, 1)
-        assert cache_flags(ctx, "INBOX") == server_flags(other, "INBOX")
+        assert_cache_matches_server(ctx, other, ["INBOX"])
         assert sorted(ctx.service().envelopes("INBOX", new)) == sorted(new)
     finally:
         other.logout()
@@ -209,7 +210,7 @@ def test_folder_list_has_roles_counts_and_non_ascii_names(
         stats = _sync(ctx, "日本語")
         assert stats.total == counts["日本語"]
         client = dovecot.client(mail_user)
-        assert cache_flags(ctx, "日本語") == server_flags(client, "日本語")
+        assert_cache_matches_server(ctx, client, ["日本語"])
         client.logout()
     finally:
         ctx.close()
@@ -268,7 +269,7 @@ def test_mail_delivered_straight_into_the_maildir_is_found(
         stats = _sync(ctx)
         assert stats.fetched == 3
         client = dovecot.client(mail_user)
-        assert cache_flags(ctx, "INBOX") == server_flags(client, "INBOX")
+        assert_cache_matches_server(ctx, client, ["INBOX"])
         client.logout()
     finally:
         ctx.close()
