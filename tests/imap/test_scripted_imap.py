@@ -19,7 +19,7 @@ from mailtui.sync import commands, events
 from tests.support import mailgen
 from tests.support.accounts import wait_until
 from tests.support.scripted_fixture import assert_cache_matches_store, scripted_context
-from tests.support.scripted_imap import Lies, ScriptedImap, hooks
+from tests.support.scripted_imap import DEFAULT_CAPABILITIES, Lies, ScriptedImap, hooks
 
 
 class _Secret:
@@ -287,3 +287,79 @@ def test_raw_injection_before_the_starttls_ok_is_not_believed(scripted_imap, tmp
         assert session.caps.has("MOVE")
     finally:
         session.close()
+
+
+def test_per_session_hook_one_connection_is_throttled_and_dropped(scripted_imap, tmp_path) -> None:
+    """A hook for one connection only (`on_session`): the first connection the server
+    accepts answers its first UID FETCH as Microsoft 365 does when it has had enough —
+    `BAD Request is throttled...` then `* BYE Connection closed. 14` — and hangs up.
+    mailtui reports the throttling; a later sync, on a new connection, completes and
+    the cache holds what the server holds. (Today the sync right after the drop still
+    fails, "The IMAP server closed the connection": see the helper's report.)"""
+    scripted_imap.store.add_messages("INBOX", mailgen.generate(20, seed=12))
+    dropped: list[int] = []
+
+    def throttle_first_connection(session) -> None:
+        if session.number == 1:
+            bad = b"{tag} BAD Request is throttled. Suggested Backoff Time: 10 milliseconds\r\n"
+            hang_up = hooks.hang_up(first=bad)
+
+            def once(s, cmd, next_) -> None:
+                if dropped:
+                    next_(cmd)
+                else:
+                    dropped.append(s.number)
+                    hang_up(s, cmd, next_)
+
+            session.on("UID FETCH", once)
+
+    scripted_imap.on_session(throttle_first_connection)
+    ctx = scripted_context(scripted_imap, tmp_path)
+    try:
+        service = ctx.service()
+        with pytest.raises(MailtuiError, match="Request is throttled"):
+            service.run(commands.SyncFolder(folder="INBOX"), timeout=30)
+        assert dropped == [1]
+        for attempt in range(3):
+            try:
+                service.run(commands.SyncFolder(folder="INBOX"), timeout=30)
+                break
+            except MailtuiError:
+                assert attempt < 2, "the account never recovered from the dropped connection"
+        assert assert_cache_matches_store(ctx, scripted_imap, ["INBOX"]) == 20
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        (),
+        ("QRESYNC",),
+        ("QRESYNC", "CONDSTORE"),
+        ("QRESYNC", "CONDSTORE", "ESEARCH", "LIST-STATUS", "SPECIAL-USE", "MOVE", "UNSELECT"),
+    ],
+    ids=["qresync", "condstore", "plain", "bare"],
+)
+def test_resync_after_changes_elsewhere_on_every_capability_path(
+    scripted_imap_factory, tmp_path, hidden
+) -> None:
+    """Another device flags, expunges and delivers; mailtui's resync (QRESYNC, CONDSTORE,
+    or plain UID SEARCH + flags) ends with the cache equal to the store."""
+    server = scripted_imap_factory(
+        capabilities=[c for c in DEFAULT_CAPABILITIES if c not in hidden]
+    )
+    server.store.add_messages("INBOX", mailgen.generate(30, seed=13, seen_ratio=0.5))
+    ctx = scripted_context(server, tmp_path)
+    try:
+        service = ctx.service()
+        service.run(commands.SyncAll(), timeout=60)
+        server.store.store("INBOX", [2, 3, 4], "+", ["\\Flagged", "Work"])
+        server.store.store("INBOX", [5, 6], "-", ["\\Seen"])
+        server.store.store("INBOX", [7, 8, 9], "+", ["\\Deleted"])
+        server.store.expunge("INBOX")
+        server.store.add_messages("INBOX", mailgen.generate(4, seed=14))
+        service.run(commands.SyncFolder(folder="INBOX"), timeout=30)
+        assert assert_cache_matches_store(ctx, server, ["INBOX"]) == 31
+    finally:
+        ctx.close()

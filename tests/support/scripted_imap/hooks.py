@@ -6,6 +6,7 @@ with `server.rewrite(fn)`):
 - replace the answer:                   `reply(status, text)`, `throttle(...)`, `clientbug()`
 - instead of the greeting:              `greeting(data)`, `preauth()`
 - hostile, before STARTTLS's OK:        `inject_before_starttls_ok(data)`
+- hang up:                              `hang_up(text)` (`* BYE`, then the socket closes)
 - rewrite every line on its way out:    `status_trailing_space`
 - lie (OK, nothing done):               `Lies(ignore_writes={...})` in server.py, or `ack()`
 """
@@ -16,7 +17,7 @@ import threading
 from collections.abc import Callable
 
 from tests.support.scripted_imap.registry import AUTHENTICATED, Command, Hook, Next
-from tests.support.scripted_imap.session import Session
+from tests.support.scripted_imap.session import Disconnect, Session
 
 
 def before(data: bytes) -> Hook:
@@ -52,6 +53,19 @@ def reply(status: str, text: str, code: str | None = None, *, times: int | None 
             session.respond(cmd, status, text, code)
         else:
             next_(cmd)
+
+    return hook
+
+
+def hang_up(text: str = "Connection closed. 14", *, first: bytes = b"") -> Hook:
+    """Send `first` (e.g. a tagged BAD), then `* BYE text`, then close the connection,
+    as Microsoft 365 does once it has throttled a session for long enough."""
+
+    def hook(session: Session, cmd: Command, _next: Next) -> None:
+        if first:
+            session.send_raw(first.replace(b"{tag}", cmd.tag.encode()))
+        session.untagged(f"BYE {text}")
+        raise Disconnect("hook hung up")
 
     return hook
 
