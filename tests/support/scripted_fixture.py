@@ -66,7 +66,7 @@ def store_rows(server: ScriptedImap, folder: str) -> dict[int, Row]:
 
     out: dict[int, Row] = {}
     for msg in server.store.messages(folder):
-        block = mime.section(msg.mime, "HEADER.FIELDS (MESSAGE-ID SUBJECT)")
+        block = mime.section(msg.raw, "HEADER.FIELDS (MESSAGE-ID SUBJECT)")
         message_id, subject = _header_fields(block)
         when = int(msg.internaldate.timestamp())
         out[msg.uid] = Row(frozenset(msg.flags), len(msg.raw), when, message_id, subject)

@@ -89,13 +89,13 @@ def test_sections_of_a_message_with_an_attached_message() -> None:
         b"--B\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--B--\r\n"
     )
     root = mime.parse(outer)
-    assert mime.section(root, "") == outer
-    assert b"outer text" in mime.section(root, "1")
-    assert mime.section(root, "2.HEADER").startswith(b"Date:")
-    assert b"Subject: inner" in mime.section(root, "2.HEADER.FIELDS (SUBJECT)")
-    assert b"inner text" in mime.section(root, "2.1")
-    assert mime.section(root, "2.2.MIME").startswith(b"Content-Type: application/octet-stream")
-    assert mime.section(root, "9") == b"" and mime.section(root, "1.1.1") == b""
+    assert mime.section(outer, "") == outer
+    assert b"outer text" in mime.section(outer, "1")
+    assert mime.section(outer, "2.HEADER").startswith(b"Date:")
+    assert b"Subject: inner" in mime.section(outer, "2.HEADER.FIELDS (SUBJECT)")
+    assert b"inner text" in mime.section(outer, "2.1")
+    assert mime.section(outer, "2.2.MIME").startswith(b"Content-Type: application/octet-stream")
+    assert mime.section(outer, "9") == b"" and mime.section(outer, "1.1.1") == b""
     structure = mime.bodystructure(root)
     assert b'"message" "rfc822"' in structure and b'"inner"' in structure  # with its ENVELOPE
 
@@ -103,10 +103,10 @@ def test_sections_of_a_message_with_an_attached_message() -> None:
 def test_a_single_part_message_is_its_own_part_one_and_deep_nesting_is_capped() -> None:
     raw = b"Subject: s\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
     root = mime.parse(raw)
-    assert mime.section(root, "1") == b"body\r\n"
-    assert mime.section(root, "1.MIME") == mime.section(root, "HEADER")
-    assert mime.section(root, "TEXT") == b"body\r\n"
-    assert mime.section(root, "HEADER.FIELDS.NOT (SUBJECT)") == b"Content-Type: text/plain\r\n\r\n"
+    assert mime.section(raw, "1") == b"body\r\n"
+    assert mime.section(raw, "1.MIME") == mime.section(raw, "HEADER")
+    assert mime.section(raw, "TEXT") == b"body\r\n"
+    assert mime.section(raw, "HEADER.FIELDS.NOT (SUBJECT)") == b"Content-Type: text/plain\r\n\r\n"
     assert mime.bodystructure(root) == (
         b'("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1 NIL NIL NIL NIL)'
     )

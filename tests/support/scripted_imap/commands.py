@@ -174,34 +174,23 @@ def namespace(session: Session, cmd: Command) -> None:
         session.ok(cmd, "Namespace completed.")
 
 
-@command("CREATE")
-def create(session: Session, cmd: Command) -> None:
+@command("CREATE", "DELETE", "RENAME")
+def folder_change(session: Session, cmd: Command) -> None:
+    """CREATE, DELETE, RENAME (RFC 9051 §6.3.4–6.3.6); the store says what it refuses."""
+    names = [folder_arg(a) for a in cmd.args]
+    if len(names) != (2 if cmd.name == "RENAME" else 1):
+        raise ParseError(f"wrong number of arguments to {cmd.name}")
+    change = {
+        "CREATE": session.store.create,
+        "DELETE": session.store.delete,
+        "RENAME": session.store.rename,
+    }[cmd.name]
     try:
-        session.store.create(folder_arg(cmd.args[0]))
+        change(*names)
     except StoreError as exc:
         _fail(session, cmd, exc)
         return
-    session.ok(cmd, "Create completed.")
-
-
-@command("DELETE")
-def delete(session: Session, cmd: Command) -> None:
-    try:
-        session.store.delete(folder_arg(cmd.args[0]))
-    except StoreError as exc:
-        _fail(session, cmd, exc)
-        return
-    session.ok(cmd, "Delete completed.")
-
-
-@command("RENAME")
-def rename(session: Session, cmd: Command) -> None:
-    try:
-        session.store.rename(folder_arg(cmd.args[0]), folder_arg(cmd.args[1]))
-    except StoreError as exc:
-        _fail(session, cmd, exc)
-        return
-    session.ok(cmd, "Rename completed.")
+    session.ok(cmd, f"{cmd.name.title()} completed.")
 
 
 @command("SUBSCRIBE", "UNSUBSCRIBE")

@@ -134,7 +134,7 @@ def _fetch_one(session: Session, view: SelectedView, msg: Message, names: list[s
             parts.append(name.encode() + b" " + FETCH_ITEMS[name](session, msg))
         else:
             section, peek, start, length = _section_of(name)
-            data = mime.section(msg.mime, section)
+            data = mime.section(msg.raw, section, lambda: msg.mime)
             label = (
                 name
                 if name in _RFC822

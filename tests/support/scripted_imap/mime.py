@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.message import Message as EmailMessage
@@ -120,11 +121,18 @@ def _split_multipart(body: bytes, boundary: str) -> list[bytes]:
 # --- sections (RFC 9051 §6.4.5) ---------------------------------------------------------
 
 
-def section(root: MimePart, spec: str) -> bytes:
-    """The bytes of `BODY[spec]`; an address that names nothing gives b"" (as Dovecot)."""
+def section(raw: bytes, spec: str, parsed: Callable[[], MimePart] | None = None) -> bytes:
+    """The bytes of `BODY[spec]` of message `raw`; an address that names nothing gives b""
+    (as Dovecot). The MIME tree (`parsed`, else parsed here) is only needed for part
+    numbers: a bulk HEADER.FIELDS fetch splits the header off and no more."""
     words = spec.strip().split(None, 1)
     head = words[0] if words else ""
     names = words[1] if len(words) > 1 else ""
+    if not head[:1].isdigit():
+        if not head:
+            return raw
+        header, body = split_header(raw)
+        return _text_section(header, body, head.upper(), names)
     path: list[int] = []
     rest = head
     while rest and rest[0].isdigit():
@@ -132,28 +140,31 @@ def section(root: MimePart, spec: str) -> bytes:
         if not num.isdigit() or int(num) == 0:
             return b""
         path.append(int(num))
-    text_part = rest.upper()
-    part = root
+    part = parsed() if parsed is not None else parse(raw)
     for n in path:
         kids = _children(part)
         if n > len(kids):
             return b""
         part = kids[n - 1]
+    text_part = rest.upper()
     if not text_part:
-        return root.raw if not path else part.body
+        return part.body
     if text_part == "MIME":
-        return part.header if path else b""
+        return part.header
     # HEADER/TEXT of a part address the message inside a message/rfc822 part.
-    msg = part if not path else part.message
-    if msg is None:
+    if part.message is None:
         return b""
+    return _text_section(part.message.header, part.message.body, text_part, names)
+
+
+def _text_section(header: bytes, body: bytes, text_part: str, names: str) -> bytes:
     if text_part == "HEADER":
-        return msg.header
+        return header
     if text_part == "TEXT":
-        return msg.body
-    if text_part.startswith("HEADER.FIELDS"):
+        return body
+    if text_part in ("HEADER.FIELDS", "HEADER.FIELDS.NOT"):
         wanted = {n.upper() for n in names.strip("() ").split()}
-        return header_fields(msg.header, wanted, exclude=text_part.endswith(".NOT"))
+        return header_fields(header, wanted, exclude=text_part.endswith(".NOT"))
     return b""
 
 

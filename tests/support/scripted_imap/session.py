@@ -63,6 +63,7 @@ class Session:
         self.data: dict[str, Any] = {}  # scratch space for hooks (counters, flags)
         self.closed = threading.Event()
         self._buf = bytearray()
+        self._out = bytearray()
         self._send_lock = threading.Lock()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -84,20 +85,35 @@ class Session:
 
     # --- output ------------------------------------------------------------------------
 
-    def send_raw(self, data: bytes) -> None:
-        """Bytes exactly as given: no filters, no CRLF added (for hostile scripts)."""
+    def send_raw(self, data: bytes, *, flush: bool = True) -> None:
+        """Bytes exactly as given: no filters, no CRLF added (for hostile scripts), and
+        on the wire at once unless `flush=False`."""
         with self._send_lock:
             self.server.log(self.number, "S", data)
-            try:
-                self.sock.sendall(data)
-            except OSError as exc:
-                raise Disconnect(str(exc)) from exc
+            self._out += data
+            if flush or len(self._out) >= 65536:
+                self._flush_locked()
+
+    def flush(self) -> None:
+        """Put buffered responses on the wire (done before every wait for the client)."""
+        with self._send_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if not self._out:
+            return
+        data, self._out = bytes(self._out), bytearray()
+        try:
+            self.sock.sendall(data)
+        except (OSError, ValueError) as exc:
+            raise Disconnect(str(exc)) from exc
 
     def send(self, line: bytes) -> None:
-        """One response line (literals inside allowed), through the output filters."""
+        """One response line (literals inside allowed), through the output filters.
+        Buffered: a 5000-message FETCH is a few big writes, not 5000 TLS records."""
         for rewrite in (*self.server.filters, *self.filters):
             line = rewrite(line)
-        self.send_raw(line + b"\r\n")
+        self.send_raw(line + b"\r\n", flush=False)
 
     def untagged(self, text: bytes | str) -> None:
         self.send(b"* " + (text.encode() if isinstance(text, str) else text))
@@ -147,6 +163,7 @@ class Session:
     # --- input -------------------------------------------------------------------------
 
     def _fill(self) -> None:
+        self.flush()  # the client may be waiting for what we have before it says more
         try:
             data = self.sock.recv(65536)
         except (OSError, ValueError) as exc:
@@ -205,6 +222,7 @@ class Session:
 
     def wait(self, timeout: float | None = None) -> str:
         """Block until the client sends something ("input") or the store changed ("wake")."""
+        self.flush()
         pending = getattr(self.sock, "pending", lambda: 0)()
         if self._buf or pending:
             return "input"
@@ -233,6 +251,7 @@ class Session:
         """Wrap the socket after STARTTLS's OK. Bytes the client sent after STARTTLS and
         before the handshake are dropped (plaintext injection, RFC 9051 §6.2.1)."""
         self._buf.clear()
+        self.flush()
         try:
             self.sock = self.server.server_context().wrap_socket(self.sock, server_side=True)
         except (ssl.SSLError, OSError) as exc:
@@ -256,6 +275,8 @@ class Session:
         except Disconnect:
             pass
         finally:
+            with contextlib.suppress(Disconnect):
+                self.flush()  # a BYE, a LOGOUT's OK
             self.close()
 
     def parse(self, first: bytes, parts: list[bytes]) -> Command | None:

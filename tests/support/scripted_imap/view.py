@@ -34,6 +34,10 @@ class SelectedView:
         self.qresync = qresync
         self.uids: list[int] = folder.uids()
         self.known: dict[int, int] = {u: m.modseq for u, m in folder.messages.items()}
+        # The folder's HIGHESTMODSEQ at the last sync, and whether expunges were held back
+        # then: with neither moved, there is no news (no O(n) scan per command).
+        self.synced_modseq = folder.highestmodseq
+        self.held_expunges = False
 
     # --- numbering -------------------------------------------------------------------
 
@@ -71,7 +75,11 @@ class SelectedView:
         lines: list[bytes] = []
         with store.lock:
             folder = self.folder(store)
+            if folder.highestmodseq == self.synced_modseq and not (expunges and self.held_expunges):
+                return lines
+            self.synced_modseq = folder.highestmodseq
             current = folder.messages
+            self.held_expunges = not expunges and any(u not in current for u in self.uids)
             if expunges:
                 gone = [u for u in self.uids if u not in current]
                 if gone and self.qresync:
