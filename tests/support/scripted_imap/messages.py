@@ -125,32 +125,28 @@ def _modifier(args: list[Token], name: str) -> int | None:
 
 
 def _fetch_one(session: Session, view: SelectedView, msg: Message, names: list[str]) -> None:
+    sections = {n: _section_of(n) for n in names if n in _RFC822 or _SECTION.match(n)}
+    sets_seen = any(not peek for _s, peek, _o, _n in sections.values())
+    if sets_seen and not view.readonly and not msg.has_flag("\\Seen"):
+        # RFC 9051 §6.4.5: BODY[...] without .PEEK sets \Seen; the new flags go along.
+        session.store.store(view.name, [msg.uid], "+", ["\\Seen"])
+        if "FLAGS" not in names:
+            names = [*names, "FLAGS"]
     parts: list[bytes] = []
-    sets_seen = False
     for name in names:
         if name == "UID":
             parts.append(b"UID %d" % msg.uid)
         elif name in FETCH_ITEMS:
             parts.append(name.encode() + b" " + FETCH_ITEMS[name](session, msg))
         else:
-            section, peek, start, length = _section_of(name)
+            section, _peek, start, length = sections[name]
             data = mime.section(msg.raw, section, lambda: msg.mime)
-            label = (
-                name
-                if name in _RFC822
-                else f"{name.split('[', 1)[0].replace('.PEEK', '')}[{section}]"
-            )
+            label = name if name in _RFC822 else f"BODY[{section}]"
             if start is not None:
                 data = data[start : start + length] if length is not None else data[start:]
                 label += f"<{start}>"
             parts.append(label.encode() + b" " + literal(data))
-            sets_seen = sets_seen or not peek
-    if sets_seen and not view.readonly and not msg.has_flag("\\Seen"):
-        # RFC 9051 §6.4.5: BODY[...] without .PEEK sets \Seen; the new flags go along.
-        session.store.store(view.name, [msg.uid], "+", ["\\Seen"])
-        if "FLAGS" not in names:
-            parts.append(b"FLAGS " + FETCH_ITEMS["FLAGS"](session, msg))
-    if "FLAGS" in names or sets_seen:
+    if "FLAGS" in names:
         view.told(msg)
     session.untagged(b"%d FETCH (" % view.seq(msg.uid) + b" ".join(parts) + b")")
 
