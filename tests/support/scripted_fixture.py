@@ -16,13 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mailtui.context import AppContext
-from tests.support.consistency import Row, cache_rows
 from tests.support.scripted_imap import ScriptedImap
+
+if TYPE_CHECKING:
+    # mailtui is imported where used: this module is loaded for every test run, and
+    # must not turn one broken mailtui import into a failure of the whole suite.
+    from mailtui.context import AppContext
+    from tests.support.consistency import Row
 
 
 @pytest.fixture
@@ -61,7 +65,7 @@ def scripted_context(server: ScriptedImap, cache_dir: Path, **kwargs: Any) -> Ap
 def store_rows(server: ScriptedImap, folder: str) -> dict[int, Row]:
     """{uid: Row} straight from the server's Mailstore (no IMAP involved), in the shape
     tests/support/consistency.py compares a cache with."""
-    from tests.support.consistency import _header_fields
+    from tests.support.consistency import Row, _header_fields
     from tests.support.scripted_imap import mime
 
     out: dict[int, Row] = {}
@@ -79,6 +83,8 @@ def assert_cache_matches_store(
     """Fail, naming the differences, unless every synced folder's cache holds what the
     server's store holds (UIDs, flags, sizes, dates, Message-IDs, subjects, counts).
     Returns how many messages were compared."""
+    from tests.support.consistency import cache_rows
+
     service = ctx.service()
     if folders is None:
         folders = [f.name for f in service.folders() if service.folder_state(f.name).synced]
