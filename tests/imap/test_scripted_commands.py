@@ -249,3 +249,25 @@ def test_renaming_inbox_moves_its_mail_and_reset_uidvalidity_renumbers(
     assert scripted_imap.store.reset_uidvalidity("Old") != old_validity
     assert [m.uid for m in scripted_imap.store.messages("Old")] == [1, 2]
     assert isinstance(client, imapclient.IMAPClient)
+
+
+def test_literals_synchronising_non_synchronising_and_refused(scripted_imap) -> None:
+    """A `{n}` literal waits for "+ OK" (RFC 9051 §7.6); `{n+}` does not (RFC 7888); one
+    over the server's limit is refused with [TOOBIG] and the connection carries on."""
+    import socket
+
+    scripted_imap.max_literal = 100
+    with socket.create_connection((scripted_imap.host, scripted_imap.imap_port), timeout=10) as s:
+        f = s.makefile("rb")
+        assert f.readline().startswith(b"* OK")
+        s.sendall(b"a LOGIN {5}\r\n")
+        assert f.readline() == b"+ OK\r\n"
+        s.sendall(b"alice {6+}\r\nsecret\r\n")
+        assert f.readline().startswith(b"a OK")
+        s.sendall(b"b APPEND INBOX {500}\r\n")
+        assert f.readline().startswith(b"b NO [TOOBIG]")
+        s.sendall(b"c APPEND INBOX {12+}\r\nSubject: x\r\n\r\n")
+        assert f.readline().startswith(b"c OK [APPENDUID")
+        s.sendall(b"d LOGOUT\r\n")
+        assert f.readline() == b"* BYE Logging out\r\n"
+    assert [m.raw for m in scripted_imap.store.messages("INBOX")] == [b"Subject: x\r\n"]
