@@ -12,13 +12,17 @@ Tour:
 - `session.py` one connection: commands, literals, IDLE, STARTTLS, the hook chain.
 - `server.py`  ScriptedImap: ports, TLS (trustme CA), capabilities, lies, hooks.
 - `commands.py`, `messages.py`, `search.py`, `mime.py`, `protocol.py`: the built-ins.
-- `hooks.py`   ready-made hooks and one worked example of each kind of script.
+- `hooks.py`   ready-made hooks (worked examples: tests/imap/test_scripted_imap.py).
 
-    with ScriptedImap() as server:
-        server.store.add_messages("INBOX", mailgen.generate(50, seed=1))
-        server.on("UID FETCH", hooks.throttle(times=1))          # replace a reply
-        server.lies.ignore_writes.add("STORE")                   # OK, and nothing done
-        ctx = accounts.context_for(server, server.user, tmp_path)  # mailtui, configured
+    def test_x(scripted_imap, tmp_path):          # fixtures: tests/support/scripted_fixture.py
+        scripted_imap.store.add_messages("INBOX", mailgen.generate(50, seed=1))
+        scripted_imap.on("UID FETCH", hooks.throttle(times=1))    # replace one reply
+        scripted_imap.lies.ignore_writes.add("STORE")              # OK, and nothing done
+        ctx = scripted_context(scripted_imap, tmp_path)            # mailtui, configured
+        ...
+        assert scripted_imap.store.flags("INBOX")[3] == frozenset()  # assert the state
+
+Outside pytest: `with ScriptedImap() as server: ...`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Ready-made hooks, and one worked example of each kind of script a test may need.
+"""Ready-made hooks for each kind of script a test may need (each is used in a worked
+example in tests/imap/test_scripted_imap.py).
 
 Kinds (all installed with `server.on(name, hook)` or `session.on(...)`, or as a filter
 with `server.rewrite(fn)`):
