@@ -271,3 +271,36 @@ def test_literals_synchronising_non_synchronising_and_refused(scripted_imap) -> 
         s.sendall(b"d LOGOUT\r\n")
         assert f.readline() == b"* BYE Logging out\r\n"
     assert [m.raw for m in scripted_imap.store.messages("INBOX")] == [b"Subject: x\r\n"]
+
+
+def test_ready_made_hooks_on_the_wire(scripted_imap) -> None:
+    """The hook helpers used by hostile and provider tests: a custom greeting, bytes
+    before and after a real answer, Yahoo's BAD [CLIENTBUG], a conditional liar."""
+    import socket
+
+    from tests.support.scripted_imap import hooks
+
+    scripted_imap.store.add_messages("INBOX", mailgen.generate(2, seed=9, seen_ratio=0.0))
+    scripted_imap.on("GREETING", hooks.greeting(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n"))
+    scripted_imap.on("NOOP", hooks.before(b"* OK [ALERT] before\r\n"))
+    scripted_imap.on("NOOP", hooks.after(b"* 1 FETCH (FLAGS (\\Deleted))\r\n"))
+    scripted_imap.on("UID SEARCH", hooks.clientbug("Nope"))
+    scripted_imap.on("UID STORE", hooks.when(lambda s, c: "\\Seen" in c.line.decode(), hooks.ack()))
+    with socket.create_connection((scripted_imap.host, scripted_imap.imap_port), timeout=10) as s:
+        f = s.makefile("rb")
+        assert f.readline() == b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n"
+        for line in (b"a LOGIN alice secret", b"b SELECT INBOX"):
+            s.sendall(line + b"\r\n")
+            while not f.readline().startswith(line[:2]):
+                pass
+        s.sendall(b"c NOOP\r\n")
+        assert f.readline() == b"* OK [ALERT] before\r\n"
+        assert f.readline().startswith(b"c OK")
+        assert f.readline() == b"* 1 FETCH (FLAGS (\\Deleted))\r\n"
+        s.sendall(b"d UID SEARCH ALL\r\n")
+        assert f.readline() == b"d BAD [CLIENTBUG] Nope\r\n"
+        s.sendall(b"e UID STORE 1 +FLAGS (\\Seen)\r\n")
+        assert f.readline().startswith(b"e OK")
+        s.sendall(b"f UID STORE 2 +FLAGS (\\Flagged)\r\n")
+        assert f.readline().startswith(b"* 2 FETCH")
+    assert scripted_imap.store.flags("INBOX") == {1: frozenset(), 2: frozenset({"\\Flagged"})}

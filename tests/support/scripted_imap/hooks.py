@@ -1,5 +1,5 @@
-"""Ready-made hooks for each kind of script a test may need (each is used in a worked
-example in tests/imap/test_scripted_imap.py).
+"""Ready-made hooks for each kind of script a test may need (worked examples in
+tests/imap/test_scripted_imap.py and tests/imap/test_scripted_commands.py).
 
 Kinds (all installed with `server.on(name, hook)` or `session.on(...)`, or as a filter
 with `server.rewrite(fn)`):
