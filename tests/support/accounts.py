@@ -64,6 +64,7 @@ def write_config(
     for key, value in table.items():
         lines.append(f"{key} = {_toml(value)}")
     path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)  # mailtui refuses a config others may change
     return path
 
 
