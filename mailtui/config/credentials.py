@@ -8,6 +8,8 @@ when the command that produced it failed.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
@@ -214,16 +216,7 @@ def _run(
     hint = f"check {key} under [accounts.{account.name}.{protocol}] by running it in a shell"
     problem = ""
     try:
-        # The user wrote this command in their own config: running it through the shell
-        # is the point (pipes, `pass show`, `$HOME` expansion).
-        proc = subprocess.run(
-            command,
-            shell=True,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=server.timeout,
-            check=False,
-        )
+        stdout, stderr, returncode = _run_in_group(command, server.timeout)
     except subprocess.TimeoutExpired:
         problem = f"did not finish within {server.timeout:g} s"
     except (OSError, ValueError) as exc:
@@ -232,17 +225,15 @@ def _run(
         # Raised outside the except block: TimeoutExpired holds the partial output,
         # which must not ride along as __context__ into a traceback or log.
         raise CredentialError(f"{what} {problem}", hint=hint)
-    if proc.returncode != 0:
-        stderr = _first_line(proc.stderr.decode("utf-8", "replace"))
+    if returncode != 0:
+        message = _first_line(stderr.decode("utf-8", "replace"))
         status = (
-            f"killed by signal {-proc.returncode}"
-            if proc.returncode < 0
-            else f"exit status {proc.returncode}"
+            f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
         )
-        detail = f": {stderr}" if stderr else " (no error message)"
+        detail = f": {message}" if message else " (no error message)"
         raise CredentialError(f"{what} failed with {status}{detail}", hint=hint)
     try:
-        output = proc.stdout.decode("utf-8")
+        output = stdout.decode("utf-8")
     except UnicodeDecodeError:
         output = None
     if output is None:
@@ -252,3 +243,43 @@ def _run(
     if not value.strip():
         raise CredentialError(f"{what} printed nothing on its first line", hint=hint)
     return value
+
+
+def _run_in_group(command: str, timeout: float) -> tuple[bytes, bytes, int]:
+    """(stdout, stderr, exit status) of `command` run by the shell in a process group of
+    its own; on timeout the whole group is killed and TimeoutExpired raised.
+
+    A pipeline (`gpg -d f | head -1`) is several processes: killing only the shell, as
+    subprocess.run does, would leave the rest running and, holding the output pipe,
+    keep run() waiting for them. Its own group (not its own session) keeps the
+    terminal reachable for what prompts there through an agent (pinentry, GPG_TTY).
+    """
+    # The user wrote this command in their own config: running it through the shell
+    # is the point (pipes, `pass show`, `$HOME` expansion).
+    proc = subprocess.Popen(
+        command,
+        shell=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        process_group=0,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except BaseException:  # the timeout, or ctrl-c: no process of the command outlives it
+        _kill_group(proc)
+        raise
+    return stdout, stderr, proc.returncode
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL every process of the command's group, then reap the shell and drop the
+    pipes (a process that left the group may still hold them: not waited for)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone already
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+    proc.wait()
