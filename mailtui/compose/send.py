@@ -30,7 +30,7 @@ from mailtui.compose.build import (
 )
 from mailtui.compose.draft import DraftError
 from mailtui.config.credentials import Secret, get_secret
-from mailtui.config.settings import AccountSettings, ServerSettings
+from mailtui.config.settings import AccountSettings, ServerSettings, loopback_problem
 from mailtui.errors import ConfigError, MailtuiError
 
 log = logging.getLogger("mailtui.compose.send")
@@ -145,9 +145,10 @@ class _Session:
 
     def open(self) -> smtplib.SMTP:
         server = self.server
-        if server.security == "none" and not server.loopback:
+        refusal = loopback_problem(server.host) if server.security == "none" else ""
+        if refusal:
             raise SmtpInsecure(
-                f'security = "none" is allowed only for a loopback host, not {server.host}',
+                f'security = "none" is allowed only for a loopback host: {refusal}',
                 hint=f'use security = "tls" or "starttls" under [accounts.{self.account.name}.smtp]',
             )
         ctx = tls_context(server) if server.security != "none" else None

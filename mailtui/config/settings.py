@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import socket
 import stat
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -107,11 +108,6 @@ class ServerSettings:
         if self.oauth2_token_command is not None:
             return "oauth2_token_command"
         return "keyring"
-
-    @property
-    def loopback(self) -> bool:
-        """True when the host is this machine (so plain-text "none" security is allowed)."""
-        return is_loopback(self.host)
 
 
 @dataclass(frozen=True)
@@ -250,20 +246,55 @@ class Settings:
             ) from None
 
 
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 (also IPv4-mapped) and the name "localhost"."""
-    h = host.strip()
-    if h.startswith("[") and h.endswith("]"):
-        h = h[1:-1]
-    if h.lower().rstrip(".") == "localhost":
-        return True
+def _loopback_ip(text: str) -> bool | None:
+    """True/False for an IP literal (IPv4-mapped ::ffff:127.x counts), None for a name."""
     try:
-        ip = ipaddress.ip_address(h)
+        ip = ipaddress.ip_address(text.partition("%")[0])  # fe80::1%eth0: drop the zone
     except ValueError:
-        return False
+        return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return ip.ipv4_mapped.is_loopback
     return ip.is_loopback
+
+
+def _bare_host(host: str) -> str:
+    h = host.strip()
+    return h[1:-1] if h.startswith("[") and h.endswith("]") else h
+
+
+def _may_be_loopback(host: str) -> bool:
+    """Config-time check, without DNS: a loopback literal, or the name "localhost"
+    (whose addresses `loopback_problem` checks when connecting)."""
+    h = _bare_host(host)
+    return bool(_loopback_ip(h)) or h.lower().rstrip(".") == "localhost"
+
+
+def loopback_problem(host: str) -> str:
+    """Why plaintext to `host` would leave this machine ("" when it would not).
+
+    Called when connecting: a loopback literal is fine; the name "localhost" is only a
+    promise (/etc/hosts or a resolver can point it anywhere), so it is resolved and
+    every address must be loopback. Any other name is refused without a lookup.
+    """
+    h = _bare_host(host)
+    literal = _loopback_ip(h)
+    if literal is not None:
+        return "" if literal else f"{h} is not a loopback address"
+    if h.lower().rstrip(".") != "localhost":
+        return f"{h} is a host name, not a loopback address (127.0.0.1, ::1)"
+    try:
+        infos = socket.getaddrinfo(h, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        return f"{h} cannot be resolved ({getattr(exc, 'strerror', None) or exc})"
+    outside = sorted({str(info[4][0]) for info in infos if not _loopback_ip(str(info[4][0]))})
+    if not infos or outside:
+        return f"{h} resolves to {', '.join(outside) or 'nothing'}, not only to loopback"
+    return ""
+
+
+def is_loopback(host: str) -> bool:
+    """True when plaintext to `host` stays on this machine; see `loopback_problem`."""
+    return not loopback_problem(host)
 
 
 # --- validation machinery -------------------------------------------------------------
@@ -595,7 +626,7 @@ def _server(src: _Source, key: str, raw: object, protocol: Protocol, email: str)
     host = _host(r)
     security = cast(Security, r.text("security", "tls", choices=SECURITIES))
     port = r.integer("port", DEFAULT_PORTS[(protocol, security)], 1, 65535)
-    if security == "none" and not is_loopback(host):
+    if security == "none" and not _may_be_loopback(host):
         src.fail(
             r.at("security"),
             f'"none" would send your password and mail unencrypted, so it is allowed only '
