@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import shlex
 import socket
 import stat
 import tomllib
@@ -196,7 +197,9 @@ class UiSettings:
     download_dir: Path = field(default_factory=_default_download_dir)
     """Where attachments are saved."""
     open_command: str | None = None
-    """Command that opens a saved attachment; None → xdg-open (Linux) / open (macOS)."""
+    """Command that opens an attachment or a link; None → xdg-open (Linux) / open (macOS).
+    The file or link is one whole argument: it replaces a word that is exactly "{}", else
+    it is appended ("{}" inside a word is refused). mailto: links open mailtui's composer."""
     threaded: bool = False
     """Show conversations as threads rather than a flat list."""
     sort: SortKey = "date"
@@ -802,6 +805,33 @@ def _keys(src: _Source, key: str, raw: object) -> dict[str, str]:
     return keys
 
 
+def _open_command(r: _Reader) -> str | None:
+    """`ui.open_command`: argv words; "{}" only as a whole word, else the target appended.
+
+    The target is a file name or a URL from a stranger's mail: substituted inside a
+    word (`sh -c 'xdg-open {}'`), its `$(…)` would become shell code.
+    """
+    command: str | None = r.text("open_command", None, multiline=True)
+    if command is None:
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        r.src.fail(r.at("open_command"), f"{_show(command)} cannot be split into words: {exc}")
+    if not words:
+        r.src.fail(r.at("open_command"), "must name a command")
+    if any("{}" in word and word != "{}" for word in words):
+        r.src.fail(
+            r.at("open_command"),
+            f'{_show(command, 60)} puts "{{}}" inside a word, where a file name or link '
+            "from a message would be read as shell code",
+            hint='use "{}" as a whole word (open_command = "xdg-open {}"), or leave it '
+            'out and the file or link is added at the end; a shell script gets it as "$1": '
+            'open_command = "sh -c \'xdg-open \\"$1\\"\' sh {}"',
+        )
+    return command
+
+
 def _ui(src: _Source, raw: object) -> UiSettings:
     r = _Reader(src, "ui", raw, _UI_KEYS)
     defaults = UiSettings()
@@ -810,7 +840,7 @@ def _ui(src: _Source, raw: object) -> UiSettings:
         mark_read_delay=r.number("mark_read_delay", defaults.mark_read_delay, -math.inf, 3600.0),
         mark_read=cast(MarkRead, r.text("mark_read", defaults.mark_read, choices=MARK_READ_MODES)),
         download_dir=cast(Path, r.path("download_dir", defaults.download_dir)),
-        open_command=r.text("open_command", None, multiline=True),
+        open_command=_open_command(r),
         threaded=r.boolean("threaded", defaults.threaded),
         sort=cast(SortKey, r.text("sort", defaults.sort, choices=SORT_KEYS)),
         reverse=r.boolean("reverse", defaults.reverse),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -104,6 +106,7 @@ class MailApp(App[int]):
         self.problems.extend(self.keymap.problems)
         self.labels: set[str] = set()
         self._state_dir = state_dir or ctx.cache_dir
+        self._open_dirs: list[Path] = []
         self.bridge: Bridge | None = None  # type: ignore[assignment]
         super().__init__()
         loaded = themes.load_themes(themes.theme_dirs(ctx.settings.ui.themes_dir))
@@ -150,6 +153,26 @@ class MailApp(App[int]):
     def on_unmount(self) -> None:
         if self.bridge is not None:
             self.bridge.close()
+        self.remove_open_dirs()
+
+    # --- attachments being opened --------------------------------------------------------
+
+    def open_dir(self) -> Path:
+        """A new private (0700) directory for an attachment handed to open_command.
+
+        It outlives the opener's start (the viewer reads the file later), so it is kept
+        until the app exits, then removed with what it holds.
+        """
+        path = Path(tempfile.mkdtemp(prefix="mailtui-open-"))
+        path.chmod(0o700)  # mkdtemp's mode already; said here because it matters
+        self._open_dirs.append(path)
+        return path
+
+    def remove_open_dirs(self) -> None:
+        """Remove every directory `open_dir` made (at exit; safe to call twice)."""
+        dirs, self._open_dirs = self._open_dirs, []
+        for path in dirs:
+            shutil.rmtree(path, ignore_errors=True)
 
     @property
     def main(self) -> MainScreen:
@@ -227,9 +250,12 @@ def _terminal_theme(ctx: AppContext) -> str | None:
 def run_app(ctx: AppContext, *, notice: str = "", syncing: bool = False) -> int:
     """`mailtui` with no subcommand: run the app until quit; the context is closed after.
     `syncing`: the caller already submitted SyncAll to every account's service."""
+    app: MailApp | None = None
     try:
         app = MailApp(ctx, theme=_terminal_theme(ctx), notice=notice, syncing=syncing)
         result = app.run()
     finally:
+        if app is not None:
+            app.remove_open_dirs()  # also when the app ended by an error
         ctx.close()
     return int(result or app.return_code or 0)

@@ -94,7 +94,9 @@ class ComposeMixin(_Base):
     # --- writing and sending -------------------------------------------------------------
 
     @work(group="compose", exclusive=True)
-    async def start_compose(self, mode: str) -> None:
+    async def start_compose(self, mode: str, mailto: str = "") -> None:
+        """Write a message: `mode` is reply, reply_all, forward, forward_attached, new,
+        recall, or mailto (a new message as the `mailto` link asks)."""
         from mailtui.ui.screens.review import address_book, run_compose
 
         account = self.mail.ctx.account(self.account)
@@ -102,7 +104,7 @@ class ComposeMixin(_Base):
         # A recalled draft is replaced by what comes of it: sent, or saved anew.
         old = (self.folder, self.messages.cursor_uid) if mode == "recall" else None
         try:
-            draft = await self._draft_for(mode)
+            draft = await self._draft_for(mode, mailto)
             if draft is None:
                 return
             book = await asyncio.to_thread(address_book, service, account)
@@ -159,13 +161,16 @@ class ComposeMixin(_Base):
         )
         self.mail.bridge.submit(self.service, command)
 
-    async def _draft_for(self, mode: str) -> Draft | None:
+    async def _draft_for(self, mode: str, mailto: str = "") -> Draft | None:
         from mailtui.compose.draft import forward_draft, new_draft, recalled_draft, reply_draft
+        from mailtui.compose.mailto import mailto_draft
         from mailtui.ui.screens.review import original_from_raw
 
         account = self.mail.ctx.account(self.account)
         if mode == "new":
             return new_draft(account)
+        if mode == "mailto":
+            return mailto_draft(account, mailto)
         uid, folder = self.messages.cursor_uid, self.folder
         if uid is None or folder is None:
             self.notify("No message here", timeout=2, markup=False)

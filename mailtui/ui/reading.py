@@ -16,9 +16,7 @@ import asyncio
 import shlex
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -47,11 +45,21 @@ Key = tuple[str, str, int]  # (account, folder, uid)
 
 
 def opener_command(configured: str | None, target: str) -> list[str]:
-    """argv that opens `target`: open_command ("{}" marks the spot, else appended) or the OS's."""
+    """argv that opens `target`: open_command or the OS's opener.
+
+    `target` (a file name, a link) came from a stranger, so it is always one whole
+    argument: it replaces a word that is exactly "{}", else it is appended. The config
+    refuses "{}" inside a word (`sh -c 'xdg-open {}'` would run `$(…)` in a name).
+    """
     if configured:
         parts = shlex.split(configured)
-        if any("{}" in p for p in parts):
-            return [p.replace("{}", target) for p in parts]
+        if any("{}" in p and p != "{}" for p in parts):
+            raise MailtuiError(
+                'open_command puts "{}" inside a word; mailtui will not run it',
+                'use "{}" as a whole word in ui.open_command, or leave it out',
+            )
+        if "{}" in parts:
+            return [target if p == "{}" else p for p in parts]
         return [*parts, target]
     return ["open" if sys.platform == "darwin" else "xdg-open", target]
 
@@ -299,11 +307,16 @@ class ReadingMixin(_Base):
         def chosen(result: tuple[str, int] | None) -> None:
             if result is None:
                 return
+            from mailtui.compose.mailto import is_mailto  # compose loads on first use
+
             verb, index = result
             value = items[index].value
             if verb == "copy" or not link_is_safe(value):
                 self.app.copy_to_clipboard(value)
                 self.notify(f"Copied {clean_line(value)}", timeout=3, markup=False)
+            elif is_mailto(value):
+                # Our own composer, not the desktop's: its attach=/path would be honoured.
+                self.start_compose("mailto", value)
             else:
                 self._open_external(value)
 
@@ -339,11 +352,7 @@ class ReadingMixin(_Base):
             data = await loader.fetch_attachment(
                 self.mail.bridge, service, folder, uid, structure, att.section
             )
-            directory = (
-                Path(tempfile.mkdtemp(prefix="mailtui-open-"))
-                if open_it
-                else self.mail.ctx.settings.ui.download_dir
-            )
+            directory = self.mail.open_dir() if open_it else self.mail.ctx.settings.ui.download_dir
             path = await asyncio.to_thread(save_attachment, data, att.filename, directory)
         except MailtuiError as exc:
             self.notify(exc.sentence(), severity="error", markup=False)
@@ -354,9 +363,8 @@ class ReadingMixin(_Base):
             self.notify(f"Saved {path}", markup=False, timeout=6)
 
     def _open_external(self, target: str) -> None:
-        argv = opener_command(self.mail.ctx.settings.ui.open_command, target)
         try:
-            run_opener(argv)
+            run_opener(opener_command(self.mail.ctx.settings.ui.open_command, target))
         except MailtuiError as exc:
             self.notify(exc.sentence(), severity="error", markup=False)
             return
