@@ -291,6 +291,41 @@ def _error(message: str) -> None:
     print(f"mailtui: {clean_line(message)}", file=sys.stderr)
 
 
+def _say(message: str) -> None:
+    """A line on stderr that may quote a server (an SMTP reply), made inert."""
+    from mailtui.mime.safe import clean_line
+
+    print(clean_line(message), file=sys.stderr)
+
+
+def json_text(data: object) -> str:
+    """`data` as JSON for stdout, safe to pipe to a terminal.
+
+    json.dumps escapes C0 controls but writes C1 (U+0080–U+009F: U+009B is a CSI),
+    bidi overrides, zero-width and other format characters, line separators and lone
+    surrogates as they are. Here every character Python deems unprintable is written
+    as a \\u escape instead: the JSON means exactly the same (a consumer gets the
+    folder's real name back, to pass to `mailtui list`), but no byte of it can act on a
+    terminal. Stand-ins (as the text output uses) would change the names.
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    # Outside strings json.dumps writes only printable ASCII and the indent's newlines,
+    # so escaping line by line can only touch string contents.
+    return "\n".join(
+        line if line.isprintable() else "".join(map(_json_char, line)) for line in text.split("\n")
+    )
+
+
+def _json_char(ch: str) -> str:
+    if ch.isprintable():
+        return ch
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON spells a character beyond the BMP as a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def _context(args: argparse.Namespace):  # -> AppContext
     if getattr(args, "demo", False):
         from mailtui.demo import demo_context
@@ -475,8 +510,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             }
             for e in rows
         ]
-        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(out) + "\n")
         return 0
     for e in rows:
         marks = (
@@ -569,8 +603,7 @@ def cmd_folders(args: argparse.Namespace) -> int:
             }
             for f in folders
         ]
-        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(out) + "\n")
         return 0
     for f in folders:
         counts = (
@@ -626,7 +659,7 @@ def cmd_login(args: argparse.Namespace) -> int:
             except AuthFailed:
                 raise
             except MailtuiError as exc:
-                print(f"mailtui: could not verify ({exc}); storing anyway", file=sys.stderr)
+                _error(f"could not verify ({exc.sentence()}); storing anyway")
             finally:
                 session.close()
             imap_password = password
@@ -802,8 +835,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                     "flags": sorted(e.flags) if e else [],
                 }
             )
-        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(out) + "\n")
         return 0
     for uid in uids:
         e = envs.get(uid)
@@ -982,7 +1014,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         service.wait_writer_idle(timeout=30)
     finally:
         ctx.close()
-    print(report.summary(), file=sys.stderr)
+    _say(report.summary())
     return 0 if report.sent else EXIT_QUEUED
 
 
@@ -1008,5 +1040,5 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     for report in reports:
-        print(report.summary(), file=sys.stderr)
+        _say(report.summary())
     return 0 if all(r.sent for r in reports) else EXIT_QUEUED

@@ -22,11 +22,13 @@ from rich.text import Text
 from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.theme import Theme
 
 from mailtui.config import paths
 from mailtui.errors import ConfigError, MailtuiError
 from mailtui.mime.render import Palette
+from mailtui.mime.safe import clean_line, clean_text
 from mailtui.ui import themes
 from mailtui.ui.actions import ACTIONS, build_keymap
 from mailtui.ui.bridge import Bridge, MergedEvent, ServiceEvent
@@ -173,6 +175,31 @@ class MailApp(App[int]):
         dirs, self._open_dirs = self._open_dirs, []
         for path in dirs:
             shutil.rmtree(path, ignore_errors=True)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast, from any screen or thread, shows its text literally.
+
+        Messages carry what strangers wrote: a server's NO or [ALERT] text, an SMTP
+        reply, a file name. So whatever the caller passed, markup is off and the text
+        goes through the mail sanitiser (ESC and C1 as visible stand-ins, bidi
+        overrides removed) — the one place no notification can get around.
+        """
+        del markup  # never markup: see above
+        super().notify(
+            clean_text(message),
+            title=clean_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     @property
     def main(self) -> MainScreen:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mailtui.mime.safe import clean_line
 from mailtui.model import Role
 from mailtui.sync import commands, events
 from mailtui.ui.widgets.folder_tree import display_name
@@ -88,7 +89,9 @@ class LiveMixin(_Base):
             return
         was = self.online
         self.online = event.state == "online"
-        self.status.set(state=event.state, detail=event.detail)
+        # The reason may quote the server (a BYE's text): kept made inert, once.
+        detail = clean_line(event.detail)
+        self.status.set(state=event.state, detail=detail)
         banner = self.query_one(OfflineBanner)
         if self.online:
             banner.hide()
@@ -96,7 +99,7 @@ class LiveMixin(_Base):
                 self.notify("Back online", timeout=3, markup=False)
                 self.mail.bridge.submit(self.service, commands.SyncAll())
         else:
-            banner.show(event.detail, self.status.status.pending)
+            banner.show(detail, self.status.status.pending)
             self.messages.placeholder = self._placeholder(self.view.synced)
             self.messages.refresh()
 

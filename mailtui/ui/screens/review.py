@@ -148,7 +148,7 @@ class PromptScreen(ModalScreen[T | None], Generic[T]):
         try:
             result = self.parse(event.value)
         except MailtuiError as exc:
-            self.query_one("#prompt-error", Static).update(Text(exc.sentence()))
+            self.query_one("#prompt-error", Static).update(Text(clean_text(exc.sentence())))
             return
         self.dismiss(result)
 
@@ -252,7 +252,7 @@ class ReviewScreen(Screen[ReviewResult]):
     def _refresh(self) -> None:
         self.query_one("#review-headers", Static).update(_header_text(self.draft))
         error = self.query_one("#review-error", Static)
-        error.update(Text(self.error))
+        error.update(Text(clean_text(self.error)))  # may quote a stranger's address
         error.display = bool(self.error)
         options = self.query_one("#review-attachments", OptionList)
         highlighted = options.highlighted
