@@ -92,10 +92,18 @@ def _skips_fail_run() -> bool:
     return bool(_skipped) and os.environ.get(ALLOW_SKIPS_ENV) != "1"
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
     from tests.support import hardening
 
-    if hardening.any_recorded():
+    # The hardening figures stand for checks that passed: only a green run prints them.
+    stats = terminalreporter.stats
+    green = (
+        exitstatus == pytest.ExitCode.OK
+        and not stats.get("failed")
+        and not stats.get("error")
+        and not _skips_fail_run()
+    )
+    if green and hardening.any_recorded():
         terminalreporter.write_line(f"hardening: {hardening.summary()}")
     if _skips_fail_run():
         terminalreporter.section("skipped tests fail this run", sep="=", red=True, bold=True)

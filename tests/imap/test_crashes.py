@@ -1,27 +1,35 @@
 """kill -9 at many points of a cold sync and of a journal replay: nothing lost, nothing twice.
 
-Kill points are chosen by watching the cache file from outside (rows stored, journal
-rows left), so each kill lands inside the work, at a different place every round.
+Kill points are chosen by watching from outside: the cache file (rows stored, journal
+rows left, a row in state 'sending'), the process table (the cold sync's storing
+child), and a fault proxy that holds the link at the riskiest moments (the write
+command not yet delivered; the server's OK not yet read). Every round ends with the
+cache checked; a kill is counted only after that check passed.
 """
 
 from __future__ import annotations
 
 import random
-import signal
+import re
 import sqlite3
 import subprocess
 import sys
+import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from mailtui.cache.store import HeaderCache
 from mailtui.model import FLAGGED, SEEN
 from mailtui.sync import commands
 from mailtui.sync.actions import ActionLog, Policy
-from tests.support import mailgen
+from mailtui.sync.coldstore import PROCESS_THRESHOLD
+from tests.support import mailgen, procs
 from tests.support.accounts import cli_env, context_for, server_flags, wait_until
-from tests.support.consistency import assert_cache_matches_server
+from tests.support.consistency import assert_cache_matches_server, message_ids, server_rows
 from tests.support.dovecot import Dovecot
-from tests.support.hardening import record
+from tests.support.faultproxy import DOWN, UP, Fault, FaultProxy
+from tests.support.hardening import missing_and_doubled, record
 
 
 def _db(tmp_path: Path) -> Path:
@@ -39,18 +47,33 @@ def _query(db: Path, sql: str) -> list[tuple]:
         return []
 
 
-def _kill_when(proc: subprocess.Popen, condition, timeout: float = 60) -> bool:
-    """SIGKILL `proc` as soon as `condition()` holds; False if it finished first."""
-    try:
-        wait_until(
-            lambda: proc.poll() is not None or condition(), timeout=timeout, what="kill point"
+def _scalar(db: Path, sql: str, default: int) -> int:
+    rows = _query(db, sql)
+    return rows[0][0] if rows else default
+
+
+def _rows(db: Path) -> int:
+    return _scalar(db, "SELECT count(*) FROM messages", 0)
+
+
+def _journal_left(db: Path) -> int:
+    return _scalar(db, "SELECT count(*) FROM journal", 10**9)
+
+
+def _sending(db: Path) -> bool:
+    return _scalar(db, "SELECT count(*) FROM journal WHERE state='sending'", 0) > 0
+
+
+def _mailtui_sync(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
+    """`mailtui sync` in a process group of its own, so the group can be killed whole."""
+    with log.open("ab") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "mailtui", "sync", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
         )
-    finally:
-        killed = proc.poll() is None
-        if killed:
-            proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    return killed
 
 
 def _check_consistent(db: Path, *, contiguous: bool = False) -> None:
@@ -70,33 +93,77 @@ def _check_consistent(db: Path, *, contiguous: bool = False) -> None:
         con.close()
 
 
-def test_cold_sync_killed_again_and_again_converges(dovecot: Dovecot, tmp_path: Path) -> None:
+def _synced(db: Path) -> bool:
+    return bool(_scalar(db, "SELECT synced FROM folders WHERE name='INBOX'", 0))
+
+
+# --- cold sync: parent, storing child, or both --------------------------------------
+
+KILL_MODES = ("child", "group", "parent")
+
+
+def _kill_cold_sync(
+    proc: subprocess.Popen, mode: str, kill_point: Callable[[], bool], jitter: float
+) -> int:
+    """Wait until the storing child runs and `kill_point()` holds, `jitter` seconds more,
+    then SIGKILL the child, the group or the parent. Returns the child's pid. Fails if
+    the sync ended first or never started its child: every round must use the child."""
+    child = 0
+    since: float | None = None
+
+    def ready() -> bool:
+        nonlocal child, since
+        if proc.poll() is not None:
+            return True
+        child = child or procs.storing_child(proc.pid) or 0
+        if not child or not kill_point():
+            return False
+        since = since or time.monotonic()
+        return time.monotonic() - since >= jitter
+
+    try:
+        wait_until(ready, timeout=120, what="the kill point")
+        assert proc.poll() is None, "the sync finished before the kill point"
+        assert child, "the storing child process was not used"
+        if mode == "child":
+            procs.kill(child)
+        else:
+            procs.kill(proc.pid, group=mode == "group")
+    finally:
+        if proc.poll() is None and mode != "child":
+            procs.kill(proc.pid, group=True)
+    # Whatever was killed, nothing of the sync may linger: a parent whose child died
+    # gives up by itself, and an orphaned child ends on the closed pipe.
+    proc.wait(60)
+    wait_until(lambda: not procs.alive(child), timeout=30, what="the storing child to end")
+    return child
+
+
+def test_cold_sync_killed_in_parent_child_or_group_converges(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """kill -9 of the parent, of the storing child alone, or of the whole group, at random
+    points, with enough left each round that the child process stores the batches."""
     user = dovecot.add_user()
-    n = 20_000
+    n = PROCESS_THRESHOLD + 15_000
     mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(n, seed=60))
     env = cli_env(tmp_path, dovecot, user)
     db = _db(tmp_path)
+    log = tmp_path / "sync.log"
     rng = random.Random(60)
-    kills = 0
-    for _round in range(12):
-        have = (_query(db, "SELECT count(*) FROM messages") or [(0,)])[0][0]
-        if have >= n:
-            break
-        target = have + rng.randint(1, max((n - have) // 3, 1))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mailtui", "sync", "--folder", "INBOX"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        if _kill_when(
-            proc,
-            lambda t=target: (_query(db, "SELECT count(*) FROM messages") or [(0,)])[0][0] >= t,
-        ):
-            kills += 1
-            record("kills")
+    kills: Counter[str] = Counter()
+    for round_ in range(9):
+        have = _rows(db)
+        if n - have < PROCESS_THRESHOLD:
+            break  # the next run would store on a thread: no child left to kill
+        mode = KILL_MODES[round_ % len(KILL_MODES)]
+        target = have + rng.randint(1, 2_500)
+        proc = _mailtui_sync(env, log, "--folder", "INBOX")
+        _kill_cold_sync(proc, mode, lambda t=target: _rows(db) >= t, rng.uniform(0, 0.25))
         _check_consistent(db, contiguous=True)
-    assert kills >= 3
+        assert not _synced(db), f"round {round_} ({mode}): a killed sync claims it finished"
+        kills[mode] += 1
+    assert kills["child"] >= 2 and kills["group"] >= 2 and kills["parent"] >= 1, kills
     final = subprocess.run(
         [sys.executable, "-m", "mailtui", "sync"], env=env, capture_output=True, text=True
     )
@@ -105,84 +172,163 @@ def test_cold_sync_killed_again_and_again_converges(dovecot: Dovecot, tmp_path: 
     ctx = context_for(dovecot, user, db.parent)
     other = dovecot.client(user)
     try:
-        assert_cache_matches_server(ctx, other, ["INBOX"])
+        assert assert_cache_matches_server(ctx, other, ["INBOX"]) == n
     finally:
         other.logout()
         ctx.close()
+    record("kills", sum(kills.values()))
 
 
-def _message_ids(client, folder: str) -> list[str]:
-    client.select_folder(folder, readonly=True)
-    uids = client.search(["ALL"])
-    data = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]) if uids else {}
-    return [v[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"].decode().strip() for v in data.values()]
+# --- journal replay -----------------------------------------------------------------
+
+# Kill points of a replay: after a random number of rows; while a row is 'sending';
+# with the write command held before the server got it; with the server's answer held
+# after it acted (the riskiest: done on the server, unknown to the journal).
+REPLAY_MODES = ("count", "sending", "unsent", "done")
+WRITE_COMMAND = re.compile(rb"UID (?:STORE|COPY|MOVE) ")
+WRITE_DONE = re.compile(rb"OK \[COPYUID |OK Store completed")
 
 
-def test_journal_replay_killed_again_and_again_applies_each_action_once(
+def _replay_round(
+    env: dict[str, str], log: Path, db: Path, proxy: FaultProxy, mode: str, rng: random.Random
+) -> tuple[bool, Fault | None]:
+    """One `mailtui sync` killed (process group) at a `mode` kill point. Returns whether it
+    was killed (False: it finished first) and the planned proxy fault, if any."""
+    left = _journal_left(db)
+    fault: Fault | None = None
+    if mode == "unsent":
+        fault = Fault("stall", UP, when=WRITE_COMMAND)
+    elif mode == "done":
+        fault = Fault("stall", DOWN, when=WRITE_DONE)
+    target = left - rng.randint(1, 4) if mode == "count" else left - rng.randint(0, 2)
+
+    def point() -> bool:
+        if fault is not None:
+            return fault.fired.is_set() and _sending(db)
+        if mode == "sending":
+            return _journal_left(db) <= target and _sending(db)
+        return _journal_left(db) <= target
+
+    if fault is not None:
+        proxy.always(fault)
+    proc = _mailtui_sync(env, log, "--folder", "INBOX")
+    try:
+        wait_until(lambda: proc.poll() is not None or point(), timeout=60, what=mode)
+        killed = proc.poll() is None
+    finally:
+        procs.kill(proc.pid, group=True)
+        proc.wait()
+        proxy.clear()
+    return killed, fault
+
+
+def test_journal_replay_killed_at_its_risky_moments_applies_each_action_once(
     dovecot: Dovecot, tmp_path: Path
 ) -> None:
     user = dovecot.add_user()
+    groups = 16
     mailgen.write_maildir(
-        user.maildir, "INBOX", mailgen.generate(240, seed=61, seen_ratio=0.0, flagged_ratio=0.0)
+        user.maildir,
+        "INBOX",
+        mailgen.generate(groups * 6, seed=61, seen_ratio=0.0, flagged_ratio=0.0),
     )
     other = dovecot.client(user)
     other.create_folder("Copies")
     other.create_folder("Moved")
-    env = cli_env(tmp_path, dovecot, user)
-    assert subprocess.run([sys.executable, "-m", "mailtui", "sync"], env=env).returncode == 0
+    source = {uid: row.message_id for uid, row in server_rows(other, "INBOX").items()}
+    assert len(set(source.values())) == len(source)  # Message-IDs identify the messages
+    # Plaintext through the proxy, so that it can see the commands and answers.
+    proxy = FaultProxy(dovecot.host, dovecot.imap_port)
+    env = cli_env(tmp_path, dovecot, user, port=proxy.port, security="none")
     db = _db(tmp_path)
-    # 120 actions saved while "offline": nothing sent yet.
-    cache = HeaderCache(db)
-    log = ActionLog(Policy())
-    for i in range(40):
-        base = 1 + i * 6
-        log.apply(
-            cache, commands.SetFlags(folder="INBOX", uids=(base,), add=frozenset({SEEN, FLAGGED}))
+    log = tmp_path / "sync.log"
+    try:
+        assert subprocess.run([sys.executable, "-m", "mailtui", "sync"], env=env).returncode == 0
+        # 3 actions per group saved while "offline": nothing sent yet.
+        cache = HeaderCache(db)
+        policy = ActionLog(Policy())
+        flagged, copied, moved = [], [], []
+        for i in range(groups):
+            base = 1 + i * 6
+            policy.apply(
+                cache,
+                commands.SetFlags(folder="INBOX", uids=(base,), add=frozenset({SEEN, FLAGGED})),
+            )
+            policy.apply(
+                cache,
+                commands.CopyMessages(folder="INBOX", uids=(base + 1, base + 2), dest="Copies"),
+            )
+            policy.apply(
+                cache, commands.MoveMessages(folder="INBOX", uids=(base + 3,), dest="Moved")
+            )
+            flagged.append(base)
+            copied.append((base + 1, base + 2))
+            moved.append(base + 3)
+        assert cache.journal_count() == 3 * groups
+        cache.close()
+
+        rng = random.Random(61)
+        kills: Counter[str] = Counter()
+        planned: list[Fault] = []
+        for round_ in range(24):
+            left = _journal_left(db)
+            if left == 0:
+                break
+            mode = REPLAY_MODES[round_ % len(REPLAY_MODES)]
+            killed, fault = _replay_round(env, log, db, proxy, mode, rng)
+            _check_consistent(db)
+            if fault is not None and fault.fired.is_set():
+                planned.append(fault)
+            if killed:
+                kills[mode] += 1
+        # Every risky kill point was reached, and each held link was a fault that fired.
+        assert kills["unsent"] >= 4 and kills["done"] >= 4 and kills["sending"] >= 4, kills
+        assert kills["count"] >= 3, kills
+        assert len(planned) >= kills["unsent"] + kills["done"]
+        assert proxy.fired == len(planned)  # no fault fired that the test did not plan
+
+        final = subprocess.run(
+            [sys.executable, "-m", "mailtui", "sync"], env=env, capture_output=True, text=True
         )
-        log.apply(
-            cache, commands.CopyMessages(folder="INBOX", uids=(base + 1, base + 2), dest="Copies")
+        assert final.returncode == 0, final.stderr
+        assert _journal_left(db) == 0
+        # Each action exactly once on the server, Message-ID by Message-ID.
+        copies, moved_ids = message_ids(other, "Copies"), message_ids(other, "Moved")
+        inbox = server_flags(other, "INBOX")
+        inbox_ids = set(message_ids(other, "INBOX"))
+        lost = [f"flags on {u}" for u in flagged if not {SEEN, FLAGGED} <= inbox.get(u, set())]
+        for pair in copied:
+            want = [source[u] for u in pair]
+            if missing_and_doubled(want, [m for m in copies if m in want]) != (0, 0):
+                lost.append(f"copy of {pair}: {Counter(m for m in copies if m in want)}")
+        for uid in moved:
+            if moved_ids.count(source[uid]) != 1 or source[uid] in inbox_ids:
+                lost.append(f"move of {uid}")
+        assert not lost, lost
+        assert missing_and_doubled([source[u] for p in copied for u in p], copies) == (0, 0)
+        assert missing_and_doubled([source[u] for u in moved], moved_ids) == (0, 0)
+        ctx = context_for(dovecot, user, db.parent)
+        try:
+            assert_cache_matches_server(ctx, other, ["INBOX"])
+        finally:
+            ctx.close()
+        # Known defect (reported): a run that replays copies/moves queued by another
+        # process places no rows in the destination's cache (the rows live only in the
+        # queuing process's memory) and `mailtui sync` syncs folders before draining the
+        # journal, so the destinations catch up only on their next sync.
+        again = subprocess.run(
+            [sys.executable, "-m", "mailtui", "sync"], env=env, capture_output=True, text=True
         )
-        log.apply(cache, commands.MoveMessages(folder="INBOX", uids=(base + 3,), dest="Moved"))
-    assert cache.journal_count() == 120
-    cache.close()
-    rng = random.Random(61)
-    kills = 0
-    for _round in range(60):
-        left = (_query(db, "SELECT count(*) FROM journal") or [(0,)])[0][0]
-        if left == 0:
-            break
-        target = left - rng.randint(1, 4)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mailtui", "sync", "--folder", "INBOX"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        if _kill_when(
-            proc,
-            lambda t=target: (_query(db, "SELECT count(*) FROM journal") or [(99,)])[0][0] <= t,
-        ):
-            kills += 1
-            record("kills")
-        _check_consistent(db)
-    final = subprocess.run(
-        [sys.executable, "-m", "mailtui", "sync"], env=env, capture_output=True, text=True
-    )
-    assert final.returncode == 0, final.stderr
-    assert (_query(db, "SELECT count(*) FROM journal") or [(1,)])[0][0] == 0
-    assert kills >= 5
-    # Each action exactly once on the server.
-    copies = _message_ids(other, "Copies")
-    moved = _message_ids(other, "Moved")
-    inbox = server_flags(other, "INBOX")
-    lost = 0
-    lost += 80 - len(set(copies))
-    lost += 40 - len(set(moved))
-    lost += sum(1 for i in range(40) if not {SEEN, FLAGGED} <= inbox.get(1 + i * 6, frozenset()))
-    record("actions_checked", 120)
-    record("actions_lost", lost)
-    assert len(copies) == len(set(copies)) == 80  # no copy twice, none missing
-    assert len(moved) == len(set(moved)) == 40
-    assert all(1 + i * 6 + 3 not in inbox for i in range(40))
-    assert lost == 0
-    other.logout()
+        assert again.returncode == 0, again.stderr
+        ctx = context_for(dovecot, user, db.parent)
+        try:
+            assert_cache_matches_server(ctx, other, ["INBOX", "Copies", "Moved"])
+        finally:
+            ctx.close()
+    finally:
+        other.logout()
+        proxy.close()
+    record("kills", sum(kills.values()))
+    record("faults", proxy.fired)
+    record("actions_checked", 3 * groups)
+    record("actions_lost", len(lost))

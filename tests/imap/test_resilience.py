@@ -17,17 +17,16 @@ from mailtui.model import FLAGGED, SEEN
 from mailtui.sync import commands, events
 from mailtui.sync.actions import ActionLog, Policy
 from mailtui.sync.service import ActionQueued
-from tests.support import mailgen
+from tests.support import mailgen, rawlog
 from tests.support.accounts import cli_env, context_for, server_flags, wait_until
-from tests.support.consistency import assert_cache_matches_server
+from tests.support.consistency import assert_cache_matches_server, message_ids, server_rows
 from tests.support.dovecot import Dovecot, MailUser
 
 
-def _message_ids(client, folder: str) -> list[str]:
-    client.select_folder(folder, readonly=True)
-    uids = client.search(["ALL"])
-    data = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]) if uids else {}
-    return sorted(v[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"].decode().strip() for v in data.values())
+def _ids_of(client, folder: str, uids: list[int]) -> list[str]:
+    """The Message-IDs of `uids` in `folder`, as the server holds them."""
+    rows = server_rows(client, folder)
+    return sorted(rows[u].message_id for u in uids)
 
 
 def test_actions_taken_offline_are_applied_after_the_server_returns(
@@ -43,6 +42,7 @@ def test_actions_taken_offline_are_applied_after_the_server_returns(
     )
     try:
         service.run(commands.SyncAll(), timeout=60)
+        moving = service.envelope("INBOX", 3).message_id
         private_dovecot.stop()
         with pytest.raises(ActionQueued):
             service.run(
@@ -63,8 +63,9 @@ def test_actions_taken_offline_are_applied_after_the_server_returns(
         other = private_dovecot.client(user)
         flags = server_flags(other, "INBOX")
         assert SEEN in flags[1] and SEEN in flags[2] and 3 not in flags
-        assert len(server_flags(other, "Archive")) == 1
+        assert message_ids(other, "Archive") == [moving]  # that message, once
         assert states[-1] == "online"
+        assert_cache_matches_server(ctx, other, ["INBOX"])
         other.logout()
     finally:
         ctx.close()
@@ -99,10 +100,12 @@ def test_killed_after_commit_before_send_applies_once(
     ctx = context_for(dovecot, mail_user, tmp_path)
     other = dovecot.client(mail_user)
     try:
+        wanted = _ids_of(other, "INBOX", [1, 2])
         ctx.service().start()
         assert ctx.service().wait_writer_idle(timeout=30)
-        assert len(_message_ids(other, "Archive")) == 2
+        assert message_ids(other, "Archive") == wanted  # those two, each once
         assert FLAGGED in server_flags(other, "INBOX")[4]
+        assert_cache_matches_server(ctx, other, ["INBOX"])
     finally:
         other.logout()
         ctx.close()
@@ -132,10 +135,11 @@ def test_killed_after_send_before_journal_removal_does_not_duplicate(
     other.append("Sent", raw, flags=[SEEN.encode()])
     ctx = context_for(dovecot, mail_user, tmp_path)
     try:
+        wanted = _ids_of(other, "INBOX", [2])
         ctx.service().start()
         assert ctx.service().wait_writer_idle(timeout=30)
-        assert len(_message_ids(other, "Archive")) == 1
-        assert _message_ids(other, "Sent").count("Message-ID: <sent-1@example.test>") == 1
+        assert message_ids(other, "Archive") == wanted  # once, not twice
+        assert message_ids(other, "Sent") == ["sent-1@example.test"]
     finally:
         other.logout()
         ctx.close()
@@ -171,64 +175,6 @@ def _mailtui(
     )
 
 
-def test_cold_sync_killed_midway_resumes_to_equal_the_server(
-    dovecot: Dovecot, tmp_path: Path
-) -> None:
-    user = dovecot.add_user()
-    mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(30_000, seed=15))
-    env = cli_env(tmp_path, dovecot, user)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mailtui", "sync", "--folder", "INBOX"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    db = tmp_path / "cache" / "mailtui" / "accounts" / "test.sqlite3"
-
-    def first_batch_committed() -> bool:
-        if not db.exists():
-            return False
-        try:
-            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-            row = con.execute(
-                "SELECT cold_floor, uidnext FROM folders WHERE name='INBOX'"
-            ).fetchone()
-            con.close()
-        except sqlite3.Error:
-            return False
-        return bool(row) and 1 < row[0] < row[1]
-
-    try:
-        wait_until(first_batch_committed, timeout=60, what="the first cold batch")
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    # What the killed process left is consistent: every UID from the floor up is cached.
-    con = sqlite3.connect(db)
-    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    floor, uidnext, synced = con.execute(
-        "SELECT cold_floor, uidnext, synced FROM folders WHERE name='INBOX'"
-    ).fetchone()
-    cached = {
-        r[0]
-        for r in con.execute(
-            "SELECT uid FROM messages WHERE folder=(SELECT id FROM folders WHERE name='INBOX')"
-        )
-    }
-    con.close()
-    assert not synced and cached >= set(range(floor, uidnext))
-    assert len(cached) < 30_000
-    resumed = _mailtui(env, "sync", "--folder", "INBOX")
-    assert resumed.returncode == 0, resumed.stderr
-    ctx = context_for(dovecot, user, tmp_path / "cache" / "mailtui" / "accounts")
-    other = dovecot.client(user)
-    try:
-        assert_cache_matches_server(ctx, other, ["INBOX"])
-    finally:
-        other.logout()
-        ctx.close()
-
-
 # --- live updates ---------------------------------------------------------------------
 
 
@@ -240,26 +186,55 @@ def _watch_inbox(ctx) -> None:
     assert watcher is not None and watcher.ready.wait(10)
 
 
+class _Events:
+    """The service's events of some kinds, collected, with a wait for the first match."""
+
+    def __init__(self, ctx, *kinds: type) -> None:
+        self.got: list[events.Event] = []
+        self.cond = threading.Condition()
+        self.kinds = kinds
+        ctx.service().subscribe(self._on)
+
+    def _on(self, event: events.Event) -> None:
+        if isinstance(event, self.kinds):
+            with self.cond:
+                self.got.append(event)
+                self.cond.notify_all()
+
+    def wait(self, kind: type, timeout: float, match=lambda e: True) -> events.Event:
+        with self.cond:
+            found = self.cond.wait_for(
+                lambda: next((e for e in self.got if isinstance(e, kind) and match(e)), None),
+                timeout,
+            )
+        assert found is not None, f"no {kind.__name__} within {timeout} s; got {self.got}"
+        return found
+
+
 def test_changes_by_another_client_reach_listeners_within_two_seconds(
     dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
 ) -> None:
+    """Each event names the right UIDs, and what it announces is what the server holds."""
     mailgen.write_maildir(mail_user.maildir, "INBOX", mailgen.generate(5, seed=16))
     ctx = context_for(dovecot, mail_user, tmp_path)
-    got: dict[type, threading.Event] = {
-        k: threading.Event() for k in (events.NewMail, events.FlagsChanged, events.MessagesVanished)
-    }
-    ctx.service().subscribe(lambda e: got[type(e)].set() if type(e) in got else None)
+    seen = _Events(ctx, events.NewMail, events.FlagsChanged, events.MessagesVanished)
+    service = ctx.service()
     other = dovecot.client(mail_user)
     try:
         _watch_inbox(ctx)
-        mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=17))
-        assert got[events.NewMail].wait(2), "new mail not announced within 2 s"
+        (new_uid,) = mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=17))
+        seen.wait(events.NewMail, 2, lambda e: new_uid in e.uids)
+        assert service.envelope("INBOX", new_uid) is not None
         other.select_folder("INBOX")
         other.add_flags([1], [b"$Checked"])  # a keyword no message has yet: a real change
-        assert got[events.FlagsChanged].wait(2)
+        seen.wait(events.FlagsChanged, 2, lambda e: 1 in e.uids)
+        assert "$Checked" in service.envelope("INBOX", 1).flags
+        assert server_flags(other, "INBOX")[1] == service.envelope("INBOX", 1).flags
+        other.select_folder("INBOX")  # read-write again after the read-only check
         other.delete_messages([2])
         other.expunge()
-        assert got[events.MessagesVanished].wait(2)
+        seen.wait(events.MessagesVanished, 2, lambda e: 2 in e.uids)
+        assert service.envelope("INBOX", 2) is None
         assert_cache_matches_server(ctx, other, ["INBOX"])
     finally:
         other.logout()
@@ -267,17 +242,41 @@ def test_changes_by_another_client_reach_listeners_within_two_seconds(
 
 
 def test_without_idle_the_folder_is_polled(dovecot: Dovecot, tmp_path: Path) -> None:
-    user = dovecot.add_user(disable=("IDLE",))
+    """No IDLE advertised: polling finds new mail, and the watcher's NOOP poll sees it.
+
+    Two polls run every `poll_interval`: the folder list's (LIST … STATUS, then a resync
+    of a folder whose counts moved) and the watcher's NOOP on its selected folder;
+    either may announce the mail first. The rawlog proves no IDLE was ever sent and that
+    a NOOP sent after the delivery was answered with the new EXISTS.
+    """
+    user = dovecot.add_user(disable=("IDLE",), rawlog=True)
     ctx = context_for(dovecot, user, tmp_path, account={"poll_interval": 1})
-    new = threading.Event()
-    ctx.service().subscribe(lambda e: new.set() if isinstance(e, events.NewMail) else None)
-    other = dovecot.client(user)
+    seen = _Events(ctx, events.NewMail)
+    service = ctx.service()
     try:
         _watch_inbox(ctx)
-        mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=18))
-        assert new.wait(5)
+        # Delivered behind the server's back (into its Maildir, flagged), so no IMAP
+        # session of the test's own is involved: only a poll can bring it.
+        raw = mailgen.make_message(subject="Polled in", message_id="<polled@example.test>")
+        delivered = time.time()
+        mailgen.write_maildir(
+            user.maildir, "INBOX", [mailgen.from_bytes(raw, flags=frozenset({FLAGGED}))]
+        )
+        (uid,) = seen.wait(events.NewMail, 5).uids
+        wait_until(
+            lambda: rawlog.noop_saw_exists(user, delivered), timeout=5, what="a NOOP poll's EXISTS"
+        )
+        assert not [c for s in rawlog.sessions(user) for c in s.commands if c.verb == "IDLE"]
+        other = dovecot.client(user)
+        try:
+            row = server_rows(other, "INBOX")[uid]
+            assert row.message_id == "polled@example.test"
+            env = service.envelope("INBOX", uid)
+            assert env is not None and env.flags == row.flags and FLAGGED in env.flags
+            assert_cache_matches_server(ctx, other, ["INBOX"])
+        finally:
+            other.logout()
     finally:
-        other.logout()
         ctx.close()
 
 
@@ -287,23 +286,19 @@ def test_watcher_reconnects_after_the_server_restarts(
     user = private_dovecot.add_user()
     ctx = context_for(private_dovecot, user, tmp_path)
     seen_states: list[str] = []
-    new = threading.Event()
-
-    def on_event(e: events.Event) -> None:
-        if isinstance(e, events.ConnectionChanged):
-            seen_states.append(e.state)
-        if isinstance(e, events.NewMail):
-            new.set()
-
-    ctx.service().subscribe(on_event)
+    seen = _Events(ctx, events.NewMail)
+    ctx.service().subscribe(
+        lambda e: seen_states.append(e.state) if isinstance(e, events.ConnectionChanged) else None
+    )
     try:
         _watch_inbox(ctx)
         private_dovecot.restart()
         wait_until(lambda: "offline" in seen_states, timeout=10, what="offline state")
         other = private_dovecot.client(user)
-        mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=19))
-        assert new.wait(20), "no new mail after reconnect"
+        (uid,) = mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=19))
+        seen.wait(events.NewMail, 20, lambda e: uid in e.uids)
         assert seen_states[-1] == "online"
+        assert_cache_matches_server(ctx, other, ["INBOX"])
         other.logout()
     finally:
         ctx.close()
@@ -399,8 +394,7 @@ def test_idle_is_renewed_and_keeps_delivering(
     monkeypatch.setattr(idle, "IDLE_RENEW", 1.0)
     user = dovecot.add_user(rawlog=True)
     ctx = context_for(dovecot, user, tmp_path)
-    new = threading.Event()
-    ctx.service().subscribe(lambda e: new.set() if isinstance(e, events.NewMail) else None)
+    seen = _Events(ctx, events.NewMail)
     other = dovecot.client(user)
     try:
         _watch_inbox(ctx)
@@ -409,8 +403,9 @@ def test_idle_is_renewed_and_keeps_delivering(
             timeout=15,
             what="IDLE re-issued",
         )
-        mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=22))
-        assert new.wait(3)
+        (uid,) = mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=22))
+        seen.wait(events.NewMail, 3, lambda e: uid in e.uids)
+        assert_cache_matches_server(ctx, other, ["INBOX"])
     finally:
         other.logout()
         ctx.close()

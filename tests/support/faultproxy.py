@@ -1,13 +1,18 @@
 """A TCP proxy on loopback that breaks links on purpose, between mailtui and Dovecot.
 
-Faults are armed for the next connection(s) and fire in one direction after a byte
-count: cut (close both ends), stall (stop forwarding, so the peer hits its timeout),
-inject (insert bytes into the stream) or rewrite (edit server lines, e.g. strip
-STARTTLS). Every fault that fires is counted, for the suite's summary line.
+Faults are armed for the next connection(s) and fire in one direction, either after a
+byte count or the moment the bytes about to be forwarded contain a pattern (`when`:
+"cut exactly as the server's `OK [COPYUID` goes to the client"): cut (close both
+ends), stall (stop forwarding, so the peer hits its timeout or is killed while it
+waits), inject (insert bytes into the stream) or rewrite (edit server lines, e.g.
+strip STARTTLS). A pattern fault forwards everything before the match and nothing of
+it. Every fault that fires sets its `fired` event and counts once in the proxy's
+`fired`, the real figure a test reports after its checks passed.
 """
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -17,6 +22,10 @@ UP = "client->server"
 DOWN = "server->client"
 
 
+# How much of what was already forwarded a pattern may straddle into.
+_WINDOW = 512
+
+
 @dataclass
 class Fault:
     kind: str  # "cut" | "stall" | "inject" | "rewrite"
@@ -24,13 +33,24 @@ class Fault:
     after: int = 0  # bytes forwarded in `direction` before the fault fires
     data: bytes = b""  # for inject
     rewrite: Callable[[bytes], bytes] | None = None  # for rewrite (applied to every chunk)
+    when: bytes | re.Pattern[bytes] | None = None  # fire at this pattern instead of `after`
     fired: threading.Event = field(default_factory=threading.Event)
+
+    def fire_at(self, window: bytes, data: bytes, sent: int) -> int | None:
+        """Where in `data` this fault fires (bytes of it forwarded first), or None.
+        `window` is the tail of what was already forwarded, so a pattern split across
+        two reads is still found (it then fires at once: the rest is never forwarded)."""
+        if self.when is None:
+            return max(self.after - sent, 0) if sent + len(data) >= self.after else None
+        pattern = self.when if isinstance(self.when, re.Pattern) else re.escape(self.when)
+        found = re.search(pattern, window + data)
+        return None if found is None else max(found.start() - len(window), 0)
 
 
 class FaultProxy:
     """Listens on 127.0.0.1:<port> and forwards to `target`; `arm()` faults per connection."""
 
-    injected_total = 0  # across all proxies in the run (for the summary line)
+    injected_total = 0  # across all proxies in the run
     _count_lock = threading.Lock()
 
     def __init__(self, target_host: str, target_port: int) -> None:
@@ -46,6 +66,7 @@ class FaultProxy:
         self._conns: list[tuple[socket.socket, socket.socket]] = []
         self._closed = threading.Event()
         self.connections = 0
+        self.fired = 0  # faults that really fired on this proxy (cut_all included)
         # Bytes forwarded per accepted connection: [(up, down), ...]
         self.traffic: list[list[int]] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -82,15 +103,19 @@ class FaultProxy:
         if conns:
             self._count()
 
+    def unfired(self, faults: list[Fault]) -> list[Fault]:
+        """The planned faults that never fired (a test asserts this is empty)."""
+        return [f for f in faults if not f.fired.is_set()]
+
     def close(self) -> None:
         self._closed.set()
         self.listener.close()
         self.cut_all()
 
-    @classmethod
-    def _count(cls) -> None:
-        with cls._count_lock:
-            cls.injected_total += 1
+    def _count(self) -> None:
+        with self._count_lock:
+            FaultProxy.injected_total += 1
+            self.fired += 1
 
     # --- plumbing ---------------------------------------------------------------
 
@@ -131,6 +156,8 @@ class FaultProxy:
         index: int,
     ) -> None:
         sent = 0
+        window = b""  # the end of what was forwarded, for patterns split across reads
+        stalled = False
         try:
             while True:
                 data = src.recv(65536)
@@ -139,36 +166,50 @@ class FaultProxy:
                 for fault in faults:
                     if fault.kind == "rewrite" and fault.rewrite is not None:
                         new = fault.rewrite(data)
-                        if new != data and not fault.fired.is_set():
-                            fault.fired.set()
+                        if new != data and self._claim(fault):
                             self._count()
                         data = new
-                pending = [f for f in faults if f.kind != "rewrite" and not f.fired.is_set()]
-                if pending:
-                    fault = min(pending, key=lambda f: f.after)
-                    if sent + len(data) >= fault.after:
-                        cut_at = max(fault.after - sent, 0)
+                due = [
+                    (at, f)
+                    for f in faults
+                    if f.kind != "rewrite"
+                    and not f.fired.is_set()
+                    and (at := f.fire_at(window, data, sent)) is not None
+                ]
+                if due:
+                    cut_at, fault = min(due, key=lambda d: d[0])
+                    if self._claim(fault):  # an `always` fault fires once, on one link
                         dst.sendall(data[:cut_at])
                         sent += cut_at
-                        fault.fired.set()
                         self._count()
                         if fault.kind == "cut":
                             self._close_pair(pair)
                             return
                         if fault.kind == "stall":
+                            stalled = True
                             self._closed.wait()  # hold the link open, forward nothing more
                             return
                         if fault.kind == "inject":
                             dst.sendall(fault.data)
+                        window = (window + data[:cut_at])[-_WINDOW:]
                         data = data[cut_at:]
                 dst.sendall(data)
                 sent += len(data)
+                window = (window + data)[-_WINDOW:]
                 counter[index] = sent
         except OSError:
             pass
         finally:
-            if not any(f.kind == "stall" and f.fired.is_set() for f in faults):
+            if not stalled:
                 self._close_pair(pair)
+
+    def _claim(self, fault: Fault) -> bool:
+        """Mark `fault` fired; False if another link fired it first."""
+        with self._lock:
+            if fault.fired.is_set():
+                return False
+            fault.fired.set()
+            return True
 
     def _close_pair(self, pair: tuple[socket.socket, socket.socket]) -> None:
         for s in pair:

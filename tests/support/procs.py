@@ -1,0 +1,62 @@
+"""Finding and killing mailtui's processes from outside, as kill -9 tests and the soak do.
+
+A `mailtui sync` of a big folder starts a child (`python -m mailtui.sync.coldstore`)
+that parses and commits header batches. Tests kill the parent, the child, or the whole
+process group, so they need to find the child and to know when a process is gone
+(a zombie counts as gone: it holds no file and runs no code).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+STORING_CHILD = b"mailtui.sync.coldstore"
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of `pid` (Linux /proc; listed under the thread that forked them)."""
+    kids: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return kids
+    for task in tasks:
+        try:
+            kids.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return kids
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` runs (not gone, not a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 :].split()[0] != b"Z"
+
+
+def storing_child(pid: int) -> int | None:
+    """The cold-sync storing child of mailtui process `pid`, if one is running."""
+    for kid in children(pid):
+        try:
+            argv = Path(f"/proc/{kid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if STORING_CHILD in argv and alive(kid):
+            return kid
+    return None
+
+
+def kill(pid: int, *, group: bool = False) -> None:
+    """SIGKILL `pid`, or its whole process group (start it with start_new_session=True)."""
+    try:
+        if group:
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
