@@ -15,7 +15,7 @@ import base64
 import quopri
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email import message_from_bytes
 from email.generator import BytesGenerator
 from email.message import Message
@@ -159,12 +159,29 @@ def _boundary(*contents: bytes) -> bytes:
             return b
 
 
-def _signing(engine: Engine, signer: str, pinentry: Pinentry | None, attempt_fn) -> Run:  # type: ignore[no-untyped-def]
-    def hint(_: Run) -> tuple[str, str]:
-        key = engine.key(signer)
-        return (key.fingerprint, key.primary_user_id) if key else (signer, "")
+def _signing(
+    engine: Engine,
+    signer: str,
+    pinentry: Pinentry | None,
+    attempt_fn: Callable[[str | None, list[str]], Run],
+) -> Run:
+    """Run a signing gpg call with `--local-user` (not python-gnupg's --default-key,
+    with which gpg quietly signs with another key when the asked one has no secret
+    part), then check the signature was made by the key asked for."""
+    key = engine.key(signer)
+    if key is None:
+        raise CryptoError(f"No key {signer} to sign with", hint="check pgp_key")
 
-    run = engine.with_passphrase(attempt_fn, pinentry, hint)
+    def hint(_: Run) -> tuple[str, str]:
+        return key.fingerprint, key.primary_user_id
+
+    def attempt(passphrase: str | None, extra: list[str]) -> Run:
+        return attempt_fn(passphrase, ["--local-user", key.fingerprint, *extra])
+
+    run = engine.with_passphrase(attempt, pinentry, hint)
+    made_by = [v.split()[-1] for v in run.values("SIG_CREATED") if v]
+    if made_by and not all(key.has_subkey(fpr) for fpr in made_by):
+        raise CryptoError(f"gpg signed with another key than {signer}")
     if not run.has("SIG_CREATED"):
         why = (
             "the key is expired or revoked"
@@ -189,7 +206,7 @@ def sign_entity(
         return engine.call(
             "sign",
             body,
-            keyid=signer,
+            keyid=None,
             passphrase=passphrase,
             detach=True,
             clearsign=False,
@@ -252,7 +269,7 @@ def encrypt_entity(
                 "encrypt",
                 data,
                 list(recipients),
-                sign=sign_as,
+                sign=bool(sign_as),
                 passphrase=passphrase,
                 armor=True,
                 extra_args=["--trust-model", "always", *files, *extra],
