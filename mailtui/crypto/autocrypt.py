@@ -47,7 +47,7 @@ __all__ = [
 MAX_HEADER = 64 * 1024  # a header value longer than this is not read at all
 MAX_KEYDATA = 16 * 1024  # decoded key bytes; a minimal RSA-4096 key is under 2 KiB
 DISCOURAGE_AFTER = 35 * 24 * 3600  # Autocrypt §2.4: a peer silent on Autocrypt this long
-_LINE = 76
+_LINE = 72
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +60,16 @@ class AutocryptHeader:
 
 
 def build_header(addr: str, keydata: bytes, prefer_encrypt_mutual: bool = False) -> str:
-    """The ``Autocrypt:`` value for our key (`Engine.export_minimal`). The base64 is
-    broken into 76-character runs separated by spaces, so any header writer can fold
-    it there; readers ignore the whitespace (§2.1)."""
+    """The ``Autocrypt:`` value for our key (`Engine.export_minimal`).
+
+    The base64 starts after a space and runs in 72-character words, as the spec's own
+    examples fold it ("keydata=" at a line end): a header writer then folds between the
+    words instead of RFC 2047-encoding one over-long word (Python's does that), and
+    readers ignore the whitespace (§2.1)."""
     b64 = base64.b64encode(keydata).decode("ascii")
     chunks = " ".join(b64[i : i + _LINE] for i in range(0, len(b64), _LINE))
     mutual = " prefer-encrypt=mutual;" if prefer_encrypt_mutual else ""
-    return f"addr={addr.strip().lower()};{mutual} keydata={chunks}"
+    return f"addr={addr.strip().lower()};{mutual} keydata= {chunks}"
 
 
 def _parse_one(value: str) -> AutocryptHeader | None:

@@ -302,18 +302,22 @@ class Engine:
     def export_minimal(self, fingerprint: str, addr: str) -> bytes:
         """The public key reduced for an Autocrypt header: primary key, the user id for
         `addr`, encryption subkeys, no third-party signatures (Autocrypt Level 1 §2.1)."""
-        args = [
-            "--export-options",
-            "export-minimal",
+        # python-gnupg's export_keys has no extra_args: the filters ride in front of the
+        # key id (gpg reads options up to the first argument).
+        filters = [
             "--export-filter",
-            f"keep-uid=mbox = {addr.lower()}",
+            f"keep-uid=mbox = {addr.strip().lower()}",
             "--export-filter",
             "drop-subkey=usage !~ e",
+            fingerprint,
         ]
-        run = self.call("export_keys", fingerprint, armor=False, extra_args=args)
-        if not run.data:
+        try:
+            data = self._gpg.export_keys(filters, armor=False, minimal=True)
+        except (OSError, ValueError) as exc:
+            raise CryptoError(f"gpg could not export {fingerprint}: {exc}") from None
+        if not isinstance(data, bytes) or not data:
             raise CryptoError(f"No public key {fingerprint} with a user id for {addr}")
-        return run.data
+        return data
 
     def secret_key_for(self, key_ids: Sequence[str]) -> tuple[str, str]:
         """(fingerprint, user id) of the secret key owning one of these (sub)key ids."""
