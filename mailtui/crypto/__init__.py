@@ -55,8 +55,12 @@ Passphrases: `Pinentry.loopback(ask)` (the app's masked prompt; called only when
 locked key's passphrase is not cached), `Pinentry.agent(app.suspend)` (gpg-agent's
 pinentry, the app suspended only when needed), `Pinentry.never()`.
 
-S/MIME: ``smime.verify_smime(signed, signature, from_addr)`` checks an
-application/pkcs7-signature with gpgsm on the same plumbing (status lines, FIFOs).
+S/MIME (signatures only): ``smime_sections(structure)``,
+``verify_smime(signed, signature_der, from_addr)`` / ``verify_smime_message(raw,
+section, from_addr)`` check an application/pkcs7-signature with gpgsm on the same
+plumbing (GNUPGHOME, status lines, FIFOs), offline (no CRL/OCSP), never asking to trust
+a root; an untrusted chain is GOOD with ``chain_trusted=False`` (not `ok`).
+``smime_availability()`` is off without gpgsm.
 
 Untrusted text: user ids and everything from a message are cleaned with
 ``mime.safe.clean_line``/``clean_text``; statuses are data, never parsed from a body.
@@ -95,6 +99,12 @@ from mailtui.crypto.pgpmime import (
     verify_message,
 )
 from mailtui.crypto.rawmime import imap_signed_bytes, signed_parts
+from mailtui.crypto.smime import (
+    smime_availability,
+    smime_sections,
+    verify_smime,
+    verify_smime_message,
+)
 from mailtui.crypto.status import (
     Availability,
     CryptoError,
@@ -148,8 +158,12 @@ __all__ = [
     "sign_message",
     "signed_parts",
     "signing_key",
+    "smime_availability",
+    "smime_sections",
     "update_peer",
     "validate_keydata",
     "verify_detached",
     "verify_message",
+    "verify_smime",
+    "verify_smime_message",
 ]

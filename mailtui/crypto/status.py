@@ -77,11 +77,19 @@ class SignatureStatus:
     from_addr: str = ""  # the From address it was compared with ("" when none given)
     from_matches: bool | None = None  # a valid user id names from_addr; None when not asked
     detail: str = ""  # one sentence of our own saying why, for BAD/ERROR and the like
+    # S/MIME only: whether the certificate chains to a root the user trusts (None for
+    # OpenPGP, where `validity` tells how sure the keyring is).
+    chain_trusted: bool | None = None
 
     @property
     def ok(self) -> bool:
-        """Good, and (when a From was given) made by a key of that address."""
-        return self.state is SigState.GOOD and self.from_matches is not False
+        """Good, (when a From was given) made by a key of that address, and for S/MIME
+        under a trusted chain."""
+        return (
+            self.state is SigState.GOOD
+            and self.from_matches is not False
+            and self.chain_trusted is not False
+        )
 
     def summary(self) -> str:
         """One line for `mailtui show` and logs: our wording, cleaned values only."""
@@ -101,6 +109,8 @@ class SignatureStatus:
             text = f"The signature could not be checked: {self.detail or 'gpg failed'}"
         if self.from_matches is False:
             text += f"; the key is not for the sender {self.from_addr}"
+        if self.chain_trusted is False:
+            text += "; the certificate is not from an authority you trust"
         return text
 
 
