@@ -17,7 +17,6 @@ and logs each call, and caches no passphrase (so every test that needs one asks)
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -216,10 +215,3 @@ def build_keyring(base: Path) -> Keyring:
     # The sender can encrypt to the reader's keys.
     run_gpg(sender, "--import", data=run_gpg(reader, "--export", me, locked))
     return Keyring(reader, sender, pin, me, locked, bob, old, gone, mallory)
-
-
-def gpg_env_clean() -> dict[str, str]:
-    """This process's environment without a GNUPGHOME (tests pass homes explicitly)."""
-    env = dict(os.environ)
-    env.pop("GNUPGHOME", None)
-    return env
