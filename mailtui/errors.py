@@ -52,3 +52,14 @@ class ProtocolError(StoreError):
 
 class FolderGone(ProtocolError):
     """The folder (or message) does not exist (any more)."""
+
+
+class MalformedResponse(ProtocolError, ConnectionLost):
+    """The store answered something unreadable or impossible (a UID of 0, a literal of
+    -1 bytes, a line without end): that connection was dropped, since no later reply on
+    it can be trusted to belong to the right command.
+
+    A `ProtocolError` by what happened and a `ConnectionLost` by what follows: every
+    caller that reconnects after a lost link (workers, the journal writer, watchers)
+    reconnects after this too, and the journal keeps the action to send again.
+    """

@@ -7,6 +7,7 @@ express (bulk header FETCH, SELECT with QRESYNC, LIST with RETURN options).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import ssl
@@ -14,16 +15,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
-from pathlib import Path
 from typing import Protocol, TypeVar
 
 import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
-from imapclient.imapclient import SocketTimeout
+from imapclient.exceptions import ProtocolError as ImapclientParseError
 
-from mailtui.backend import Fetched, Outcome, SelectResult, compress_uids, parse_uid_set
-from mailtui.config.settings import is_loopback
-from mailtui.imap import translate
+from mailtui.backend import Fetched, Outcome, SelectResult, UidMap, UidSet, compress_uids
+from mailtui.errors import MalformedResponse
+from mailtui.imap import scan, translate
 from mailtui.imap.errors import (
     AuthFailed,
     ConnectionLost,
@@ -33,7 +33,15 @@ from mailtui.imap.errors import (
     TlsError,
     Unsupported,
 )
-from mailtui.imap.wire import Response, ResponseReader, parse_search
+from mailtui.imap.transport import ServerLike, close_quietly, make_ssl_context, open_client
+from mailtui.imap.wire import (
+    MAX_HEADER_LITERAL,
+    MAX_PART_LITERAL,
+    Response,
+    ResponseReader,
+    Untagged,
+    parse_search,
+)
 from mailtui.model import BodyPart, Capabilities, Folder
 
 log = logging.getLogger("mailtui.imap")
@@ -46,29 +54,35 @@ LIST_HEADER_FIELDS = (
 HEADER_SECTION = f"HEADER.FIELDS ({LIST_HEADER_FIELDS})"
 
 
-class ServerLike(Protocol):
-    host: str
-    port: int
-    security: str
-    username: str
-    ca_file: Path | None
-    timeout: float
-    ignore_capabilities: tuple[str, ...]
-
-
 class SecretLike(Protocol):
     kind: str
     value: str
 
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _drops_on_malformed(method: Callable[..., R]) -> Callable[..., R]:
+    """A reply this method could not read (MalformedResponse) drops the connection:
+    nothing read after it could be trusted to answer the right command."""
+
+    @functools.wraps(method)
+    def guarded(self: ImapSession, *args: object, **kwargs: object) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except MalformedResponse:
+            self._drop()
+            raise
+
+    return guarded
 
 
 @dataclass
 class NoopChanges:
     """What a NOOP reported for the selected folder (RFC 7162 §3.2.10, QRESYNC mode)."""
 
-    vanished: list[int] = field(default_factory=list)
+    vanished: UidSet = field(default_factory=lambda: UidSet())
     flags: list[tuple[int, str, int]] = field(default_factory=list)
     exists: bool = False
     highestmodseq: int = 0
@@ -84,15 +98,6 @@ def quote(value: str | bytes) -> bytes:
     if b"\r" in raw or b"\n" in raw or b"\0" in raw:
         raise ValueError("IMAP quoted strings cannot contain CR, LF or NUL")
     return b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
-
-
-def make_ssl_context(ca_file: Path | None) -> ssl.SSLContext:
-    """System CAs plus an optional extra CA; hostname checked; TLS 1.2 or newer."""
-    ctx = ssl.create_default_context()
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    if ca_file is not None:
-        ctx.load_verify_locations(cafile=str(ca_file))
-    return ctx
 
 
 class ImapSession:
@@ -131,32 +136,9 @@ class ImapSession:
     def connect(self) -> None:
         """Connect, secure, authenticate and read capabilities; raises typed errors."""
         server = self.server
-        timeout = SocketTimeout(connect=server.timeout, read=server.timeout)
-        ctx = make_ssl_context(server.ca_file) if server.security != "none" else None
         where = f"{server.host}:{server.port}"
         try:
-            if server.security == "tls":
-                client = imapclient.IMAPClient(
-                    server.host, port=server.port, ssl=True, ssl_context=ctx, timeout=timeout
-                )
-            else:
-                if server.security == "none" and not is_loopback(server.host):
-                    raise TlsError(
-                        f"Refusing a plaintext IMAP connection to {server.host}",
-                        'use security = "tls" or "starttls"; plaintext is only allowed to loopback',
-                    )
-                client = imapclient.IMAPClient(
-                    server.host, port=server.port, ssl=False, timeout=timeout
-                )
-                if server.security == "starttls":
-                    pre_caps = {c.upper() for c in _caps(client)}
-                    if b"STARTTLS" not in pre_caps:
-                        _close_quietly(client)
-                        raise TlsError(
-                            f"{where} does not offer STARTTLS; refusing to log in without encryption",
-                            'check the port and security settings (security = "tls" uses port 993)',
-                        )
-                    client.starttls(ctx)
+            client = open_client(server, where)
         except ssl.SSLCertVerificationError as exc:
             raise TlsError(
                 f"The certificate of {where} cannot be trusted: {exc.verify_message}",
@@ -179,12 +161,18 @@ class ImapSession:
             raise ConnectionLost(
                 f"The connection to {where} broke during set-up: {_short(exc)}"
             ) from exc
+        except ImapclientParseError as exc:
+            raise MalformedResponse(f"{where} sent an unreadable greeting: {exc}") from exc
         except IMAPClientError as exc:
             raise ProtocolError(f"{where} failed during connection set-up: {exc}") from exc
+        except (ValueError, IndexError, RecursionError) as exc:
+            raise MalformedResponse(f"{where} sent an unreadable greeting: {exc!r}") from exc
         self.client = client
         self._install_protocol_log()
         self._login()
         self._read_capabilities()
+        # Nothing said before now (greeting, login) may answer a later command.
+        client._imap.untagged_responses.clear()
         self._enable_extensions()
 
     def _login(self) -> None:
@@ -215,7 +203,8 @@ class ImapSession:
 
     def _read_capabilities(self) -> None:
         assert self.client is not None
-        with self._errors("CAPABILITY"):
+        # (fresh=False: the LOGIN reply's own CAPABILITY code, over TLS, is what we want.)
+        with self._errors("CAPABILITY", fresh=False):
             raw = self.client.capabilities()
         ignored = {c.upper() for c in self.server.ignore_capabilities}
         names = frozenset(
@@ -224,6 +213,7 @@ class ImapSession:
         )
         self.caps = Capabilities(frozenset(n for n in names if n not in ignored))
 
+    @_drops_on_malformed
     def _enable_extensions(self) -> None:
         """RFC 7162 §3.2.3: ENABLE QRESYNC (implies CONDSTORE) before any SELECT."""
         if not self.enable_condstore:
@@ -246,7 +236,7 @@ class ImapSession:
         client, self.client = self.client, None
         self.selected = None
         if client is not None:
-            _close_quietly(client)
+            close_quietly(client)
 
     @property
     def connected(self) -> bool:
@@ -262,10 +252,20 @@ class ImapSession:
                 logs.setup(protocol=True)
 
     @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        """Turn socket/imapclient failures into typed errors; a broken link closes the session."""
+    def _errors(self, what: str, *, fresh: bool = True) -> Iterator[None]:
+        """Turn socket/imapclient failures into typed errors; a broken link, or a reply
+        that cannot be read, closes the session.
+
+        `fresh`: forget imaplib's untagged responses first, so that imapclient never
+        takes what arrived for an earlier command (or unasked) as this one's answer.
+        """
+        if fresh and self.client is not None:
+            self.client._imap.untagged_responses.clear()
         try:
             yield
+        except MalformedResponse:
+            self._drop()
+            raise
         except ImapError:
             raise
         except LoginError:
@@ -279,6 +279,16 @@ class ImapSession:
         except (OSError, EOFError) as exc:
             self._drop()
             raise ConnectionLost(f"The IMAP connection broke during {what}: {exc}") from exc
+        except ImapclientParseError as exc:
+            self._drop()
+            raise MalformedResponse(f"{what}: the server's reply could not be read: {exc}") from exc
+        except (ValueError, TypeError, IndexError, KeyError, OverflowError, RecursionError) as exc:
+            # imapclient's parser on a reply it cannot read (a 4,300-digit number, a
+            # bad date, 10,000 nested parentheses): the stream can no longer be trusted.
+            self._drop()
+            raise MalformedResponse(
+                f"{what}: the server's reply could not be read ({type(exc).__name__})"
+            ) from exc
         except IMAPClientError as exc:
             text = _short(exc)
             if "NONEXISTENT" in text.upper() or "doesn't exist" in text or "does not exist" in text:
@@ -307,9 +317,13 @@ class ImapSession:
         *,
         on_fetch: Callable[[Fetched], None] | None = None,
         check: bool = True,
+        max_literal: int = MAX_HEADER_LITERAL,
     ) -> Response:
-        """Send one command and read its whole response with the lean reader."""
-        return self.read_reply(self.send(command), on_fetch=on_fetch, check=check)
+        """Send one command and read its whole response with the lean reader
+        (literals up to `max_literal` bytes: see wire's caps)."""
+        return self.read_reply(
+            self.send(command), on_fetch=on_fetch, check=check, max_literal=max_literal
+        )
 
     def send(self, command: bytes) -> bytes:
         """Send a command without waiting (pipelining, RFC 9051 §5.5); returns its tag."""
@@ -334,6 +348,7 @@ class ImapSession:
         *,
         on_fetch: Callable[[Fetched], None] | None = None,
         check: bool = True,
+        max_literal: int = MAX_HEADER_LITERAL,
     ) -> Response:
         """Read responses up to `tag`'s completion (earlier pipelined tags must be read first)."""
         client = self._require()
@@ -341,8 +356,9 @@ class ImapSession:
         command = self._pending.pop(tag, b"")
         try:
             on_line = _log_line if protocol_log.isEnabledFor(logging.DEBUG) else None
-            resp = ResponseReader(imap, on_line).until_tagged(tag, on_fetch)
-        except ConnectionLost:
+            reader = ResponseReader(imap, on_line, max_literal=max_literal)
+            resp = reader.until_tagged(tag, on_fetch)
+        except ConnectionLost:  # MalformedResponse too: what follows cannot be trusted
             self._drop()
             raise
         except TimeoutError as exc:
@@ -373,6 +389,7 @@ class ImapSession:
 
     # --- folders ------------------------------------------------------------------------
 
+    @_drops_on_malformed
     def list_folders(self) -> list[Folder]:
         """All folders with special-use roles and, where LIST-STATUS is offered, counts."""
         subscribed = self._subscribed()
@@ -412,6 +429,7 @@ class ImapSession:
             out.append(_with_counts(folder, total, unread))
         return out
 
+    @_drops_on_malformed
     def _subscribed(self) -> set[bytes]:
         resp = self.raw(b'LSUB "" "*"')
         names = set()
@@ -421,6 +439,7 @@ class ImapSession:
                 names.add(toks[3])
         return names
 
+    @_drops_on_malformed
     def folder_exists(self, raw: str, *, subscribed: bool = False) -> bool:
         """LIST (or LSUB) of exactly this name: how a folder operation is confirmed."""
         verb = b"LSUB" if subscribed else b"LIST"
@@ -435,6 +454,7 @@ class ImapSession:
                 return not flags & {b"\\NONEXISTENT", b"\\NOSELECT"}
         return False
 
+    @_drops_on_malformed
     def status_counts(self, raw_name: str) -> tuple[int | None, int | None]:
         resp = self.raw(b"STATUS " + quote(raw_name) + b" (MESSAGES UNSEEN)", check=False)
         for u in resp.all(b"STATUS"):
@@ -443,6 +463,7 @@ class ImapSession:
                 return _status_counts(toks[2])
         return None, None
 
+    @_drops_on_malformed
     def status(self, raw_name: str, *, unseen: bool = True) -> dict[str, int]:
         """STATUS; without `unseen` the server answers from its index header, O(1) in the
         folder's size (counting unseen mail means walking the messages)."""
@@ -454,13 +475,13 @@ class ImapSession:
         for u in resp.all(b"STATUS"):
             toks = u.tokens()
             if len(toks) >= 3 and isinstance(toks[2], list):
-                pairs = toks[2]
-                for i in range(0, len(pairs) - 1, 2):
-                    out[pairs[i].decode().upper()] = int(pairs[i + 1])
+                for key, value in _status_pairs(toks[2]).items():
+                    out[key.decode("ascii", "replace").upper()] = value
         return out
 
     # --- selecting ----------------------------------------------------------------------
 
+    @_drops_on_malformed
     def select(
         self,
         raw_name: str,
@@ -493,17 +514,12 @@ class ImapSession:
             if u.keyword == b"EXISTS" and u.number is not None:
                 result.exists = u.number
             elif u.keyword == b"VANISHED":
-                rest = u.rest
-                if rest.upper().startswith(b"(EARLIER)"):
-                    rest = rest[9:]
-                result.vanished.extend(_parse_set(rest))
-        for name, attr in ((b"UIDVALIDITY", "uidvalidity"), (b"UIDNEXT", "uidnext")):
-            value = resp.code(name)
-            if value:
-                setattr(result, attr, int(value))
-        modseq = resp.code(b"HIGHESTMODSEQ")
-        if modseq:
-            result.highestmodseq = int(modseq)
+                result.vanished = result.vanished | _vanished(u)
+        # RFC 9051 §7.1: UIDVALIDITY and UIDNEXT are nz-numbers (32 bits); RFC 7162
+        # §3.1.2.1: HIGHESTMODSEQ a mod-sequence-value (63 bits).
+        result.uidvalidity = resp.number(b"UIDVALIDITY", limit=scan.UID_MAX) or 0
+        result.uidnext = resp.number(b"UIDNEXT", limit=scan.UID_MAX) or 0
+        result.highestmodseq = resp.number(b"HIGHESTMODSEQ") or 0
         result.nomodseq = resp.code(b"NOMODSEQ") is not None
         perm = resp.code(b"PERMANENTFLAGS")
         if perm:
@@ -574,6 +590,7 @@ class ImapSession:
             cmd += f" (CHANGEDSINCE {changedsince})".encode()
         return self.raw(cmd).fetches
 
+    @_drops_on_malformed
     def search_uids(self, criteria: bytes = b"ALL", *, charset: str | None = None) -> list[int]:
         """UID SEARCH; ESEARCH's compact result set where offered (RFC 4731)."""
         cmd = b"UID SEARCH "
@@ -612,7 +629,7 @@ class ImapSession:
         cmd = f"UID FETCH {uid} (UID BODY.PEEK[{section}]{partial})".encode()
 
         def fetch() -> bytes:
-            for rec in self.raw(cmd).fetches:
+            for rec in self.raw(cmd, max_literal=MAX_PART_LITERAL).fetches:
                 if rec.uid == uid:
                     for data in rec.sections.values():
                         return data or b""
@@ -626,7 +643,8 @@ class ImapSession:
         items = " ".join(f"BODY.PEEK[{s}]" for s in names)
 
         def fetch() -> dict[str, bytes]:
-            for rec in self.raw(f"UID FETCH {uid} (UID {items})".encode()).fetches:
+            command = f"UID FETCH {uid} (UID {items})".encode()
+            for rec in self.raw(command, max_literal=MAX_PART_LITERAL).fetches:
                 if rec.uid == uid:
                     return {k: (v or b"") for k, v in rec.sections.items()}
             raise FolderGone(f"Message {uid} is no longer on the server")
@@ -646,6 +664,7 @@ class ImapSession:
         self.noop()
         self._horizon = max(self._horizon, top_uid)
 
+    @_drops_on_malformed
     def store_flags(
         self, uids: str, add: Iterable[str] = (), remove: Iterable[str] = ()
     ) -> Outcome:
@@ -655,11 +674,11 @@ class ImapSession:
         (RFC 9051 §6.4.6), which is the proof. Messages it did not mention were already
         as wanted, or are unknown here: one UID FETCH FLAGS of just those tells which.
         """
-        wanted = parse_uid_set(uids.encode())
+        wanted = _wanted(uids)
         add, remove = sorted(add), sorted(remove)
         for flag in (*add, *remove):
             _flag_atom(flag)
-        self.ensure_visible(wanted[-1] if wanted else 0)
+        self.ensure_visible(wanted.max())
         seen: dict[int, tuple[str, ...]] = {}
         for sign, flags in (("+", add), ("-", remove)):
             if flags:
@@ -682,23 +701,25 @@ class ImapSession:
             (out.gone if flags is None else out.done if ok(flags) else out.failed).append(uid)
         return out
 
+    @_drops_on_malformed
     def move(self, uids: str, dest_raw: str) -> Outcome:
         """UID MOVE (RFC 6851), confirmed by COPYUID (RFC 4315 §3) or by the messages
         being gone from the source afterwards."""
-        wanted = parse_uid_set(uids.encode())
-        self.ensure_visible(wanted[-1] if wanted else 0)
+        wanted = _wanted(uids)
+        self.ensure_visible(wanted.max())
         resp = self.raw(f"UID MOVE {uids} ".encode() + quote(dest_raw))
-        return self._transferred(wanted, _copyuid_map(resp), moved=True)
+        return self._transferred(wanted, _copyuid_map(resp, wanted), moved=True)
 
+    @_drops_on_malformed
     def copy(self, uids: str, dest_raw: str) -> Outcome:
         """UID COPY, confirmed by COPYUID. Without UIDPLUS only the source can be checked
         (the caller looks for the Message-IDs in the destination)."""
-        wanted = parse_uid_set(uids.encode())
-        self.ensure_visible(wanted[-1] if wanted else 0)
+        wanted = _wanted(uids)
+        self.ensure_visible(wanted.max())
         resp = self.raw(f"UID COPY {uids} ".encode() + quote(dest_raw))
-        return self._transferred(wanted, _copyuid_map(resp), moved=False)
+        return self._transferred(wanted, _copyuid_map(resp, wanted), moved=False)
 
-    def _transferred(self, wanted: list[int], mapping: dict[int, int], *, moved: bool) -> Outcome:
+    def _transferred(self, wanted: UidSet, mapping: dict[int, int], *, moved: bool) -> Outcome:
         """Sort each UID of a MOVE/COPY into done, gone or failed.
 
         COPYUID names what the server transferred. Without it (no UIDPLUS) a move shows
@@ -709,7 +730,7 @@ class ImapSession:
         rest = [u for u in wanted if u not in mapping]
         if not rest:
             return out
-        present = set(self.search_uids(b"UID " + compress_uids(rest).encode()))
+        present = self.search_uids(b"UID " + compress_uids(rest).encode())
         for uid in rest:
             if uid not in present:
                 # Absent from the source: moved by us if the server reports no COPYUID
@@ -722,6 +743,7 @@ class ImapSession:
         out.done.sort()
         return out
 
+    @_drops_on_malformed
     def expunge_uids(self, uids: str) -> Outcome:
         """Remove exactly these \\Deleted messages: UID EXPUNGE (RFC 4315 §2.1), then
         check that none of them is still there.
@@ -729,20 +751,19 @@ class ImapSession:
         Without UIDPLUS a bare EXPUNGE would also remove other clients' \\Deleted mail,
         so it is used only when every \\Deleted message in the folder is one of ours.
         """
-        wanted = parse_uid_set(uids.encode())
-        self.ensure_visible(wanted[-1] if wanted else 0)
+        wanted = _wanted(uids)
+        self.ensure_visible(wanted.max())
         if self.caps.uidplus:
             self.raw(f"UID EXPUNGE {uids}".encode())
         else:
-            ours = set(wanted)
-            deleted = set(self.search_uids(b"DELETED"))
-            if not deleted <= ours:
+            deleted = self.search_uids(b"DELETED")
+            if deleted - wanted:
                 raise Unsupported(
                     "The server lacks UIDPLUS and other \\Deleted messages exist in this folder",
                     "the messages are marked deleted; they disappear when that folder is expunged",
                 )
             self.raw(b"EXPUNGE")
-        left = set(self.search_uids(b"UID " + uids.encode())) if wanted else set()
+        left = self.search_uids(b"UID " + uids.encode())
         return Outcome(
             done=[u for u in wanted if u not in left], failed=[u for u in wanted if u in left]
         )
@@ -759,8 +780,14 @@ class ImapSession:
             result = client.append(
                 translate.decode_folder_name(folder_raw), raw, flags=tuple(flags), msg_time=msg_time
             )
-        m = re.search(rb"APPENDUID \d+ (\d+)", result if isinstance(result, bytes) else b"")
-        return int(m.group(1)) if m else None
+        m = re.search(rb"APPENDUID [0-9]+ ([0-9]+)", result if isinstance(result, bytes) else b"")
+        if m is None:
+            return None
+        try:
+            return scan.uid(m.group(1))
+        except MalformedResponse:
+            self._drop()
+            raise
 
     def create_folder(self, raw: str) -> None:
         self.raw(b"CREATE " + quote(raw))
@@ -783,7 +810,8 @@ class ImapSession:
         """UID SEARCH with imapclient (it sends non-ASCII strings as literals with CHARSET)."""
         client = self._require()
         with self._errors("SEARCH"):
-            return sorted(int(u) for u in client.search(criteria, charset=charset))
+            found = client.search(criteria, charset=charset)
+            return sorted(scan.uid(str(u).encode()) for u in found)
 
     def search_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]:
         """Which of these Message-IDs the selected folder holds (replay de-duplication)."""
@@ -834,6 +862,7 @@ class ImapSession:
         """(IMAP proves "no change" with HIGHESTMODSEQ instead.)"""
         return 0
 
+    @_drops_on_malformed
     def noop_changes(self) -> NoopChanges | None:
         """NOOP on the selected folder, its news decoded: None when it cannot be applied as
         it stands (unapplied news from before, sequence-number EXPUNGEs, a NO…) and the
@@ -848,18 +877,15 @@ class ImapSession:
         changes = NoopChanges()
         for u in resp.untagged:
             if u.keyword == b"VANISHED":
-                rest = u.rest
-                if rest.upper().startswith(b"(EARLIER)"):
-                    rest = rest[9:]
-                changes.vanished.extend(_parse_set(rest))
+                changes.vanished = changes.vanished | _vanished(u)
             elif u.keyword == b"EXISTS":
                 changes.exists = True
             elif u.keyword in (b"EXPUNGE", b"NO", b"BAD", b"BYE"):
                 return None
             elif u.keyword == b"OK":
-                m = re.search(rb"\[HIGHESTMODSEQ (\d+)\]", u.segments[0], re.I)
+                m = re.search(rb"\[HIGHESTMODSEQ ([^\]]*)\]", u.segments[0], re.I)
                 if m:
-                    changes.highestmodseq = int(m.group(1))
+                    changes.highestmodseq = scan.number(m.group(1), what="HIGHESTMODSEQ")
                 elif b"[CLOSED]" in u.segments[0].upper():
                     return None
         for rec in resp.fetches:
@@ -895,6 +921,9 @@ class ImapSession:
         except IMAPClientAbortError as exc:
             self._drop()
             raise ConnectionLost(f"The IMAP server closed the connection: {_short(exc)}") from exc
+        except MalformedResponse:
+            self._drop()
+            raise
         return lines
 
     def _line_waiting(self, imap: object, sock: object) -> bool:
@@ -973,31 +1002,33 @@ def _flags_match(add: list[str], remove: list[str]) -> Callable[[tuple[str, ...]
     return ok
 
 
-_COPYUID = re.compile(rb"\[COPYUID \d+ ([\d:,]+) ([\d:,]+)\]", re.I)
+_COPYUID = re.compile(rb"\[COPYUID ([0-9]+) ([^ \]]+) ([^ \]]+)\]", re.I)
 
 
-def _copyuid_map(resp: Response) -> dict[int, int]:
+def _copyuid_map(resp: Response, wanted: UidSet) -> dict[int, int]:
+    """Source UID → destination UID for the UIDs we asked to move or copy, from COPYUID
+    (RFC 4315 §3). Its sets stay ranges (a billion-UID range is a few integers); only
+    `wanted`'s UIDs are looked up. A COPYUID whose sets do not pair up is ignored (the
+    caller then checks the source); one that is not UID sets is MalformedResponse."""
     texts = [resp.text.encode()] + [u.segments[0] for u in resp.untagged if u.keyword == b"OK"]
     for text in texts:
         m = _COPYUID.search(text)
         if m:
-            src = _expand_ordered(m.group(1))
-            dst = _expand_ordered(m.group(2))
-            if len(src) == len(dst):
-                return dict(zip(src, dst, strict=True))
+            scan.number(m.group(1), what="a UIDVALIDITY", low=1, limit=scan.UID_MAX)
+            try:
+                pairs = UidMap(m.group(2), m.group(3))
+            except ValueError:
+                return {}
+            return pairs.restrict(wanted)
     return {}
 
 
-def _expand_ordered(text: bytes) -> list[int]:
-    """A COPYUID set in server order (RFC 4315: the order pairs source and destination)."""
-    out: list[int] = []
-    for part in text.split(b","):
-        if b":" in part:
-            a, b = (int(x) for x in part.split(b":", 1))
-            out.extend(range(a, b + 1) if a <= b else range(a, b - 1, -1))
-        elif part:
-            out.append(int(part))
-    return out
+def _wanted(uids: str) -> UidSet:
+    """The caller's own UID set (never the server's): a bad one is the caller's bug."""
+    try:
+        return UidSet.parse(uids)
+    except MalformedResponse as exc:
+        raise ValueError(f"not a UID set: {uids!r:.80}") from exc
 
 
 def _redact(line: bytes) -> bytes:
@@ -1017,16 +1048,6 @@ def _caps(client: imapclient.IMAPClient) -> tuple[bytes, ...]:
         return ()
 
 
-def _close_quietly(client: imapclient.IMAPClient) -> None:
-    try:
-        client.logout()
-    except Exception:
-        try:
-            client.shutdown()
-        except Exception:
-            pass
-
-
 def _short(exc: BaseException) -> str:
     text = str(exc)
     if text.startswith("b'") or text.startswith('b"'):
@@ -1034,20 +1055,27 @@ def _short(exc: BaseException) -> str:
     return text.strip()[:300]
 
 
+def _status_pairs(items: list) -> dict[bytes, int]:
+    """STATUS attribute → number (RFC 9051 §7.2.4). An item the server left NIL (it
+    does not know) is left out; a value that is no number is MalformedResponse."""
+    out: dict[bytes, int] = {}
+    for i in range(0, len(items) - 1, 2):
+        key, value = items[i], items[i + 1]
+        if not isinstance(key, bytes):
+            raise MalformedResponse(f"The IMAP server sent a STATUS item {key!r:.60}")
+        if value is None:
+            continue
+        if not isinstance(value, bytes):
+            raise MalformedResponse(f"The IMAP server sent STATUS {key!r:.40} {value!r:.40}")
+        out[key.upper()] = scan.number(value, what=f"STATUS {key.decode('ascii', 'replace')}")
+    return out
+
+
 def _status_counts(items: object) -> tuple[int | None, int | None]:
-    total = unread = None
-    if isinstance(items, list):
-        for i in range(0, len(items) - 1, 2):
-            key = (items[i] or b"").upper()
-            try:
-                value = int(items[i + 1])
-            except (TypeError, ValueError):
-                continue
-            if key == b"MESSAGES":
-                total = value
-            elif key == b"UNSEEN":
-                unread = value
-    return total, unread
+    if not isinstance(items, list):
+        return None, None
+    pairs = _status_pairs(items)
+    return pairs.get(b"MESSAGES"), pairs.get(b"UNSEEN")
 
 
 def _with_counts(folder: Folder, total: int | None, unread: int | None) -> Folder:
@@ -1056,11 +1084,13 @@ def _with_counts(folder: Folder, total: int | None, unread: int | None) -> Folde
     return replace(folder, total=total, unread=unread)
 
 
-def _parse_set(text: bytes) -> list[int]:
-    text = text.strip()
-    if not text:
-        return []
-    return parse_uid_set(text.split()[0])
+def _vanished(u: Untagged) -> UidSet:
+    """`* VANISHED [(EARLIER)] uid-set` (RFC 7162 §3.2.10) as a UidSet, however large
+    the ranges: the caller keeps only the UIDs it has cached."""
+    rest = u.rest.strip()
+    if rest.upper().startswith(b"(EARLIER)"):
+        rest = rest[9:].strip()
+    return UidSet.parse(rest)
 
 
 __all__ = [

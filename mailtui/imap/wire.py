@@ -5,6 +5,15 @@ while the bytes arrive in ~1.4 s. This module reads the response stream straight
 imaplib's buffered socket file (line + literal at a time, so nothing past the tagged
 reply is consumed) and decodes only the flat item shapes mailtui asks for in bulk:
 UID, FLAGS, MODSEQ, INTERNALDATE, RFC822.SIZE and BODY[...] literals.
+
+What a server may send is capped, and anything past a cap or unreadable is
+`MalformedResponse` (the session then drops the connection):
+- a line outside literals: `MAX_LINE` (1 MiB); a SEARCH, ESEARCH or VANISHED line,
+  which is nothing but UIDs, `MAX_SET_LINE` (16 MiB, ~2 million UIDs without ESEARCH);
+- a literal: `MAX_HEADER_LITERAL` (1 MiB) for a header block or any reply that is not
+  a body part, `MAX_PART_LITERAL` (64 MiB) for a body part or whole message;
+- its size: ASCII digits only — no sign, no "_" (which `int()` accepts), no hex;
+- nesting: `scan.MAX_DEPTH` parentheses; numbers: 20 digits, UIDs 1 ≤ uid < 2^32.
 """
 
 from __future__ import annotations
@@ -15,18 +24,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from mailtui.backend import Fetched, parse_uid_set
+from mailtui.backend import Fetched, UidSet, _Builder
+from mailtui.errors import MalformedResponse
+from mailtui.imap import scan
 from mailtui.imap.errors import ConnectionLost, ProtocolError
+from mailtui.imap.scan import NIL, NUMBER, PAREN, QUOTED, shown, tokenize
 
-# "{123}\r\n" or "~{123}\r\n" (RFC 3516 literal8) at the end of a line.
-_LITERAL_AT_END = re.compile(rb"~?\{(\d+)\+?\}\r\n$")
-_FETCH_HEAD = re.compile(rb"\* (\d+) FETCH \(", re.I)
-# One fetch item and its value: a flat parenthesised list, a quoted string, a literal
-# marker (which must end the segment), a number or NIL (RFC 9051 §7.5.2).
-_ITEM = re.compile(
-    rb"([A-Za-z][A-Za-z0-9.]*(?:\[[^\]]*\](?:<\d+>)?)?) "
-    rb'(?:\(([^()]*)\)|"((?:[^"\\]|\\.)*)"|~?\{(\d+)\}\r\n$|(\d+)|(NIL))'
-)
+MAX_LINE = 1 << 20
+MAX_SET_LINE = 16 << 20
+MAX_HEADER_LITERAL = 1 << 20
+MAX_PART_LITERAL = 64 << 20
+
+_SET_LINE = re.compile(rb"\* (?:SEARCH|ESEARCH|VANISHED)\b", re.I)
+_FETCH_HEAD = re.compile(rb"\* ([0-9]{1,10}) FETCH \(", re.I)
 _TAGGED = re.compile(rb"(\S+) (OK|NO|BAD)\b ?(.*)\r\n$", re.I | re.S)
 
 _MONTHS = {
@@ -52,24 +62,38 @@ _MONTHS = {
 _DATE_CACHE: dict[bytes, int] = {}
 
 
-def internaldate_to_epoch(value: bytes) -> int:
-    """Parse an INTERNALDATE ("17-Jul-1996 02:44:25 -0700") to epoch seconds.
+# RFC 9051 §9 date-time: date-day-fixed "-" date-month "-" date-year SP time SP zone.
+_INTERNALDATE = re.compile(
+    rb" ?([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})"
+)
 
-    The day part is cached: a mailbox has far fewer distinct days than messages.
+
+def internaldate_to_epoch(value: bytes) -> int:
+    """Parse an INTERNALDATE ("17-Jul-1996 02:44:25 -0700") to epoch seconds; 0 when it
+    is not one (a year of 4,300 digits included).
+
+    Unlike a bad UID, a bad date is no reason to drop the connection: the stream is
+    intact and the message is still listed (undated), so one odd message cannot make a
+    folder unsyncable. The day part is cached: a mailbox has far fewer days than mail.
     """
-    try:
-        day_part, time_part, zone = value.strip().split(b" ")
-        base = _DATE_CACHE.get(day_part)
-        if base is None:
-            d, mon, y = day_part.split(b"-")
-            base = calendar.timegm((int(y), _MONTHS[mon.lower()], int(d), 0, 0, 0, 0, 0, 0))
-            _DATE_CACHE[day_part] = base
-        hh, mm, ss = time_part.split(b":")
-        sign = -1 if zone[:1] == b"-" else 1
-        offset = sign * (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60)
-        return base + int(hh) * 3600 + int(mm) * 60 + int(ss) - offset
-    except (ValueError, KeyError, IndexError):
+    m = _INTERNALDATE.fullmatch(value.strip())
+    if m is None:
         return 0
+    d, mon, y, hh, mm, ss, sign, zh, zm = m.groups()
+    day_part = value.strip()[: m.end(3)]
+    base = _DATE_CACHE.get(day_part)
+    if base is None:
+        month = _MONTHS.get(mon.lower())
+        if month is None or not 1 <= int(d) <= 31:
+            return 0
+        try:
+            base = calendar.timegm((int(y), month, int(d), 0, 0, 0, 0, 0, 0))
+        except (ValueError, OverflowError):  # year 0000
+            return 0
+        if len(_DATE_CACHE) < 65536:
+            _DATE_CACHE[day_part] = base
+    offset = (int(zh) * 3600 + int(zm) * 60) * (-1 if sign == b"-" else 1)
+    return base + int(hh) * 3600 + int(mm) * 60 + int(ss) - offset
 
 
 @dataclass(slots=True)
@@ -89,8 +113,11 @@ class Untagged:
 
     @property
     def number(self) -> int | None:
+        """The message count or sequence number before the keyword ("* 5 EXISTS")."""
         head = self.segments[0].split(None, 1)
-        return int(head[0]) if head and head[0].isdigit() else None
+        if not head or not head[0].isdigit():
+            return None
+        return scan.number(head[0], what="a message number", limit=scan.NUMBER64_MAX)
 
     @property
     def rest(self) -> bytes:
@@ -132,75 +159,46 @@ class Response:
         m = pattern.search(self.text.encode("utf-8", "replace"))
         return (m.group(1) or b"") if m else None
 
-
-_TOKEN = re.compile(rb'\s*(?:(\()|(\))|"((?:[^"\\]|\\.)*)"|~?\{(\d+)\+?\}\r\n$|([^\s()"]+))')
-
-
-def tokenize(segments: list[bytes], literals: list[bytes]) -> list:
-    """Tokenise an IMAP response line into nested lists (RFC 9051 §4 data formats)."""
-    root: list = []
-    stack = [root]
-    lit_index = 0
-    for seg in segments:
-        seg = seg if seg.endswith(b"}\r\n") else seg.rstrip(b"\r\n")
-        pos = 0
-        while pos < len(seg):
-            m = _TOKEN.match(seg, pos)
-            if m is None or m.end() == pos:
-                break
-            pos = m.end()
-            if m.group(1):
-                new: list = []
-                stack[-1].append(new)
-                stack.append(new)
-            elif m.group(2):
-                if len(stack) > 1:
-                    stack.pop()
-            elif m.group(3) is not None:
-                stack[-1].append(_unquote(m.group(3)))
-            elif m.group(4) is not None:
-                stack[-1].append(literals[lit_index] if lit_index < len(literals) else b"")
-                lit_index += 1
-            else:
-                atom = m.group(5)
-                stack[-1].append(None if atom.upper() == b"NIL" else atom)
-    return root
+    def number(self, name: bytes, *, low: int = 0, limit: int = scan.NUMBER64_MAX) -> int | None:
+        """A numeric response code ("[UIDNEXT 5]"), checked; None when absent."""
+        value = self.code(name)
+        if value is None:
+            return None
+        return scan.number(value.strip(), what=name.decode(), low=low, limit=limit)
 
 
-def parse_fetch(seq: int, segments: list[bytes], literals: list[bytes]) -> Fetched:
-    """Decode the items of one `* n FETCH (...)` response.
+def parse_fetch(
+    seq: int, segments: list[bytes], literals: list[bytes], names: list[bytes] | None = None
+) -> Fetched:
+    """Decode the items of one `* n FETCH (...)` response (after its opening paren).
 
     `segments` are the text pieces between literals; a segment ending in a literal
-    marker is followed by the matching entry of `literals`.
+    marker is followed by the matching entry of `literals`. The item names go to
+    `names` when given. Anything unreadable is MalformedResponse.
     """
     rec = Fetched(seq)
-    lit_index = 0
-    for seg in segments:
-        for name, paren, quoted, lit, num, _nil in _ITEM.findall(seg):
-            name = name.upper()
-            if name == b"UID":
-                rec.uid = int(num)
-            elif name == b"FLAGS":
-                # \Recent is per-session state (RFC 9051 dropped it): never cache it.
-                rec.flags = tuple(
-                    f for f in paren.decode("utf-8", "replace").split() if f != "\\Recent"
-                )
-            elif name == b"MODSEQ":
-                rec.modseq = int(paren or num or 0)
-            elif name == b"INTERNALDATE":
-                rec.internaldate = internaldate_to_epoch(quoted)
-            elif name == b"RFC822.SIZE":
-                rec.size = int(num or 0)
-            else:
-                if lit:
-                    value: bytes | None = literals[lit_index]
-                    lit_index += 1
-                elif _nil:
-                    value = None
-                else:
-                    value = _unquote(quoted) or paren or num
-                if name.startswith((b"BODY[", b"BINARY[", b"RFC822")):
-                    rec.sections[_section_name(name)] = value
+    text = segments[0] if len(segments) == 1 else b"".join(segments)
+    for name, kind, value in scan.scan_fetch(text, literals):
+        if names is not None:
+            names.append(name)
+        if name == b"UID":
+            rec.uid = scan.uid(value if kind == NUMBER else None)
+        elif name == b"FLAGS":
+            if kind != PAREN:
+                raise MalformedResponse(f"The IMAP server sent FLAGS {shown(value)}")
+            # \Recent is per-session state (RFC 9051 dropped it): never cache it.
+            rec.flags = tuple(
+                f for f in (value or b"").decode("utf-8", "replace").split() if f != "\\Recent"
+            )
+        elif name == b"MODSEQ":
+            raw = (value or b"").strip() if kind == PAREN else value if kind == NUMBER else None
+            rec.modseq = scan.number(raw, what="a MODSEQ")
+        elif name == b"INTERNALDATE":
+            rec.internaldate = internaldate_to_epoch(value or b"") if kind == QUOTED else 0
+        elif name == b"RFC822.SIZE":
+            rec.size = scan.number(value if kind == NUMBER else None, what="a size")
+        elif name.startswith((b"BODY[", b"BINARY[", b"RFC822")):
+            rec.sections[_section_name(name)] = None if kind == NIL else value
     return rec
 
 
@@ -218,29 +216,60 @@ def _section_name(item: bytes) -> str:
     return name
 
 
-def _unquote(value: bytes) -> bytes:
-    if b"\\" not in value:
-        return value
-    return re.sub(rb"\\(.)", rb"\1", value)
-
-
 class LineSource(Protocol):
     """What imaplib.IMAP4 offers: buffered `readline()` and exact `read(n)`."""
 
-    def readline(self) -> bytes: ...
+    def readline(self, size: int = -1, /) -> bytes: ...
 
-    def read(self, size: int) -> bytes: ...
+    def read(self, size: int, /) -> bytes: ...
+
+
+def read_line(file: LineSource) -> bytes:
+    """One response line, CRLF included, read through `file` (a buffered socket file)
+    without ever holding more than the cap: MAX_LINE, or MAX_SET_LINE for a line of
+    UIDs. Longer is MalformedResponse after reading at most the cap; EOF is
+    ConnectionLost."""
+    line = file.readline(MAX_LINE + 1)
+    if line.endswith(b"\n"):
+        return line
+    if len(line) <= MAX_LINE:
+        raise ConnectionLost(
+            "The IMAP server closed the connection mid-line"
+            if line
+            else "The IMAP server closed the connection"
+        )
+    if _SET_LINE.match(line) is None:
+        raise MalformedResponse(
+            f"The IMAP server sent a line longer than {MAX_LINE >> 20} MiB: {shown(line)}"
+        )
+    parts, total = [line], len(line)
+    while not parts[-1].endswith(b"\n"):
+        if total > MAX_SET_LINE:
+            raise MalformedResponse(
+                f"The IMAP server sent a UID list longer than {MAX_SET_LINE >> 20} MiB"
+            )
+        more = file.readline(MAX_LINE + 1)
+        if not more:
+            raise ConnectionLost("The IMAP server closed the connection mid-line")
+        parts.append(more)
+        total += len(more)
+    return b"".join(parts)
 
 
 # Value patterns for the flat items of a bulk FETCH, to compile one regex per item order.
+# Digit counts are bounded so a match can never feed int() a 4,300-digit number.
 _ITEM_VALUE = {
-    b"UID": rb"UID (\d+)",
+    b"UID": rb"UID ([0-9]{1,10})",
     b"FLAGS": rb"FLAGS \(([^()]*)\)",
-    b"MODSEQ": rb"MODSEQ \((\d+)\)",
+    b"MODSEQ": rb"MODSEQ \(([0-9]{1,19})\)",
     b"INTERNALDATE": rb'INTERNALDATE "([^"\\]*)"',
-    b"RFC822.SIZE": rb"RFC822\.SIZE (\d+)",
+    b"RFC822.SIZE": rb"RFC822\.SIZE ([0-9]{1,19})",
 }
 _SHAPES: dict[tuple[bytes, ...], re.Pattern[bytes] | None] = {}
+# A FETCH of flat items only (a flag change, fetch_flags): "UID 5 FLAGS (\Seen) MODSEQ (9))".
+_FLAT_ITEM = rb"(?:UID [0-9]{1,10}|FLAGS \([^()]*\)|MODSEQ \([0-9]{1,19}\))"
+_FLAT = re.compile(_FLAT_ITEM + rb"(?: " + _FLAT_ITEM + rb")*\)\r\n\Z", re.I)
+_FLAT_PARTS = re.compile(rb"(UID|FLAGS|MODSEQ) (?:([0-9]+)|\(([^()]*)\))", re.I)
 
 
 def _shape_pattern(names: tuple[bytes, ...]) -> re.Pattern[bytes] | None:
@@ -255,63 +284,69 @@ def _shape_pattern(names: tuple[bytes, ...]) -> re.Pattern[bytes] | None:
             return None
         parts.append(value)
     last = names[-1]
-    parts.append(re.escape(last) + rb" ~?\{(\d+)\}\r\n")
+    parts.append(re.escape(last) + rb" ~?\{([0-9]{1,20})\}\r\n")
     pattern = re.compile(rb" ".join(parts), re.I)
     if len(_SHAPES) < 64:
         _SHAPES[names] = pattern
     return pattern
 
 
-class ResponseReader:
-    """Reads one command's responses through imaplib's buffer, never past its tagged line."""
+def _parse_flat(seq: int, line: bytes, start: int) -> Fetched | None:
+    """A FETCH of only UID, FLAGS and MODSEQ, the bulk of a flag resync; None otherwise."""
+    if _FLAT.match(line, start) is None:
+        return None
+    rec = Fetched(seq)
+    for name, num, paren in _FLAT_PARTS.findall(line, start):
+        name = name.upper()
+        if name == b"UID":
+            rec.uid = scan.uid(num)
+        elif name == b"FLAGS":
+            flags = paren.decode("utf-8", "replace").split()
+            rec.flags = tuple(f for f in flags if f != "\\Recent")
+        else:
+            rec.modseq = scan.number(paren, what="a MODSEQ")
+    return rec
 
-    def __init__(self, source: LineSource, on_line: Callable[[bytes], None] | None = None) -> None:
+
+class ResponseReader:
+    """Reads one command's responses through imaplib's buffer, never past its tagged line.
+
+    `max_literal` caps each literal: MAX_HEADER_LITERAL unless the command asked for a
+    body part (MAX_PART_LITERAL).
+    """
+
+    def __init__(
+        self,
+        source: LineSource,
+        on_line: Callable[[bytes], None] | None = None,
+        *,
+        max_literal: int = MAX_HEADER_LITERAL,
+    ) -> None:
         # imaplib's buffered socket file when there is one: its C readline/read skip a
         # Python frame per call, which adds up over 300k calls in a 100k-message sync.
         self.file = getattr(source, "file", None) or source
         self.on_line = on_line
+        self.max_literal = max_literal
         self._fast: re.Pattern[bytes] | None = None
         self._fast_names: tuple[bytes, ...] = ()
         self._fast_section = ""
         self._fast_idx: tuple[int, ...] = ()
 
-    def _readline(self) -> bytes:
-        try:
-            line = self.file.readline()
-        except TimeoutError as exc:
-            raise ConnectionLost("The IMAP server stopped answering (timed out)") from exc
-        except OSError as exc:
-            raise ConnectionLost(f"The IMAP connection broke: {exc}") from exc
-        except Exception as exc:  # imaplib.IMAP4.error for over-long lines
-            raise ProtocolError(f"The IMAP server sent an unreadable line: {exc}") from exc
-        if not line:
-            raise ConnectionLost("The IMAP server closed the connection")
-        if not line.endswith(b"\n"):
-            raise ConnectionLost("The IMAP server closed the connection mid-line")
-        if self.on_line is not None:
-            self.on_line(line)
-        return line
-
     def _read_literal(self, n: int) -> bytes:
-        try:
-            data = self.file.read(n)
-        except TimeoutError as exc:
-            raise ConnectionLost("The IMAP server stopped answering (timed out)") from exc
-        except OSError as exc:
-            raise ConnectionLost(f"The IMAP connection broke: {exc}") from exc
+        data = self.file.read(n)
         if len(data) != n:
             raise ConnectionLost("The IMAP server closed the connection mid-response")
         return data
 
-    def _learn(self, segment: bytes) -> None:
+    def _learn(self, names: list[bytes]) -> None:
         """Remember this server's item order for the shape regex."""
-        names = tuple(m[0] for m in _ITEM.findall(segment))
-        if not names or names == self._fast_names:
+        shape = tuple(names)
+        if not shape or shape == self._fast_names:
             return
-        self._fast = _shape_pattern(names)
-        self._fast_names = names
-        self._fast_section = _section_name(names[-1].upper())
-        upper = [n.upper() for n in names[:-1]]
+        self._fast = _shape_pattern(shape)
+        self._fast_names = shape
+        self._fast_section = _section_name(shape[-1].upper())
+        upper = [n.upper() for n in shape[:-1]]
         self._fast_idx = tuple(
             upper.index(item) if item in upper else -1
             for item in (b"UID", b"FLAGS", b"MODSEQ", b"INTERNALDATE", b"RFC822.SIZE")
@@ -326,6 +361,11 @@ class ResponseReader:
             return None
         g = m.groups()
         iu, ifl, ims, idt, isz = self._fast_idx
+        uid = int(g[iu]) if iu >= 0 else 0
+        modseq = int(g[ims]) if ims >= 0 else 0
+        size = int(g[isz]) if isz >= 0 else 0
+        if (iu >= 0 and not 1 <= uid <= scan.UID_MAX) or max(modseq, size) > scan.NUMBER64_MAX:
+            return None  # the careful parser says why
         flags = None
         if ifl >= 0:
             raw_flags = g[ifl]
@@ -334,56 +374,29 @@ class ResponseReader:
                 flags = tuple(f for f in flags if f != "\\Recent")
         return Fetched(
             seq,
-            int(g[iu]) if iu >= 0 else 0,
+            uid,
             flags,
-            int(g[ims]) if ims >= 0 else 0,
+            modseq,
             internaldate_to_epoch(g[idt]) if idt >= 0 else 0,
-            int(g[isz]) if isz >= 0 else 0,
+            size,
             {self._fast_section: literal},
         )
 
     def read_one(self) -> tuple[list[bytes], list[bytes]]:
         """One logical response: its text segments and the literals between them."""
-        if self.on_line is not None:
-            return self._read_one_logged()
-        readline = self.file.readline
-        line = readline()
-        if not line.endswith(b"\n"):
-            raise ConnectionLost(
-                "The IMAP server closed the connection mid-line"
-                if line
-                else "The IMAP server closed the connection"
-            )
+        file, on_line, limit = self.file, self.on_line, self.max_literal
+        line = read_line(file)
+        if on_line is not None:
+            on_line(line)
         if not line.endswith(b"}\r\n"):
             return [line], []
         segments = [line]
         literals: list[bytes] = []
-        while line.endswith(b"}\r\n"):
-            brace = line.rfind(b"{")
-            try:
-                n = int(line[brace + 1 : -3].rstrip(b"+"))
-            except ValueError:
-                break
-            data = self.file.read(n)
-            if len(data) != n:
-                raise ConnectionLost("The IMAP server closed the connection mid-response")
-            literals.append(data)
-            line = readline()
-            if not line.endswith(b"\n"):
-                raise ConnectionLost("The IMAP server closed the connection mid-response")
-            segments.append(line)
-        return segments, literals
-
-    def _read_one_logged(self) -> tuple[list[bytes], list[bytes]]:
-        line = self._readline()
-        segments = [line]
-        literals: list[bytes] = []
-        while line.endswith(b"}\r\n"):
-            m = _LITERAL_AT_END.search(line)
-            if m is None:
-                break
-            literals.append(self._read_literal(int(m.group(1))))
-            line = self._readline()
+        while (size := scan.literal_size(line, limit)) is not None:
+            literals.append(self._read_literal(size))
+            line = read_line(file)
+            if on_line is not None:
+                on_line(line)
             segments.append(line)
         return segments, literals
 
@@ -402,6 +415,25 @@ class ResponseReader:
         except OSError as exc:
             raise ConnectionLost(f"The IMAP connection broke: {exc}") from exc
 
+    def _fetch(self, first: bytes, segments: list[bytes], literals: list[bytes]) -> Fetched | None:
+        """A `* n FETCH` response decoded, or None when the line is not one."""
+        head = _FETCH_HEAD.match(first)
+        if head is None:
+            return None
+        seq = int(head.group(1))
+        rec = None
+        if len(literals) == 1 and self._fast is not None:
+            rec = self._parse_fast(seq, first, head.end(), segments, literals[0])
+        elif not literals:
+            rec = _parse_flat(seq, first, head.end())
+        if rec is None:
+            segments[0] = first[head.end() :]
+            names: list[bytes] = []
+            rec = parse_fetch(seq, segments, literals, names)
+            if len(literals) == 1 and len(segments) == 2 and rec.uid:
+                self._learn(names)
+        return rec
+
     def _until_tagged(self, tag: bytes, on_fetch: Callable[[Fetched], None] | None) -> Response:
         resp = Response("", "")
         prefix = tag + b" "
@@ -411,48 +443,44 @@ class ResponseReader:
             if first.startswith(prefix):
                 m = _TAGGED.match(first)
                 if m is None:
-                    raise ProtocolError(f"Unparseable IMAP reply: {first[:200]!r}")
+                    raise MalformedResponse(f"Unparseable IMAP reply: {shown(first, 200)}")
                 resp.status = m.group(2).decode().upper()
                 resp.text = m.group(3).decode("utf-8", "replace")
                 return resp
             if first.startswith(b"* "):
-                head = _FETCH_HEAD.match(first)
-                if head is not None:
-                    rec = None
-                    if len(literals) == 1 and self._fast is not None:
-                        rec = self._parse_fast(
-                            int(head.group(1)), first, head.end(), segments, literals[0]
-                        )
-                    if rec is None:
-                        segments[0] = first[head.end() :]
-                        rec = parse_fetch(int(head.group(1)), segments, literals)
-                        if len(literals) == 1 and len(segments) == 2 and rec.uid:
-                            self._learn(segments[0])
-                    if on_fetch is not None:
-                        on_fetch(rec)
-                    else:
-                        resp.fetches.append(rec)
-                    continue
-                segments[0] = first[2:]
-                resp.untagged.append(Untagged(segments, literals))
+                rec = self._fetch(first, segments, literals)
+                if rec is None:
+                    segments[0] = first[2:]
+                    resp.untagged.append(Untagged(segments, literals))
+                elif on_fetch is not None:
+                    on_fetch(rec)
+                else:
+                    resp.fetches.append(rec)
                 continue
             if first.startswith(b"+"):
-                raise ProtocolError(
+                raise MalformedResponse(
                     "The IMAP server asked for a continuation mailtui did not expect"
                 )
-            raise ProtocolError(f"Unexpected IMAP line: {first[:200]!r}")
+            raise MalformedResponse(f"Unexpected IMAP line: {shown(first, 200)}")
 
 
-def parse_search(resp: Response) -> list[int]:
-    """UIDs from `* SEARCH n n n` or `* ESEARCH (TAG "x") UID ALL 1:5,7` (RFC 4731)."""
-    uids: list[int] = []
+def parse_search(resp: Response) -> UidSet:
+    """UIDs from `* SEARCH n n n` or `* ESEARCH (TAG "x") UID ALL 1:5,7` (RFC 4731), as
+    a UidSet: `ALL 1:4294967295` costs two integers, never four billion."""
+    found = UidSet()
+    searched = _Builder()
     for u in resp.all(b"SEARCH"):
         # RFC 7162 §3.1.5: "* SEARCH 2 5 (MODSEQ 917)" — drop the modseq suffix.
         body = u.rest.split(b"(", 1)[0]
-        uids.extend(int(x) for x in body.split())
+        for m in _WORD.finditer(body):
+            uid = scan.uid(m.group())
+            searched.add(uid, uid)
     for u in resp.all(b"ESEARCH"):
-        m = re.search(rb"\bALL (\S+)", u.rest, re.I)
+        m = _ESEARCH_ALL.search(u.rest)
         if m:
-            uids.extend(parse_uid_set(m.group(1)))
-    uids.sort()
-    return uids
+            found = found | UidSet.parse(m.group(1))
+    return found | searched.build() if found else searched.build()
+
+
+_WORD = re.compile(rb"\S+")
+_ESEARCH_ALL = re.compile(rb"(?:^| )ALL (\S+)", re.I)

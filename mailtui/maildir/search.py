@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from mailtui.errors import ProtocolError
+from mailtui.backend import UID_MAX, UidSet
+from mailtui.errors import MalformedResponse, ProtocolError
 from mailtui.mime.headers import decode_bytes, decode_header, parse_date
 from mailtui.mime.parse import parse_message
 from mailtui.model import ANSWERED, DELETED, DRAFT, FLAGGED, SEEN
@@ -154,24 +155,15 @@ def _day_start(day: date) -> int:
 
 
 def _uid_matcher(text: str, field_name: str) -> Callable[[Candidate], bool]:
-    """A sequence set ("1:5,9,20:*") tested against the UID or sequence number."""
-    ranges: list[tuple[int, int | None]] = []
-    for part in text.split(","):
-        lo, sep, hi = part.partition(":")
-        try:
-            a = None if lo == "*" else int(lo)
-            b = (None if hi == "*" else int(hi)) if sep else a
-        except ValueError as exc:
-            raise ProtocolError(f"SEARCH failed: bad sequence set {text!r}") from exc
-        ranges.append((a or 0, b) if a is not None else (b or 0, None))
+    """A sequence set ("1:5,9,20:*") tested against the UID or sequence number ("*",
+    the highest in use, stands for any number from its range's other end up)."""
+    try:
+        wanted = UidSet.parse(text, star=UID_MAX)
+    except MalformedResponse as exc:
+        raise ProtocolError(f"SEARCH failed: bad sequence set {text!r:.80}") from exc
 
     def test(m: Candidate) -> bool:
-        value = getattr(m, field_name)
-        for a, b in ranges:
-            lo, hi = (a, b) if b is None or a <= b else (b, a)
-            if value >= lo and (hi is None or value <= hi):
-                return True
-        return False
+        return getattr(m, field_name) in wanted
 
     return test
 

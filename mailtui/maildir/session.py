@@ -24,8 +24,15 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mailtui.backend import Fetched, Outcome, SelectResult, parse_uid_set
-from mailtui.errors import ConfigError, ConnectionLost, FolderGone, ProtocolError, StoreError
+from mailtui.backend import Fetched, Outcome, SelectResult, UidSet
+from mailtui.errors import (
+    ConfigError,
+    ConnectionLost,
+    FolderGone,
+    MalformedResponse,
+    ProtocolError,
+    StoreError,
+)
 from mailtui.maildir import disk, layout, sections, utf7
 from mailtui.maildir import folder as mfolder
 from mailtui.maildir import keywords as dkeywords
@@ -608,16 +615,16 @@ class MaildirSession:
             )
 
     @_errors("SEARCH")
-    def search_uids(self, criteria: bytes = b"ALL", *, charset: str | None = None) -> list[int]:
+    def search_uids(self, criteria: bytes = b"ALL", *, charset: str | None = None) -> UidSet:
         """UID SEARCH with criteria as IMAP text (b"ALL", b"UID 1:50", b"DELETED")."""
         words = criteria.split()
         if words in ([b"ALL"], [b"all"]) or (len(words) == 2 and words[0].upper() == b"UID"):
             # What every sync asks: answered from the listing, without opening a file.
             view = self._rescan()
             if len(words) == 1:
-                return list(view.uids)
-            return expand_uid_set(words[1].decode("ascii", "replace"), view.uids)
-        return self._search(compile_criteria(criteria))
+                return UidSet(view.uids)
+            return UidSet(expand_uid_set(words[1].decode("ascii", "replace"), view.uids))
+        return UidSet(self._search(compile_criteria(criteria)))
 
     @_errors("SEARCH")
     def search(self, criteria: list[str | bytes], charset: str | None = None) -> list[int]:
@@ -876,7 +883,7 @@ class MaildirSession:
             gone = set(removed)
             view.by_uid = {u: m for u, m in view.by_uid.items() if m.unique not in gone}
             view.uids = sorted(view.by_uid)
-        out = _outcome(uids, [u for u in parse_uid_set(uids.encode()) if u not in kept])
+        out = _outcome(uids, [u for u in UidSet.parse(uids) if u not in kept])
         out.failed = kept
         return out
 
@@ -1004,23 +1011,11 @@ def expand_uid_set(text: str, existing: list[int]) -> list[int]:
     """The existing UIDs an IMAP UID set names; "*" is the highest UID in use (RFC 9051 §9)."""
     if not existing:
         return []
-    from bisect import bisect_left, bisect_right
-
-    top = existing[-1]
-    picked: set[int] = set()
-    for part in text.replace(" ", "").split(","):
-        if not part:
-            continue
-        lo_s, sep, hi_s = part.partition(":")
-        try:
-            lo = top if lo_s == "*" else int(lo_s)
-            hi = (top if hi_s == "*" else int(hi_s)) if sep else lo
-        except ValueError as exc:
-            raise ProtocolError(f"Bad UID set {text!r}") from exc
-        if lo > hi:
-            lo, hi = hi, lo
-        picked.update(existing[bisect_left(existing, lo) : bisect_right(existing, hi)])
-    return sorted(picked)
+    try:
+        wanted = UidSet.parse(text.replace(" ", ""), star=existing[-1])
+    except MalformedResponse as exc:
+        raise ProtocolError(f"Bad UID set {text!r:.80}") from exc
+    return wanted.within(existing)
 
 
 def _mentions_unknown(text: str, view: View) -> bool:
@@ -1066,7 +1061,7 @@ __all__ = ["CAPABILITIES", "MaildirSession", "expand_uid_set"]
 def _outcome(uids: str, done: list[int], mapping: dict[int, int] | None = None) -> Outcome:
     """Requested UIDs the operation did not reach were not in the folder any more."""
     reached = set(done)
-    wanted = parse_uid_set(uids.encode())
+    wanted = UidSet.parse(uids)
     return Outcome(
         done=[u for u in wanted if u in reached],
         gone=[u for u in wanted if u not in reached],

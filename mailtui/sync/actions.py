@@ -12,7 +12,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from mailtui.backend import compress_uids, parse_uid_set
+from mailtui.backend import compress_uids
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
 from mailtui.imap.translate import encode_folder_name
@@ -346,5 +346,4 @@ __all__ = [
     "ExpungeMessages",
     "Policy",
     "UndoRecord",
-    "parse_uid_set",
 ]

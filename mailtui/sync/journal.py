@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailtui.backend import Outcome, Session, compress_uids, parse_uid_set
+from mailtui.backend import Outcome, Session, UidSet, compress_uids
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
 from mailtui.imap.errors import ConnectionLost, ImapError, ProtocolError
@@ -47,8 +47,9 @@ class Entry:
     attempts: int
 
     @property
-    def uid_list(self) -> list[int]:
-        return parse_uid_set(self.uids.encode()) if self.uids else []
+    def uid_set(self) -> UidSet:
+        """The entry's UIDs (folder actions have none)."""
+        return UidSet.parse(self.uids) if self.uids else UidSet()
 
 
 class Writer(threading.Thread):
@@ -248,7 +249,7 @@ def _send_move(writer: Writer, session: Session, entry: Entry, replay: bool) -> 
             writer, session, entry.folder, entry.uids, lambda u: session.move(u, dest_raw)
         )
     else:
-        outcome = Outcome(done=entry.uid_list)
+        outcome = Outcome(done=list(entry.uid_set))
         if entry.args.get("step", "move") in ("move", "copy"):
             outcome = _copy_confirmed(writer, session, entry, dest_raw, replay)
             args = dict(entry.args, step="delete", copied=outcome.done, mapping=outcome.mapping)
@@ -280,7 +281,7 @@ def _copy_confirmed(
     """COPY what the destination lacks; confirmed by COPYUID, or without UIDPLUS by
     finding the Message-IDs in the destination afterwards."""
     ids: dict[str, str] = entry.args.get("message_ids", {})
-    uids = entry.uid_list
+    uids = list(entry.uid_set)
     already: list[int] = []
     if replay:
         # The COPY may have happened before we were cut off: copy only what is missing.
@@ -415,8 +416,7 @@ def _send_subscribe(writer: Writer, session: Session, entry: Entry, replay: bool
     session.subscribe(raw, wanted)
     if session.folder_exists(raw, subscribed=True) != wanted:
         raise ProtocolError(
-            f"The server answered OK but did not {'' if wanted else 'un'}subscribe "
-            f"{entry.folder!r}"
+            f"The server answered OK but did not {'' if wanted else 'un'}subscribe {entry.folder!r}"
         )
     return {}
 

@@ -8,12 +8,13 @@ state it establishes, so an interrupted sync resumes where it stopped.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from mailtui.backend import Fetched, SelectResult, Session, compress_uids, parse_uid_set
+from mailtui.backend import Fetched, SelectResult, Session, UidSet, compress_uids
 from mailtui.cache.store import HeaderCache
 from mailtui.imap.client import HEADER_SECTION
 from mailtui.imap.translate import encode_folder_name
@@ -25,6 +26,9 @@ from mailtui.sync import coldstore, events
 # larger ones to keep per-command overhead negligible.
 FIRST_BATCH = 500
 BATCH_GROWTH = (2_000, 5_000, 10_000)
+# A VANISHED set up to this size is removed as it is; a larger one is first reduced to
+# the cached UIDs it names.
+_VANISHED_AS_IS = 4_096
 
 
 class SyncCancelled(Exception):
@@ -71,19 +75,16 @@ def _record_collector(records: list[coldstore.Record]) -> Callable[[Fetched], No
     return collect
 
 
-def batches_newest_first(uids: list[int]) -> list[list[int]]:
-    """Split ascending `uids` into batches from the top: 500, 2000, 5000, then 10000s."""
-    out: list[list[int]] = []
-    end = len(uids)
-    sizes = [FIRST_BATCH, *BATCH_GROWTH]
-    i = 0
-    while end > 0:
-        size = sizes[min(i, len(sizes) - 1)]
-        start = max(0, end - size)
-        out.append(uids[start:end])
-        end = start
-        i += 1
-    return out
+def batches_newest_first(uids: UidSet) -> Iterator[list[int]]:
+    """Batches of `uids` from the top, each ascending: 500, 2000, 5000, then 10000s.
+    Lazy: only one batch of a set's UIDs is ever a list."""
+    newest_first = reversed(uids)
+    for size in itertools.chain((FIRST_BATCH, *BATCH_GROWTH), itertools.repeat(BATCH_GROWTH[-1])):
+        batch = list(itertools.islice(newest_first, size))
+        if not batch:
+            return
+        batch.reverse()
+        yield batch
 
 
 class FolderSyncer:
@@ -138,7 +139,7 @@ class FolderSyncer:
             # RFC 4549 §4.1: a new UIDVALIDITY invalidates every cached UID.
             self.cache.reset_folder(folder, sel.uidvalidity)
             state = FolderState()  # start over: the cold path below
-            sel.vanished.clear()
+            sel.vanished = UidSet()
             sel.changed.clear()
         if refetch and state.uidvalidity == sel.uidvalidity:
             self._refetch(folder, refetch)
@@ -173,7 +174,9 @@ class FolderSyncer:
         """Fetch the list headers of every message below `cold_floor`, newest first."""
         floor = state.cold_floor
         criteria = b"ALL" if floor > state.uidnext else f"UID 1:{max(floor - 1, 1)}".encode()
-        pending = [u for u in self.session.search_uids(criteria) if u < floor]
+        # A server's set is a range of any size ("ALL 1:4294967295"): only UIDs below
+        # the floor (UIDNEXT when the cold sync began) can be messages to fetch.
+        pending = self.session.search_uids(criteria) & UidSet.span(1, floor - 1)
         total = self.cache.count(folder) + len(pending)
         self.emit(events.SyncStarted(account=self.account, folder=folder, mode="cold", total=total))
         batches = batches_newest_first(pending)
@@ -234,9 +237,12 @@ class FolderSyncer:
         state: FolderState,
         new_rows: list[HeaderRow],
         flag_changes: list[tuple[int, str, int]],
-        vanished: list[int],
+        vanished: Iterable[int],
         mode: str,
     ) -> tuple[FolderState, SyncStats]:
+        if isinstance(vanished, UidSet) and len(vanished) > _VANISHED_AS_IS:
+            # VANISHED may name any range; only the UIDs we hold can be removed.
+            vanished = vanished.pick(self.cache.uids(folder))
         with self.cache.transaction():
             if new_rows:
                 self.cache.store_batch(folder, new_rows)
@@ -334,7 +340,7 @@ class FolderSyncer:
         if not changes:
             return changes
         pending = [
-            (set(parse_uid_set(uids.encode())), args)
+            (UidSet.parse(uids), args)
             for _id, kind, f, uids, args, _state, _n in self.cache.journal()
             if kind == "flags" and f == folder
         ]
@@ -427,7 +433,7 @@ class FolderSyncer:
         low = max(state.cold_floor, 1)
         if state.uidnext <= low:
             return []
-        on_server = set(self.session.search_uids(f"UID {low}:{state.uidnext - 1}".encode()))
+        on_server = self.session.search_uids(f"UID {low}:{state.uidnext - 1}".encode())
         return [
             u
             for u in self.cache.uids(folder)

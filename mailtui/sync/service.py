@@ -498,7 +498,7 @@ class SyncService:
                 account=self.account,
                 folder=entry.folder,
                 kind=entry.kind,
-                uids=tuple(u for u in entry.uid_list if u not in skipped),
+                uids=tuple(u for u in entry.uid_set if u not in skipped),
             )
         )
         if skipped:
@@ -510,7 +510,7 @@ class SyncService:
                     events.Failed(
                         account=self.account,
                         request_id=request_id,
-                        message=_not_applied_sentence(entry.kind, len(failed), len(entry.uid_list)),
+                        message=_not_applied_sentence(entry.kind, len(failed), len(entry.uid_set)),
                         kind="ActionRefused",
                         details={"failed": failed, "gone": gone},
                     )
@@ -535,7 +535,7 @@ class SyncService:
                 self.cache().store_batch(entry.folder, back)
             self.emit(events.HeadersSynced(account=self.account, folder=entry.folder, uids=failed))
         if failed:
-            message = _not_applied_sentence(entry.kind, len(failed), len(entry.uid_list))
+            message = _not_applied_sentence(entry.kind, len(failed), len(entry.uid_set))
         else:
             n = len(gone)
             message = (
@@ -583,7 +583,7 @@ class SyncService:
             )
         self._announce_pending()
         # Our optimistic change may now disagree with the server: resync to converge.
-        dropped = tuple(entry.uid_list) if entry.kind in ("move", "expunge") else ()
+        dropped = tuple(entry.uid_set) if entry.kind in ("move", "expunge") else ()
         if self.cache().raw_name(entry.folder) is not None and entry.uids:
             self.submit(cmd.SyncFolder(folder=entry.folder, refetch=dropped))
         dest = entry.args.get("dest", "")

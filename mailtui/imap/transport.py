@@ -1,0 +1,199 @@
+"""Opening an IMAP connection: TLS policy, and imaplib guarded against its server.
+
+imapclient reads through imaplib, which trusts the server's framing. The classes here
+keep imaplib's behaviour and add mailtui's rules where it reads:
+- a line over `wire.MAX_LINE` (imaplib: 1,000,000 bytes, then a plain error) and a
+  literal over `wire.MAX_HEADER_LITERAL` (imaplib: any size, read to EOF) are
+  MalformedResponse: imapclient's commands never fetch bodies (the lean reader does);
+- a PREAUTH greeting where TLS is required (security "starttls" or "tls") is refused
+  with TlsError before any command is sent: after PREAUTH, STARTTLS can never happen
+  (RFC 9051 §7.1.4) and the session would belong to whomever the server chose;
+- STARTTLS (RFC 9051 §6.2.1, RFC 2595 §3.1): everything received in plaintext is
+  dropped, and a server that sent untagged responses between STARTTLS and its OK is
+  refused (TlsError) — that is where a man in the middle injects them (CVE-2011-0411's
+  response-side twin), and no honest server sends any. imaplib then reads CAPABILITY
+  again over TLS.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import ssl
+from pathlib import Path
+from typing import Any, Protocol
+
+import imapclient
+from imapclient.imap4 import IMAP4WithTimeout
+from imapclient.imapclient import SocketTimeout
+from imapclient.tls import IMAP4_TLS
+
+from mailtui.config.settings import is_loopback
+from mailtui.errors import MalformedResponse
+from mailtui.imap.errors import TlsError
+from mailtui.imap.wire import MAX_HEADER_LITERAL, read_line
+
+
+class ServerLike(Protocol):
+    host: str
+    port: int
+    security: str
+    username: str
+    ca_file: Path | None
+    timeout: float
+    ignore_capabilities: tuple[str, ...]
+
+
+def make_ssl_context(ca_file: Path | None) -> ssl.SSLContext:
+    """System CAs plus an optional extra CA; hostname checked; TLS 1.2 or newer."""
+    ctx = ssl.create_default_context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if ca_file is not None:
+        ctx.load_verify_locations(cafile=str(ca_file))
+    return ctx
+
+
+class _Guarded:
+    """Mixed into imaplib.IMAP4 subclasses: see the module docstring."""
+
+    refuse_preauth = ""
+    _starting_tls = False
+    file: Any
+    state: str
+    untagged_responses: dict[str, list[Any]]
+
+    def __init__(self, *args: Any, refuse_preauth: str = "", **kwargs: Any) -> None:
+        # Set before imaplib's constructor: it reads the greeting.
+        self.refuse_preauth = refuse_preauth
+        super().__init__(*args, **kwargs)
+
+    def readline(self) -> bytes:
+        return read_line(self.file)
+
+    def read(self, size: int) -> bytes:
+        if size > MAX_HEADER_LITERAL:
+            raise MalformedResponse(
+                f"The IMAP server announced a literal of {size:,} bytes; "
+                f"mailtui accepts at most {MAX_HEADER_LITERAL:,} here"
+            )
+        return self.file.read(size)
+
+    def starttls(self, ssl_context: ssl.SSLContext | None = None) -> Any:
+        # The greeting and the first CAPABILITY came in plaintext: forget them.
+        self.untagged_responses.clear()
+        self._starting_tls = True
+        try:
+            return super().starttls(ssl_context)  # type: ignore[misc]
+        finally:
+            self._starting_tls = False
+
+    def _get_capabilities(self) -> None:
+        # imaplib calls this right after the greeting, and right after the STARTTLS
+        # handshake: before it sends anything more.
+        if self._starting_tls:
+            self._starting_tls = False
+            if self.untagged_responses:
+                names = ", ".join(sorted(self.untagged_responses))
+                raise TlsError(
+                    f"The IMAP server sent responses ({names}) between STARTTLS and its "
+                    "OK, in plaintext; mailtui refuses the connection",
+                    "something between you and the server may be tampering with the "
+                    'connection; security = "tls" (port 993) avoids STARTTLS',
+                )
+        elif self.state == "AUTH" and self.refuse_preauth:
+            raise TlsError(self.refuse_preauth, "check the host, port and security settings")
+        super()._get_capabilities()  # type: ignore[misc]
+
+
+class _Plain(_Guarded, IMAP4WithTimeout):
+    pass
+
+
+class _Tls(_Guarded, IMAP4_TLS):
+    pass
+
+
+class GuardedClient(imapclient.IMAPClient):
+    """imapclient over the guarded imaplib classes."""
+
+    def __init__(self, host: str, *, refuse_preauth: str = "", **kwargs: Any) -> None:
+        self._refuse_preauth = refuse_preauth
+        super().__init__(host, **kwargs)
+
+    def _create_IMAP4(self) -> imaplib.IMAP4:
+        connect_timeout = getattr(self._timeout, "connect", None)
+        if self.ssl:
+            return _Tls(
+                self.host,
+                self.port,
+                self.ssl_context,
+                connect_timeout,
+                refuse_preauth=self._refuse_preauth,
+            )
+        return _Plain(self.host, self.port, connect_timeout, refuse_preauth=self._refuse_preauth)
+
+
+def open_client(server: ServerLike, where: str) -> GuardedClient:
+    """A connected client, secured as `server.security` says (not yet logged in).
+
+    Raises TlsError for a policy refusal; socket and TLS errors are left to the caller.
+    """
+    timeout = SocketTimeout(connect=server.timeout, read=server.timeout)
+    ctx = make_ssl_context(server.ca_file) if server.security != "none" else None
+    refuse = (
+        f"{where} greeted with PREAUTH (already logged in, without TLS ever starting); "
+        "mailtui refuses a session it did not secure and authenticate itself"
+        if server.security == "starttls"
+        else f"{where} greeted with PREAUTH (already logged in as a user it chose); "
+        "mailtui refuses a session it did not authenticate itself"
+        if server.security == "tls"
+        else ""
+    )
+    if server.security == "tls":
+        return GuardedClient(
+            server.host,
+            port=server.port,
+            ssl=True,
+            ssl_context=ctx,
+            timeout=timeout,
+            refuse_preauth=refuse,
+        )
+    if server.security == "none" and not is_loopback(server.host):
+        raise TlsError(
+            f"Refusing a plaintext IMAP connection to {server.host}",
+            'use security = "tls" or "starttls"; plaintext is only allowed to loopback',
+        )
+    client = GuardedClient(
+        server.host, port=server.port, ssl=False, timeout=timeout, refuse_preauth=refuse
+    )
+    if server.security != "starttls":
+        return client
+    try:
+        offered = {c.upper() for c in client.capabilities()}
+        if b"STARTTLS" not in offered:
+            raise TlsError(
+                f"{where} does not offer STARTTLS; refusing to log in without encryption",
+                'check the port and security settings (security = "tls" uses port 993)',
+            )
+        client.starttls(ctx)
+    except BaseException:
+        _hang_up(client)  # nothing more is said on a connection refused
+        raise
+    return client
+
+
+def _hang_up(client: imapclient.IMAPClient) -> None:
+    try:
+        client.shutdown()
+    except Exception:
+        pass
+
+
+def close_quietly(client: imapclient.IMAPClient) -> None:
+    """Log out if the link allows, else just close the socket; never raises."""
+    try:
+        client.logout()
+    except Exception:
+        try:
+            client.shutdown()
+        except Exception:
+            pass
