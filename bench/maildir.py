@@ -7,7 +7,8 @@ The floor reads what a sync must read at least: both directory listings and the
 header block of every file (up to the blank line), discarding it. Then, through the
 real SyncService: the cold sync, a resync after quiet (directories untouched for a
 minute: proven unchanged without listing), and a resync after another program flags
-100 messages and delivers 100 (a full listing and diff).
+100 messages and delivers 100 (a full listing and diff). Figures go to
+bench/results/maildir.json (`--json PATH`); none has a target yet.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.results import Figure, add_json_option, finish  # noqa: E402
 from mailtui.config.settings import make_settings  # noqa: E402
 from mailtui.context import AppContext  # noqa: E402
 from mailtui.sync import commands  # noqa: E402
@@ -52,10 +54,13 @@ def quiet(folder: Path) -> None:
         os.utime(path, (when, when))
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
-    n = parser.parse_args().messages
+    add_json_option(parser, "maildir")
+    args = parser.parse_args()
+    n = args.messages
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="mailtui-bench-md-") as tmp:
         work = Path(tmp)
         root = work / "Mail"
@@ -96,7 +101,35 @@ def main() -> None:
         f"resync after 100 flagged + 100 new      {changed * 1000:.0f} ms = "
         f"{changed / floor:.2f} x floor  ({stats.changed} changed, {stats.fetched} new)"
     )
+    k = f"{n // 1000}k" if n >= 1000 else str(n)
+    figures = [
+        Figure(
+            "cold_ratio",
+            f"Maildir, {k}: cold sync (floor: list + read every header block)",
+            cold / floor,
+            "× floor",
+            floor=floor,
+            floor_unit="s",
+            detail=f"{cold:.2f} s; floor {floor:.2f} s",
+        ),
+        Figure(
+            "quiet_ms",
+            f"Maildir, {k}: resync after quiet (median of 11)",
+            nochange * 1000,
+            "ms",
+        ),
+        Figure(
+            "changed_ratio",
+            f"Maildir, {k}: resync after 100 flagged + 100 new",
+            changed / floor,
+            "× floor",
+            floor=floor,
+            floor_unit="s",
+            detail=f"{changed * 1000:.0f} ms",
+        ),
+    ]
+    return finish("maildir", figures, args.json, {"messages": n}, load_at_start=load)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

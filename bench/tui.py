@@ -1,7 +1,7 @@
 """TUI benchmark: the real `mailtui` in tmux, and the app under Pilot, on a 100k INBOX.
 
     python bench/tui.py                   # 100k INBOX next to a 100-message one
-    python bench/tui.py --messages 20000
+    python bench/tui.py --messages 20000 --json PATH
 
 Needs tmux. A private Dovecot serves two users: "big" (N messages) and "small" (100).
 Before measuring, one bare FETCH of every header warms Dovecot's own indexes, as a server
@@ -17,7 +17,8 @@ line shows, which is Python + Textual start-up in the same terminal):
   RSS    peak resident memory of the process tree while the big INBOX is open.
 Under Pilot (the app's own work, with no terminal in between): opening each folder
 until its rows are drawn, j / page down / G per key, and opening a message whose text
-is in the part cache. Timings are reported, never asserted.
+is in the part cache. Figures go to bench/results/tui.json (`--json PATH`); the exit
+status is 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.proc import tree_rss_mb  # noqa: E402
+from bench.results import Figure, add_json_option, finish  # noqa: E402
 from bench.sync import floor_fetch  # noqa: E402
 from mailtui.imap.client import ImapSession  # noqa: E402
 from mailtui.sync import commands  # noqa: E402
@@ -281,10 +283,12 @@ async def with_pilot(dc: Dovecot, big: MailUser, small: MailUser, work: Path, n:
     return out
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
+    add_json_option(parser, "tui")
     args = parser.parse_args()
+    load = os.getloadavg()
     if shutil.which("tmux") is None:
         raise SystemExit("bench/tui.py needs tmux (apt-get install tmux)")
     n = args.messages
@@ -346,7 +350,77 @@ def main() -> None:
         f"  open a message whose text is cached  {ms(p['open_cached']):.1f} ms"
         f"  (target <= {TARGETS['open_ms']} ms)"
     )
+    return finish("tui", figures(t, p, n), args.json, {"messages": n}, load_at_start=load)
+
+
+def figures(t: dict[str, float], p: dict[str, list[float]], n: int) -> list[Figure]:
+    def ms(values: list[float]) -> float:
+        return statistics.median(values) * 1000
+
+    floor, k = t["floor_s"], f"{(n + 1) // 1000}k" if n >= 1000 else str(n + 1)
+    keys = {name: ms(p[name]) for name in ("j", "k", "page_down", "G")}
+    return [
+        Figure(
+            "cold_s",
+            f"app, empty cache: newest subject on screen (tmux, {k} INBOX, median of 3)",
+            t["cold_s"],
+            "s",
+            TARGETS["cold_s"],
+            floor=floor,
+            floor_unit="s",
+            detail=f"{t['cold_s'] / floor:.1f} × an empty Textual app's {floor:.2f} s",
+        ),
+        Figure(
+            "warm_s",
+            f"app, cache present: newest subject on screen (tmux, {k} INBOX, median of 5)",
+            t["warm_s"],
+            "s",
+            TARGETS["warm_s"],
+            floor=floor,
+            floor_unit="s",
+            detail=f"{t['warm_s'] / floor:.1f} × an empty Textual app",
+        ),
+        Figure(
+            "warm_vs_small",
+            f"the same, {k} INBOX against a {SMALL}-message one",
+            t["warm_s"] / t["small_s"],
+            "×",
+            TARGETS["warm_vs_small"],
+            detail=f"{t['warm_s']:.2f} s against {t['small_s']:.2f} s",
+        ),
+        Figure(
+            "key_ms",
+            f"j/k, page down, G in the {k} folder (Pilot, drawing included; the slowest median)",
+            max(keys.values()),
+            "ms",
+            TARGETS["key_ms"],
+            detail=", ".join(f"{name} {v:.1f}" for name, v in keys.items()),
+        ),
+        Figure(
+            "open_cached_ms",
+            "open a message whose text is cached (Pilot)",
+            ms(p["open_cached"]),
+            "ms",
+            TARGETS["open_ms"],
+        ),
+        Figure(
+            "rss_mb",
+            f"peak RSS with the {k} folder open",
+            t["warm_rss_mb"],
+            "MB",
+            TARGET_RSS_MB,
+            detail=f"{t['cold_rss_mb']:.0f} MB while cold-syncing it",
+        ),
+        Figure(
+            "open_folder_ratio",
+            f"open the {k} folder against a {SMALL}-message one (Pilot)",
+            ms(p["open_big"]) / ms(p["open_small"]),
+            "×",
+            detail=f"{ms(p['open_big']):.1f} ms against {ms(p['open_small']):.1f} ms",
+            readme=False,
+        ),
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import random
 import re
-import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 from mailtui.cache.store import HeaderCache
@@ -26,6 +23,14 @@ from mailtui.sync.actions import ActionLog, Policy
 from mailtui.sync.coldstore import PROCESS_THRESHOLD
 from tests.support import mailgen, procs
 from tests.support.accounts import cli_env, context_for, server_flags, wait_until
+from tests.support.cacheprobe import (
+    cache_db,
+    check_consistent,
+    journal_left,
+    rows_stored,
+    sending,
+    synced,
+)
 from tests.support.consistency import assert_cache_matches_server, message_ids, server_rows
 from tests.support.dovecot import Dovecot
 from tests.support.faultproxy import DOWN, UP, Fault, FaultProxy
@@ -33,35 +38,7 @@ from tests.support.hardening import missing_and_doubled, record
 
 
 def _db(tmp_path: Path) -> Path:
-    return tmp_path / "cache" / "mailtui" / "accounts" / "test.sqlite3"
-
-
-def _query(db: Path, sql: str) -> list[tuple]:
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return []
-
-
-def _scalar(db: Path, sql: str, default: int) -> int:
-    rows = _query(db, sql)
-    return rows[0][0] if rows else default
-
-
-def _rows(db: Path) -> int:
-    return _scalar(db, "SELECT count(*) FROM messages", 0)
-
-
-def _journal_left(db: Path) -> int:
-    return _scalar(db, "SELECT count(*) FROM journal", 10**9)
-
-
-def _sending(db: Path) -> bool:
-    return _scalar(db, "SELECT count(*) FROM journal WHERE state='sending'", 0) > 0
+    return cache_db(tmp_path / "cache")
 
 
 def _mailtui_sync(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
@@ -76,67 +53,7 @@ def _mailtui_sync(env: dict[str, str], log: Path, *args: str) -> subprocess.Pope
         )
 
 
-def _check_consistent(db: Path, *, contiguous: bool = False) -> None:
-    """integrity_check ok; with contiguous UIDs on the server, the recorded cold floor never
-    claims a row the cache lacks (every UID in [cold_floor, uidnext) is present)."""
-    con = sqlite3.connect(db)
-    try:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        row = con.execute(
-            "SELECT id, cold_floor, uidnext FROM folders WHERE name='INBOX'"
-        ).fetchone()
-        if contiguous and row and row[2]:
-            fid, floor, uidnext = row
-            cached = {r[0] for r in con.execute("SELECT uid FROM messages WHERE folder=?", (fid,))}
-            assert set(range(max(floor, 1), uidnext)) <= cached
-    finally:
-        con.close()
-
-
-def _synced(db: Path) -> bool:
-    return bool(_scalar(db, "SELECT synced FROM folders WHERE name='INBOX'", 0))
-
-
 # --- cold sync: parent, storing child, or both --------------------------------------
-
-KILL_MODES = ("child", "group", "parent")
-
-
-def _kill_cold_sync(
-    proc: subprocess.Popen, mode: str, kill_point: Callable[[], bool], jitter: float
-) -> int:
-    """Wait until the storing child runs and `kill_point()` holds, `jitter` seconds more,
-    then SIGKILL the child, the group or the parent. Returns the child's pid. Fails if
-    the sync ended first or never started its child: every round must use the child."""
-    child = 0
-    since: float | None = None
-
-    def ready() -> bool:
-        nonlocal child, since
-        if proc.poll() is not None:
-            return True
-        child = child or procs.storing_child(proc.pid) or 0
-        if not child or not kill_point():
-            return False
-        since = since or time.monotonic()
-        return time.monotonic() - since >= jitter
-
-    try:
-        wait_until(ready, timeout=120, what="the kill point")
-        assert proc.poll() is None, "the sync finished before the kill point"
-        assert child, "the storing child process was not used"
-        if mode == "child":
-            procs.kill(child)
-        else:
-            procs.kill(proc.pid, group=mode == "group")
-    finally:
-        if proc.poll() is None and mode != "child":
-            procs.kill(proc.pid, group=True)
-    # Whatever was killed, nothing of the sync may linger: a parent whose child died
-    # gives up by itself, and an orphaned child ends on the closed pipe.
-    proc.wait(60)
-    wait_until(lambda: not procs.alive(child), timeout=30, what="the storing child to end")
-    return child
 
 
 def test_cold_sync_killed_in_parent_child_or_group_converges(
@@ -153,22 +70,24 @@ def test_cold_sync_killed_in_parent_child_or_group_converges(
     rng = random.Random(60)
     kills: Counter[str] = Counter()
     for round_ in range(9):
-        have = _rows(db)
+        have = rows_stored(db)
         if n - have < PROCESS_THRESHOLD:
             break  # the next run would store on a thread: no child left to kill
-        mode = KILL_MODES[round_ % len(KILL_MODES)]
+        mode = procs.KILL_MODES[round_ % len(procs.KILL_MODES)]
         target = have + rng.randint(1, 2_500)
         proc = _mailtui_sync(env, log, "--folder", "INBOX")
-        _kill_cold_sync(proc, mode, lambda t=target: _rows(db) >= t, rng.uniform(0, 0.25))
-        _check_consistent(db, contiguous=True)
-        assert not _synced(db), f"round {round_} ({mode}): a killed sync claims it finished"
+        procs.kill_cold_sync(
+            proc, mode, lambda t=target: rows_stored(db) >= t, rng.uniform(0, 0.25)
+        )
+        check_consistent(db, contiguous=True)
+        assert not synced(db), f"round {round_} ({mode}): a killed sync claims it finished"
         kills[mode] += 1
     assert kills["child"] >= 2 and kills["group"] >= 2 and kills["parent"] >= 1, kills
     final = subprocess.run(
         [sys.executable, "-m", "mailtui", "sync"], env=env, capture_output=True, text=True
     )
     assert final.returncode == 0, final.stderr
-    _check_consistent(db, contiguous=True)
+    check_consistent(db, contiguous=True)
     ctx = context_for(dovecot, user, db.parent)
     other = dovecot.client(user)
     try:
@@ -194,7 +113,7 @@ def _replay_round(
 ) -> tuple[bool, Fault | None]:
     """One `mailtui sync` killed (process group) at a `mode` kill point. Returns whether it
     was killed (False: it finished first) and the planned proxy fault, if any."""
-    left = _journal_left(db)
+    left = journal_left(db)
     fault: Fault | None = None
     if mode == "unsent":
         fault = Fault("stall", UP, when=WRITE_COMMAND)
@@ -204,10 +123,10 @@ def _replay_round(
 
     def point() -> bool:
         if fault is not None:
-            return fault.fired.is_set() and _sending(db)
+            return fault.fired.is_set() and sending(db)
         if mode == "sending":
-            return _journal_left(db) <= target and _sending(db)
-        return _journal_left(db) <= target
+            return journal_left(db) <= target and sending(db)
+        return journal_left(db) <= target
 
     if fault is not None:
         proxy.always(fault)
@@ -271,12 +190,12 @@ def test_journal_replay_killed_at_its_risky_moments_applies_each_action_once(
         kills: Counter[str] = Counter()
         planned: list[Fault] = []
         for round_ in range(24):
-            left = _journal_left(db)
+            left = journal_left(db)
             if left == 0:
                 break
             mode = REPLAY_MODES[round_ % len(REPLAY_MODES)]
             killed, fault = _replay_round(env, log, db, proxy, mode, rng)
-            _check_consistent(db)
+            check_consistent(db)
             if fault is not None and fault.fired.is_set():
                 planned.append(fault)
             if killed:
@@ -291,7 +210,7 @@ def test_journal_replay_killed_at_its_risky_moments_applies_each_action_once(
             [sys.executable, "-m", "mailtui", "sync"], env=env, capture_output=True, text=True
         )
         assert final.returncode == 0, final.stderr
-        assert _journal_left(db) == 0
+        assert journal_left(db) == 0
         # Each action exactly once on the server, Message-ID by Message-ID.
         copies, moved_ids = message_ids(other, "Copies"), message_ids(other, "Moved")
         inbox = server_flags(other, "INBOX")

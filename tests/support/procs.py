@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+from tests.support.accounts import wait_until
 
 STORING_CHILD = b"mailtui.sync.coldstore"
 
@@ -60,3 +65,44 @@ def kill(pid: int, *, group: bool = False) -> None:
             os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+KILL_MODES = ("child", "group", "parent")
+
+
+def kill_cold_sync(
+    proc: subprocess.Popen, mode: str, kill_point: Callable[[], bool], jitter: float
+) -> int:
+    """Wait until `proc` (a `mailtui sync` started with start_new_session=True) runs its
+    storing child and `kill_point()` holds, `jitter` seconds more, then SIGKILL the child
+    (mode "child"), the process group ("group") or the parent ("parent"). Fails if the
+    sync ended first or never started its child. Then waits for both to be gone: a parent
+    whose child died gives up by itself, an orphaned child ends on its closed pipe.
+    Returns the child's pid."""
+    child = 0
+    since: float | None = None
+
+    def ready() -> bool:
+        nonlocal child, since
+        if proc.poll() is not None:
+            return True
+        child = child or storing_child(proc.pid) or 0
+        if not child or not kill_point():
+            return False
+        since = since or time.monotonic()
+        return time.monotonic() - since >= jitter
+
+    try:
+        wait_until(ready, timeout=120, what="the kill point")
+        assert proc.poll() is None, "the sync finished before the kill point"
+        assert child, "the storing child process was not used"
+        if mode == "child":
+            kill(child)
+        else:
+            kill(proc.pid, group=mode == "group")
+    finally:
+        if proc.poll() is None and mode != "child":
+            kill(proc.pid, group=True)
+    proc.wait(60)
+    wait_until(lambda: not alive(child), timeout=30, what="the storing child to end")
+    return child
