@@ -13,7 +13,7 @@ from mailtui.context import AppContext
 from mailtui.errors import FolderGone
 from mailtui.maildir.session import MaildirSession
 from mailtui.sync import commands, events
-from tests.maildir.helpers import deliver, files, folder_dir, wait_until
+from tests.maildir.helpers import deliver, files, folder_dir, message_ids, wait_until
 from tests.support import mailgen
 
 
@@ -51,8 +51,13 @@ def test_flag_change_by_another_program_is_seen_live(ctx: AppContext, tree: Path
     changed = _collect(ctx, events.FlagsChanged)
     base = folder_dir(tree, "INBOX")
     sub, name = next(v for v in files(tree, "INBOX").values() if "F" not in v[1])
+    mid = next(m for m, n in message_ids(tree, "INBOX").items() if n == name)
     os.rename(base / sub / name, base / "cur" / (name.split(":")[0] + ":2,FS"))
     wait_until(lambda: bool(changed), timeout=2.0, what="FlagsChanged")
+    # The event names that message, and the cache now holds the file's flags.
+    (uid,) = changed[0].uids
+    env = ctx.service().envelope("INBOX", uid)
+    assert f"<{env.message_id}>" == mid and {"\\Flagged", "\\Seen"} <= env.flags
 
 
 def test_removed_file_disappears_after_resync(ctx: AppContext, tree: Path) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from mailtui.model import FLAGGED
 from mailtui.sync import commands
 from mailtui.ui.app import MailApp
 from mailtui.ui.format import fixed_clock
 from tests.support import mailgen
-from tests.support.accounts import context_for, wait_until
+from tests.support.accounts import context_for, server_flags, wait_until
 from tests.support.dovecot import Dovecot, MailUser
 from tests.ui.helpers import NOW, make_app, ready, screen_text, wait_for
 
@@ -99,7 +100,10 @@ async def test_offline_banner_and_recovery(private_dovecot: Dovecot, tmp_path: P
         )
         assert "○ offline" in screen_text(app)
         # The app keeps working from the cache: moving, and a change that waits.
-        await pilot.press("j", "s")
+        await pilot.press("j")
+        uid = main.messages.cursor_uid
+        was = FLAGGED in app.ctx.service().envelope("INBOX", uid).flags
+        await pilot.press("s")
         await wait_for(pilot, lambda: "1 change will be sent" in screen_text(app), what="pending")
         private_dovecot.start()
         await wait_for(
@@ -111,6 +115,11 @@ async def test_offline_banner_and_recovery(private_dovecot: Dovecot, tmp_path: P
         await wait_for(
             pilot, lambda: main.status.status.pending == 0, timeout=60, what="the change sent"
         )
+        client = private_dovecot.client(user)  # sent, as the server says: \Flagged flipped
+        try:
+            assert (FLAGGED in server_flags(client, "INBOX")[uid]) is not was
+        finally:
+            client.logout()
 
 
 async def test_search_marks_matches_and_n_moves(
