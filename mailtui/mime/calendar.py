@@ -260,7 +260,7 @@ def _read(cal: Any, local_tz: tzinfo | None) -> Invitation:
     start = _moment(event, "DTSTART", zones)
     end = _end(event, start, zones)
     attendees = [_person(p) for p in _as_list(event.get("ATTENDEE"))]
-    organizer = event.get("ORGANIZER")
+    organizer = next(iter(_as_list(event.get("ORGANIZER"))), None)
     rule = event.get("RRULE")
     rule = rule[0] if isinstance(rule, list) and rule else rule
     exceptions: list[datetime | date] = []
@@ -469,13 +469,16 @@ def itip_reply(
     reply.add("VERSION", "2.0")
     reply.add("METHOD", "REPLY")
     for event in [e for e in events if str(e.get("UID", "")) == uid][:MAX_REPLY_EVENTS]:
-        reply.add_component(_reply_event(event, uid, address, answer, stamp, zones, comment))
+        reply.add_component(
+            _reply_event(event, uid, organizer, address, answer, stamp, zones, comment)
+        )
     return reply.to_ical()
 
 
 def _reply_event(
     event: Any,
     uid: str,
+    organizer: Any,
     address: str,
     answer: Answer,
     stamp: datetime,
@@ -493,7 +496,7 @@ def _reply_event(
     recurrence_id = _utc_recurrence_id(event, zones)
     if recurrence_id is not None:
         out.add("RECURRENCE-ID", recurrence_id)
-    organizer = event.get("ORGANIZER") or vCalAddress("")
+    # The series' organiser on every event: one UID, one organiser to answer.
     org = vCalAddress(str(organizer))
     if organizer.params.get("CN"):
         org.params["CN"] = str(organizer.params["CN"])

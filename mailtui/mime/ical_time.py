@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 __all__ = ["Moment", "describe_rrule", "format_day", "local", "resolve", "zone_offset"]
 
-MAX_ZONE_PARTS = 32
+MAX_ZONE_PARTS = 16
 """STANDARD/DAYLIGHT sub-components of one VTIMEZONE looked at; real zones have 2-10."""
 MAX_RDATES = 400
 MAX_WORDS_ITEMS = 12

@@ -518,3 +518,22 @@ def test_add_itip_makes_text_plus_calendar_alternative() -> None:
     assert cal.get_content().replace("\n", "\r\n").encode() == raw
     with pytest.raises(ValueError):
         add_itip(msg, raw)  # already multipart
+
+
+def test_repeated_organiser_and_an_occurrence_without_one() -> None:
+    event = BASE + "\nORGANIZER:mailto:second@example.org\nDTSTART:20270705T100000Z"
+    override = (
+        "BEGIN:VEVENT\nUID:040000008200E00074C5B7101A82E008@example.org\n"
+        "DTSTAMP:20270101T000000Z\nRECURRENCE-ID:20270712T100000Z\n"
+        "DTSTART:20270712T150000Z\nEND:VEVENT\n"
+    )
+    data = ics(event, after=override)
+    inv = read_invitation(data, local_tz=UTC)
+    assert inv.readable and inv.organizer is not None
+    assert inv.organizer.address == "amy@example.org"
+    with pytest.raises(InvitationError, match="no organiser"):
+        itip_reply(data, "bob@example.org", Answer.ACCEPTED)  # two organisers: whom to answer?
+    single = ics(BASE + "\nDTSTART:20270705T100000Z", after=override)
+    reply = icalendar.Calendar.from_ical(itip_reply(single, "bob@example.org", Answer.ACCEPTED))
+    organisers = [str(c["ORGANIZER"]) for c in reply.subcomponents if c.name == "VEVENT"]
+    assert organisers == ["mailto:amy@example.org", "mailto:amy@example.org"]
