@@ -62,6 +62,8 @@ def host() -> dict:
         ).stdout.strip()
     except OSError:
         commit = ""
+    # A bench run from an exported tree (git archive) names its commit this way.
+    commit = commit or os.environ.get("MAILTUI_COMMIT", "")
     return {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
