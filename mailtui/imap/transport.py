@@ -17,10 +17,12 @@ keep imaplib's behaviour and add mailtui's rules where it reads:
 
 from __future__ import annotations
 
+import functools
 import imaplib
 import ssl
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import imapclient
 from imapclient.imap4 import IMAP4WithTimeout
@@ -197,3 +199,29 @@ def close_quietly(client: imapclient.IMAPClient) -> None:
             client.shutdown()
         except Exception:
             pass
+
+
+R = TypeVar("R")
+
+
+def drops_on_malformed(method: Callable[..., R]) -> Callable[..., R]:
+    """A session method whose reply could not be read (MalformedResponse) drops the
+    connection: nothing read after it could be trusted to answer the right command."""
+
+    @functools.wraps(method)
+    def guarded(self: Any, *args: object, **kwargs: object) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except MalformedResponse:
+            self._drop()
+            raise
+
+    return guarded
+
+
+def short_error(exc: BaseException) -> str:
+    """An imapclient error's text, without bytes-repr quotes, cut to 300 characters."""
+    text = str(exc)
+    if text.startswith("b'") or text.startswith('b"'):
+        text = text[2:-1]
+    return text.strip()[:300]

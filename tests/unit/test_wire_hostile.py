@@ -152,7 +152,7 @@ def test_ten_thousand_nested_parentheses_are_refused() -> None:
 
 
 def test_a_nil_status_value_is_left_out() -> None:
-    from mailtui.imap.client import _status_pairs
+    from mailtui.imap.folders import _status_pairs
 
     resp = read(b"* STATUS INBOX (MESSAGES NIL UIDNEXT 7 UNSEEN 2)\r\nA1 OK\r\n")
     assert _status_pairs(resp.untagged[0].tokens()[2]) == {b"UIDNEXT": 7, b"UNSEEN": 2}

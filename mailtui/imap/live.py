@@ -1,0 +1,193 @@
+"""Live updates on an IMAP session: IDLE (RFC 2177), NOOP polling, and applying a
+NOOP's news straight away in QRESYNC mode (RFC 7162 §3.2.10).
+
+A part of ImapSession (imap/client.py), kept apart by subject.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+from imapclient.exceptions import IMAPClientAbortError
+
+from mailtui.backend import UidSet
+from mailtui.errors import MalformedResponse
+from mailtui.imap import scan
+from mailtui.imap.errors import ConnectionLost
+from mailtui.imap.transport import drops_on_malformed, short_error
+from mailtui.imap.wire import Untagged
+
+
+@dataclass
+class NoopChanges:
+    """What a NOOP reported for the selected folder (RFC 7162 §3.2.10, QRESYNC mode)."""
+
+    vanished: UidSet = field(default_factory=lambda: UidSet())
+    flags: list[tuple[int, str, int]] = field(default_factory=list)
+    exists: bool = False
+    highestmodseq: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.vanished or self.flags or self.exists)
+
+
+class LiveUpdates:
+    """IDLE and NOOP for ImapSession."""
+
+    def idle_start(self) -> bool:
+        """Enter IDLE (RFC 2177); True if a change was already reported."""
+        client = self._require()
+        with self._errors("IDLE"):
+            client.idle()
+        return _noted(self, _reports_change(self._drain()))
+
+    def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[bool, bool]:
+        """Wait for server news or a wake-up: (changed, woken)."""
+        import select
+
+        client = self._require()
+        sock = client.socket()
+        pending = getattr(sock, "pending", lambda: 0)()
+        if pending:
+            return _noted(self, _reports_change(self._drain())), False
+        watch = [sock] + ([wake_fd] if wake_fd is not None else [])
+        try:
+            ready, _, _ = select.select(watch, [], [], timeout)
+        except (OSError, ValueError) as exc:
+            self._drop()
+            raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
+        woken = wake_fd is not None and wake_fd in ready
+        changed = _noted(self, _reports_change(self._drain())) if sock in ready else False
+        if sock in ready and self.client is None:
+            raise ConnectionLost("The IMAP server closed the connection during IDLE")
+        return changed, woken
+
+    def idle_done(self) -> None:
+        client = self._require()
+        with self._errors("IDLE"):
+            client.idle_done()
+
+    def change_token(self, raw: str) -> int:
+        """(IMAP proves "no change" with HIGHESTMODSEQ instead.)"""
+        return 0
+
+    @drops_on_malformed
+    def noop_changes(self) -> NoopChanges | None:
+        """NOOP on the selected folder, its news decoded: None when it cannot be applied as
+        it stands (unapplied news from before, sequence-number EXPUNGEs, a NO…) and the
+        caller must resync properly. Needs QRESYNC: VANISHED gives UIDs, FETCH carries UID."""
+        if self.changes_pending or not self.qresync_enabled or self.selected is None:
+            return None
+        resp = self.noop()
+        if self.changes_pending and not any(
+            u.keyword == b"VANISHED" or u.keyword == b"EXISTS" for u in resp.untagged
+        ):
+            return None  # a NO/BAD/BYE/[CLOSED]: something we cannot apply
+        changes = NoopChanges()
+        for u in resp.untagged:
+            if u.keyword == b"VANISHED":
+                changes.vanished = changes.vanished | vanished_set(u)
+            elif u.keyword == b"EXISTS":
+                changes.exists = True
+            elif u.keyword in (b"EXPUNGE", b"NO", b"BAD", b"BYE"):
+                return None
+            elif u.keyword == b"OK":
+                m = re.search(rb"\[HIGHESTMODSEQ ([^\]]*)\]", u.segments[0], re.I)
+                if m:
+                    changes.highestmodseq = scan.number(m.group(1), what="HIGHESTMODSEQ")
+                elif b"[CLOSED]" in u.segments[0].upper():
+                    return None
+        for rec in resp.fetches:
+            if not rec.uid or rec.flags is None:
+                return None
+            changes.flags.append((rec.uid, " ".join(rec.flags), rec.modseq))
+        self.changes_pending = False
+        return changes
+
+    def poll(self) -> bool:
+        """NOOP: the server reports what changed in the selected folder since last time."""
+        resp = self.noop()
+        return self.changes_pending or bool(resp.fetches)
+
+    def _drain(self) -> list[bytes]:
+        """Read every line the server has sent so far, without waiting for more.
+
+        A line is read (blocking, with the session timeout, so a half-received line is
+        completed) only once bytes are known to be there: a non-blocking read of a plain
+        socket with nothing to read returns b'' exactly as EOF does, which imaplib takes
+        for a closed connection (it made plain-IMAP IDLE reconnect every second).
+        """
+        client = self._require()
+        imap = client._imap
+        sock = client.socket()
+        lines: list[bytes] = []
+        try:
+            while self._line_waiting(imap, sock):
+                lines.append(imap._get_line())
+        except (OSError, EOFError) as exc:
+            self._drop()
+            raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
+        except IMAPClientAbortError as exc:
+            self._drop()
+            raise ConnectionLost(
+                f"The IMAP server closed the connection: {short_error(exc)}"
+            ) from exc
+        except MalformedResponse:
+            self._drop()
+            raise
+        return lines
+
+    def _line_waiting(self, imap: object, sock: object) -> bool:
+        """Bytes are buffered or readable now; raises EOFError when the peer closed."""
+        data = self._peek(imap, sock)
+        if data:
+            return True
+        if data is None:
+            return False  # TLS records without application data yet
+        import select
+
+        if not select.select([sock], [], [], 0)[0]:
+            return False
+        # Readable: either data arrived since the first look, or the peer closed.
+        data = self._peek(imap, sock)
+        if data == b"":
+            raise EOFError("the server closed the connection")
+        return bool(data)
+
+    def _peek(self, imap: object, sock: object) -> bytes | None:
+        """imaplib's buffered bytes (reading the socket once, non-blocking): b'' when
+        nothing is there (or at EOF), None when TLS needs more records first."""
+        sock.setblocking(False)  # type: ignore[attr-defined]
+        try:
+            return imap.file.peek(1)  # type: ignore[attr-defined]
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return None if isinstance(sock, ssl.SSLSocket) else b""
+        finally:
+            sock.settimeout(self.server.timeout)  # type: ignore[attr-defined]
+
+
+_CHANGE = re.compile(rb"^\* (?:\d+ (?:EXISTS|EXPUNGE|FETCH)|VANISHED)\b", re.I)
+
+
+def _reports_change(lines: list[bytes]) -> bool:
+    return any(_CHANGE.match(line) for line in lines)
+
+
+def _noted(session: Any, changed: bool) -> bool:
+    """IDLE news is consumed here, not by read_reply: remember it for the next resync."""
+    if changed:
+        session.changes_pending = True
+    return changed
+
+
+def vanished_set(u: Untagged) -> UidSet:
+    """`* VANISHED [(EARLIER)] uid-set` (RFC 7162 §3.2.10) as a UidSet, however large
+    the ranges: the caller keeps only the UIDs it has cached."""
+    rest = u.rest.strip()
+    if rest.upper().startswith(b"(EARLIER)"):
+        rest = rest[9:].strip()
+    return UidSet.parse(rest)
