@@ -224,7 +224,7 @@ def test_a_hanging_command_is_killed_with_its_children(tmp_path: Path) -> None:
     script = _script(tmp_path, HANG)
     pids = tmp_path / "pids"
     handle = run_new_mail_command(
-        [sys.executable, str(script), str(pids)], NewMail("a", "INBOX"), timeout=1.5
+        [sys.executable, str(script), str(pids)], NewMail("a", "INBOX"), timeout=8
     )
     assert handle.wait(30) and handle.timed_out
     deadline = clock.monotonic() + 10
