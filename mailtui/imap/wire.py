@@ -13,7 +13,11 @@ What a server may send is capped, and anything past a cap or unreadable is
 - a literal: `MAX_HEADER_LITERAL` (1 MiB) for a header block or any reply that is not
   a body part, `MAX_PART_LITERAL` (64 MiB) for a body part or whole message;
 - its size: ASCII digits only — no sign, no "_" (which `int()` accepts), no hex;
-- nesting: `scan.MAX_DEPTH` parentheses; numbers: 20 digits, UIDs 1 ≤ uid < 2^32.
+- nesting: `scan.MAX_DEPTH` parentheses; numbers: 20 digits, UIDs 1 ≤ uid < 2^32;
+- one command's whole reply: `MAX_REPLY` (160 MiB, counting each response's bytes plus
+  what its Python object costs, ~320 bytes): a server that answers a NOOP with endless
+  `* 1 EXISTS` lines stops there. The largest honest replies are far below: a cold-sync
+  batch of 10,000 header blocks, a 64 MiB part, the flags of a 400,000-message folder.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ MAX_LINE = 1 << 20
 MAX_SET_LINE = 16 << 20
 MAX_HEADER_LITERAL = 1 << 20
 MAX_PART_LITERAL = 64 << 20
+MAX_REPLY = 160 << 20
+_OBJECT_COST = 320
 
 _SET_LINE = re.compile(rb"\* (?:SEARCH|ESEARCH|VANISHED)\b", re.I)
 _FETCH_HEAD = re.compile(rb"\* ([0-9]{1,10}) FETCH \(", re.I)
@@ -463,9 +469,17 @@ class ResponseReader:
     def _until_tagged(self, tag: bytes, on_fetch: Callable[[Fetched], None] | None) -> Response:
         resp = Response("", "")
         prefix = tag + b" "
+        budget = MAX_REPLY
         while True:
             segments, literals = self.read_one()
             first = segments[0]
+            budget -= len(first) + _OBJECT_COST
+            if literals:
+                budget -= sum(map(len, literals)) + sum(map(len, segments))
+            if budget < 0:
+                raise MalformedResponse(
+                    f"The IMAP server sent more than {MAX_REPLY >> 20} MiB for one command"
+                )
             if first.startswith(prefix):
                 m = _TAGGED.match(first)
                 if m is None:

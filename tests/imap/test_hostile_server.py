@@ -96,14 +96,15 @@ def _raw_reply(data: bytes, *, ok: bool = True) -> hooks.Hook:
     return hook
 
 
-def _flood(head: bytes, sent: list[int]) -> hooks.Hook:
-    """`head`, then 100 MiB of "x" a MiB at a time (no CRLF), counting what went out:
-    the client must hang up long before the end."""
+def _flood(head: bytes, sent: list[int], fill: bytes = b"x") -> hooks.Hook:
+    """`head`, then 100 MiB of `fill` (by default "x", no CRLF) a MiB at a time,
+    counting what went out: the client must hang up long before the end."""
+    chunk = fill * ((1 << 20) // len(fill))
 
     def hook(session, cmd, _next) -> None:
         session.send_raw(head)
         for _ in range(100):
-            session.send_raw(b"x" * (1 << 20))
+            session.send_raw(chunk)
             sent.append(1)
 
     return hook
@@ -272,6 +273,24 @@ def test_a_100_mb_line_without_crlf(server: ScriptedImap, tmp_path: Path) -> Non
             error = _fails_then_recovers(ctx, server, commands.SyncFolder(folder="INBOX"))
         assert "longer than 1 MiB" in str(error)
         assert len(sent) < 100, "the client read the whole 100 MB line"
+        assert assert_cache_matches_store(ctx, server, ["INBOX"]) == 20
+    finally:
+        ctx.close()
+
+
+def test_a_flood_of_responses_to_one_command(server: ScriptedImap, tmp_path: Path) -> None:
+    """A SEARCH answered with endless `* 1 EXISTS` lines (8 million in 100 MB): every
+    line was kept in the reply's list until memory ran out; now one command's reply
+    stops at 160 MiB of estimated cost, and the next sync completes."""
+    sent: list[int] = []
+    flood = _flood(b"", sent, fill=b"* 1 EXISTS\r\n")
+    server.on("UID SEARCH", _once(flood))
+    ctx = scripted_context(server, tmp_path)
+    try:
+        with PeakRss("8 million '* 1 EXISTS' for one SEARCH"):
+            error = _fails_then_recovers(ctx, server, commands.SyncFolder(folder="INBOX"))
+        assert "for one command" in str(error)
+        assert len(sent) < 100, "the client read the whole flood"
         assert assert_cache_matches_store(ctx, server, ["INBOX"]) == 20
     finally:
         ctx.close()

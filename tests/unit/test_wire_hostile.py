@@ -184,6 +184,13 @@ def test_end_of_stream_is_a_lost_connection_not_a_malformed_reply() -> None:
     assert not isinstance(info.value, MalformedResponse)
 
 
+def test_one_reply_is_capped_however_many_responses_it_has() -> None:
+    stream = Endless(b"", b"* 1 EXISTS\r\n")
+    with pytest.raises(MalformedResponse, match="for one command"):
+        ResponseReader(io.BufferedReader(stream)).until_tagged(b"A1")
+    assert stream.served < 8 << 20  # (160 MiB of estimated cost: ~6 MB of such lines)
+
+
 def test_an_esearch_range_bomb_is_two_integers() -> None:
     resp = read(b'* ESEARCH (TAG "A1") UID ALL 1:4294967295\r\nA1 OK\r\n')
     found = parse_search(resp)
