@@ -144,7 +144,7 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
         self._login()
         self._read_capabilities()
         # Nothing said before now (greeting, login) may answer a later command.
-        client._imap.untagged_responses.clear()
+        client._imap.forget_replies()
         self._enable_extensions()
 
     def _login(self) -> None:
@@ -232,7 +232,7 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
         takes what arrived for an earlier command (or unasked) as this one's answer.
         """
         if fresh and self.client is not None:
-            self.client._imap.untagged_responses.clear()
+            self.client._imap.forget_replies()
         try:
             yield
         except MalformedResponse:

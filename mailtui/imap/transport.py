@@ -32,7 +32,7 @@ from imapclient.tls import IMAP4_TLS
 from mailtui.config.settings import is_loopback
 from mailtui.errors import MalformedResponse
 from mailtui.imap.errors import TlsError
-from mailtui.imap.wire import MAX_HEADER_LITERAL, read_line
+from mailtui.imap.wire import MAX_HEADER_LITERAL, MAX_REPLY, REPLY_OBJECT_COST, read_line
 
 
 class ServerLike(Protocol):
@@ -59,6 +59,9 @@ class _Guarded:
 
     refuse_preauth = ""
     _starting_tls = False
+    # What this command's replies may still cost (see wire.MAX_REPLY); renewed by
+    # `forget_replies` before each imapclient command.
+    reply_budget = MAX_REPLY
     file: Any
     state: str
     untagged_responses: dict[str, list[Any]]
@@ -68,8 +71,23 @@ class _Guarded:
         self.refuse_preauth = refuse_preauth
         super().__init__(*args, **kwargs)
 
+    def forget_replies(self) -> None:
+        """Before a command: nothing said earlier (or unasked) may answer it, and its
+        own replies get a fresh budget."""
+        self.untagged_responses.clear()
+        self.reply_budget = MAX_REPLY
+
+    def _spend(self, size: int) -> None:
+        self.reply_budget -= size + REPLY_OBJECT_COST
+        if self.reply_budget < 0:
+            raise MalformedResponse(
+                f"The IMAP server sent more than {MAX_REPLY >> 20} MiB for one command"
+            )
+
     def readline(self) -> bytes:
-        return read_line(self.file)
+        line = read_line(self.file)
+        self._spend(len(line))
+        return line
 
     def read(self, size: int) -> bytes:
         if size > MAX_HEADER_LITERAL:
@@ -77,6 +95,7 @@ class _Guarded:
                 f"The IMAP server announced a literal of {size:,} bytes; "
                 f"mailtui accepts at most {MAX_HEADER_LITERAL:,} here"
             )
+        self._spend(size)
         return self.file.read(size)
 
     def starttls(self, ssl_context: ssl.SSLContext | None = None) -> Any:

@@ -39,7 +39,7 @@ MAX_SET_LINE = 16 << 20
 MAX_HEADER_LITERAL = 1 << 20
 MAX_PART_LITERAL = 64 << 20
 MAX_REPLY = 160 << 20
-_OBJECT_COST = 320
+REPLY_OBJECT_COST = 320
 
 _SET_LINE = re.compile(rb"\* (?:SEARCH|ESEARCH|VANISHED)\b", re.I)
 _FETCH_HEAD = re.compile(rb"\* ([0-9]{1,10}) FETCH \(", re.I)
@@ -473,7 +473,7 @@ class ResponseReader:
         while True:
             segments, literals = self.read_one()
             first = segments[0]
-            budget -= len(first) + _OBJECT_COST
+            budget -= len(first) + REPLY_OBJECT_COST
             if literals:
                 budget -= sum(map(len, literals)) + sum(map(len, segments))
             if budget < 0:

@@ -296,6 +296,27 @@ def test_a_flood_of_responses_to_one_command(server: ScriptedImap, tmp_path: Pat
         ctx.close()
 
 
+def test_a_flood_of_responses_to_an_imapclient_command(
+    server: ScriptedImap, tmp_path: Path
+) -> None:
+    """The same flood where imapclient reads (a BODYSTRUCTURE fetch): imaplib kept
+    every line in its untagged_responses; its reads now share the same cap."""
+    sent: list[int] = []
+    flood = _flood(b"", sent, fill=b"* 1 EXISTS\r\n")
+    server.on("UID FETCH", _once(flood, lambda c: b"BODYSTRUCTURE" in c.line.upper()))
+    ctx = scripted_context(server, tmp_path)
+    try:
+        ctx.service().run(commands.SyncFolder(folder="INBOX"), timeout=60)
+        with PeakRss("8 million '* 1 EXISTS' for one BODYSTRUCTURE (imapclient)"):
+            error = _fails_then_recovers(
+                ctx, server, commands.FetchStructure(folder="INBOX", uid=1)
+            )
+        assert "for one command" in str(error)
+        assert len(sent) < 100, "the client read the whole flood"
+    finally:
+        ctx.close()
+
+
 # --- parsing ------------------------------------------------------------------------------------
 
 NESTED = b"(" * 10_000 + b")" * 10_000
