@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,22 @@ def _flood(head: bytes, sent: list[int], fill: bytes = b"x") -> hooks.Hook:
 
 def _is_header_fetch(cmd) -> bool:
     return b"HEADER.FIELDS" in cmd.line.upper()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_protocol_loggers() -> Iterator[None]:
+    """Earlier tests in the same process may leave the protocol loggers at DEBUG
+    (log_protocol = true calls config.logs.setup), and pytest's log capture keeps every
+    record in memory: half a million logged lines would be counted as mailtui's RSS."""
+    loggers = [logging.getLogger(name) for name in ("mailtui.imap.protocol", "imapclient")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 @pytest.fixture
