@@ -13,12 +13,19 @@ import calendar
 import re
 
 from mailtui.mime.headers import decode_header, parse_addresses, parse_date, parse_msgids
+from mailtui.mime.safe import clean_line
 from mailtui.model import HeaderRow
+
+# Header blocks are cut here before parsing: the fields a list needs fit many times
+# over, and no sender can make one message cost more than this much work.
+HEADER_BLOCK_CAP = 64 * 1024
+_RAW_SUBJECT_CHARS = 1000
 
 _UNFOLD = re.compile(rb"\r?\n[ \t]+")
 _PRINTABLE = re.compile(rb"[ -~]*")
-_SIMPLE_FROM = re.compile(rb'"?([^"<>\\=(),;:@]*?)"?[ \t]*<([^<>\s"(),;:@]+@[^<>\s"(),;:@]+)>')
-_BARE_FROM = re.compile(rb"[^<>\s\"(),;:@]+@[^<>\s\"(),;:@]+")
+# Bytes that may not appear in a display name / an address of the fast path.
+_NOT_IN_NAME = b'"<>\\=(),;:@'
+_NOT_IN_ADDR = b'<>"(),;: \t\n\r\x0b\x0c'
 _DATE = re.compile(
     rb"(?:[A-Za-z]{3},[ \t]*)?(\d{1,2})[ \t]+([A-Za-z]{3})[ \t]+(\d{4})[ \t]+"
     rb"(\d{1,2}):(\d\d)(?::(\d\d))?[ \t]+([+-])(\d\d)(\d\d)"
@@ -99,14 +106,46 @@ def _text(value: bytes | None) -> str:
     return decode_header(value)
 
 
+def _plain_addr(addr: bytes) -> bool:
+    """One "local@domain" with neither side empty and no specials or whitespace."""
+    at = addr.find(b"@")
+    return (
+        0 < at < len(addr) - 1
+        and addr.count(b"@") == 1
+        and len(addr.translate(None, _NOT_IN_ADDR)) == len(addr)
+    )
+
+
+def _simple_sender(value: bytes) -> tuple[bytes, bytes] | None:
+    """(name, addr) of a printable-ASCII `Name <a@b>`, `"Name" <a@b>` or `a@b`, else None.
+
+    String operations only: the regex this replaces was quadratic on a name followed by
+    a long run of blanks.
+    """
+    v = value.strip()
+    if v.endswith(b">"):
+        lt = v.rfind(b"<")
+        if lt < 0 or not _plain_addr(v[lt + 1 : -1]):
+            return None
+        name = v[:lt].rstrip(b" \t")
+        if name.startswith(b'"'):
+            name = name[1:]
+        if name.endswith(b'"'):
+            name = name[:-1]
+        if len(name.translate(None, _NOT_IN_NAME)) != len(name):
+            return None
+        return name.strip(), v[lt + 1 : -1]
+    if _plain_addr(v):
+        return b"", v
+    return None
+
+
 def _sender(value: bytes) -> tuple[str, str]:
     if _PRINTABLE.fullmatch(value):
-        m = _SIMPLE_FROM.fullmatch(value.strip())
-        if m:
-            name = m.group(1).strip()
-            return _text(name) if name else "", m.group(2).decode("ascii")
-        if _BARE_FROM.fullmatch(value.strip()):
-            return "", value.strip().decode("ascii")
+        simple = _simple_sender(value)
+        if simple is not None:
+            name, addr = simple
+            return _text(name) if name else "", addr.decode("ascii")
     addrs = parse_addresses(value)
     if addrs:
         return addrs[0].name, addrs[0].addr
@@ -168,7 +207,57 @@ def header_row(
     size: int,
     block: bytes | None,
 ) -> HeaderRow:
-    """One cache row from a message's list headers and its IMAP/Maildir metadata."""
+    """One cache row from a message's list headers and its IMAP/Maildir metadata.
+
+    Never raises and never takes long: the block is cut at HEADER_BLOCK_CAP, and a block
+    that still cannot be parsed gives a row with its raw subject, made safe, so the
+    message is listed and the sync batch goes on.
+    """
+    if block and len(block) > HEADER_BLOCK_CAP:
+        block = block[:HEADER_BLOCK_CAP]
+    try:
+        return _parsed_row(uid, flags, modseq, internaldate, size, block)
+    except Exception:  # a stranger's bytes must not stop a sync; the row is still listed
+        return HeaderRow(
+            uid,
+            " ".join(flags) if flags else "",
+            modseq,
+            internaldate,
+            size,
+            internaldate,
+            _raw_subject(block),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            0,
+        )
+
+
+def _raw_subject(block: bytes | None) -> str:
+    """The Subject line as it is (no decoding beyond UTF-8), made safe; "" if none."""
+    try:
+        for line in (block or b"").split(b"\n"):
+            if line[:8].lower() == b"subject:":
+                return clean_line(line[8:].decode("utf-8", "replace"))[:_RAW_SUBJECT_CHARS]
+    except Exception:
+        pass
+    return ""
+
+
+def _parsed_row(
+    uid: int,
+    flags: tuple[str, ...] | None,
+    modseq: int,
+    internaldate: int,
+    size: int,
+    block: bytes | None,
+) -> HeaderRow:
     get = split_header_block(block).get if block else {}.get
     sender = get("from")
     from_name, from_addr = _sender(sender) if sender else ("", "")

@@ -14,6 +14,7 @@ import functools
 import re
 from email.utils import parsedate_tz
 
+from mailtui.mime.chunks import STEP, CancelCheck, check
 from mailtui.mime.safe import clean_line
 from mailtui.model import Address
 
@@ -106,18 +107,60 @@ def _single_byte(codec: str) -> bool:
         return False
 
 
-# A well-formed UTF-8 multi-byte sequence: legacy 8-bit text almost never contains one.
-_UTF8_SEQ = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+# A well-formed UTF-8 multi-byte sequence (a lead byte C2–DF, E0–EF or F0–F4 and then
+# 1, 2 or 3 continuation bytes 80–BF): legacy 8-bit text almost never contains one. Found
+# by mapping each byte to its class and searching the class string (a regex trying every
+# position was 100 ns a byte).
+_UTF8_CLASS = bytes(
+    b"c"[0]
+    if 0x80 <= b <= 0xBF
+    else b"2"[0]
+    if 0xC2 <= b <= 0xDF
+    else b"3"[0]
+    if 0xE0 <= b <= 0xEF
+    else b"4"[0]
+    if 0xF0 <= b <= 0xF4
+    else b"."[0]
+    for b in range(256)
 )
+_UTF8_SEQUENCES = (b"2c", b"3cc", b"4ccc")
 
 
-def decode_bytes(data: bytes, charset: str = "") -> str:
+# Codecs whose incremental decoder does not read as `bytes.decode` does: UTF-16/32 want
+# a BOM, ISO-2022 ones raise "pending buffer overflow" on junk. They are decoded whole
+# (they are C codecs that read hundreds of MB per second).
+_DECODED_WHOLE = ("utf_16", "utf_32", "iso2022")
+
+
+def _decode(data: bytes, codec: str, errors: str, cancelled: CancelCheck) -> str:
+    """`data.decode(codec, errors)`, in slices when long (see chunks); raises as it would."""
+    if len(data) <= STEP or codec.replace("-", "_").startswith(_DECODED_WHOLE):
+        return data.decode(codec, errors)
+    decoder = codecs.getincrementaldecoder(codec)(errors)
+    out: list[str] = []
+    for i in range(0, len(data), STEP):
+        out.append(decoder.decode(data[i : i + STEP], final=i + STEP >= len(data)))
+        check(cancelled)
+    return "".join(out)
+
+
+def _has_utf8_sequence(data: bytes) -> bool:
+    """True when `data` holds a well-formed UTF-8 multi-byte sequence (slices overlap by
+    the longest sequence, so none is missed at a cut)."""
+    for i in range(0, len(data), STEP):
+        classes = data[i : i + STEP + 3].translate(_UTF8_CLASS)
+        if any(seq in classes for seq in _UTF8_SEQUENCES):
+            return True
+    return False
+
+
+def decode_bytes(data: bytes, charset: str = "", *, cancelled: CancelCheck = None) -> str:
     """Bytes to text: the declared charset if it fits, else UTF-8, else cp1252; never raises.
 
     A declared charset is trusted only when the bytes decode cleanly in it, because
     mailers lie ("us-ascii" on UTF-8, "utf-8" on cp1252). Single-byte charsets decode
-    any bytes "cleanly", so for them valid UTF-8 wins. The result is not cleaned.
+    any bytes "cleanly", so for them valid UTF-8 wins. The result is not cleaned. Long
+    input is decoded in slices, asking `cancelled` between them.
     """
     codec = lookup_charset(charset) if charset else None
     if data.isascii() and (
@@ -126,26 +169,26 @@ def decode_bytes(data: bytes, charset: str = "") -> str:
         return data.decode("ascii")
     if codec is not None and not _single_byte(codec):
         try:
-            return data.decode(codec)
+            return _decode(data, codec, "strict", cancelled)
         except (UnicodeDecodeError, LookupError, ValueError):
             pass
     try:
-        return data.decode("utf-8")
+        return _decode(data, "utf-8", "strict", cancelled)
     except UnicodeDecodeError:
         pass
     if codec is not None and _single_byte(codec):
-        return data.decode(codec, "replace")
+        return _decode(data, codec, "replace", cancelled)
     if codec is not None and not codec.startswith("utf"):
         # A legacy multi-byte charset that mostly fits (a stray byte) reads best in itself.
         try:
-            text = data.decode(codec, "replace")
+            text = _decode(data, codec, "replace", cancelled)
             if text.count("\ufffd") <= max(1, len(text) // 20):
                 return text
         except (LookupError, ValueError):
             pass
-    if _UTF8_SEQ.search(data):
-        return data.decode("utf-8", "replace")  # UTF-8 with damage
-    return data.decode("cp1252", "replace")
+    if _has_utf8_sequence(data):
+        return _decode(data, "utf-8", "replace", cancelled)  # UTF-8 with damage
+    return _decode(data, "cp1252", "replace", cancelled)
 
 
 def _from_surrogates(value: str) -> str:
@@ -249,10 +292,34 @@ def decode_header(value: str | bytes) -> str:
 
 # --------------------------------------------------------------------------- addresses
 
-# Fast path: one "Name <a@b>" or "a@b" with nothing that needs a tokenizer.
-_SIMPLE_ANGLE = re.compile(r"\s*([^<>]*?)\s*<([^<>\s]*)>\s*")
-_SIMPLE_BARE = re.compile(r"\s*([^\s<>]+)\s*")
 _NEEDS_TOKENIZER = re.compile(r'[",();:\\]|=\?')
+
+
+def _no_space(text: str) -> bool:
+    """True when `text` holds no whitespace (what `\\s` matches in a str pattern)."""
+    return not text or text.split() == [text]
+
+
+def _simple_address(value: str) -> Address | None:
+    """Fast path for one "Name <a@b>" or "a@b" with nothing that needs a tokenizer.
+
+    Plain string operations, no regex: the regex this replaces backtracked cubically on
+    a long run of whitespace-class characters (0x1C–0x1F, VT, FF…) without a "<".
+    """
+    s = value.strip()
+    if not s:
+        return None
+    if s[-1] == ">":
+        lt = s.find("<")
+        if lt >= 0 and s.count("<") == 1 and s.count(">") == 1:
+            addr = s[lt + 1 : -1]
+            if _no_space(addr) and addr.count("@") <= 1:
+                name = s[:lt].strip()
+                return Address(name=clean_line(name) if name else "", addr=clean_line(addr))
+        return None
+    if "<" not in s and ">" not in s and _no_space(s):
+        return Address(name="", addr=clean_line(s))
+    return None
 
 
 def _split_top_level(value: str) -> list[tuple[str, bool]]:
@@ -318,7 +385,49 @@ def _split_top_level(value: str) -> list[tuple[str, bool]]:
     return items
 
 
-_COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
+_COMMENT_TEXT = re.compile(r"[^()\\]*")
+
+
+def _split_comments(text: str) -> list[tuple[bool, str]]:
+    """RFC 5322 comments "(…)" (one level, quoted-pairs kept) and the text around them.
+
+    Returns (is_comment, piece) in order, a comment without its parentheses. A scanner
+    rather than a regex: `\\((?:[^()\\\\]|\\\\.)*\\)` restarted at every "(" of
+    "(\\(\\(\\(…" and read to the end each time (quadratic). Here a failed comment
+    never makes the scan go back: every "(" it passed was escaped, and a comment started
+    at an escaped "(" reads exactly the same characters, so it fails the same way.
+    """
+    out: list[tuple[bool, str]] = []
+    n = len(text)
+    done = 0  # text before this is in `out`
+    start = text.find("(")
+    while start >= 0:
+        j = start + 1
+        end = -1
+        ch = ""
+        while j < n:
+            j = _COMMENT_TEXT.match(text, j).end()
+            ch = text[j] if j < n else ""
+            if ch == ")":
+                end = j
+                break
+            if ch == "\\" and j + 1 < n and text[j + 1] != "\n":
+                j += 2
+                continue
+            break  # "(" (a nested comment), a backslash before a newline, or the end
+        if end >= 0:
+            if start > done:
+                out.append((False, text[done:start]))
+            out.append((True, text[start + 1 : end]))
+            done = end + 1
+            start = text.find("(", done)
+        elif ch == "(":
+            start = j  # every "(" passed was escaped: the next try starts here
+        else:
+            start = text.find("(", j + 1)
+    if done < n:
+        out.append((False, text[done:]))
+    return out
 
 
 def _unquote(text: str) -> str:
@@ -350,11 +459,14 @@ def _parse_one(text: str) -> Address | None:
         gt = text.find(">", lt)
         addr = text[lt + 1 : gt if gt >= 0 else len(text)]
         name_part = text[:lt] + (text[gt + 1 :] if gt >= 0 else "")
-        name_part = _COMMENT.sub(lambda m: " " + m.group(0)[1:-1] + " ", name_part)
+        if "(" in name_part:
+            pieces = _split_comments(name_part)
+            name_part = "".join(f" {piece} " if comment else piece for comment, piece in pieces)
     else:
-        comments = [c[1:-1] for c in _COMMENT.findall(text)]
-        addr = _COMMENT.sub(" ", text)
-        name_part = " ".join(comments)  # "a@b (Real Name)", the old style
+        pieces = _split_comments(text) if "(" in text else [(False, text)]
+        addr = "".join(" " if comment else piece for comment, piece in pieces)
+        # "a@b (Real Name)", the old style
+        name_part = " ".join(piece for comment, piece in pieces if comment)
     addr = "".join(addr.split())
     if addr.startswith("@") and ":" in addr:  # obsolete source route "<@relay:a@b>"
         addr = addr.partition(":")[2]
@@ -373,13 +485,9 @@ def parse_addresses(value: str | bytes) -> tuple[Address, ...]:
         if not value:
             return ()
         if value.isascii() and not _NEEDS_TOKENIZER.search(value):
-            m = _SIMPLE_ANGLE.fullmatch(value)
-            if m and m.group(2).count("@") <= 1:
-                name = clean_line(m.group(1)) if m.group(1) else ""
-                return (Address(name=name, addr=clean_line(m.group(2))),)
-            m = _SIMPLE_BARE.fullmatch(value)
-            if m:
-                return (Address(name="", addr=clean_line(m.group(1))),)
+            simple = _simple_address(value)
+            if simple is not None:
+                return (simple,)
         if "\n" in value or "\r" in value:
             value = value.replace("\r", " ").replace("\n", " ")
         out: list[Address] = []
@@ -443,7 +551,18 @@ def parse_date(value: str | bytes) -> int | None:
 # angle brackets. Controls and whitespace are excluded: ids are written back into
 # References when replying, so they must never carry a line break.
 _MSGID = re.compile(r"<([^<>\s\x00-\x1f\x7f-\x9f]+)>")
-_BARE_MSGID = re.compile(r"[^<>\s\x00-\x1f\x7f-\x9f,;]+@[^<>\s\x00-\x1f\x7f-\x9f,;]+")
+# What separates bare "id@host" words: brackets, "," ";", controls and whitespace. One
+# character class repeated, nothing after it: nothing to backtrack.
+_BARE_SEPARATORS = re.compile(r"[\s<>,;\x00-\x1f\x7f-\x9f]+")
+
+
+def _bare_msgids(value: str) -> list[str]:
+    """Words with an "@" that has something on both sides, split on separators.
+
+    Replaces a `[^sep]+@[^sep]+` findall, which on a long word without "@" retried at
+    every character and read to the word's end each time (quadratic).
+    """
+    return [w for w in _BARE_SEPARATORS.split(value) if "@" in w[1:-1]]
 
 
 def parse_msgids(value: str | bytes) -> tuple[str, ...]:
@@ -454,7 +573,7 @@ def parse_msgids(value: str | bytes) -> tuple[str, ...]:
         return ()
     ids = _MSGID.findall(value)
     if not ids:  # "foo@bar" without brackets, written by broken mailers
-        ids = _BARE_MSGID.findall(value)
+        ids = _bare_msgids(value)
     seen: set[str] = set()
     out: list[str] = []
     for i in ids:

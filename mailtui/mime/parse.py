@@ -17,13 +17,14 @@ from __future__ import annotations
 import binascii
 import re
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import utils as email_utils
+from email.feedparser import BytesFeedParser
 from email.generator import BytesGenerator
 from email.message import Message
-from email.parser import BytesParser
 from email.policy import compat32
 from io import BytesIO
 
+from mailtui.mime.chunks import STEP, CancelCheck, check
 from mailtui.mime.headers import (
     decode_bytes,
     decode_header,
@@ -49,46 +50,175 @@ MAX_DEPTH = 64
 # Parts beyond this many are dropped from the tree (a MIME bomb of 100k empty parts).
 MAX_PARTS = 10_000
 
+# --------------------------------------------------------------------------- parameters
+
+_PARAM_SPECIAL = re.compile(r'[;"]')
+
+
+def _finish_param(f: str) -> str:
+    if "=" in f:
+        i = f.index("=")
+        f = f[:i].strip().lower() + "=" + f[i + 1 :].strip()
+    return f.strip()
+
+
+def _parseparam(value: object) -> list[str]:
+    """`email.message._parseparam`, same result, linear time.
+
+    The stdlib version counts the quotes from the start of the parameter again for
+    every ";" it meets and copies the rest of the header after every parameter: 100 KB
+    of `a=";;;…"` took 26 s, and `email` runs it while splitting a multipart. A ";"
+    ends a parameter when an even number of unescaped quotes precede it there.
+    """
+    s = str(value)
+    plist: list[str] = []
+    start = 0
+    odd = False
+    for m in _PARAM_SPECIAL.finditer(s):
+        p = m.start()
+        if s[p] == '"':
+            if not (p > start and s[p - 1] == "\\"):
+                odd = not odd
+        elif not odd:
+            plist.append(_finish_param(s[start:p]))
+            start = p + 1
+    plist.append(_finish_param(s[start:]))
+    return plist
+
+
+class _Message(Message):
+    """compat32 Message whose Content-Type/-Disposition parameters parse in linear time,
+    and which `email` does not descend into when it sits too deep (see _parse_email)."""
+
+    too_deep = False
+
+    def get_content_type(self) -> str:
+        if self.too_deep:
+            return _TOO_DEEP_TYPE
+        return super().get_content_type()
+
+    def _get_params_preserve(self, failobj: object, header: str) -> object:
+        # The stdlib method (3.11) with _parseparam replaced; everything else as it was.
+        missing = object()
+        value = self.get(header, missing)
+        if value is missing:
+            return failobj
+        params: list[tuple[str, str]] = []
+        for p in _parseparam(value):
+            name, sep, val = p.partition("=")
+            params.append((name.strip(), val.strip()) if sep else (p.strip(), ""))
+        return email_utils.decode_params(params)
+
+
+_TOO_DEEP_TYPE = "application/octet-stream"
+
+
+class _DepthLimitedFactory:
+    """Makes `email`'s message objects, marking those nested past MAX_DEPTH.
+
+    `email` checks every line against the boundary of every enclosing multipart, so a
+    message nested d deep costs d checks per line, and thousands of nested multiparts
+    (60 bytes each) made parsing quadratic. A part past MAX_DEPTH says it is an opaque
+    octet stream, so `email` reads its content as one leaf and nests no further.
+    """
+
+    def __init__(self) -> None:
+        self.parser: BytesFeedParser | None = None
+
+    def __call__(self, policy: object = compat32) -> _Message:
+        msg = _Message(policy)  # type: ignore[arg-type]
+        # FeedParser._msgstack: the messages being parsed, outermost first (CPython
+        # internals, stable since Python 2.4).
+        stack = getattr(self.parser, "_msgstack", ())
+        msg.too_deep = len(stack) > MAX_DEPTH
+        return msg
+
+
+def _parse_email(raw: bytes, *, headersonly: bool = False) -> Message:
+    """`email`'s compat32 tree of `raw`, with the two fixes above (linear parameters,
+    bounded nesting)."""
+    factory = _DepthLimitedFactory()
+    parser = BytesFeedParser(_factory=factory, policy=compat32)
+    factory.parser = parser
+    if headersonly:
+        parser._set_headersonly()
+    parser.feed(raw)
+    return parser.close()
+
+
 # --------------------------------------------------------------------------- decoding
 
-_B64_KEEP = re.compile(rb"[^A-Za-z0-9+/=]+")
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_B64_JUNK = bytes(sorted(set(range(256)) - set(_B64_ALPHABET + b"=")))
 
 
-def _b64decode(data: bytes) -> bytes:
-    """Base64 that survives line noise, missing or early padding and 8-bit junk."""
-    data = _B64_KEEP.sub(b"", data)
+def _b64_run(run: bytes) -> bytes:
+    """One "="-free run of base64 characters, decoded with its padding repaired."""
+    if len(run) % 4 == 1:
+        run = run[:-1]
+    if not run:
+        return b""
+    return binascii.a2b_base64(run + b"=" * (-len(run) % 4))
+
+
+def _b64decode(data: bytes, cancelled: CancelCheck = None) -> bytes:
+    """Base64 that survives line noise, missing or early padding and 8-bit junk.
+
+    "=" may only end the data, but mailers that concatenate encoded chunks put it
+    inside: each "="-free run is decoded on its own. Worked in slices (see chunks).
+    """
     out: list[bytes] = []
-    # "=" may only end the data; mailers that concatenate encoded chunks put it inside.
-    for chunk in data.split(b"="):
-        if not chunk:
-            continue
-        if len(chunk) % 4 == 1:
-            chunk = chunk[:-1]
-        chunk += b"=" * (-len(chunk) % 4)
-        try:
-            out.append(binascii.a2b_base64(chunk))
-        except binascii.Error:
-            continue
+    carry = b""  # the current run's characters not yet decoded (fewer than 4)
+    for i in range(0, len(data), STEP):
+        runs = data[i : i + STEP].translate(None, _B64_JUNK).split(b"=")
+        runs[0] = carry + runs[0]
+        for run in runs[:-1]:
+            out.append(_b64_run(run))
+        last = runs[-1]
+        whole = len(last) - len(last) % 4
+        out.append(binascii.a2b_base64(last[:whole]) if whole else b"")
+        carry = last[whole:]
+        check(cancelled)
+    out.append(_b64_run(carry))
     return b"".join(out)
 
 
-def transfer_decode(payload: bytes, encoding: str) -> bytes:
+def _qp_decode(data: bytes, cancelled: CancelCheck = None) -> bytes:
+    """Quoted-printable in slices of whole lines (a soft break "=\\n" stays in one)."""
+    out: list[bytes] = []
+    start = 0
+    n = len(data)
+    while n - start > STEP:
+        nl = data.find(b"\n", start + STEP)
+        if nl < 0:
+            break
+        # a2b_qp keeps malformed "=XY" sequences literally instead of failing.
+        out.append(binascii.a2b_qp(data[start : nl + 1]))
+        start = nl + 1
+        check(cancelled)
+    out.append(binascii.a2b_qp(data[start:]))
+    return b"".join(out)
+
+
+def transfer_decode(payload: bytes, encoding: str, *, cancelled: CancelCheck = None) -> bytes:
     """Undo a Content-Transfer-Encoding (RFC 2045 §6); unknown encodings pass through."""
     enc = encoding.strip().lower()
     try:
         if enc == "base64":
-            return _b64decode(payload)
+            return _b64decode(payload, cancelled)
         if enc == "quoted-printable":
-            # a2b_qp keeps malformed "=XY" sequences literally instead of failing.
-            return binascii.a2b_qp(payload)
+            return _qp_decode(payload, cancelled)
     except (binascii.Error, ValueError, MemoryError):
         return payload
     return payload
 
 
-def decode_part(payload: bytes, encoding: str, charset: str) -> str:
+def decode_part(
+    payload: bytes, encoding: str, charset: str, *, cancelled: CancelCheck = None
+) -> str:
     """A fetched text part as display-safe text: transfer decoding, charset, cleaning."""
-    return clean_text(decode_bytes(transfer_decode(payload, encoding), charset))
+    data = transfer_decode(payload, encoding, cancelled=cancelled)
+    return clean_text(decode_bytes(data, charset, cancelled=cancelled))
 
 
 # --------------------------------------------------------------------------- structure
@@ -172,6 +302,19 @@ def _disposition(msg: Message) -> str:
     return "attachment" if kind else ""
 
 
+def _leaf_sizes(parts: tuple[BodyPart, ...]) -> list[int]:
+    """Sizes of every leaf under `parts` (without recursion)."""
+    sizes: list[int] = []
+    stack = list(parts)
+    while stack:
+        part = stack.pop()
+        if part.children:
+            stack.extend(part.children)
+        else:
+            sizes.append(part.size)
+    return sizes
+
+
 class _Builder:
     """Walks an `email` tree into BodyParts, remembering each section's node."""
 
@@ -237,12 +380,19 @@ class _Builder:
                 if depth < MAX_DEPTH:
                     children = (self.message_body(inner, section, depth + 1),)
         cte = str(msg.get("Content-Transfer-Encoding", "7bit") or "7bit")
+        if isinstance(payload, list) and depth > 1:
+            # An attached message inside an attached message: its size is the sum of its
+            # parts', not its re-serialized length — that would serialize every level
+            # again for each level above it (quadratic in the nesting).
+            size = sum(_leaf_sizes(children))
+        else:
+            size = len(_payload_bytes(msg))
         return BodyPart(
             section=section,
             mime_type=ctype,
             params=_params(msg),
             encoding=clean_line(cte).lower() or "7bit",
-            size=len(_payload_bytes(msg)),
+            size=size,
             disposition=_disposition(msg),
             filename=_filename(msg),
             content_id=clean_line(str(msg.get("Content-ID", "") or "")).strip("<>"),
@@ -280,8 +430,9 @@ class ParsedMessage:
         msg = self._nodes.get(section)
         if msg is None:
             return self._raw_body if section == "1" and not self._nodes else b""
-        part = self.structure.find(section)
-        if part is not None and part.mime_type in ("message/rfc822", "message/global"):
+        # The node's own type, not structure.find(section): a walk of the tree per call
+        # made taking out every part of a 10,000-part message quadratic.
+        if msg.get_content_type() in ("message/rfc822", "message/global"):
             payload = msg.get_payload()
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return _serialize(payload[0])
@@ -335,7 +486,7 @@ def _angle_or_value(value: str) -> str:
 def _degraded(raw: bytes) -> tuple[Message, BodyPart]:
     """Headers only, body opaque: for messages `email` cannot take apart."""
     try:
-        msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
+        msg = _parse_email(raw, headersonly=True)
     except Exception:  # last resort for input `email` cannot read at all
         msg = Message()
     part = BodyPart(
@@ -358,7 +509,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     nodes: dict[str, Message] = {}
     raw_body = b""
     try:
-        msg = message_from_bytes(raw, policy=compat32)
+        msg = _parse_email(raw)
         builder = _Builder()
         structure = builder.message_body(msg, "", 0)
         nodes = builder.nodes

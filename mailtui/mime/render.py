@@ -1,14 +1,13 @@
-"""What the reader shows: which part is the body, its blocks, and rich Text to draw.
+"""What the reader shows: which part is the body, its text, and rich Text to draw.
 
 Every Text here is built from plain strings with `Text.append(str, style)`; nothing is
 ever parsed as Rich or Textual markup, so "[bold]" or "[@click=app.quit]" in a mail
 is shown literally (DESIGN.md §6). Styles come only from the `Palette`, never from mail.
+Quotes, signatures and their colours are mime/blocks.py (re-exported here).
 """
 
 from __future__ import annotations
 
-import re
-import textwrap
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -16,9 +15,21 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from mailtui.mime.html import html_to_text
+from mailtui.mime.blocks import (
+    URL_RE,
+    Block,
+    Palette,
+    Paragraph,
+    Quote,
+    Signature,
+    quote_level,
+    render_body,
+    split_blocks,
+)
+from mailtui.mime.chunks import CancelCheck, check, line_pieces, split_lines
+from mailtui.mime.html import html_to_text, link_is_safe
 from mailtui.mime.parse import decode_part
-from mailtui.mime.safe import clean_line, clean_text, safe_filename
+from mailtui.mime.safe import clean_line, safe_filename
 from mailtui.model import Address, Attachment, BodyPart, Envelope
 
 if TYPE_CHECKING:
@@ -29,6 +40,7 @@ __all__ = [
     "Palette",
     "Paragraph",
     "Quote",
+    "RenderedBody",
     "Signature",
     "alternatives",
     "attachments",
@@ -36,11 +48,13 @@ __all__ = [
     "choose_body",
     "human_size",
     "part_text",
+    "plain_links",
     "quote_level",
     "reflow_flowed",
     "render_body",
     "render_headers",
     "render_message",
+    "render_part",
     "split_blocks",
 ]
 
@@ -56,27 +70,6 @@ _PLUMBING = frozenset(
         "application/pgp-encrypted",
     }
 )
-
-
-@dataclass(frozen=True)
-class Palette:
-    """Rich style strings for the reader; the UI fills it from its theme."""
-
-    quote: tuple[str, ...] = ("cyan", "green", "yellow", "magenta")
-    signature: str = "dim"
-    header_name: str = "bold"
-    header_value: str = ""
-    subject: str = "bold"
-    link: str = "underline"
-    dim: str = "dim"
-    fold: str = "dim italic"
-    attachment: str = "cyan"
-
-    def quote_style(self, level: int) -> str:
-        """Quote colours cycle so the 7th level still differs from the 6th."""
-        if level <= 0 or not self.quote:
-            return ""
-        return self.quote[(level - 1) % len(self.quote)]
 
 
 # --------------------------------------------------------------------------- choosing
@@ -263,17 +256,71 @@ def attachments(root: BodyPart, prefer: str = "plain") -> list[Attachment]:
 # --------------------------------------------------------------------------- text
 
 
-def body_text(part: BodyPart, payload: bytes, *, width: int = 0) -> tuple[str, list[str]]:
-    """A fetched body part as display text and its links (HTML converted, flowed joined)."""
-    text = decode_part(payload, part.encoding, part.charset)
-    if part.mime_type == "text/html":
-        return html_to_text(text, width)
+# Bodies longer than this (in characters, once decoded) are rendered cut, unless the
+# whole is asked for: layout is linear, but 10 MB of HTML still takes seconds.
+TEXT_CAP = 2_000_000
+HTML_CAP = 5_000_000
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    """A body part as display text: what the reader shows and the CLI prints."""
+
+    text: str  # cleaned (HTML converted, flowed joined)
+    links: list[str]  # link n is links[n-1]; "" for inert links
+    cut: int = 0  # characters of the part left out by the cap (0: all of it)
+
+
+def render_part(
+    part: BodyPart,
+    payload: bytes,
+    *,
+    width: int = 0,
+    whole: bool = False,
+    cancelled: CancelCheck = None,
+) -> RenderedBody:
+    """Decode and lay out a fetched body part, cut at TEXT_CAP/HTML_CAP unless `whole`.
+
+    Linear in the payload; works in slices and asks `cancelled` between them (raising
+    chunks.Cancelled), so it can run in a thread beside the UI and be abandoned.
+    """
+    text = decode_part(payload, part.encoding, part.charset, cancelled=cancelled)
+    is_html = part.mime_type == "text/html"
+    cap = HTML_CAP if is_html else TEXT_CAP
+    cut = 0
+    if not whole and len(text) > cap:
+        end = text.rfind("\n", cap // 2, cap)
+        end = cap if end < 0 else end + 1
+        cut = len(text) - end
+        text = text[:end]
+    if is_html:
+        body, links = html_to_text(text, width, cancelled=cancelled)
+        return RenderedBody(body, links, cut)
     if part.param("format").lower() == "flowed":
-        text = reflow_flowed(text, part.param("delsp").lower() == "yes")
-    return text, []
+        text = reflow_flowed(text, part.param("delsp").lower() == "yes", cancelled=cancelled)
+    return RenderedBody(text, plain_links(text, cancelled=cancelled), cut)
 
 
-def reflow_flowed(text: str, delsp: bool) -> str:
+def body_text(part: BodyPart, payload: bytes, *, width: int = 0) -> tuple[str, list[str]]:
+    """A fetched body part as display text and its links (HTML converted, flowed joined).
+
+    The whole part, however long; plain-text links are left to `plain_links`.
+    """
+    rendered = render_part(part, payload, width=width, whole=True)
+    return rendered.text, rendered.links if part.mime_type == "text/html" else []
+
+
+def plain_links(text: str, *, cancelled: CancelCheck = None) -> list[str]:
+    """URLs written in a plain-text body, in order, each once (only openable schemes)."""
+    seen: dict[str, None] = {}
+    # A URL never spans lines, so slices of whole lines find the same ones.
+    for piece in line_pieces(text, cancelled=cancelled):
+        for m in URL_RE.finditer(piece):
+            seen.setdefault(m.group(0).rstrip(".,;:!?"), None)
+    return [u for u in seen if link_is_safe(u)]
+
+
+def reflow_flowed(text: str, delsp: bool, *, cancelled: CancelCheck = None) -> str:
     """Join format=flowed soft line breaks (RFC 3676 §4) so the reader can rewrap."""
     out: list[str] = []
     para: list[str] = []
@@ -289,7 +336,9 @@ def reflow_flowed(text: str, delsp: bool) -> str:
             out.append(joined)
         para.clear()
 
-    for line in text.split("\n"):
+    for n, line in enumerate(split_lines(text, cancelled)):
+        if not n % 4096:
+            check(cancelled)
         # §4.5: quote depth is the count of leading ">", then §4.4 removes one stuffed space.
         stripped = line.lstrip(">")
         depth = len(line) - len(stripped)
@@ -311,180 +360,6 @@ def reflow_flowed(text: str, delsp: bool) -> str:
     if para_depth >= 0 and para:
         flush()
     return "\n".join(out)
-
-
-@dataclass(frozen=True, slots=True)
-class Paragraph:
-    """Unquoted text."""
-
-    lines: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    """A run of quoted lines; `level` is the outermost depth (lines may go deeper)."""
-
-    level: int
-    lines: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Signature:
-    """Lines after a "-- " separator, up to the next quote."""
-
-    lines: tuple[str, ...]
-
-
-Block = Paragraph | Quote | Signature
-
-# "> ", ">>", "> > " from column 0; a line starting " >" is not a quote (it is how
-# format=flowed space-stuffs a literal ">", RFC 3676 §4.4).
-_QUOTE_PREFIX = re.compile(r">(?:[ \t]*>)*")
-# A separator "--" without its space (stripped by many mailers) only counts near the end.
-_BARE_SIG_MAX_LINES = 15
-
-
-def quote_level(line: str) -> int:
-    """How many ">" quote markers start the line."""
-    m = _QUOTE_PREFIX.match(line)
-    return m.group(0).count(">") if m else 0
-
-
-def _levels(lines: list[str]) -> list[int]:
-    levels = [quote_level(line) for line in lines]
-    # A blank line between two quoted lines belongs to the quote, not the reply.
-    prev = 0
-    for i, line in enumerate(lines):
-        if levels[i]:
-            prev = levels[i]
-        elif not line.strip() and prev:
-            nxt = next((levels[j] for j in range(i + 1, len(lines)) if lines[j].strip()), 0)
-            if nxt:
-                levels[i] = min(prev, nxt)
-        else:
-            prev = 0
-    return levels
-
-
-def _is_sig_separator(lines: list[str], levels: list[int], i: int) -> bool:
-    line = lines[i]
-    if line == "-- ":
-        return True
-    if line != "--":
-        return False
-    rest = 0
-    for j in range(i + 1, len(lines)):
-        if levels[j]:
-            break
-        rest += 1
-    return rest <= _BARE_SIG_MAX_LINES
-
-
-def split_blocks(text: str) -> list[Block]:
-    """Paragraphs, quotes and signatures, in order; joining their lines gives the text."""
-    lines = text.split("\n")
-    levels = _levels(lines)
-    blocks: list[Block] = []
-    run: list[str] = []
-    kind = ""  # "p", "q" or "s"
-    in_sig = False
-
-    def close() -> None:
-        if not run:
-            return
-        if kind == "q":
-            blocks.append(Quote(min(levels[i] for i in run_idx), tuple(run)))
-        elif kind == "s":
-            blocks.append(Signature(tuple(run)))
-        else:
-            blocks.append(Paragraph(tuple(run)))
-        run.clear()
-        run_idx.clear()
-
-    run_idx: list[int] = []
-    for i, line in enumerate(lines):
-        if levels[i]:
-            in_sig = False
-            this = "q"
-        elif in_sig:
-            this = "s"
-        elif _is_sig_separator(lines, levels, i):
-            in_sig = True
-            this = "s"
-        else:
-            this = "p"
-        if this != kind:
-            close()
-            kind = this
-        run.append(line)
-        run_idx.append(i)
-    close()
-    return blocks
-
-
-_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'\]\[)]+|\bmailto:[^\s<>\"'\]\[)]+", re.IGNORECASE)
-
-
-def _append_line(out: Text, line: str, style: str, link_style: str) -> None:
-    """One line with URLs tinted (colour only: no hyperlink, no click action)."""
-    start = len(out)
-    out.append(line, style=style or None)
-    if link_style and ("://" in line or "mailto:" in line):
-        for m in _URL.finditer(line):
-            end = m.start() + len(m.group(0).rstrip(".,;:!?"))
-            out.stylize(link_style, start + m.start(), start + end)
-
-
-def _wrap(line: str, width: int | None, level: int) -> list[str]:
-    """Hard-wrap a long quoted line, repeating its quote marker on each piece."""
-    if not width or level == 0 or len(line) <= width:
-        return [line]
-    m = _QUOTE_PREFIX.match(line)
-    marker = m.group(0) if m else ""
-    content = line[len(marker) :].lstrip(" ")
-    prefix = marker + " "
-    room = max(width - len(prefix), 10)
-    pieces = textwrap.wrap(content, room, break_on_hyphens=False) or [""]
-    return [prefix + p for p in pieces]
-
-
-def render_body(
-    text: str,
-    *,
-    palette: Palette | None = None,
-    folded: set[int] | None = None,
-    width: int | None = None,
-    fold_hint: str = "press z to expand",
-) -> Text:
-    """The body as styled Text; quote blocks whose index is in `folded` become one line."""
-    palette = palette or Palette()
-    folded = folded or set()
-    out = Text(end="")
-    first = True
-    # Cleaning again is cheap (one str.translate) and makes this safe for any caller.
-    for index, block in enumerate(split_blocks(clean_text(text))):
-        if isinstance(block, Quote) and index in folded:
-            if not first:
-                out.append("\n")
-            n = len(block.lines)
-            label = f"[… {n} quoted line{'s' if n != 1 else ''} — {clean_line(fold_hint)}]"
-            out.append(label, style=palette.fold or None)
-            first = False
-            continue
-        for line in block.lines:
-            if isinstance(block, Quote):
-                level = quote_level(line) or block.level
-                pieces, style = _wrap(line, width, level), palette.quote_style(level)
-            elif isinstance(block, Signature):
-                pieces, style = [line], palette.signature
-            else:
-                pieces, style = [line], ""
-            for piece in pieces:
-                if not first:
-                    out.append("\n")
-                _append_line(out, piece, style, palette.link)
-                first = False
-    return out
 
 
 # --------------------------------------------------------------------------- message

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from mailtui.mime.chunks import STEP, line_pieces
+
 __all__ = ["clean_line", "clean_text", "fit_filename", "safe_filename", "split_ext"]
 
 # Bidi embeddings/overrides/isolates and marks (Unicode TR9): removed, not shown, because
@@ -75,7 +77,16 @@ def clean_line(s: str) -> str:
 
 
 def clean_text(s: str, tabsize: int = 8) -> str:
-    """A body made inert: newlines normalised to \\n, tabs expanded, controls visible."""
+    """A body made inert: newlines normalised to \\n, tabs expanded, controls visible.
+
+    Long text is cleaned in slices of whole lines (see chunks), with the same result.
+    """
+    if len(s) > STEP:
+        return "".join(_clean_text(piece, tabsize) for piece in line_pieces(s))
+    return _clean_text(s, tabsize)
+
+
+def _clean_text(s: str, tabsize: int) -> str:
     if "\r" in s:
         s = s.replace("\r\n", "\n")
     s = s.translate(_TEXT_TABLE)

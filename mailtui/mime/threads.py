@@ -186,26 +186,51 @@ def _prune(roots: list[ThreadNode]) -> list[ThreadNode]:
     return result
 
 
-# Reply/forward markers in several languages ("Re[2]:", "AW:", "SV:"), and "[list]" tags.
-_PREFIX = re.compile(
-    r"^\s*(?:(?:re|fwd?|aw|sv|vs|antw|wg|rif|tr|odp|ynt)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]"
-    r"|\[[^\]]*\])\s*",
-    re.IGNORECASE,
-)
+# Reply/forward markers in several languages ("Re[2]:", "AW:", "SV:"), and "[list]" tags,
+# each optionally followed by a counter "[2]" / "(2)" and then ":" or a full-width "：".
+_MARKERS = ("re", "fwd", "fw", "aw", "sv", "vs", "antw", "wg", "rif", "tr", "odp", "ynt")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_SPACE = re.compile(r"\s*")
+_COUNTER = re.compile(r"\[\d+\]|\(\d+\)")
+_MAX_PREFIXES = 20  # "Re: Re: [x] Fwd: ..." — bounded, never a pathological loop
+
+
+def _prefix_end(s: str, pos: int) -> tuple[int, bool] | None:
+    """(end, is_reply) of one "Re:"/"[tag]" prefix at `pos` (blanks around it taken), or None.
+
+    A scanner, not a regex: `\\s*` runs on both sides of an optional counter made the
+    old pattern backtrack quadratically over "re" followed by many blanks.
+    """
+    i = _SPACE.match(s, pos).end()
+    if s.startswith("[", i):
+        close = s.find("]", i + 1)
+        if close < 0:
+            return None
+        return _SPACE.match(s, close + 1).end(), False
+    head = s[i : i + 4].translate(_ASCII_LOWER)
+    for marker in _MARKERS:
+        if not head.startswith(marker):
+            continue
+        j = _SPACE.match(s, i + len(marker)).end()
+        m = _COUNTER.match(s, j)
+        if m:
+            j = _SPACE.match(s, m.end()).end()
+        if s.startswith((":", "："), j):
+            return _SPACE.match(s, j + 1).end(), True
+    return None
 
 
 def base_subject(subject: str) -> tuple[str, bool]:
     """(subject without Re:/Fwd:/[list] prefixes, lower-cased; whether it was a reply)."""
-    s = subject
+    pos = 0
     reply = False
-    for _ in range(20):  # "Re: Re: [x] Fwd: ..." — bounded, never a pathological loop
-        m = _PREFIX.match(s)
-        if not m:
+    for _ in range(_MAX_PREFIXES):
+        found = _prefix_end(subject, pos)
+        if found is None:
             break
-        if not m.group(0).lstrip().startswith("["):
-            reply = True
-        s = s[m.end() :]
-    return " ".join(s.split()).lower(), reply
+        pos, is_reply = found
+        reply = reply or is_reply
+    return " ".join(subject[pos:].split()).lower(), reply
 
 
 def _group_by_subject(roots: list[ThreadNode]) -> list[ThreadNode]:

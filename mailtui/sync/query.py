@@ -11,7 +11,6 @@ is free text (IMAP TEXT on the server, all cached header fields locally).
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -34,6 +33,9 @@ FLAG_WORDS = {
 }
 _IMAP_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SIZE = re.compile(r"^(\d+)([kKmMgG]?)[bB]?$")
+# Sizes must fit SQLite's and IMAP's 63-bit numbers; more digits cannot.
+_MAX_SIZE = 2**63 - 1
+_MAX_SIZE_DIGITS = 19
 
 
 class QueryError(MailtuiError):
@@ -62,13 +64,75 @@ class Query:
         return any(t.key in ("body", "text") for t in self.terms)
 
 
+_PLAIN = re.compile(r"""[^ \t\r\n'"\\]+""")
+_IN_DOUBLE = re.compile(r'[^"\\]+')
+_BLANKS = re.compile(r"[ \t\r\n]*")
+
+
+def split_words(text: str) -> list[str]:
+    """`shlex.split(text)` (POSIX rules), in linear time; raises ValueError as it does.
+
+    Blanks separate words; '…' is literal; in "…" a backslash escapes only " and \\;
+    outside quotes it escapes any character; quoted parts join the word around them
+    (subject:"q3 report" is one word). shlex itself grows each word one character at a
+    time and copies it every time: quadratic in a long word.
+    """
+    words: list[str] = []
+    n = len(text)
+    i = _BLANKS.match(text).end()
+    while i < n:
+        parts: list[str] = []
+        while i < n:
+            ch = text[i]
+            if ch in " \t\r\n":
+                break
+            if ch == "'":
+                close = text.find("'", i + 1)
+                if close < 0:
+                    raise ValueError("No closing quotation")
+                parts.append(text[i + 1 : close])
+                i = close + 1
+            elif ch == '"':
+                i += 1
+                while True:
+                    if i >= n:
+                        raise ValueError("No closing quotation")
+                    m = _IN_DOUBLE.match(text, i)
+                    if m:
+                        parts.append(m.group(0))
+                        i = m.end()
+                        continue
+                    if text[i] == '"':
+                        i += 1
+                        break
+                    if i + 1 >= n:  # a backslash at the very end
+                        raise ValueError("No escaped character")
+                    nxt = text[i + 1]
+                    parts.append(nxt if nxt in '"\\' else "\\" + nxt)
+                    i += 2
+            elif ch == "\\":
+                if i + 1 >= n:
+                    raise ValueError("No escaped character")
+                parts.append(text[i + 1])
+                i += 2
+            else:
+                m = _PLAIN.match(text, i)
+                assert m is not None  # ch is none of the characters it stops at
+                parts.append(m.group(0))
+                i = m.end()
+        words.append("".join(parts))
+        i = _BLANKS.match(text, i).end()
+    return words
+
+
 def parse(text: str) -> Query:
     """Parse the query; raises QueryError with the offending term."""
     try:
-        words = shlex.split(text, posix=True)
+        words = split_words(text)
     except ValueError as exc:
         raise QueryError(
-            f"Cannot read the search {text!r}: {exc}", 'close the quotes: subject:"q3 report"'
+            f"Cannot read the search {_shown(text)}: {exc}",
+            'close the quotes: subject:"q3 report"',
         ) from exc
     terms = []
     # IMAP strings cannot carry NUL, CR or LF (RFC 9051 §4.3).
@@ -110,26 +174,37 @@ def _parse_day(word: str, value: str) -> date:
         return today
     if value == "yesterday":
         return today - timedelta(days=1)
-    m = re.fullmatch(r"(\d+)([dwmy])", value)
+    m = re.fullmatch(r"(\d{1,7})([dwmy])", value)
     if m:
         n, unit = int(m.group(1)), m.group(2)
         days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit] * n
-        return today - timedelta(days=days)
+        try:
+            return today - timedelta(days=days)
+        except OverflowError:  # before year 1
+            return date.min
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise QueryError(
-            f"{word!r} is not a date mailtui understands",
+            f"{_shown(word)} is not a date mailtui understands",
             "use YYYY-MM-DD, today, yesterday, or 7d/2w/3m/1y",
         ) from exc
 
 
 def _parse_size(word: str, value: str) -> int:
     m = _SIZE.match(value.strip())
-    if not m:
-        raise QueryError(f"{word!r} is not a size", "e.g. larger:5M or smaller:20k")
-    scale = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()]
-    return int(m.group(1)) * scale
+    size = -1
+    if m and len(m.group(1)) <= _MAX_SIZE_DIGITS:
+        scale = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()]
+        size = int(m.group(1)) * scale
+    if not 0 <= size <= _MAX_SIZE:
+        raise QueryError(f"{_shown(word)} is not a size", "e.g. larger:5M or smaller:20k")
+    return size
+
+
+def _shown(word: str) -> str:
+    """A term quoted for an error message, cut if it is very long."""
+    return repr(word if len(word) <= 60 else word[:60] + "…")
 
 
 # --- to IMAP SEARCH (RFC 9051 §6.4.4) -----------------------------------------------------

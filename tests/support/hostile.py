@@ -272,3 +272,317 @@ def corpus() -> list[tuple[str, bytes]]:
     add(("no-body-separator", b"Subject: never ends\r\nX-Header: and no blank line"))
     add(("empty", b""))
     return items
+
+
+# --------------------------------------------------------------------------- generated
+# Adversarial input of a chosen size, for the complexity tests (tests/unit/
+# test_complexity.py): each shape is what makes a backtracking regex or a naive scanner
+# re-read its input — runs of one character class, openers that never close, escapes
+# that shift alignment. Sizes are in characters (bytes for the header blocks).
+
+# Every character `\s` matches in a str pattern, ASCII and not: each must be as harmless
+# as a space.
+WHITESPACE_CLASS = {
+    "space": " ",
+    "tab": "\t",
+    "lf": "\n",
+    "cr": "\r",
+    "vt": "\x0b",
+    "ff": "\x0c",
+    "fs": "\x1c",
+    "gs": "\x1d",
+    "rs": "\x1e",
+    "us": "\x1f",
+    "nel": "\x85",
+    "nbsp": "\xa0",
+    "em-space": "\u2003",
+    "ideographic-space": "\u3000",
+    "line-separator": "\u2028",
+    "paragraph-separator": "\u2029",
+}
+
+
+def _fill(unit: str, size: int, tail: str = "") -> str:
+    """`unit` repeated to about `size` characters, then `tail`."""
+    return unit * max(size // max(len(unit), 1), 1) + tail
+
+
+def header_values(size: int) -> dict[str, str]:
+    """Header field values (From/To/Subject/References…) of about `size` characters."""
+    shapes: dict[str, str] = {}
+    for name, ch in WHITESPACE_CLASS.items():
+        shapes[f"run-of-{name}-then-x"] = _fill(ch, size, "x")
+        shapes[f"name-then-{name}-run-then-angle"] = "x" + _fill(ch, size, "<")
+        shapes[f"angle-{name}-run"] = "<" + _fill(ch, size, ">x")
+    shapes |= {
+        "folded-blank-lines": _fill("\r\n ", size, "x"),
+        "folded-mixed-eol": _fill("a\r\n b\n\tc\r d", size),
+        "lt-run": _fill("<", size),
+        "gt-run": _fill(">", size),
+        "lt-a-run": _fill("<a", size),
+        "lt-at-run": _fill("<a@", size),
+        "unclosed-angle-addr": "Name <" + _fill("a", size),
+        "at-run": _fill("@", size),
+        "quote-run": _fill('"', size),
+        "open-quote": '"' + _fill("a ", size),
+        "quoted-pairs": '"' + _fill('\\"', size),
+        "paren-run": _fill("(", size),
+        "close-paren-run": _fill(")", size),
+        "escaped-parens": "(" + _fill("\\(", size),
+        "escaped-parens-ws": _fill("(\\( ", size),
+        "backslash-run": _fill("\\", size),
+        "comma-run": _fill(",", size),
+        "semicolon-run": _fill(";", size),
+        "colon-run": _fill("a:", size),
+        "group-run": _fill("g: a@b;", size),
+        "long-word": _fill("a", size),
+        "long-word-then-at": _fill("a", size, "@"),
+        "long-address": _fill("a", size, "@example.com"),
+        "many-addresses": _fill('"N, x" <a@b.example>, ', size),
+        "encoded-word-openers": _fill("=?", size),
+        "encoded-word-heads": _fill("=?utf-8?q?", size),
+        "encoded-word-unclosed": "=?utf-8?b?" + _fill("QUJD", size),
+        "encoded-words": _fill("=?utf-8?q?=C3=A9?= ", size),
+        "encoded-words-b": _fill("=?utf-8?b?w6k=?=", size),
+        "encoded-word-bad-charset": _fill("=?x-\u00e9?q?a?= ", size),
+        "msgid-run": _fill("<a@b>", size),
+        "msgid-unclosed": _fill("<a@b", size),
+        "bare-msgid-run": _fill("a@b ", size),
+        "re-prefix-blanks": "re" + _fill(" ", size, "x"),
+        "re-colon-run": _fill("Re: ", size, "x"),
+        "re-counter-run": _fill("Re[2]: ", size, "x"),
+        "fw-run": _fill("Fw", size),
+        "list-tag-run": _fill("[x]", size, "y"),
+        "unclosed-list-tag": "[" + _fill("a", size),
+        "bracket-run": _fill("[", size),
+        "date-blanks": "1" + _fill(" ", size, "x"),
+        "date-tokens": _fill("1 Jan ", size),
+        "date-digits": _fill("9", size),
+        "controls": "".join(chr(c) for c in range(32)) * max(size // 32, 1),
+        "bidi-run": _fill("\u202e\u2066", size),
+        "non-ascii-run": _fill("é", size),
+        "surrogate-run": _fill("\udce9", size),
+    }
+    return shapes
+
+
+def header_blocks(size: int) -> dict[str, bytes]:
+    """Whole header blocks: each hostile value in the fields a sync parses."""
+    blocks: dict[str, bytes] = {}
+    for shape, value in header_values(size).items():
+        raw = value.encode("utf-8", "surrogateescape")
+        for field in ("From", "To", "Subject", "Date", "References", "Content-Type"):
+            blocks[f"{field}:{shape}"] = (
+                f"{field}: ".encode() + raw + b"\r\nMessage-ID: <x@y>\r\n\r\n"
+            )
+    blocks["many-fields"] = _fill("X-A: b\r\n", size).encode() + b"\r\n"
+    blocks["no-colon-lines"] = _fill("garbage line\r\n", size).encode()
+    blocks["binary"] = bytes(range(256)) * max(size // 256, 1)
+    return blocks
+
+
+def html_documents(size: int) -> dict[str, str]:
+    """HTML bodies of about `size` characters: tag runs that never close, and worse."""
+    return {
+        "text": _fill("word ", size),
+        "one-long-word": _fill("x", size),
+        "lt-run": _fill("<", size),
+        "lt-a-run": _fill("<a", size),
+        "lt-space-run": _fill("< ", size),
+        "end-tag-openers": _fill("</", size),
+        "comment-openers": _fill("<!--", size),
+        "comment-unclosed": "<!--" + _fill("a", size),
+        "dash-run-in-comment": "<!--" + _fill("-", size),
+        "bang-openers": _fill("<!", size),
+        "cdata-openers": _fill("<![x[", size),
+        "cdata-forcing-fallback": "<![x[ ]]>" + _fill("<style>", size),
+        "pi-openers": _fill("<?", size),
+        "attr-value-runs": _fill('<a b="x" ', size),
+        "attr-unclosed-quote": '<a b="' + _fill("x", size),
+        "attr-name-run": "<a " + _fill("b ", size),
+        "attr-equals-run": "<a " + _fill("=", size),
+        "script-openers": _fill("<script>", size),
+        "style-openers": _fill("<style>", size),
+        "script-unclosed": "<script>" + _fill("</scrip", size),
+        "title-unclosed": "<title>" + _fill("</", size),
+        "textarea-lt-run": "<textarea>" + _fill("<", size),
+        "pre-spaces": "<pre>" + _fill(" ", size, "x"),
+        "pre-tabs": "<pre>" + _fill("\t", size, "x"),
+        "pre-newlines": "<pre>" + _fill("\n", size, "x"),
+        "pre-crlf": "<pre>" + _fill("a \r\n", size),
+        "spaces-then-x": _fill(" ", size, "x"),
+        "nbsp-run": _fill("&nbsp;", size),
+        "entity-run": _fill("&amp;", size),
+        "entity-openers": _fill("&", size),
+        "numeric-openers": _fill("&#", size),
+        "hex-openers": _fill("&#x", size),
+        "huge-numeric-ref": "&#" + _fill("9", size) + ";",
+        "named-ref-prefixes": _fill("&notit;", size),
+        "control-refs": _fill("&#27;[31m", size),
+        "paragraphs": _fill("<p>x</p>", size),
+        "line-breaks": _fill("<br>", size),
+        "divs-unclosed": _fill("<div>", size),
+        "deep-lists": _fill("<ul><li>", size),
+        "deep-quotes": _fill("<blockquote>", size),
+        "table-cells": _fill("<td>x", size),
+        "links": _fill('<a href="https://e.example/x">y</a>', size),
+        "js-links": _fill('<a href="java&#x09;script:x">y</a>', size),
+        "images": _fill('<img alt="a" src="x">', size),
+        "headings": _fill("<h1>x</h1>", size),
+        "hyphen-run": _fill("-", size),
+        "word-hyphen-run": _fill("a-", size),
+        "em-dash-run": "a" + _fill("-", size, "b"),
+        "crlf-mix": _fill("a\r\nb\nc\rd ", size),
+        "upper-case-tags": _fill("<P CLASS=X>Y</P>", size),
+    }
+
+
+def text_bodies(size: int) -> dict[str, str]:
+    """Plain-text bodies of about `size` characters for quote, flowed and link handling."""
+    bodies = {f"run-of-{name}": _fill(ch, size, "x") for name, ch in WHITESPACE_CLASS.items()}
+    bodies |= {
+        "one-long-line": _fill("x", size),
+        "short-lines": _fill("a\n", size),
+        "blank-lines": _fill("\n", size),
+        "quote-then-blank-lines": "> a\n" + _fill("\n", size, "b"),
+        "quote-blank-quote": _fill("> a\n\n", size),
+        "bare-sig-separators": _fill("--\n", size),
+        "sig-separators": _fill("-- \n", size),
+        "quote-markers": _fill(">", size),
+        "spaced-quote-markers": _fill("> ", size),
+        "quote-marker-then-blanks": ">" + _fill(" ", size),
+        "long-quoted-word": "> " + _fill("x", size),
+        "long-quoted-words": "> " + _fill("word ", size),
+        "long-quoted-line-tabs": "> " + _fill("\t", size, "x"),
+        "flowed-soft-breaks": _fill("a \n", size),
+        "flowed-stuffed": _fill(" >a \n", size),
+        "flowed-depth-changes": _fill("> a \n>> b \n", size),
+        "crlf-mix": _fill("a\r\nb\nc\rd", size),
+        "urls": _fill("https://e.example/a ", size),
+        "url-prefixes": _fill("http://", size),
+        "mailto-run": _fill("mailto:", size),
+        "controls": "".join(chr(c) for c in range(32)) * max(size // 32, 1),
+        "tabs": _fill("\t", size),
+        "mixed-bidi": _fill("a\u202eb\u2066", size),
+    }
+    return bodies
+
+
+def transfer_encoded(size: int) -> dict[str, tuple[str, bytes]]:
+    """(Content-Transfer-Encoding, payload) pairs of about `size` bytes."""
+    return {
+        "base64-lines": ("base64", _fill("QUJDRA==\r\n", size).encode()),
+        "base64-equals": ("base64", _fill("=", size).encode()),
+        "base64-junk": ("base64", _fill("!*~", size).encode()),
+        "base64-padding-inside": ("base64", _fill("QQ==", size).encode()),
+        "base64-8bit": ("base64", b"\xff\xfe" * (size // 2)),
+        "qp-soft-breaks": ("quoted-printable", _fill("=\r\n", size).encode()),
+        "qp-escapes": ("quoted-printable", _fill("=C3=A9", size).encode()),
+        "qp-broken": ("quoted-printable", _fill("=Z", size).encode()),
+        "qp-one-line": ("quoted-printable", _fill("a", size).encode()),
+    }
+
+
+CHARSETS = (
+    "utf-8",
+    "us-ascii",
+    "iso-8859-1",
+    "gb2312",
+    "shift_jis",
+    "iso-2022-jp",
+    "utf-7",
+    "utf-16",
+    "big5",
+    "x-unknown",
+)
+
+
+def charset_payloads(size: int) -> dict[str, bytes]:
+    """Byte strings that make charset guessing try every fallback."""
+    return {
+        "high-bytes": bytes(range(128, 256)) * max(size // 128, 1),
+        "broken-utf8": _fill("\xe9a", size).encode("latin-1"),
+        "utf8-then-junk": _fill("é", size).encode() + b"\xff",
+        "escape-sequences": _fill("\x1b$B", size).encode(),
+        "plus-minus": _fill("+-+A", size).encode(),
+        "nul-run": b"\x00" * size,
+    }
+
+
+def mime_messages(size: int) -> dict[str, bytes]:
+    """Whole messages of about `size` bytes whose structure is the attack."""
+    head = b"From: a@b.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+    mixed = b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+    return {
+        "param-semicolons-quoted": head
+        + b'Content-Type: text/plain; a="'
+        + b";" * size
+        + b'"\r\n\r\nx',
+        "param-semicolons": head + b"Content-Type: text/plain" + b";" * size + b"\r\n\r\nx",
+        "param-escaped-quotes": head
+        + b'Content-Type: text/plain; a="'
+        + b'\\";' * (size // 3)
+        + b"\r\n\r\nx",
+        "param-many": head + b"Content-Type: text/plain" + b"; a=b" * (size // 5) + b"\r\n\r\nx",
+        "param-rfc2231-pieces": head
+        + b"Content-Type: text/plain"
+        + b"".join(b"; name*%d*=x" % i for i in range(size // 14))
+        + b"\r\n\r\nx",
+        "disposition-semicolons": head
+        + b'Content-Type: text/plain\r\nContent-Disposition: attachment; filename="'
+        + b";" * size
+        + b'"\r\n\r\nx',
+        "many-parts": head + mixed + b"--b\r\n\r\nx\r\n" * (size // 10) + b"--b--\r\n",
+        "repeated-boundaries": head + mixed + b"--b\r\n" * (size // 5) + b"--b--\r\n",
+        "near-boundaries": head + mixed + b"--b\r\n\r\n" + b"--bx\r\n" * (size // 6),
+        "nested-multiparts": head
+        + b"".join(
+            b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+            for i in range(size // 60)
+        ),
+        "nested-messages": head + b"Content-Type: message/rfc822\r\n\r\n" * (size // 33),
+        "long-lines": head + b"\r\n" + b"a" * size,
+        "crlf-mix": head + b"\r\n" + b"a\r\nb\nc\r" * (size // 7),
+        "bare-cr-body": head + b"\r\n" + b"\r" * size,
+        "folded-header": head + b"X-A: a" + b"\r\n a" * (size // 4) + b"\r\n\r\nx",
+        "many-headers": head + b"X-A: a\r\n" * (size // 8) + b"\r\nx",
+        "base64-body": head
+        + b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + b"QUJD\r\n" * (size // 6),
+    }
+
+
+def queries(size: int) -> dict[str, str]:
+    """Search strings of about `size` characters."""
+    return {
+        "long-word": _fill("a", size),
+        "long-quoted": '"' + _fill("a b ", size) + '"',
+        "escaped-quotes": '"' + _fill('\\"', size) + '"',
+        "backslashes": _fill("\\\\", size),
+        "single-quoted": _fill("'a' ", size),
+        "many-terms": _fill("from:a ", size),
+        "negations": _fill("-x ", size),
+        "blanks": _fill(" \t", size, "x"),
+        "colons": _fill(":", size),
+        "flag-words": _fill("unseen ", size),
+        "unicode-words": _fill("grüße ", size),
+    }
+
+
+def generated_corpus(size: int) -> list[tuple[str, bytes]]:
+    """Whole messages built from every generated shape above: the header shapes in From
+    and Subject, the HTML and text shapes as bodies, the MIME ones as they are."""
+    items: list[tuple[str, bytes]] = []
+    for shape, value in header_values(size).items():
+        v = value.encode("utf-8", "surrogateescape")
+        head = b"From: " + v + b"\r\nSubject: " + v
+        items.append((f"headers/{shape}", head + b"\r\nContent-Type: text/plain\r\n\r\nbody\r\n"))
+    for shape, doc in html_documents(size).items():
+        items.append((f"html/{shape}", _simple(shape, doc, ctype="text/html; charset=utf-8")))
+    for shape, text in text_bodies(size).items():
+        items.append((f"text/{shape}", _simple(shape, text)))
+        items.append(
+            (f"flowed/{shape}", _simple(shape, text, ctype="text/plain; format=flowed; delsp=yes"))
+        )
+    items.extend((f"mime/{shape}", raw) for shape, raw in mime_messages(size).items())
+    return items

@@ -15,6 +15,7 @@ from mailtui.mime import parse as mime_parse
 from mailtui.mime import render
 from mailtui.mime.attachments import save_attachment
 from mailtui.mime.envelope import header_row
+from tests.support import hostile
 from tests.support.hardening import record
 from tests.support.hostile import corpus
 
@@ -116,3 +117,35 @@ def _raw(subject: str, name: str, body: str) -> bytes:
     return (
         f"Subject: {subject}\r\nFrom: {name} <a@example.test>\r\nContent-Type: text/plain; charset={enc}\r\n\r\n{body}"
     ).encode("utf-8", "surrogatepass")
+
+
+def _show(raw: bytes) -> Text:
+    """What the reader does with a message: its list row, its parts, its body laid out."""
+    head = raw.split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    header_row(1, (), 0, 0, len(raw), head)
+    parsed = mime_parse.parse_message(raw)
+    part = render.choose_body(parsed.structure)
+    body = ""
+    if part is not None:
+        body = render.render_part(part, parsed.part_bytes(part.section), width=100).text
+    return render.render_message(parsed, body, render.attachments(parsed.structure), width=100)
+
+
+def test_generated_hostile_messages_render_in_under_a_second_each() -> None:
+    """Every generated shape (tests/support/hostile.py) as a whole message, at 4 KB and
+    40 KB: rendered inert, each in well under a second (how the cost grows with size is
+    tests/unit/test_complexity.py's business)."""
+    slow: dict[str, float] = {}
+    count = 0
+    for size in (4_000, 40_000):
+        for name, raw in hostile.generated_corpus(size):
+            start = time.perf_counter()
+            text = _show(raw)
+            elapsed = time.perf_counter() - start
+            if elapsed >= 1.0:
+                slow[f"{name} ({size:,} bytes)"] = round(elapsed, 2)
+            if size == 4_000:
+                _segments_safe(text)
+            count += 1
+    assert not slow, f"took a second or more: {slow}"
+    assert count > 400

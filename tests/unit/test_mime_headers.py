@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -19,6 +20,7 @@ from mailtui.mime.headers import (
     parse_date,
     parse_msgids,
 )
+from mailtui.mime.safe import clean_line
 from mailtui.model import Address
 
 
@@ -258,3 +260,67 @@ def test_parse_msgids() -> None:
 def test_parse_msgids_never_yield_line_breaks(s: str) -> None:
     for mid in parse_msgids(s):
         assert mid and _no_controls(mid) and " " not in mid and "<" not in mid
+
+
+# The scanners that replaced backtracking regexes answer what those regexes answered.
+_OLD_COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
+_OLD_BARE_MSGID = re.compile(r"[^<>\s\x00-\x1f\x7f-\x9f,;]+@[^<>\s\x00-\x1f\x7f-\x9f,;]+")
+_OLD_SIMPLE_ANGLE = re.compile(r"\s*([^<>]*?)\s*<([^<>\s]*)>\s*")
+_OLD_SIMPLE_BARE = re.compile(r"\s*([^\s<>]+)\s*")
+_TRICKY = st.text(
+    alphabet=st.sampled_from(
+        ["(", ")", "\\", "a", " ", "\n", "@", "<", ">", ",", ";", "\x1c", "\x0b", "\u3000", "é"]
+    ),
+    max_size=16,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TRICKY)
+def test_comment_scanner_matches_the_old_regex(text: str) -> None:
+    from mailtui.mime.headers import _split_comments
+
+    pieces = _split_comments(text)
+    assert "".join(" " if c else p for c, p in pieces) == _OLD_COMMENT.sub(" ", text)
+    assert [p for c, p in pieces if c] == [m[1:-1] for m in _OLD_COMMENT.findall(text)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TRICKY)
+def test_bare_message_ids_match_the_old_regex(text: str) -> None:
+    from mailtui.mime.headers import _bare_msgids
+
+    assert _bare_msgids(text) == _OLD_BARE_MSGID.findall(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(["<", ">", "@", "a", " ", "\t", "\x1c", "\x0b"]), max_size=12)
+)
+def test_simple_address_matches_the_old_regexes(text: str) -> None:
+    from mailtui.mime.headers import _simple_address
+
+    m = _OLD_SIMPLE_ANGLE.fullmatch(text)
+    if m and m.group(2).count("@") <= 1:
+        expected: Address | None = Address(clean_line(m.group(1)), clean_line(m.group(2)))
+    else:
+        m = _OLD_SIMPLE_BARE.fullmatch(text)
+        expected = Address("", clean_line(m.group(1))) if m else None
+    assert _simple_address(text) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary().map(lambda b: b"".join(bytes([b'<>@a "=(;:\\.'[x % 12]]) for x in b[:14])))
+def test_envelope_sender_fast_path_matches_the_old_regexes(value: bytes) -> None:
+    from mailtui.mime.envelope import _simple_sender
+
+    old_from = re.compile(rb'"?([^"<>\\=(),;:@]*?)"?[ \t]*<([^<>\s"(),;:@]+@[^<>\s"(),;:@]+)>')
+    old_bare = re.compile(rb"[^<>\s\"(),;:@]+@[^<>\s\"(),;:@]+")
+    m = old_from.fullmatch(value.strip())
+    if m:
+        expected: tuple[bytes, bytes] | None = (m.group(1).strip(), m.group(2))
+    elif old_bare.fullmatch(value.strip()):
+        expected = (b"", value.strip())
+    else:
+        expected = None
+    assert _simple_sender(value) == expected

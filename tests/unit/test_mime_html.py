@@ -175,3 +175,37 @@ def test_random_html_is_always_inert_text(parts: list[str]) -> None:
     text, links = html_to_text("".join(parts))
     assert _no_controls(text)
     assert all(link == "" or link_is_safe(link) for link in links)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>&#" + "9" * 5000 + ";</p>",
+        "<p>&#x" + "f" * 5000 + "</p>",
+        '<a href="https://x.example/&#' + "1" * 5000 + ';">x</a>',
+        "<![x[ ]]><p>&#" + "9" * 5000 + ";</p>",
+    ],
+)
+def test_a_huge_character_reference_is_a_replacement_character(html: str) -> None:
+    """html.unescape int()s the digits: past 4,300 of them Python raises ValueError."""
+    text, _ = html_to_text(html)
+    assert "\ufffd" in text or "x[1]" in text
+
+
+@pytest.mark.parametrize(
+    ("html", "shown"),
+    [
+        ("before<!-- never closed <p>hidden</p>", "before"),
+        ("before<a href='x' title=\"never closed>hidden", "before"),
+        ("a < b and c<d", "a < b and c"),
+        ("<p>x</p><script>never closed <p>hidden", "x"),
+        ("<STYLE>p{}</Style >shown", "shown"),
+        ("<textarea><b>literal</b></textarea>", "<b>literal</b>"),
+        ("one<br/>two", "one\ntwo"),
+        ("x<!-->y<!--->z", "xyz"),
+        ("<?php echo 1 ?>after</>", "after"),
+    ],
+)
+def test_html5_tokenizing_of_broken_markup(html: str, shown: str) -> None:
+    text, _ = html_to_text(html)
+    assert text == shown

@@ -377,3 +377,58 @@ def test_to_envelope() -> None:
     assert env.uid == 7 and env.subject == "Files" and env.has_attachments
     assert env.message_id == "att-1@example.com"
     assert parse_message(fixture("plain.eml")).to_envelope(1).has_attachments is False
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([";", '"', "\\", "a", "=", " ", "B", 'x="y;z"']), max_size=30).map(
+        "".join
+    )
+)
+def test_content_type_parameters_split_as_email_splits_them(value: str) -> None:
+    """The linear splitter gives the stdlib's answer (which is quadratic on ";" runs)."""
+    from email.message import _parseparam as stdlib_parseparam
+
+    from mailtui.mime.parse import _parseparam
+
+    assert _parseparam(value) == stdlib_parseparam(value)
+
+
+def test_parameters_full_of_semicolons_and_quotes_parse() -> None:
+    raw = (
+        b'From: a@b\r\nContent-Type: text/plain; charset=utf-8; x="'
+        + b";" * 200_000
+        + b'"; name="f.txt"\r\nContent-Disposition: attachment; filename="'
+        + b'\\";' * 50_000
+        + b'"\r\n\r\nbody'
+    )
+    parsed = parse_message(raw)
+    assert parsed.structure.param("charset") == "utf-8"
+    assert parsed.part_bytes("1") == b"body"
+
+
+def test_nesting_past_the_limit_is_one_opaque_part() -> None:
+    """Thousands of nested multiparts: `email` would check each line against every
+    enclosing boundary (quadratic); past MAX_DEPTH a part is not split further."""
+    depth = 3 * MAX_DEPTH
+    raw = (
+        b"From: a@b\r\n"
+        + b"".join(
+            b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+            for i in range(depth)
+        )
+        + b"Content-Type: text/plain\r\n\r\ndeep\r\n"
+    )
+    parsed = parse_message(raw)
+    levels, part = 0, parsed.structure
+    while part.children:
+        part, levels = part.children[0], levels + 1
+    assert MAX_DEPTH - 2 <= levels <= MAX_DEPTH + 2
+    assert not part.children
+
+
+def test_attached_messages_nested_deep_parse_with_sizes() -> None:
+    raw = b"From: a@b\r\n" + b"Content-Type: message/rfc822\r\n\r\n" * 500 + b"inner body"
+    parsed = parse_message(raw)
+    part = parsed.structure
+    assert part.mime_type == "message/rfc822" and part.size > 0

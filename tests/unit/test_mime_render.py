@@ -322,3 +322,33 @@ def test_every_fixture_renders(name: str) -> None:
     msg = parse_message((FIXTURES / name).read_bytes())
     for prefer in ("plain", "html"):
         assert render_message(msg, prefer=prefer).plain
+
+
+def test_a_body_past_the_cap_is_rendered_cut_unless_whole_is_asked() -> None:
+    from mailtui.mime.render import HTML_CAP, TEXT_CAP, render_part
+
+    plain = BodyPart(section="1", mime_type="text/plain", params=(("charset", "utf-8"),))
+    text = ("line of text https://e.example/x\n" * (TEXT_CAP // 33 + 100)).encode()
+    cut = render_part(plain, text)
+    assert cut.cut > 0 and len(cut.text) <= TEXT_CAP and cut.text.endswith("\n")
+    assert len(cut.text) + cut.cut == len(text)
+    assert cut.links == ["https://e.example/x"]
+    whole = render_part(plain, text, whole=True)
+    assert whole.cut == 0 and len(whole.text) == len(text)
+    html = BodyPart(section="1", mime_type="text/html")
+    doc = ("<p>para</p>\n" * (HTML_CAP // 12 + 100)).encode()
+    assert render_part(html, doc).cut > 0
+    assert render_part(html, b"<p>small</p>").cut == 0
+
+
+def test_a_quoted_word_longer_than_the_line_is_cut_into_pieces() -> None:
+    text = render_body("> " + "x" * 1000 + " tail", palette=PALETTE, width=40)
+    lines = text.plain.split("\n")
+    assert all(line.startswith("> ") and len(line) <= 40 for line in lines)
+    assert "".join(line[2:] for line in lines).replace(" ", "") == "x" * 1000 + "tail"
+
+
+def test_blank_lines_inside_a_quote_belong_to_it() -> None:
+    blocks = split_blocks("> a\n\n\n> b\n\nreply")
+    assert [type(b).__name__ for b in blocks] == ["Quote", "Paragraph"]
+    assert blocks[0].lines == ("> a", "", "", "> b")

@@ -172,3 +172,12 @@ def test_random_reference_graphs(raw: list, group: bool) -> None:
                 assert child.parent is node
             dates = [(c.date) for c in node.children]
             assert dates == sorted(dates)
+
+
+def test_base_subject_takes_any_blank_around_prefixes() -> None:
+    assert base_subject("Re\u3000:\x1c [list]\u2003Fwd[3]：  Hello  World") == (
+        "hello world",
+        True,
+    )
+    assert base_subject("re" + " " * 100 + "x") == ("re" + " x", False)
+    assert base_subject("[unclosed tag subject") == ("[unclosed tag subject", False)

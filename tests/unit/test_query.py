@@ -142,3 +142,43 @@ def test_local_search_filters_by_flags_text_and_dates() -> None:
     assert run("-from:bob") == [3, 1]
     assert run("quarter") == [1]  # prefix match
     cache.close()
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "larger:" + "9" * 5000,
+        "smaller:99999999999999999999G",
+        "since:" + "9" * 5000 + "d",
+        "since:99999999999d",
+        "before:123456789012y",
+    ],
+)
+def test_absurd_numbers_are_one_clear_error(term: str) -> None:
+    with pytest.raises(query.QueryError) as err:
+        query.parse(term)
+    assert err.value.hint and len(str(err.value)) < 200
+
+
+def test_a_far_past_day_is_the_first_day() -> None:
+    assert query.parse("since:9999999y").terms[0].day == date.min
+
+
+@given(
+    st.lists(
+        st.sampled_from([" ", "\t", "\n", "'", '"', "\\", "a", "b:", "-", "é", "\x0b"]),
+        max_size=40,
+    ).map("".join)
+)
+def test_words_split_as_shlex_splits_them(text: str) -> None:
+    import shlex
+
+    try:
+        expected: object = shlex.split(text, posix=True)
+    except ValueError as exc:
+        expected = ("error", str(exc))
+    try:
+        got: object = query.split_words(text)
+    except ValueError as exc:
+        got = ("error", str(exc))
+    assert got == expected
