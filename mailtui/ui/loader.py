@@ -3,18 +3,37 @@
 A message whose structure and body part are cached opens without the network; else
 the service fetches them on its interactive connection (BODY.PEEK, so reading does
 not set \\Seen — the UI decides when to mark read).
+
+Rendering (charset and transfer decoding, HTML layout, format=flowed, finding links and
+long quotes) runs in a render thread, never on the event loop: a hostile or huge body
+must not freeze the app. The awaiting task can be cancelled at any moment (the cursor
+moved on); the thread is then told to stop and its result is dropped.
 """
 
 from __future__ import annotations
 
-import re
+import asyncio
+import functools
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from mailtui.mime.chunks import CancelCheck, Cancelled
 from mailtui.mime.headers import parse_addresses
-from mailtui.mime.html import link_is_safe
 from mailtui.mime.parse import transfer_decode
-from mailtui.mime.render import alternatives, attachments, body_text, choose_body
+from mailtui.mime.render import (
+    Quote,
+    RenderedBody,
+    alternatives,
+    attachments,
+    choose_body,
+    plain_links,
+    render_part,
+    split_blocks,
+)
 from mailtui.mime.safe import clean_line
 from mailtui.model import Address, Attachment, BodyPart, Envelope
 from mailtui.sync import commands
@@ -23,7 +42,21 @@ if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
     from mailtui.ui.bridge import Bridge
 
-_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'\]\[)]+|\bmailto:[^\s<>\"'\]\[)]+", re.IGNORECASE)
+__all__ = [
+    "FOLD_OVER",
+    "Loaded",
+    "addresses",
+    "fetch_attachment",
+    "in_render_thread",
+    "load_message",
+    "long_quotes",
+    "plain_links",
+    "render_activity",
+    "render_whole",
+]
+
+FOLD_OVER = 6  # quotes longer than this many lines start folded
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,6 +70,144 @@ class Loaded:
     attachments: list[Attachment]
     alternatives: list[BodyPart] = field(default_factory=list)
     from_cache: bool = False
+    quotes: frozenset[int] = frozenset()  # quote blocks long enough to fold
+    cut: int = 0  # characters of the part left unrendered by the size cap (T renders all)
+    payload: bytes = field(default=b"", repr=False)  # the part as fetched, to render it whole
+    width: int = 0
+
+
+def long_quotes(text: str) -> frozenset[int]:
+    """Indexes of the quote blocks long enough to fold."""
+    return frozenset(
+        i
+        for i, block in enumerate(split_blocks(text))
+        if isinstance(block, Quote) and len(block.lines) > FOLD_OVER
+    )
+
+
+# --------------------------------------------------------------------------- render thread
+
+_pool: ThreadPoolExecutor | None = None
+_RENDER_NICENESS = 10
+_pool_lock = threading.Lock()
+# Renders started, ended (finished, failed or abandoned), abandoned (told to stop).
+_activity = [0, 0, 0]
+
+
+def _behind_the_ui() -> None:
+    """Render threads yield the CPU to the event loop's thread when both want it.
+
+    Linux applies a nice value to one thread (its TID); elsewhere this does nothing.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _RENDER_NICENESS)
+    except (AttributeError, OSError):
+        pass
+
+
+def _render_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            # Two: a render being abandoned never delays the next one.
+            _pool = ThreadPoolExecutor(
+                max_workers=2, thread_name_prefix="mailtui-render", initializer=_behind_the_ui
+            )
+        return _pool
+
+
+def render_activity() -> tuple[int, int, int]:
+    """(renders started, ended, abandoned) since start: one runs while the first two differ.
+
+    For diagnostics and tests: "was the render still going when the key was answered?"
+    """
+    with _pool_lock:
+        return _activity[0], _activity[1], _activity[2]
+
+
+def _counted(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    with _pool_lock:
+        _activity[0] += 1
+    try:
+        return fn(*args, **kwargs)
+    except Cancelled:
+        with _pool_lock:
+            _activity[2] += 1
+        raise
+    finally:
+        with _pool_lock:
+            _activity[1] += 1
+
+
+async def in_render_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, cancelled=…, **kwargs)` in a render thread, awaited without blocking.
+
+    If the awaiting task is cancelled, `cancelled()` turns true and the render stops at
+    its next check (mime works in slices and raises chunks.Cancelled); nobody waits for
+    it and its result is dropped.
+    """
+    stop = threading.Event()
+    call = functools.partial(_counted, fn, *args, cancelled=stop.is_set, **kwargs)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_render_pool(), call)
+    finally:
+        stop.set()
+
+
+def _render(
+    part: BodyPart, payload: bytes, width: int, whole: bool, cancelled: CancelCheck
+) -> tuple[RenderedBody, frozenset[int]]:
+    """In the render thread: the body as text, and which quotes to fold."""
+    rendered = render_part(part, payload, width=width, whole=whole, cancelled=cancelled)
+    return rendered, long_quotes(rendered.text)
+
+
+def _loaded(
+    structure: BodyPart,
+    part: BodyPart | None,
+    rendered: RenderedBody | None,
+    quotes: frozenset[int],
+    payload: bytes,
+    width: int,
+    prefer: str,
+    from_cache: bool,
+) -> Loaded:
+    return Loaded(
+        structure=structure,
+        part=part,
+        text=rendered.text if rendered else "",
+        links=rendered.links if rendered else [],
+        attachments=attachments(structure, "html" if prefer == "html" else "plain"),
+        alternatives=alternatives(structure),
+        from_cache=from_cache,
+        quotes=quotes,
+        cut=rendered.cut if rendered else 0,
+        payload=payload if rendered and rendered.cut else b"",
+        width=width,
+    )
+
+
+async def render_whole(loaded: Loaded) -> Loaded:
+    """The same message with its body rendered past the size cap (for T)."""
+    if loaded.part is None or not loaded.cut:
+        return loaded
+    rendered, quotes = await in_render_thread(
+        _render, loaded.part, loaded.payload, loaded.width, True
+    )
+    return Loaded(
+        structure=loaded.structure,
+        part=loaded.part,
+        text=rendered.text,
+        links=rendered.links,
+        attachments=loaded.attachments,
+        alternatives=loaded.alternatives,
+        from_cache=loaded.from_cache,
+        quotes=quotes,
+        width=loaded.width,
+    )
+
+
+# --------------------------------------------------------------------------- fetching
 
 
 async def fetch_structure(
@@ -77,22 +248,14 @@ async def load_message(
     """Structure and body text of a message (`part` forces one alternative)."""
     structure, cached = await fetch_structure(bridge, service, folder, uid)
     chosen = part or choose_body(structure, prefer)
-    text, links = "", []
+    rendered: RenderedBody | None = None
+    quotes: frozenset[int] = frozenset()
+    payload = b""
     if chosen is not None:
         payload, part_cached = await fetch_part(bridge, service, folder, uid, chosen.section)
         cached = cached and part_cached
-        text, links = body_text(chosen, payload, width=width)
-        if chosen.mime_type != "text/html":
-            links = plain_links(text)
-    return Loaded(
-        structure=structure,
-        part=chosen,
-        text=text,
-        links=links,
-        attachments=attachments(structure, "html" if prefer == "html" else "plain"),
-        alternatives=alternatives(structure),
-        from_cache=cached,
-    )
+        rendered, quotes = await in_render_thread(_render, chosen, payload, width, False)
+    return _loaded(structure, chosen, rendered, quotes, payload, width, prefer, cached)
 
 
 async def fetch_attachment(
@@ -102,16 +265,7 @@ async def fetch_attachment(
     part = structure.find(section)
     encoding = part.encoding if part is not None else "7bit"
     raw, _ = await fetch_part(bridge, service, folder, uid, section, cache=False)
-    return transfer_decode(raw, encoding)
-
-
-def plain_links(text: str) -> list[str]:
-    """URLs written in a plain-text body, in order, each once."""
-    seen: dict[str, None] = {}
-    for m in _URL.finditer(text):
-        url = m.group(0).rstrip(".,;:!?")
-        seen.setdefault(url, None)
-    return [u for u in seen if link_is_safe(u)]
+    return await in_render_thread(transfer_decode, raw, encoding)
 
 
 def addresses(env: Envelope) -> list[Address]:

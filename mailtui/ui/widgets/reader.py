@@ -10,27 +10,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.console import Console
+from rich.segment import Segment
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Static
 
-from mailtui.mime.render import (
-    Palette,
-    Quote,
-    human_size,
-    render_body,
-    render_headers,
-    split_blocks,
-)
+from mailtui.mime.chunks import CancelCheck, check
+from mailtui.mime.render import Palette, human_size, render_body, render_headers
 from mailtui.mime.safe import clean_line
 from mailtui.model import Attachment, BodyPart, Envelope
 from mailtui.ui import format as fmt
-from mailtui.ui.loader import Loaded
+from mailtui.ui.loader import FOLD_OVER, Loaded, in_render_thread, long_quotes, render_whole
 
-FOLD_OVER = 6  # quotes longer than this many lines start folded
+__all__ = [
+    "FOLD_OVER",
+    "SHOWN_CHARS",
+    "BodyLines",
+    "Reader",
+    "lay_out",
+    "long_quotes",
+    "shown_text",
+]
+
 # Longer bodies are cut for display until T: Textual wraps a Static's whole text on
 # every layout (a 1 MB line costs ~2 s), and a reader pane is not where 1 MB gets read.
+# Bodies past the render caps (mime.render.TEXT_CAP/HTML_CAP) are cut the same way,
+# with the same line, and T renders them whole first.
 SHOWN_CHARS = 200_000
+# Up to this many characters the body is coloured on the spot (a few ms); longer ones
+# in a render thread, so that drawing (quotes, links, wrapping) never stalls the app.
+DRAW_HERE_CHARS = 10_000
+_DRAW = "reader-draw"
+_WHOLE = "reader-whole"
 
 
 def shown_text(text: str, limit: int = SHOWN_CHARS) -> tuple[str, int]:
@@ -59,13 +73,92 @@ def header_fields(env: Envelope, clock: fmt.Clock) -> list[tuple[str, str]]:
     return fields
 
 
-def long_quotes(text: str) -> set[int]:
-    """Indexes of the quote blocks long enough to fold."""
-    return {
-        i
-        for i, block in enumerate(split_blocks(text))
-        if isinstance(block, Quote) and len(block.lines) > FOLD_OVER
-    }
+def _cut_note(left_out: int, cut: int) -> str:
+    """The line under a body shown in part, saying how much is missing and what T does."""
+    if cut:
+        return f"\n… {left_out + cut:,} more characters not shown (T renders and shows all)"
+    return f"\n… {left_out:,} more characters not shown (T shows all)"
+
+
+class BodyLines(Widget):
+    """A long body, laid out ahead in a render thread, drawn only where it is visible.
+
+    A Static lays out its whole text on the event loop at every layout (200k characters
+    take about 0.5 s), so bodies past DRAW_HERE_CHARS come here instead: the lines are
+    made in the thread (`lay_out`) and Textual asks only for the ones on screen.
+    """
+
+    DEFAULT_CSS = "BodyLines { height: auto; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._lines: list[list[Segment]] = []
+
+    def set_lines(self, lines: list[list[Segment]]) -> None:
+        self._lines = lines
+        self.styles.height = len(lines)
+        self.refresh(layout=True)
+
+    def render_line(self, y: int) -> Strip:
+        style = self.rich_style
+        if 0 <= y < len(self._lines):
+            return (
+                Strip(self._lines[y]).apply_style(style).extend_cell_length(self.size.width, style)
+            )
+        return Strip.blank(self.size.width, style)
+
+
+def lay_out(body: Text, width: int) -> list[list[Segment]]:
+    """`body` as screen lines `width` cells wide (rich wraps it, as a Static would)."""
+    console = Console(
+        width=width,
+        color_system="truecolor",
+        force_terminal=True,
+        legacy_windows=False,
+        markup=False,
+        emoji=False,
+        highlight=False,
+    )
+    return console.render_lines(body, console.options.update_width(width), pad=False)
+
+
+def _body_lines(
+    text: str,
+    left_out: int,
+    cut: int,
+    width: int,
+    folded: frozenset[int],
+    palette: Palette,
+    lines_width: int,
+    cancelled: CancelCheck = None,
+) -> list[list[Segment]]:
+    """In the render thread: the body drawn and laid out (see BodyLines)."""
+    body = _body_text(text, left_out, cut, width, folded, palette, cancelled)
+    check(cancelled)
+    return lay_out(body, lines_width)
+
+
+def _body_text(
+    text: str,
+    left_out: int,
+    cut: int,
+    width: int,
+    folded: frozenset[int],
+    palette: Palette,
+    cancelled: CancelCheck = None,
+) -> Text:
+    """The body as drawn: coloured quotes and links, the note when it is cut."""
+    body = render_body(
+        text,
+        palette=palette,
+        folded=set(folded),
+        width=width,
+        fold_hint="T unfolds",
+        cancelled=cancelled,
+    )
+    if left_out or cut:
+        body.append(_cut_note(left_out, cut), style=palette.dim or "dim")
+    return body
 
 
 def attachments_text(items: Sequence[Attachment], palette: Palette) -> Text:
@@ -98,34 +191,47 @@ class Reader(VerticalScroll, can_focus=True):
         self.folded: set[int] = set()
         self.quotes_open = False
         self.error = ""
+        self._drawing = 0  # bumped by every draw: a slower, older one is then dropped
+        self._shown = 0  # bumped when another message (or none) is shown
+        self._whole_pending = False  # T is rendering a cut body whole
 
     def compose(self):
         yield Static(Text(""), id="reader-headers", markup=False)
         yield Static(Text(""), id="reader-body", markup=False)
+        yield BodyLines(id="reader-lines")
         yield Static(Text(""), id="reader-attachments", markup=False)
 
     # --- states --------------------------------------------------------------------------
 
+    def _abandon_drawing(self) -> None:
+        """Drop draws and whole renders still running for what was shown before."""
+        self._drawing += 1
+        self._shown += 1
+        self._whole_pending = False
+        self.workers.cancel_group(self, _DRAW)
+        self.workers.cancel_group(self, _WHOLE)
+
     def clear(self, message: str = "") -> None:
+        self._abandon_drawing()
         self.key = None
         self.envelope = None
         self.loaded = None
         self.error = ""
         self._headers.update(Text(""))
-        self._body.loading = False
-        self._body.update(Text(message, style="dim", end=""))
+        self._show_static(Text(message, style="dim", end=""))
         self._attachments.update(Text(""))
         self._attachments.display = False
 
     def show_envelope(self, key: tuple[str, str, int], env: Envelope) -> None:
         """The header block at once (it is in the cache); the body is loading."""
+        self._abandon_drawing()
         self.key = key
         self.envelope = env
         self.loaded = None
         self.error = ""
         self.quotes_open = False
         self._draw_headers()
-        self._body.update(Text(""))
+        self._show_static(Text(""))
         self._body.loading = True
         self._attachments.display = False
         self.scroll_home(animate=False)
@@ -137,7 +243,7 @@ class Reader(VerticalScroll, can_focus=True):
 
     def show_loaded(self, loaded: Loaded) -> None:
         self.loaded = loaded
-        self.folded = set() if self.quotes_open else long_quotes(loaded.text)
+        self.folded = set() if self.quotes_open else set(loaded.quotes)
         self._body.loading = False
         self._draw_headers()
         self._draw_body()
@@ -145,9 +251,9 @@ class Reader(VerticalScroll, can_focus=True):
         self._attachments.display = bool(loaded.attachments)
 
     def show_error(self, message: str) -> None:
+        self._abandon_drawing()
         self.error = message
-        self._body.loading = False
-        self._body.update(Text(clean_line(message), style="bold", end=""))
+        self._show_static(Text(clean_line(message), style="bold", end=""))
 
     def set_palette(self, palette: Palette) -> None:
         self.palette = palette
@@ -159,16 +265,42 @@ class Reader(VerticalScroll, can_focus=True):
 
     def toggle_quotes(self) -> bool:
         """Unfold every quote and show a cut body whole, or fold again; False if there is
-        nothing to fold."""
-        if self.loaded is None:
+        nothing to fold. A body cut at the render cap is first rendered whole, in a
+        render thread."""
+        loaded = self.loaded
+        if loaded is None:
             return False
-        text = self.loaded.text
-        if len(text) <= SHOWN_CHARS and not long_quotes(text):
+        if len(loaded.text) <= SHOWN_CHARS and not loaded.quotes and not loaded.cut:
             return False
         self.quotes_open = not self.quotes_open
-        self.folded = set() if self.quotes_open else long_quotes(self.loaded.text)
+        if self.quotes_open and loaded.cut:
+            self._whole_pending = True
+            self._drawing += 1
+            self.workers.cancel_group(self, _DRAW)
+            self._show_static(Text(""))
+            self._body.loading = True
+            self.run_worker(
+                self._render_whole(self._shown, loaded),
+                group=_WHOLE,
+                exclusive=True,
+                exit_on_error=False,
+            )
+            return True
+        if self._whole_pending:  # T again before the whole body came: keep it cut
+            self.workers.cancel_group(self, _WHOLE)
+            self._whole_pending = False
+        self.folded = set() if self.quotes_open else set(loaded.quotes)
         self._draw_body()
         return True
+
+    async def _render_whole(self, shown: int, loaded: Loaded) -> None:
+        whole = await render_whole(loaded)
+        if shown != self._shown or self.loaded is not loaded:
+            return
+        self._whole_pending = False
+        self.loaded = whole
+        self.folded = set()
+        self._draw_body()
 
     @property
     def is_loading(self) -> bool:
@@ -189,6 +321,10 @@ class Reader(VerticalScroll, can_focus=True):
         return self.query_one("#reader-body", Static)
 
     @property
+    def _lines(self) -> BodyLines:
+        return self.query_one("#reader-lines", BodyLines)
+
+    @property
     def _attachments(self) -> Static:
         return self.query_one("#reader-attachments", Static)
 
@@ -205,26 +341,45 @@ class Reader(VerticalScroll, can_focus=True):
 
     def _draw_body(self) -> None:
         loaded = self.loaded
-        if loaded is None:
+        if loaded is None or self._whole_pending:
             return
-        if not loaded.text.strip():
-            self._body.update(Text("(no text body)", style=self.palette.dim or None, end=""))
+        self._drawing += 1
+        self.workers.cancel_group(self, _DRAW)
+        if not loaded.text or loaded.text.isspace():
+            self._show_static(Text("(no text body)", style=self.palette.dim or None, end=""))
             return
         width = max(self.scrollable_content_region.width - 1, 20)
         text, left_out = (loaded.text, 0) if self.quotes_open else shown_text(loaded.text)
-        body = render_body(
-            text,
-            palette=self.palette,
-            folded=self.folded,
-            width=width,
-            fold_hint="T unfolds",
+        args = (text, left_out, loaded.cut, width, frozenset(self.folded), self.palette)
+        if len(text) <= DRAW_HERE_CHARS:
+            self._show_static(_body_text(*args))
+            return
+        # Long: the lines will need the scrollbar's column, whether it shows yet or not.
+        lines_width = self.scrollable_content_region.width
+        if not self.show_vertical_scrollbar:
+            lines_width -= self.styles.scrollbar_size_vertical
+        self._body.loading = True
+        self.run_worker(
+            self._draw_in_thread(self._drawing, (*args, max(lines_width, 20))),
+            group=_DRAW,
+            exit_on_error=False,
         )
-        if left_out:
-            body.append(
-                f"\n… {left_out:,} more characters not shown (T shows all)",
-                style=self.palette.dim or "dim",
-            )
+
+    def _show_static(self, body: Text) -> None:
+        self._lines.display = False
+        self._lines.set_lines([])
+        self._body.display = True
+        self._body.loading = False
         self._body.update(body)
+
+    async def _draw_in_thread(self, drawing: int, args: tuple) -> None:
+        lines = await in_render_thread(_body_lines, *args)
+        if drawing == self._drawing:
+            self._body.loading = False
+            self._body.update(Text(""))
+            self._body.display = False
+            self._lines.display = True
+            self._lines.set_lines(lines)
 
     def on_resize(self) -> None:
         if self.loaded is not None:
