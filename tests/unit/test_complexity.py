@@ -50,7 +50,7 @@ from tests.support import hostile
 
 SMALL, LARGE = 10_000, 100_000
 LIMIT = 15.0
-FLOOR = 0.001
+FLOOR = 0.002
 ROUNDS = 2
 ATTEMPTS = 3
 
