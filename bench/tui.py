@@ -91,10 +91,19 @@ class Tmux:
     def start(self, argv: list[str], env: dict[str, str]) -> int:
         """Start `argv` in a 120x40 window; returns its pid."""
         sets = [f"{k}={v}" for k, v in env.items()]
-        self._tmux(
-            "new-session", "-d", "-s", "b", "-x", str(WIDTH), "-y", str(HEIGHT),
-            "env", *sets, *argv,
-        )  # fmt: skip
+        for _attempt in range(3):
+            done = self._tmux(
+                "new-session", "-d", "-s", "b", "-x", str(WIDTH), "-y", str(HEIGHT),
+                "env", *sets, *argv, check=False,
+            )  # fmt: skip
+            if done.returncode == 0:
+                break
+            # The previous session's server may still be going away (a slow quit that
+            # stop() had to kill): start a fresh server.
+            self._tmux("kill-server", check=False)
+            time.sleep(0.5)
+        else:
+            raise SystemExit(f"tmux new-session failed: {done.stderr.strip()}")
         return int(self._tmux("display-message", "-p", "-t", "b", "#{pane_pid}").stdout)
 
     def screen(self) -> str:
@@ -120,6 +129,7 @@ class Tmux:
         deadline = time.monotonic() + 10
         while self._tmux("has-session", "-t", "b", check=False).returncode == 0:
             if time.monotonic() > deadline:
+                print("  (the app took over 10 s to quit; its session was killed)")
                 self._tmux("kill-session", "-t", "b", check=False)
                 break
             time.sleep(0.02)
