@@ -414,6 +414,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     try:
         if progress:
             progress.start()
+        replaying = service.pending_actions()
         stats = service.run(commands.SyncAll(folders=tuple(args.folder)))
         # Actions saved earlier (offline, or by a killed run) go out before we exit.
         if service.pending_actions() and not service.wait_writer_idle(timeout=120):
@@ -421,6 +422,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 f"{service.pending_actions()} action(s) could not be sent yet",
                 "they stay saved and are sent by the next connection",
             )
+        if replaying:
+            # Their effects (copies, moved mail) are in other folders: bring them in.
+            stats = service.run(commands.SyncAll(folders=tuple(args.folder)))
     finally:
         if progress:
             progress.stop()

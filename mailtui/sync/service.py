@@ -503,6 +503,16 @@ class SyncService:
         )
         if skipped:
             self._not_applied(entry, record, failed, gone)
+        dest = entry.args.get("dest", "")
+        if (
+            dest
+            and entry.kind in ("move", "copy")
+            and (record is None or not record.rows)
+            and self.cache().folder_state(dest).synced
+        ):
+            # Replayed for an earlier run or another process: the rows it would place in
+            # the destination's cache live only in that process's memory. Resync it.
+            self.submit(cmd.SyncFolder(folder=dest))
         request_id = self._journal_requests.pop(entry.id, None)
         if request_id is not None:
             if failed:
