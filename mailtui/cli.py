@@ -286,14 +286,14 @@ def open_app(args: argparse.Namespace) -> int:
 
 
 def _error(message: str) -> None:
-    from mailtui.mime.safe import clean_line
+    from mailtui.text.safe import clean_line
 
     print(f"mailtui: {clean_line(message)}", file=sys.stderr)
 
 
 def _say(message: str) -> None:
     """A line on stderr that may quote a server (an SMTP reply), made inert."""
-    from mailtui.mime.safe import clean_line
+    from mailtui.text.safe import clean_line
 
     print(clean_line(message), file=sys.stderr)
 
@@ -457,8 +457,8 @@ class _SyncProgress:
     def on_event(self, event: Any) -> None:
         from rich.text import Text
 
-        from mailtui.mime.safe import clean_line
         from mailtui.sync import events
+        from mailtui.text.safe import clean_line
 
         folder = getattr(event, "folder", None)
         if folder is None:
@@ -483,8 +483,8 @@ class _SyncProgress:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from mailtui.mime.safe import clean_line
     from mailtui.sync import commands
+    from mailtui.text.safe import clean_line
 
     ctx = _context(args)
     try:
@@ -583,8 +583,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_folders(args: argparse.Namespace) -> int:
-    from mailtui.mime.safe import clean_line
     from mailtui.sync import commands
+    from mailtui.text.safe import clean_line
 
     ctx = _context(args)
     try:
@@ -809,8 +809,8 @@ def cmd_folder(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from mailtui.mime.safe import clean_line
     from mailtui.sync import commands
+    from mailtui.text.safe import clean_line
 
     text = " ".join(args.query)
     ctx = _context(args)
@@ -889,8 +889,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _event_line(service: Any, event: Any) -> str:
-    from mailtui.mime.safe import clean_line
     from mailtui.sync import events
+    from mailtui.text.safe import clean_line
 
     stamp = datetime.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z")
     if isinstance(event, events.NewMail):
@@ -970,7 +970,7 @@ def _download_target(given: str | None, settings: Any) -> Path:
     """The directory attachments go to; one that did not exist is created, and said so
     (a mistyped --dir would otherwise quietly grow a new directory tree)."""
     from mailtui.config.paths import DIR_MODE
-    from mailtui.mime.safe import clean_line
+    from mailtui.text.safe import clean_line
 
     target = Path(given).expanduser() if given else Path(settings.ui.download_dir)
     if target.exists() or target.is_symlink():
@@ -1031,7 +1031,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         account = ctx.account(args.account)
         outbox = Outbox.for_account(account.name)
         if not args.retry:
-            from mailtui.mime.safe import clean_line
+            from mailtui.text.safe import clean_line
 
             for item in outbox.pending():
                 when = datetime.fromtimestamp(item.created).strftime("%Y-%m-%d %H:%M")

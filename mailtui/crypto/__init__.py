@@ -1,7 +1,7 @@
 """OpenPGP for mailtui: PGP/MIME and inline PGP, reading and sending, Autocrypt.
 
 GnuPG 2.x through python-gnupg (the user's own `gpg`, `GNUPGHOME` and gpg-agent).
-Below `ui/` and beside `compose/`: it imports only `mime.safe`/`mime.headers`,
+Below `ui/` and beside `compose/`: it imports only `text.safe`/`mime.headers`,
 `model` and `errors`, and nothing in it talks IMAP — callers hand it bytes. Decrypted
 data is returned in memory and never written to disk (gpg gets it on stdin or through a
 FIFO); python-gnupg's own debug logging is silenced for the same reason.
@@ -63,7 +63,7 @@ a root; an untrusted chain is GOOD with ``chain_trusted=False`` (not `ok`).
 ``smime_availability()`` is off without gpgsm.
 
 Untrusted text: user ids and everything from a message are cleaned with
-``mime.safe.clean_line``/``clean_text``; statuses are data, never parsed from a body.
+``text.safe.clean_line``/``clean_text``; statuses are data, never parsed from a body.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from mailtui.crypto.status import KeyValidity
-from mailtui.mime.safe import clean_line
+from mailtui.text.safe import clean_line
 
 __all__ = ["KeyInfo", "Subkey", "UserId", "email_of", "parse_colons"]
 

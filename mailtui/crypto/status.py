@@ -3,7 +3,7 @@
 A signature's status is structured data built from gpg's machine-readable status lines
 (``--status-fd``), never from text found in a message: a body that says "Good
 signature" cannot change a `SignatureStatus`. Every string here that came from a key or
-a message (user ids, file names) has been through `mime.safe.clean_line`; the one-line
+a message (user ids, file names) has been through `text.safe.clean_line`; the one-line
 `summary()` and `detail` sentences are written by us around those cleaned values.
 """
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from mailtui.crypto.status import KeyValidity, SignatureStatus, SigState
-from mailtui.mime.safe import clean_line
+from mailtui.text.safe import clean_line
 
 __all__ = [
     "HASH_NAMES",

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from mailtui.backend import Fetched, UidSet, _Builder
+from mailtui.backend import Fetched, UidSet
+from mailtui.backend.uidset import _Builder
 from mailtui.errors import MalformedResponse
 from mailtui.imap import scan
 from mailtui.imap.errors import ConnectionLost, ProtocolError

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mailtui.errors import MailtuiError
-from mailtui.mime.safe import fit_filename, safe_filename, split_ext
+from mailtui.text.safe import fit_filename, safe_filename, split_ext
 
 __all__ = ["save_attachment"]
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from rich.text import Span, Text
 
-from mailtui.mime.chunks import CancelCheck, check, split_lines
-from mailtui.mime.safe import clean_line, clean_text
+from mailtui.text.chunks import CancelCheck, check, split_lines
+from mailtui.text.safe import clean_line, clean_text
 
 __all__ = [
     "Block",

@@ -34,7 +34,7 @@ from icalendar.error import GloballyUniqueTZIDGuessed
 
 from mailtui.errors import MailtuiError
 from mailtui.mime.ical_time import Moment, describe_rrule, format_day, local, resolve
-from mailtui.mime.safe import clean_line
+from mailtui.text.safe import clean_line
 
 # The library warns when it guesses an IANA zone from a vendor-prefixed TZID; a warning
 # printed on stderr would scribble over the TUI. The guess itself is what we want.

@@ -13,8 +13,8 @@ import calendar
 import re
 
 from mailtui.mime.headers import decode_header, parse_addresses, parse_date, parse_msgids
-from mailtui.mime.safe import clean_line
 from mailtui.model import HeaderRow
+from mailtui.text.safe import clean_line
 
 # Header blocks are cut here before parsing: the fields a list needs fit many times
 # over, and no sender can make one message cost more than this much work.

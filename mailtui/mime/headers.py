@@ -14,9 +14,9 @@ import functools
 import re
 from email.utils import parsedate_tz
 
-from mailtui.mime.chunks import STEP, CancelCheck, check
-from mailtui.mime.safe import clean_line
 from mailtui.model import Address
+from mailtui.text.chunks import STEP, CancelCheck, check
+from mailtui.text.safe import clean_line
 
 __all__ = [
     "decode_bytes",

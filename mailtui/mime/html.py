@@ -23,8 +23,8 @@ from textwrap import TextWrapper
 import html2text
 from html2text.utils import skipwrap
 
-from mailtui.mime.chunks import STEP, CancelCheck, check, split_lines
-from mailtui.mime.safe import clean_line, clean_text
+from mailtui.text.chunks import STEP, CancelCheck, check, split_lines
+from mailtui.text.safe import clean_line, clean_text
 
 __all__ = ["SAFE_SCHEMES", "html_to_text", "link_is_safe", "unescape"]
 

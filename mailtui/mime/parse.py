@@ -24,7 +24,6 @@ from email.message import Message
 from email.policy import compat32
 from io import BytesIO
 
-from mailtui.mime.chunks import STEP, CancelCheck, check
 from mailtui.mime.headers import (
     decode_bytes,
     decode_header,
@@ -33,8 +32,9 @@ from mailtui.mime.headers import (
     parse_date,
     parse_msgids,
 )
-from mailtui.mime.safe import clean_line, clean_text
 from mailtui.model import Address, BodyPart, Envelope
+from mailtui.text.chunks import STEP, CancelCheck, check
+from mailtui.text.safe import clean_line, clean_text
 
 __all__ = [
     "MAX_DEPTH",

@@ -26,11 +26,11 @@ from mailtui.mime.blocks import (
     render_body,
     split_blocks,
 )
-from mailtui.mime.chunks import CancelCheck, check, line_pieces, split_lines
 from mailtui.mime.html import html_to_text, link_is_safe
 from mailtui.mime.parse import decode_part
-from mailtui.mime.safe import clean_line, safe_filename
 from mailtui.model import Address, Attachment, BodyPart, Envelope
+from mailtui.text.chunks import CancelCheck, check, line_pieces, split_lines
+from mailtui.text.safe import clean_line, safe_filename
 
 if TYPE_CHECKING:
     from mailtui.mime.parse import ParsedMessage

@@ -28,7 +28,7 @@ from textual.theme import Theme
 from mailtui.config import paths
 from mailtui.errors import ConfigError, MailtuiError
 from mailtui.mime.render import Palette
-from mailtui.mime.safe import clean_line, clean_text
+from mailtui.text.safe import clean_line, clean_text
 from mailtui.ui import themes
 from mailtui.ui.actions import ACTIONS, build_keymap
 from mailtui.ui.bridge import Bridge, MergedEvent, ServiceEvent

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from mailtui.mime.headers import parse_addresses
-from mailtui.mime.safe import clean_line
 from mailtui.model import Envelope
+from mailtui.text.safe import clean_line
 
 UNREAD_MARK = "●"
 ANSWERED_MARK = "↩"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mailtui.mime.safe import clean_line
 from mailtui.model import Role
 from mailtui.sync import commands, events
+from mailtui.text.safe import clean_line
 from mailtui.ui.widgets.folder_tree import display_name
 from mailtui.ui.widgets.status_bar import OfflineBanner
 

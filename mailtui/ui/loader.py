@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mailtui.mime.chunks import CancelCheck, Cancelled
 from mailtui.mime.headers import parse_addresses
 from mailtui.mime.parse import transfer_decode
 from mailtui.mime.render import (
@@ -34,9 +33,10 @@ from mailtui.mime.render import (
     render_part,
     split_blocks,
 )
-from mailtui.mime.safe import clean_line
 from mailtui.model import Address, Attachment, BodyPart, Envelope
 from mailtui.sync import commands
+from mailtui.text.chunks import CancelCheck, Cancelled
+from mailtui.text.safe import clean_line
 
 if TYPE_CHECKING:
     from mailtui.sync.service import SyncService

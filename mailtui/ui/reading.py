@@ -25,9 +25,9 @@ from textual.timer import Timer
 from mailtui.errors import MailtuiError
 from mailtui.mime.attachments import save_attachment
 from mailtui.mime.html import link_is_safe
-from mailtui.mime.safe import clean_line
 from mailtui.model import SEEN
 from mailtui.sync import commands
+from mailtui.text.safe import clean_line
 from mailtui.ui import loader
 from mailtui.ui.bridge import ServiceCancelled, ServiceFailed
 from mailtui.ui.screens.picker import Item, Menu

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mailtui.mime.safe import fit_filename, safe_filename, split_ext
+from mailtui.text.safe import fit_filename, safe_filename, split_ext
 
 __all__ = [
     "MailcapEntry",

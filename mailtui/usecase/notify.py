@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from mailtui.mime.safe import clean_line
+from mailtui.text.safe import clean_line
 
 __all__ = [
     "CommandHandle",

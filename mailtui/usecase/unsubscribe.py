@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from mailtui.compose.draft import Draft, new_draft
 from mailtui.compose.mailto import Mailto, parse_mailto
 from mailtui.config.settings import AccountSettings
-from mailtui.mime.safe import clean_line
+from mailtui.text.safe import clean_line
 
 __all__ = [
     "ONE_CLICK_BODY",

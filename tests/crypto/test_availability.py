@@ -72,7 +72,7 @@ def _imports(path: Path) -> set[str]:
 def test_crypto_stays_in_its_layer() -> None:
     allowed = (
         "mailtui.crypto",
-        "mailtui.mime.safe",
+        "mailtui.text.safe",
         "mailtui.mime.headers",
         "mailtui.model",
         "mailtui.errors",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mailtui.mime.safe import safe_filename
+from mailtui.text.safe import safe_filename
 from tests.support import mailgen
 from tests.support.dovecot import Dovecot, MailUser
 from tests.ui.helpers import NOW, make_app, ready, screen_text, wait_for, wait_reader

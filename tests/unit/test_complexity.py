@@ -45,10 +45,10 @@ from mailtui.mime.render import (
     render_part,
     split_blocks,
 )
-from mailtui.mime.safe import clean_line, clean_text, safe_filename
 from mailtui.mime.threads import base_subject
 from mailtui.model import BodyPart
 from mailtui.sync import query
+from mailtui.text.safe import clean_line, clean_text, safe_filename
 from tests.support import hostile
 
 SMALL, LARGE = 10_000, 100_000

@@ -1,4 +1,4 @@
-"""Work done in slices gives exactly what the same work done whole gives (mime.chunks).
+"""Work done in slices gives exactly what the same work done whole gives (text.chunks).
 
 Long bodies are decoded, cleaned and split in slices so that a render thread never
 holds the interpreter long (the UI keeps running) and can be abandoned between slices.
@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailtui.mime import chunks
-from mailtui.mime.chunks import STEP, Cancelled, line_pieces, split_lines
 from mailtui.mime.headers import _decode, decode_bytes
 from mailtui.mime.html import html_to_text
 from mailtui.mime.parse import transfer_decode
 from mailtui.mime.render import render_body, render_part
-from mailtui.mime.safe import _clean_text, clean_text
 from mailtui.model import BodyPart
+from mailtui.text import chunks
+from mailtui.text.chunks import STEP, Cancelled, line_pieces, split_lines
+from mailtui.text.safe import _clean_text, clean_text
 
 _LINES = st.lists(st.sampled_from(["a", "\n", "bb", "\r", "\t", "\r\n"]), max_size=40).map("".join)
 

@@ -20,8 +20,8 @@ from mailtui.mime.headers import (
     parse_date,
     parse_msgids,
 )
-from mailtui.mime.safe import clean_line
 from mailtui.model import Address
+from mailtui.text.safe import clean_line
 
 
 def _no_controls(s: str) -> bool:

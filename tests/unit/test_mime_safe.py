@@ -1,4 +1,4 @@
-"""Untrusted text and filenames (mailtui.mime.safe)."""
+"""Untrusted text and filenames (mailtui.text.safe)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 
-from mailtui.mime.safe import clean_line, clean_text, safe_filename
+from mailtui.text.safe import clean_line, clean_text, safe_filename
 
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"

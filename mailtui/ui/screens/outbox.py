@@ -7,7 +7,7 @@ The work itself — SMTP, the outbox files — happens below ui (mailtui.sending
 thread workers the host (the main screen) runs; this screen lists and asks.
 
 Subjects, addresses and server replies come from strangers or servers: they are drawn
-as rich Text from strings cleaned by `mime.safe`, never as markup.
+as rich Text from strings cleaned by `text.safe`, never as markup.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mailtui.mime.safe import clean_line
+from mailtui.text.safe import clean_line
 from mailtui.ui.screens.editor import ConfirmScreen
 
 if TYPE_CHECKING:

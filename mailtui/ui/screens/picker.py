@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mailtui.mime.safe import clean_line
+from mailtui.text.safe import clean_line
 
 
 @dataclass(frozen=True)

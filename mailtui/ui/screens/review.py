@@ -8,7 +8,7 @@ lost). The screen only decides; it returns a `ReviewResult` and the app sends it
 `compose.flow.send_draft` in a thread worker.
 
 Everything shown may come from a stranger (a reply copies their name and subject):
-it is drawn as rich Text built from strings cleaned by `mime.safe`, never as markup.
+it is drawn as rich Text built from strings cleaned by `text.safe`, never as markup.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ from mailtui.mime.headers import parse_addresses
 from mailtui.mime.parse import parse_message
 from mailtui.mime.render import attachments as list_attachments
 from mailtui.mime.render import choose_body, human_size, part_text
-from mailtui.mime.safe import clean_line, clean_text, safe_filename
 from mailtui.model import Address, MessageRef, Role
+from mailtui.text.safe import clean_line, clean_text, safe_filename
 from mailtui.ui.screens.editor import ConfirmScreen, edit_with_external
 
 __all__ = [

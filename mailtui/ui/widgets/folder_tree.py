@@ -15,8 +15,8 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from mailtui.mime.safe import clean_line
 from mailtui.model import ROLE_ORDER, Folder, Role
+from mailtui.text.safe import clean_line
 
 ROLE_MARKS = {
     Role.INBOX: "▣",

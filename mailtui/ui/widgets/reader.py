@@ -18,10 +18,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from mailtui.mime.chunks import CancelCheck, check
 from mailtui.mime.render import Palette, human_size, render_body, render_headers
-from mailtui.mime.safe import clean_line
 from mailtui.model import Attachment, BodyPart, Envelope
+from mailtui.text.chunks import CancelCheck, check
+from mailtui.text.safe import clean_line
 from mailtui.ui import format as fmt
 from mailtui.ui.loader import FOLD_OVER, Loaded, in_render_thread, long_quotes, render_whole
 

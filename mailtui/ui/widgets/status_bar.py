@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from rich.text import Text
 from textual.widgets import Static
 
-from mailtui.mime.safe import clean_line
+from mailtui.text.safe import clean_line
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from mailtui.mime.chunks import STEP, line_pieces
+from mailtui.text.chunks import STEP, line_pieces
 
 __all__ = ["clean_line", "clean_text", "fit_filename", "safe_filename", "split_ext"]
 

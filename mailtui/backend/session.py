@@ -1,0 +1,174 @@
+"""The session interface the sync layer drives, and the plain records it exchanges.
+
+Two adapters implement it: `imap.client.ImapSession` (a real server) and
+`maildir.session.MaildirSession` (a local Maildir tree presented the same way, with
+UIDs, UIDVALIDITY and flags). Because the resync engine, the journal writer, undo and
+the watchers only ever call this interface, both backends run the very same code.
+Like `model`, this module imports nothing else from mailtui but `model` and `errors`.
+
+UID sets cross this boundary as `UidSet` (ranges, never expanded lists): see `uidset`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from mailtui.backend.uidset import UidSet
+from mailtui.model import BodyPart, Capabilities, Folder
+
+
+@dataclass(slots=True)
+class Fetched:
+    """One message's fetched items, decoded just enough for the cache."""
+
+    seq: int
+    uid: int = 0
+    flags: tuple[str, ...] | None = None
+    modseq: int = 0
+    internaldate: int = 0
+    size: int = 0
+    # Section name (e.g. "HEADER.FIELDS (DATE FROM)", "1.2", "TEXT") → bytes (None for NIL).
+    sections: dict[str, bytes | None] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What the store shows it did with a write — never just its OK.
+
+    A server may answer OK and do nothing (a UID this connection has not seen yet, a
+    message expunged by another client meanwhile): writes are confirmed from the
+    server's own evidence (FETCH responses, COPYUID, a check afterwards) and each UID
+    asked for ends up in exactly one of `done`, `gone` or `failed`.
+    """
+
+    done: list[int] = field(default_factory=list)
+    # Not in the folder any more (expunged or moved by someone else): nothing to do.
+    gone: list[int] = field(default_factory=list)
+    # Still there, and the change did not happen.
+    failed: list[int] = field(default_factory=list)
+    # For moves and copies: source UID → destination UID, where the store reported it.
+    mapping: dict[int, int] = field(default_factory=dict)
+
+    def merge(self, retry: Outcome) -> Outcome:
+        """This outcome with its failed UIDs replaced by how a retry ended for them."""
+        return Outcome(
+            done=sorted({*self.done, *retry.done}),
+            gone=sorted({*self.gone, *retry.gone}),
+            failed=sorted(retry.failed),
+            mapping={**self.mapping, **retry.mapping},
+        )
+
+
+@dataclass
+class SelectResult:
+    """What selecting a folder told us (RFC 9051 §6.3.2, RFC 7162 §3.2.5)."""
+
+    exists: int = 0
+    uidvalidity: int = 0
+    uidnext: int = 0
+    highestmodseq: int = 0
+    nomodseq: bool = False
+    readonly: bool = False
+    # VANISHED (EARLIER): as the server sent it, a range of any size (see UidSet).
+    vanished: UidSet = field(default_factory=lambda: UidSet())
+    changed: list[Fetched] = field(default_factory=list)
+    permanent_flags: tuple[str, ...] = ()
+    # Taken before the folder was read: equal later → nothing changed (see
+    # Session.change_token); 0 when the backend cannot tell (IMAP has HIGHESTMODSEQ).
+    change_token: int = 0
+
+
+class Session(Protocol):
+    """One connection to a mail store, owned by one thread.
+
+    Folder arguments named `raw` are the store's own spelling (`Folder.raw_name`).
+    UID sets are IMAP sequence-set strings ("1:5,9") going in, `UidSet`s coming out. Errors are `imap.errors` types
+    (ConnectionLost, FolderGone, ProtocolError…) or their equivalents for other stores.
+    """
+
+    caps: Capabilities
+    selected: str | None
+    qresync_enabled: bool
+    condstore_enabled: bool
+    # Off for a connection that only writes (see ImapSession).
+    enable_condstore: bool
+    # The store reported changes to the selected folder that were not applied yet.
+    changes_pending: bool
+
+    @property
+    def connected(self) -> bool: ...
+
+    def connect(self) -> None: ...
+    def close(self) -> None: ...
+
+    # folders
+    def list_folders(self) -> list[Folder]: ...
+    def status(self, raw: str, *, unseen: bool = True) -> dict[str, int]: ...
+    def folder_exists(self, raw: str, *, subscribed: bool = False) -> bool: ...
+    def create_folder(self, raw: str) -> None: ...
+    def rename_folder(self, old_raw: str, new_raw: str) -> None: ...
+    def delete_folder(self, raw: str) -> None: ...
+    def subscribe(self, raw: str, subscribed: bool = True) -> None: ...
+
+    # reading
+    def select(
+        self,
+        raw: str,
+        *,
+        readonly: bool = False,
+        qresync: tuple[int, int, str | None] | None = None,
+    ) -> SelectResult: ...
+    def unselect(self) -> None: ...
+    def fetch_headers(
+        self, uids: str, on_fetch: Callable[[Fetched], None] | None = None
+    ) -> Any: ...
+    def fetch_flags(self, uids: str, changedsince: int | None = None) -> list[Fetched]: ...
+    def search_uids(self, criteria: bytes = b"ALL", *, charset: str | None = None) -> UidSet: ...
+    def search(self, criteria: list[str | bytes], charset: str | None = None) -> list[int]: ...
+    def search_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]: ...
+    def fetch_bodystructure(self, uid: int) -> BodyPart: ...
+    def fetch_section(self, uid: int, section: str, *, max_bytes: int | None = None) -> bytes: ...
+
+    # writing: each returns what the store shows it did (see Outcome)
+    def ensure_visible(self, top_uid: int) -> None:
+        """Make sure this connection knows every message up to `top_uid` of the selected
+        folder (learnt on another connection) before acting on or searching for it."""
+        ...
+
+    def store_flags(
+        self, uids: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> Outcome: ...
+    def move(self, uids: str, dest_raw: str) -> Outcome: ...
+    def copy(self, uids: str, dest_raw: str) -> Outcome: ...
+    def expunge_uids(self, uids: str) -> Outcome: ...
+    def append(
+        self, folder_raw: str, raw: bytes, flags: Iterable[str] = (), when: float | None = None
+    ) -> int | None: ...
+
+    # live updates
+    def idle_start(self) -> bool:
+        """Start waiting for changes to the selected folder; True if some are already known."""
+        ...
+
+    def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[bool, bool]:
+        """Wait for a change or a wake-up: (changed, woken)."""
+        ...
+
+    def idle_done(self) -> None: ...
+
+    def poll(self) -> bool:
+        """Without IDLE: check once (NOOP); True when the selected folder changed."""
+        ...
+
+    def change_token(self, raw: str) -> int:
+        """A cheap fingerprint of the folder's state, equal to an earlier
+        `SelectResult.change_token` only if nothing changed since; 0 = cannot tell."""
+        ...
+
+    def noop_changes(self) -> Any:
+        """The selected folder's news from one NOOP, ready to apply (an object with
+        `vanished`, `flags`, `exists`, `highestmodseq`, `empty`), or None when it cannot
+        be applied as it stands (the caller resyncs fully)."""
+        ...
