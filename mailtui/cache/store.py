@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from mailtui.cache.journal import JournalTable
 from mailtui.cache.schema import DDL, DISPOSABLE, SCHEMA_VERSION
 from mailtui.model import Address, BodyPart, Envelope, Folder, FolderState, HeaderRow, Role
 
@@ -54,7 +55,7 @@ def _folder_range(folder_id: int) -> tuple[int, int]:
     return folder_id << 32, (folder_id << 32) | 0xFFFFFFFF
 
 
-class HeaderCache:
+class HeaderCache(JournalTable):
     """The account's local store; not thread-safe — one instance per thread."""
 
     def __init__(
@@ -668,54 +669,6 @@ class HeaderCache:
             (cold_floor, int(synced), time.time(), fid),
         )
 
-    # --- journal ------------------------------------------------------------------------
-
-    def journal_add(self, kind: str, folder: str, uids: str, args: dict) -> int:
-        cur = self.db.execute(
-            "INSERT INTO journal(created, kind, folder, uids, args) VALUES (?,?,?,?,?)",
-            (time.time(), kind, folder, uids, dump_json(args)),
-        )
-        return int(cur.lastrowid or 0)
-
-    def journal(self) -> list[tuple[int, str, str, str, dict, str, int]]:
-        """(id, kind, folder, uids, args, state, attempts), oldest first."""
-        return [
-            (r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
-            for r in self.db.execute(
-                "SELECT id, kind, folder, uids, args, state, attempts FROM journal ORDER BY id"
-            )
-        ]
-
-    def journal_update(
-        self,
-        entry_id: int,
-        *,
-        state: str | None = None,
-        args: dict | None = None,
-        error: str | None = None,
-        attempt: bool = False,
-    ) -> None:
-        sets, params = [], []
-        if state is not None:
-            sets.append("state=?")
-            params.append(state)
-        if args is not None:
-            sets.append("args=?")
-            params.append(dump_json(args))
-        if error is not None:
-            sets.append("last_error=?")
-            params.append(error)
-        if attempt:
-            sets.append("attempts=attempts+1")
-        if sets:
-            self.db.execute(f"UPDATE journal SET {', '.join(sets)} WHERE id=?", (*params, entry_id))
-
-    def journal_remove(self, entry_id: int) -> None:
-        self.db.execute("DELETE FROM journal WHERE id=?", (entry_id,))
-
-    def journal_count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM journal").fetchone()[0])
-
     def search_where(
         self, folder: str, where: str, params: Sequence[object], fts: str | None, limit: int = 5000
     ) -> list[int]:
@@ -865,7 +818,3 @@ def _touch_private(path: Path) -> None:
         os.chmod(path, 0o600)
         return
     os.close(fd)
-
-
-def dump_json(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)

@@ -16,11 +16,11 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailtui.backend import Outcome, Session, UidSet, compress_uids
+from mailtui.backend import Outcome, Session, compress_uids
+from mailtui.cache.journal import JournalRow
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import MailtuiError
 from mailtui.imap.errors import ConnectionLost, ImapError, ProtocolError
@@ -36,20 +36,7 @@ log = logging.getLogger("mailtui.sync.journal")
 BACKOFF = (1, 2, 4, 8, 15, 30, 60)
 
 
-@dataclass(frozen=True)
-class Entry:
-    id: int
-    kind: str
-    folder: str
-    uids: str
-    args: dict
-    state: str
-    attempts: int
-
-    @property
-    def uid_set(self) -> UidSet:
-        """The entry's UIDs (folder actions have none)."""
-        return UidSet.parse(self.uids) if self.uids else UidSet()
+Entry = JournalRow  # a journal row as the writer replays it
 
 
 class Writer(threading.Thread):
@@ -79,7 +66,7 @@ class Writer(threading.Thread):
         try:
             while not self.stopping.is_set():
                 self.wake.clear()
-                entries = [Entry(*row) for row in self.cache.journal()]
+                entries = self.cache.journal()
                 if not entries:
                     self.idle.set()
                     self.wake.wait()
@@ -130,7 +117,7 @@ class Writer(threading.Thread):
                 self.wake.wait(1)
                 self.wake.set()  # try again soon
                 return
-            entries = [Entry(*row) for row in self.cache.journal()]  # fresh, under the lock
+            entries = self.cache.journal()  # fresh, under the lock
             self._replay_locked(entries)
 
     def _replay_locked(self, entries: list[Entry]) -> None:

@@ -340,9 +340,9 @@ class FolderSyncer:
         if not changes:
             return changes
         pending = [
-            (UidSet.parse(uids), args)
-            for _id, kind, f, uids, args, _state, _n in self.cache.journal()
-            if kind == "flags" and f == folder
+            (UidSet.parse(row.uids), row.args)
+            for row in self.cache.journal()
+            if row.kind == "flags" and row.folder == folder
         ]
         if not pending:
             return changes

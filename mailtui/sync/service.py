@@ -463,8 +463,8 @@ class SyncService:
     def _cancel_unsent(self, cache: Any, record: UndoRecord) -> bool:
         """An action the writer has not started can be taken back without the server."""
         with cache.transaction():
-            rows = [r for r in cache.journal() if r[0] == record.journal_id]
-            if not rows or rows[0][5] != "pending":
+            rows = [r for r in cache.journal() if r.id == record.journal_id]
+            if not rows or rows[0].state != "pending":
                 return False
             cache.journal_remove(record.journal_id)
             if record.kind == "flags":

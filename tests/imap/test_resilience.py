@@ -126,9 +126,9 @@ def test_killed_after_send_before_journal_removal_does_not_duplicate(
     _journal_only(stale, commands.AppendMessage(folder="Sent", raw=raw, flags=frozenset({SEEN})))
     # The server executed both before the crash; the rows still say 'sending'.
     cache = HeaderCache(stale.service().cache_path)
-    for entry_id, *_ in cache.journal():
+    for row in cache.journal():
         with cache.transaction():
-            cache.journal_update(entry_id, state="sending")
+            cache.journal_update(row.id, state="sending")
     cache.close()
     other.select_folder("INBOX")
     other.copy([2], "Archive")
