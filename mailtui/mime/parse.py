@@ -41,6 +41,7 @@ __all__ = [
     "ParsedMessage",
     "decode_part",
     "parse_message",
+    "split_header",
     "transfer_decode",
 ]
 
@@ -253,6 +254,37 @@ def _serialize(msg: Message) -> bytes:
     return buf.getvalue()
 
 
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+
+
+def split_header(raw: bytes) -> tuple[bytes, bytes]:
+    """(header block including the blank line, body) of a message or part in bytes."""
+    if raw.startswith((b"\n", b"\r\n")):
+        blank = 1 if raw.startswith(b"\n") else 2
+        return raw[:blank], raw[blank:]
+    m = _BLANK_LINE.search(raw)
+    if m is None:
+        return raw, b""
+    return raw[: m.end()], raw[m.end() :]
+
+
+def _attached(msg: Message) -> Message | None:
+    """The message a message/rfc822 (or message/global) part carries, if it has one."""
+    if msg.get_content_type() not in ("message/rfc822", "message/global"):
+        return None
+    payload = msg.get_payload()
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        return payload[0]
+    return None
+
+
+def _body(msg: Message) -> bytes:
+    """A message's or part's body as sent: a multipart's with its boundaries."""
+    if _Builder._is_multipart(msg):
+        return split_header(_serialize(msg))[1]
+    return _payload_bytes(msg)
+
+
 def _raw_headers(msg: Message) -> dict[str, str]:
     """First occurrence of each header, lower-cased name, value as stored (unparsed)."""
     out: dict[str, str] = {}
@@ -432,12 +464,33 @@ class ParsedMessage:
             return self._raw_body if section == "1" and not self._nodes else b""
         # The node's own type, not structure.find(section): a walk of the tree per call
         # made taking out every part of a 10,000-part message quadratic.
-        if msg.get_content_type() in ("message/rfc822", "message/global"):
-            payload = msg.get_payload()
-            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-                return _serialize(payload[0])
+        inner = _attached(msg)
+        if inner is not None:
+            return _serialize(inner)
         cte = str(msg.get("Content-Transfer-Encoding", "") or "")
         return transfer_decode(_payload_bytes(msg), cte)
+
+    def wire_section(self, section: str) -> bytes:
+        """BODY[section] of a numbered part as an IMAP server sends it (RFC 9051 §6.4.5),
+        by the numbering of `structure`: a leaf still transfer-encoded, an attached
+        message whole, "N.MIME" a part's own header, "N.HEADER"/"N.TEXT" an attached
+        message's header and body; b"" for a part the message does not have. (A local
+        store such as Maildir answers FETCH BODY[…] with it.)"""
+        numbers, dot, suffix = section.rpartition(".")
+        suffix = suffix.upper()
+        if not (dot and suffix in ("HEADER", "TEXT", "MIME")):
+            numbers, suffix = section, ""
+        node = self._nodes.get(numbers)
+        if node is None:
+            return self._raw_body if numbers == "1" and not self._nodes and not suffix else b""
+        if suffix == "MIME":
+            return split_header(_serialize(node))[0]
+        inner = _attached(node)
+        if suffix:
+            if inner is None:
+                return b""
+            return split_header(_serialize(inner))[0] if suffix == "HEADER" else _body(inner)
+        return _serialize(inner) if inner is not None else _body(node)
 
     def header(self, name: str) -> str:
         """The first header called `name` (any case), decoded; "" when absent."""

@@ -12,9 +12,19 @@ from tests.support import mailgen
 
 FIXTURES = sorted((Path(__file__).parents[1] / "fixtures" / "mime").glob("*.eml"))
 GENERATED = [m.raw for m in mailgen.generate(60, seed=11, attachment_ratio=0.3, html_ratio=0.5)]
+# A bounce: its message/delivery-status part is a list of header blocks to `email`.
+BOUNCE = (
+    b"From: MAILER-DAEMON@example.test\r\nSubject: Undelivered\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+    b"--b\r\nContent-Type: text/plain\r\n\r\nIt bounced.\r\n"
+    b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+    b"Reporting-MTA: dns; example.test\r\n\r\n"
+    b"Final-Recipient: rfc822; a@example.test\r\nAction: failed\r\n"
+    b"--b--\r\n"
+)
 
 
-@pytest.mark.parametrize("raw", [p.read_bytes() for p in FIXTURES] + GENERATED)
+@pytest.mark.parametrize("raw", [p.read_bytes() for p in FIXTURES] + GENERATED + [BOUNCE])
 def test_every_leaf_section_matches_the_parsed_part(raw: bytes) -> None:
     parsed = parse_message(raw)
     for part in parsed.structure.walk():
@@ -26,6 +36,13 @@ def test_every_leaf_section_matches_the_parsed_part(raw: bytes) -> None:
             assert inner.subject == part.description
             continue
         assert transfer_decode(encoded, part.encoding) == parsed.part_bytes(part.section)
+
+
+def test_a_delivery_status_part_reads_as_it_does_over_imap() -> None:
+    """It was empty from a Maildir (the section walker there knew only leaves)."""
+    report = parse_message(BOUNCE).structure.children[1]
+    assert report.mime_type == "message/delivery-status"
+    assert b"Action: failed" in sections.extract(BOUNCE, report.section)
 
 
 def test_whole_header_and_text() -> None:
