@@ -22,7 +22,6 @@ What a server may send is capped, and anything past a cap or unreadable is
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from mailtui.errors import MalformedResponse
 from mailtui.imap import scan
 from mailtui.imap.errors import ConnectionLost, ProtocolError
 from mailtui.imap.scan import NIL, NUMBER, PAREN, QUOTED, shown, tokenize
+from mailtui.text.dates import MONTHS_BYTES, day_epoch
 
 MAX_LINE = 1 << 20
 MAX_SET_LINE = 16 << 20
@@ -46,26 +46,6 @@ _SET_LINE = re.compile(rb"\* (?:SEARCH|ESEARCH|VANISHED)\b", re.I)
 _FETCH_HEAD = re.compile(rb"\* ([0-9]{1,10}) FETCH \(", re.I)
 _TAGGED = re.compile(rb"(\S+) (OK|NO|BAD)\b ?(.*)\r\n$", re.I | re.S)
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        (
-            b"jan",
-            b"feb",
-            b"mar",
-            b"apr",
-            b"may",
-            b"jun",
-            b"jul",
-            b"aug",
-            b"sep",
-            b"oct",
-            b"nov",
-            b"dec",
-        ),
-        start=1,
-    )
-}
 _DATE_CACHE: dict[bytes, int] = {}
 
 
@@ -110,12 +90,8 @@ def internaldate_to_epoch(value: bytes) -> int:
     day_part = value.strip()[: m.end(3)]
     base = _DATE_CACHE.get(day_part)
     if base is None:
-        month = _MONTHS.get(mon.lower())
-        if month is None or not 1 <= int(d) <= 31:
-            return 0
-        try:
-            base = calendar.timegm((int(y), month, int(d), 0, 0, 0, 0, 0, 0))
-        except (ValueError, OverflowError):  # year 0000
+        base = day_epoch(int(y), MONTHS_BYTES.get(mon.lower()), int(d))
+        if base is None:  # an unknown month, day 32, year 0000
             return 0
         if len(_DATE_CACHE) < 65536:
             _DATE_CACHE[day_part] = base

@@ -9,11 +9,11 @@ complete, tolerant parsers in `mime.headers`, which also make controls visible.
 
 from __future__ import annotations
 
-import calendar
 import re
 
 from mailtui.mime.headers import decode_header, parse_addresses, parse_date, parse_msgids
 from mailtui.model import HeaderRow
+from mailtui.text.dates import MONTHS_BYTES, day_epoch
 from mailtui.text.safe import clean_line
 
 # Header blocks are cut here before parsing: the fields a list needs fit many times
@@ -30,26 +30,6 @@ _DATE = re.compile(
     rb"(?:[A-Za-z]{3},[ \t]*)?(\d{1,2})[ \t]+([A-Za-z]{3})[ \t]+(\d{4})[ \t]+"
     rb"(\d{1,2}):(\d\d)(?::(\d\d))?[ \t]+([+-])(\d\d)(\d\d)"
 )
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        (
-            b"jan",
-            b"feb",
-            b"mar",
-            b"apr",
-            b"may",
-            b"jun",
-            b"jul",
-            b"aug",
-            b"sep",
-            b"oct",
-            b"nov",
-            b"dec",
-        ),
-        1,
-    )
-}
 _DAYS: dict[tuple[bytes, bytes, bytes], int] = {}
 _MSGID = re.compile(rb"<([^<>\s\x00-\x1f\x7f]+)>")
 
@@ -158,13 +138,7 @@ def _date(value: bytes) -> int:
         day, mon, year, hh, mm, ss, sign, zh, zm = m.groups()
         base = _DAYS.get((day, mon, year))
         if base is None:
-            month = _MONTHS.get(mon.lower())
-            d = int(day)
-            if month and 1 <= d <= 31 and 1 <= int(year) <= 9999:
-                try:
-                    base = calendar.timegm((int(year), month, d, 0, 0, 0, 0, 0, 0))
-                except (ValueError, OverflowError):
-                    base = None
+            base = day_epoch(int(year), MONTHS_BYTES.get(mon.lower()), int(day))
             if base is not None and len(_DAYS) < 100_000:
                 _DAYS[(day, mon, year)] = base
         h, mi, s = int(hh), int(mm), int(ss or 0)

@@ -8,14 +8,13 @@ encoded words — is answered by a `str.isprintable` check and nothing else.
 from __future__ import annotations
 
 import binascii
-import calendar
 import codecs
 import functools
 import re
-from email.utils import parsedate_tz
 
 from mailtui.model import Address
 from mailtui.text.chunks import STEP, CancelCheck, check
+from mailtui.text.dates import parse_date
 from mailtui.text.safe import clean_line
 
 __all__ = [
@@ -500,49 +499,6 @@ def parse_addresses(value: str | bytes) -> tuple[Address, ...]:
         return tuple(out)
     except (RecursionError, MemoryError, ValueError):
         return ()
-
-
-# --------------------------------------------------------------------------- dates
-
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-    )
-}
-# RFC 5322 §3.3 date-time with a numeric zone, the form nearly every mailer writes.
-_RFC5322_DATE = re.compile(
-    r"\s*(?:[A-Za-z]{3},?\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+"
-    r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s+([+-])(\d{2})(\d{2})\b"
-)
-
-
-def parse_date(value: str | bytes) -> int | None:
-    """A Date header as epoch seconds, or None when it cannot be understood."""
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "replace")
-    if not value:
-        return None
-    m = _RFC5322_DATE.match(value)
-    if m:
-        day, mon, year, hh, mm, ss, sign, zh, zm = m.groups()
-        month = _MONTHS.get(mon.lower())
-        d, h, mi, s = int(day), int(hh), int(mm), int(ss or 0)
-        if month and 1 <= d <= 31 and h < 24 and mi < 60 and s <= 60 and int(zm) < 60:
-            offset = int(zh) * 3600 + int(zm) * 60
-            t = calendar.timegm((int(year), month, d, h, mi, s, 0, 0, 0))
-            return t - offset if sign == "+" else t + offset
-    try:
-        parsed = parsedate_tz(value)
-        if parsed is None:
-            return None
-        year = parsed[0]
-        if not 1 <= year <= 9999 or not 1 <= parsed[1] <= 12 or not 1 <= parsed[2] <= 31:
-            return None
-        # A missing zone (or "-0000", RFC 5322 §3.3) is read as UTC, not local time.
-        return calendar.timegm((*parsed[:6], 0, 0, 0)) - (parsed[9] or 0)
-    except (ValueError, TypeError, OverflowError, IndexError, OSError):
-        return None
 
 
 # --------------------------------------------------------------------------- message ids
