@@ -64,6 +64,13 @@ def _parts(text: bytes | str, star: int | None) -> Iterator[tuple[int, int]]:
             raise MalformedResponse(f"Not a UID set (trailing comma): {_shown(raw)}")
 
 
+def uid_ranges(text: bytes | str, *, star: int | None = None) -> Iterator[tuple[int, int]]:
+    """The (first, last) pairs of a sequence set as written ("9:3" stays (9, 3), "*"
+    becomes `star`), checked as `UidSet.parse` checks them; lazily, so a caller that
+    looks at the bounds someone wrote stops at the first that answers it."""
+    return _parts(text, star)
+
+
 class _Builder:
     """Collects ranges into two arrays of 32-bit bounds (8 bytes a range, whatever its
     size); sorts and merges only when they did not arrive in order."""
