@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from email.header import decode_header, make_header
 
-from imapclient import imap_utf7
-
 from mailtui.model import BodyPart, Folder, Role
+from mailtui.text import utf7
 
 # RFC 6154 special-use attributes, plus the names servers without SPECIAL-USE use.
 _SPECIAL_USE = {
@@ -39,17 +38,15 @@ _ROLE_BY_NAME = {
 
 
 def decode_folder_name(raw: bytes | str) -> str:
-    """Modified UTF-7 (RFC 3501 §5.1.3) → str; names that are not valid mUTF-7 stay as sent."""
+    """A LIST name for display (`utf7.decode_name`): canonical modified UTF-7 decoded,
+    anything else as sent (UTF-8 bytes from a UTF8=ACCEPT server read as UTF-8)."""
     raw_bytes = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else raw
-    try:
-        return imap_utf7.decode(raw_bytes)
-    except Exception:
-        return raw_bytes.decode("utf-8", "replace")
+    return utf7.decode_name(raw_bytes.decode("utf-8", "replace"))
 
 
 def encode_folder_name(name: str) -> str:
     """str → the modified UTF-7 name the server wants."""
-    return imap_utf7.encode(name).decode("ascii")
+    return utf7.encode(name)
 
 
 def role_for(flags: list[bytes] | tuple[bytes, ...], name: str, delimiter: str | None) -> Role:

@@ -13,8 +13,9 @@ import os
 import shutil
 from pathlib import Path
 
-from mailtui.maildir import layout, utf7
+from mailtui.maildir import layout
 from mailtui.maildir.names import unique_name
+from mailtui.text import utf7
 
 Move = tuple[Path, Path]
 

@@ -19,8 +19,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailtui.maildir import utf7
 from mailtui.model import Role
+from mailtui.text import utf7
 
 log = logging.getLogger("mailtui.maildir")
 

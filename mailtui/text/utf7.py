@@ -1,9 +1,11 @@
 """Modified UTF-7 (RFC 3501 §5.1.3): IMAP's spelling of folder names, also used on disk.
 
 Printable ASCII other than "&" stands for itself; "&" is written "&-"; any other run of
-characters is UTF-16BE in base64 with "," for "/", between "&" and "-". The sync layer
-derives raw names of new folders this way, and Dovecot/Courier write Maildir++ names
-this way, so mailtui carries its own codec (imapclient belongs to the IMAP layer).
+characters is UTF-16BE in base64 with "," for "/", between "&" and "-". The one codec
+for both backends: IMAP folder names (`imap.translate`), Dovecot/Courier Maildir++
+directory names (`maildir.layout`), and the raw names sync derives for new folders.
+Decoding is strict: anything `encode` would not write raises ValueError (printable ASCII
+in base64, pad bits, controls), so a hostile name cannot pass for another folder.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import binascii
 import re
 
-__all__ = ["decode", "encode", "is_canonical"]
+__all__ = ["decode", "decode_name", "encode", "is_canonical"]
 
 _B64_RUN = re.compile(r"&([A-Za-z0-9+,]*)-")
 
@@ -21,8 +23,7 @@ def _printable(c: str) -> bool:
 
 
 def _b64(chars: str) -> str:
-    data = chars.encode("utf-16-be", "surrogatepass")
-    return binascii.b2a_base64(data, newline=False).decode("ascii").rstrip("=").replace("/", ",")
+    return _b64_of(chars.encode("utf-16-be", "surrogatepass"))
 
 
 def encode(name: str) -> str:
@@ -99,3 +100,15 @@ def is_canonical(text: str) -> bool:
         return encode(decode(text)) == text
     except ValueError:
         return False
+
+
+def decode_name(text: str) -> str:
+    """A folder name for display: decoded when it is canonical mUTF-7, else as it is.
+
+    Both backends read names so: a name `encode` would not have written (base64 for
+    printable ASCII, two runs where one would do, controls, UTF-8) is shown as sent,
+    so no two spellings can show as the same folder.
+    """
+    if "&" in text and text.isascii() and is_canonical(text):
+        return decode(text)
+    return text

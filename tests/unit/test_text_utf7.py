@@ -1,4 +1,4 @@
-"""Modified UTF-7 (RFC 3501 §5.1.3), mailtui's own codec, checked against imapclient's."""
+"""Modified UTF-7 (RFC 3501 §5.1.3), mailtui's one codec (text.utf7) for both backends, checked against imapclient's."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from imapclient import imap_utf7
 
-from mailtui.maildir import utf7
+from mailtui.imap.translate import folder_from_list
+from mailtui.maildir import layout
+from mailtui.text import utf7
 
 
 @given(st.text())
@@ -63,3 +65,25 @@ def test_non_canonical_runs_decode_but_are_not_canonical() -> None:
     """Two adjacent runs decode, but an encoder would have written one."""
     assert utf7.decode("&U,BTFw-&ZeVnLIqe-") == "台北日本語"
     assert not utf7.is_canonical("&U,BTFw-&ZeVnLIqe-")
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (b"&AEkATgBCAE8AWA-", "&AEkATgBCAE8AWA-"),  # "INBOX" spelled in base64: not canonical
+        (b"&AGE-", "&AGE-"),
+        ("Entwürfe".encode(), "Entwürfe"),  # UTF-8 from a UTF8=ACCEPT server
+        (b"Entw&APw-rfe", "Entwürfe"),
+        (b"R&-D", "R&D"),
+        (b"&AOQ-&APY-", "&AOQ-&APY-"),  # two runs where one would do: not canonical
+        (b"&AOQA9g-", "\u00e4\u00f6"),
+    ],
+)
+def test_imap_and_maildir_read_a_folder_name_alike(raw: bytes, shown: str) -> None:
+    """One codec: a LIST name that imitates another folder is shown as sent, as on disk.
+
+    Before, the IMAP side used imapclient's lenient decoder, which read the first as a
+    second "INBOX" and UTF-8 bytes as Latin-1 ("EntwÃ¼rfe")."""
+    folder = folder_from_list([], b"/", raw)
+    assert folder.name == shown
+    assert layout.decode_part(raw.decode("utf-8")) == shown
