@@ -8,11 +8,11 @@ schema.py) and is replayed by the sync writer after a crash. Rows come back as
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 
 from mailtui.backend import UidSet
+from mailtui.cache.db import CacheDB
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,8 @@ class JournalRow:
         return UidSet.parse(self.uids) if self.uids else UidSet()
 
 
-class JournalTable:
+class JournalTable(CacheDB):
     """Queue, read, update and drop journal rows on the cache's connection."""
-
-    db: sqlite3.Connection
 
     def journal_add(self, kind: str, folder: str, uids: str, args: dict) -> int:
         cur = self.db.execute(
