@@ -36,7 +36,7 @@ from imapclient.response_parser import parse_fetch_response  # noqa: E402
 
 from bench.proc import tree_rss_mb  # noqa: E402
 from bench.results import Figure, add_json_option, finish  # noqa: E402
-from mailtui.imap.client import ImapSession  # noqa: E402
+from mailtui.imap.session import ImapSession  # noqa: E402
 from mailtui.sync import coldstore, commands, events  # noqa: E402
 from mailtui.ui.views import ViewSpec, compute_view  # noqa: E402
 from tests.support import mailgen  # noqa: E402

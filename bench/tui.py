@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.proc import tree_rss_mb  # noqa: E402
 from bench.results import Figure, add_json_option, finish  # noqa: E402
 from bench.sync import floor_fetch  # noqa: E402
-from mailtui.imap.client import ImapSession  # noqa: E402
+from mailtui.imap.session import ImapSession  # noqa: E402
 from mailtui.sync import commands  # noqa: E402
 from tests.support import mailgen  # noqa: E402
 from tests.support.accounts import context_for, write_config  # noqa: E402

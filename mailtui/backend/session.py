@@ -1,6 +1,6 @@
 """The session interface the sync layer drives, and the plain records it exchanges.
 
-Two adapters implement it: `imap.client.ImapSession` (a real server) and
+Two adapters implement it: `imap.session.ImapSession` (a real server) and
 `maildir.session.MaildirSession` (a local Maildir tree presented the same way, with
 UIDs, UIDVALIDITY and flags). Because the resync engine, the journal writer, undo and
 the watchers only ever call this interface, both backends run the very same code.
@@ -18,6 +18,13 @@ from typing import Any, Protocol
 from mailtui.backend.uidset import UidSet
 from mailtui.model import BodyPart, Capabilities, Folder
 
+# The header fields the message list, threading and search need: one literal per message.
+LIST_HEADER_FIELDS = (
+    "DATE FROM TO CC REPLY-TO SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES LIST-ID CONTENT-TYPE"
+)
+# The section a header fetch asks for, and the key its block has in `Fetched.sections`.
+HEADER_SECTION = f"HEADER.FIELDS ({LIST_HEADER_FIELDS})"
+
 
 @dataclass(slots=True)
 class Fetched:
@@ -31,6 +38,15 @@ class Fetched:
     size: int = 0
     # Section name (e.g. "HEADER.FIELDS (DATE FROM)", "1.2", "TEXT") → bytes (None for NIL).
     sections: dict[str, bytes | None] = field(default_factory=dict)
+
+    def header_block(self) -> bytes | None:
+        """The list headers fetched for the cache: the HEADER_SECTION block, else the one
+        section a backend sent under its own name (a Maildir reads the header alone)."""
+        sections = self.sections
+        block = sections.get(HEADER_SECTION)
+        if block is None and sections:
+            block = next(iter(sections.values()))
+        return block
 
 
 @dataclass

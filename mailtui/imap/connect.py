@@ -1,4 +1,6 @@
-"""Opening an IMAP connection: TLS policy, and imaplib guarded against its server.
+"""Opening an IMAP connection: TLS policy, imaplib guarded against its server, and
+what goes wrong on the way as typed errors (`connect`). Logging in and reading the
+capabilities are the session's (imap/session.py).
 
 imapclient reads through imaplib, which trusts the server's framing. The classes here
 keep imaplib's behaviour and add mailtui's rules where it reads:
@@ -17,21 +19,21 @@ keep imaplib's behaviour and add mailtui's rules where it reads:
 
 from __future__ import annotations
 
-import functools
 import imaplib
 import ssl
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import imapclient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+from imapclient.exceptions import ProtocolError as ImapclientParseError
 from imapclient.imap4 import IMAP4WithTimeout
 from imapclient.imapclient import SocketTimeout
 from imapclient.tls import IMAP4_TLS
 
-from mailtui.config.settings import is_loopback
+from mailtui.config.trust import is_loopback
 from mailtui.errors import MalformedResponse
-from mailtui.imap.errors import TlsError
+from mailtui.imap.errors import ConnectionLost, ProtocolError, TlsError, short_error
 from mailtui.imap.wire import MAX_HEADER_LITERAL, MAX_REPLY, REPLY_OBJECT_COST, read_line
 
 
@@ -153,6 +155,46 @@ class GuardedClient(imapclient.IMAPClient):
         return _Plain(self.host, self.port, connect_timeout, refuse_preauth=self._refuse_preauth)
 
 
+def connect(server: ServerLike) -> GuardedClient:
+    """A connected client, secured as `server.security` says, not yet logged in.
+
+    Every failure is a typed error naming host and port: TlsError (certificate,
+    handshake, policy), ConnectionLost (timeout, refused, reset), MalformedResponse
+    (an unreadable greeting), ProtocolError (anything else the server said).
+    """
+    where = f"{server.host}:{server.port}"
+    try:
+        return open_client(server, where)
+    except ssl.SSLCertVerificationError as exc:
+        raise TlsError(
+            f"The certificate of {where} cannot be trusted: {exc.verify_message}",
+            "if the server uses a private CA, set ca_file to its PEM certificate",
+        ) from exc
+    except ssl.SSLError as exc:
+        raise TlsError(f"TLS with {where} failed: {exc.reason or exc}") from exc
+    except TimeoutError as exc:
+        raise ConnectionLost(
+            f"Timed out connecting to {where}", "check the host, port and network"
+        ) from exc
+    except ConnectionRefusedError as exc:
+        raise ConnectionLost(
+            f"Nothing is listening on {where} (connection refused)",
+            "check the host and port, or whether the server is up",
+        ) from exc
+    except OSError as exc:
+        raise ConnectionLost(f"Cannot connect to {where}: {exc.strerror or exc}") from exc
+    except IMAPClientAbortError as exc:  # the link died (EOF, reset) mid-handshake
+        raise ConnectionLost(
+            f"The connection to {where} broke during set-up: {short_error(exc)}"
+        ) from exc
+    except ImapclientParseError as exc:
+        raise MalformedResponse(f"{where} sent an unreadable greeting: {exc}") from exc
+    except IMAPClientError as exc:
+        raise ProtocolError(f"{where} failed during connection set-up: {exc}") from exc
+    except (ValueError, IndexError, RecursionError) as exc:
+        raise MalformedResponse(f"{where} sent an unreadable greeting: {exc!r}") from exc
+
+
 def open_client(server: ServerLike, where: str) -> GuardedClient:
     """A connected client, secured as `server.security` says (not yet logged in).
 
@@ -218,29 +260,3 @@ def close_quietly(client: imapclient.IMAPClient) -> None:
             client.shutdown()
         except Exception:
             pass
-
-
-R = TypeVar("R")
-
-
-def drops_on_malformed(method: Callable[..., R]) -> Callable[..., R]:
-    """A session method whose reply could not be read (MalformedResponse) drops the
-    connection: nothing read after it could be trusted to answer the right command."""
-
-    @functools.wraps(method)
-    def guarded(self: Any, *args: object, **kwargs: object) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except MalformedResponse:
-            self._drop()
-            raise
-
-    return guarded
-
-
-def short_error(exc: BaseException) -> str:
-    """An imapclient error's text, without bytes-repr quotes, cut to 300 characters."""
-    text = str(exc)
-    if text.startswith("b'") or text.startswith('b"'):
-        text = text[2:-1]
-    return text.strip()[:300]

@@ -1,7 +1,7 @@
 """Folder commands of an IMAP session: LIST (with SPECIAL-USE and LIST-STATUS, RFC
 6154 and RFC 5819), LSUB and STATUS (RFC 9051 §6.3.9-11).
 
-A part of ImapSession (imap/client.py), kept apart by subject; it runs on the session's
+A part of ImapSession (imap/session.py), kept apart by subject; it runs on the session's
 connection through its lean reader.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from mailtui.errors import MalformedResponse
 from mailtui.imap import scan, translate
-from mailtui.imap.transport import drops_on_malformed
+from mailtui.imap.errors import drops_on_malformed
 from mailtui.imap.wire import quote
 from mailtui.model import Folder
 

@@ -1,7 +1,7 @@
 """Live updates on an IMAP session: IDLE (RFC 2177), NOOP polling, and applying a
 NOOP's news straight away in QRESYNC mode (RFC 7162 §3.2.10).
 
-A part of ImapSession (imap/client.py), kept apart by subject.
+A part of ImapSession (imap/session.py), kept apart by subject.
 """
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-from imapclient.exceptions import IMAPClientAbortError
-
 from mailtui.backend import UidSet
-from mailtui.errors import MalformedResponse
 from mailtui.imap import scan
-from mailtui.imap.errors import ConnectionLost
-from mailtui.imap.transport import drops_on_malformed, short_error
+from mailtui.imap.errors import ConnectionLost, drops_on_malformed
 from mailtui.imap.wire import Untagged
 
 
@@ -125,20 +121,9 @@ class LiveUpdates:
         imap = client._imap
         sock = client.socket()
         lines: list[bytes] = []
-        try:
+        with self._on_link("IDLE"):
             while self._line_waiting(imap, sock):
                 lines.append(imap._get_line())
-        except (OSError, EOFError) as exc:
-            self._drop()
-            raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
-        except IMAPClientAbortError as exc:
-            self._drop()
-            raise ConnectionLost(
-                f"The IMAP server closed the connection: {short_error(exc)}"
-            ) from exc
-        except MalformedResponse:
-            self._drop()
-            raise
         return lines
 
     def _line_waiting(self, imap: object, sock: object) -> bool:

@@ -4,15 +4,14 @@ Wraps imapclient for connecting, TLS policy, authentication and the ordinary com
 and uses `wire.ResponseReader` for the responses that are big or that imapclient cannot
 express (bulk header FETCH, SELECT with QRESYNC, LIST with RETURN options).
 
-By subject: opening the connection and its TLS policy in `transport`, folder commands
-in `folders`, write-back in `writes`, IDLE and NOOP in `live`; what a server may send
-is capped and checked in `wire` and `scan`.
+By subject: opening the connection and its TLS policy in `connect`, folder commands
+in `folders`, write-back in `writes`, IDLE and NOOP in `idle`; what a server may send
+is capped and checked in `wire` and `scan`; typed errors in `errors`.
 """
 
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
@@ -21,28 +20,22 @@ import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 from imapclient.exceptions import ProtocolError as ImapclientParseError
 
-from mailtui.backend import Fetched, SelectResult, compress_uids
+from mailtui.backend import HEADER_SECTION, Fetched, SelectResult, compress_uids
 from mailtui.errors import MalformedResponse
 from mailtui.imap import scan, translate
+from mailtui.imap.connect import ServerLike, close_quietly, connect, make_ssl_context
 from mailtui.imap.errors import (
     AuthFailed,
     ConnectionLost,
     FolderGone,
     ImapError,
     ProtocolError,
-    TlsError,
     Unsupported,
-)
-from mailtui.imap.folders import FolderCommands
-from mailtui.imap.live import LiveUpdates, vanished_set
-from mailtui.imap.transport import (
-    ServerLike,
-    close_quietly,
     drops_on_malformed,
-    make_ssl_context,
-    open_client,
     short_error,
 )
+from mailtui.imap.folders import FolderCommands
+from mailtui.imap.idle import LiveUpdates, vanished_set
 from mailtui.imap.wire import (
     MAX_HEADER_LITERAL,
     MAX_PART_LITERAL,
@@ -57,11 +50,7 @@ from mailtui.model import BodyPart, Capabilities
 log = logging.getLogger("mailtui.imap")
 protocol_log = logging.getLogger("mailtui.imap.protocol")
 
-# The header fields the message list, threading and search need: one literal per message.
-LIST_HEADER_FIELDS = (
-    "DATE FROM TO CC REPLY-TO SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES LIST-ID CONTENT-TYPE"
-)
-HEADER_SECTION = f"HEADER.FIELDS ({LIST_HEADER_FIELDS})"
+# The header fields the message list needs (one literal per message): see backend.session.
 
 
 class SecretLike(Protocol):
@@ -107,38 +96,7 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
 
     def connect(self) -> None:
         """Connect, secure, authenticate and read capabilities; raises typed errors."""
-        server = self.server
-        where = f"{server.host}:{server.port}"
-        try:
-            client = open_client(server, where)
-        except ssl.SSLCertVerificationError as exc:
-            raise TlsError(
-                f"The certificate of {where} cannot be trusted: {exc.verify_message}",
-                "if the server uses a private CA, set ca_file to its PEM certificate",
-            ) from exc
-        except ssl.SSLError as exc:
-            raise TlsError(f"TLS with {where} failed: {exc.reason or exc}") from exc
-        except TimeoutError as exc:
-            raise ConnectionLost(
-                f"Timed out connecting to {where}", "check the host, port and network"
-            ) from exc
-        except ConnectionRefusedError as exc:
-            raise ConnectionLost(
-                f"Nothing is listening on {where} (connection refused)",
-                "check the host and port, or whether the server is up",
-            ) from exc
-        except OSError as exc:
-            raise ConnectionLost(f"Cannot connect to {where}: {exc.strerror or exc}") from exc
-        except IMAPClientAbortError as exc:  # the link died (EOF, reset) mid-handshake
-            raise ConnectionLost(
-                f"The connection to {where} broke during set-up: {short_error(exc)}"
-            ) from exc
-        except ImapclientParseError as exc:
-            raise MalformedResponse(f"{where} sent an unreadable greeting: {exc}") from exc
-        except IMAPClientError as exc:
-            raise ProtocolError(f"{where} failed during connection set-up: {exc}") from exc
-        except (ValueError, IndexError, RecursionError) as exc:
-            raise MalformedResponse(f"{where} sent an unreadable greeting: {exc!r}") from exc
+        client = connect(self.server)
         self.client = client
         self._install_protocol_log()
         self._login()
@@ -224,23 +182,13 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
                 logs.setup(protocol=True)
 
     @contextmanager
-    def _errors(self, what: str, *, fresh: bool = True) -> Iterator[None]:
-        """Turn socket/imapclient failures into typed errors; a broken link, or a reply
-        that cannot be read, closes the session.
-
-        `fresh`: forget imaplib's untagged responses first, so that imapclient never
-        takes what arrived for an earlier command (or unasked) as this one's answer.
-        """
-        if fresh and self.client is not None:
-            self.client._imap.forget_replies()
+    def _on_link(self, what: str) -> Iterator[None]:
+        """A broken link (timeout, EOF, reset, imaplib's abort) or a reply that cannot be
+        read closes the session: ConnectionLost naming `what`, or the MalformedResponse."""
         try:
             yield
         except MalformedResponse:
             self._drop()
-            raise
-        except ImapError:
-            raise
-        except LoginError:
             raise
         except TimeoutError as exc:
             self._drop()
@@ -253,21 +201,48 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
         except (OSError, EOFError) as exc:
             self._drop()
             raise ConnectionLost(f"The IMAP connection broke during {what}: {exc}") from exc
-        except ImapclientParseError as exc:
-            self._drop()
-            raise MalformedResponse(f"{what}: the server's reply could not be read: {exc}") from exc
-        except (ValueError, TypeError, IndexError, KeyError, OverflowError, RecursionError) as exc:
-            # imapclient's parser on a reply it cannot read (a 4,300-digit number, a
-            # bad date, 10,000 nested parentheses): the stream can no longer be trusted.
-            self._drop()
-            raise MalformedResponse(
-                f"{what}: the server's reply could not be read ({type(exc).__name__})"
-            ) from exc
-        except IMAPClientError as exc:
-            text = short_error(exc)
-            if "NONEXISTENT" in text.upper() or "doesn't exist" in text or "does not exist" in text:
-                raise FolderGone(f"{what} failed: {text}") from exc
-            raise ProtocolError(f"{what} failed: {text}") from exc
+
+    @contextmanager
+    def _errors(self, what: str, *, fresh: bool = True) -> Iterator[None]:
+        """Turn socket/imapclient failures into typed errors (see `_on_link`); a reply
+        imapclient cannot read closes the session too.
+
+        `fresh`: forget imaplib's untagged responses first, so that imapclient never
+        takes what arrived for an earlier command (or unasked) as this one's answer.
+        """
+        if fresh and self.client is not None:
+            self.client._imap.forget_replies()
+        with self._on_link(what):
+            try:
+                yield
+            except (ImapError, LoginError, IMAPClientAbortError):
+                raise
+            except ImapclientParseError as exc:
+                raise MalformedResponse(
+                    f"{what}: the server's reply could not be read: {exc}"
+                ) from exc
+            except (
+                ValueError,
+                TypeError,
+                IndexError,
+                KeyError,
+                OverflowError,
+                RecursionError,
+            ) as exc:
+                # imapclient's parser on a reply it cannot read (a 4,300-digit number, a
+                # bad date, 10,000 nested parentheses): the stream can no longer be trusted.
+                raise MalformedResponse(
+                    f"{what}: the server's reply could not be read ({type(exc).__name__})"
+                ) from exc
+            except IMAPClientError as exc:
+                text = short_error(exc)
+                if (
+                    "NONEXISTENT" in text.upper()
+                    or "doesn't exist" in text
+                    or "does not exist" in text
+                ):
+                    raise FolderGone(f"{what} failed: {text}") from exc
+                raise ProtocolError(f"{what} failed: {text}") from exc
 
     def _drop(self) -> None:
         client, self.client = self.client, None

@@ -2,7 +2,7 @@
 confirmed from the server's own evidence (FETCH responses, COPYUID, a check after),
 never from a bare OK — see backend.Outcome.
 
-A part of ImapSession (imap/client.py), kept apart by subject.
+A part of ImapSession (imap/session.py), kept apart by subject.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from mailtui.backend import Outcome, UidMap, UidSet, compress_uids
 from mailtui.errors import MalformedResponse
 from mailtui.imap import scan, translate
-from mailtui.imap.errors import Unsupported
-from mailtui.imap.transport import drops_on_malformed
+from mailtui.imap.errors import Unsupported, drops_on_malformed
 from mailtui.imap.wire import Response, quote
 
 

@@ -16,11 +16,10 @@ from typing import Any
 
 from mailtui.backend import Fetched, SelectResult, Session, UidSet, compress_uids
 from mailtui.cache.store import HeaderCache
-from mailtui.imap.client import HEADER_SECTION
-from mailtui.imap.translate import encode_folder_name
 from mailtui.mime.envelope import header_row
 from mailtui.model import FolderState, HeaderRow, SyncStats
 from mailtui.sync import coldstore, events
+from mailtui.sync.names import raw_name
 
 # Cold sync batch sizes: a small first batch so the newest mail shows at once, then
 # larger ones to keep per-command overhead negligible.
@@ -40,9 +39,7 @@ def rows_from(records: list[Fetched]) -> list[HeaderRow]:
     for rec in records:
         if not rec.uid:
             continue
-        block = rec.sections.get(HEADER_SECTION)
-        if block is None and rec.sections:
-            block = next(iter(rec.sections.values()))
+        block = rec.header_block()
         out.append(header_row(rec.uid, rec.flags, rec.modseq, rec.internaldate, rec.size, block))
     return out
 
@@ -53,9 +50,7 @@ def _row_collector(rows: list[HeaderRow]) -> Callable[[Fetched], None]:
 
     def collect(rec: Fetched) -> None:
         if rec.uid:
-            block = rec.sections.get(HEADER_SECTION)
-            if block is None and rec.sections:
-                block = next(iter(rec.sections.values()))
+            block = rec.header_block()
             append(header_row(rec.uid, rec.flags, rec.modseq, rec.internaldate, rec.size, block))
 
     return collect
@@ -67,10 +62,7 @@ def _record_collector(records: list[coldstore.Record]) -> Callable[[Fetched], No
 
     def collect(rec: Fetched) -> None:
         if rec.uid:
-            block = rec.sections.get(HEADER_SECTION)
-            if block is None and rec.sections:
-                block = next(iter(rec.sections.values()))
-            append((rec.uid, rec.flags, rec.modseq, rec.internaldate, rec.size, block))
+            append((rec.uid, rec.flags, rec.modseq, rec.internaldate, rec.size, rec.header_block()))
 
     return collect
 
@@ -105,7 +97,7 @@ class FolderSyncer:
         self.cancel = cancel or threading.Event()
 
     def _raw_name(self, folder: str) -> str:
-        return self.cache.raw_name(folder) or encode_folder_name(folder)
+        return raw_name(self.cache, folder)
 
     def sync(self, folder: str, refetch: tuple[int, ...] = ()) -> SyncStats:
         raw = self._raw_name(folder)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from mailtui.config.credentials import Secret
-from mailtui.config.settings import make_settings
-from mailtui.imap.client import ImapSession
+from mailtui.config.load import make_settings
 from mailtui.imap.errors import AuthFailed, ConnectionLost, TlsError
+from mailtui.imap.session import ImapSession
 from mailtui.sync import commands
 from tests.support.accounts import context_for, imap_table, settings_for
 from tests.support.dovecot import Dovecot, MailUser
@@ -139,7 +139,7 @@ def test_plaintext_only_to_loopback(dovecot: Dovecot, mail_user: MailUser) -> No
     session = _session(dovecot, mail_user, security="none")
     session.connect()  # loopback: allowed
     session.close()
-    from mailtui.config.settings import ServerSettings
+    from mailtui.config.model import ServerSettings
 
     remote = ServerSettings(host="192.0.2.1", port=143, security="none", username="x")
     with pytest.raises(TlsError, match="plaintext"):

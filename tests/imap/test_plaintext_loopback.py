@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from mailtui.config.credentials import Secret
-from mailtui.config.settings import ServerSettings, is_loopback, loopback_problem
-from mailtui.imap.client import ImapSession
+from mailtui.config.model import ServerSettings
+from mailtui.config.trust import is_loopback, loopback_problem
+from mailtui.imap.session import ImapSession
 from tests.support.dovecot import Dovecot, MailUser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,8 +30,9 @@ CHILD = textwrap.dedent(
     import json, socket, threading
     from mailtui.compose.send import send_message
     from mailtui.config.credentials import Secret
-    from mailtui.config.settings import ServerSettings, make_settings
-    from mailtui.imap.client import ImapSession
+    from mailtui.config.load import make_settings
+    from mailtui.config.model import ServerSettings
+    from mailtui.imap.session import ImapSession
 
     connections = []
     asked = []

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from mailtui.errors import MailtuiError
-from mailtui.imap.client import ImapSession
 from mailtui.imap.errors import ImapError
+from mailtui.imap.session import ImapSession
 from mailtui.model import FLAGGED, SEEN
 from mailtui.sync import commands, events
 from tests.support import mailgen

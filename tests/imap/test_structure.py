@@ -12,7 +12,7 @@ from email.policy import SMTP
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailtui.imap.client import ImapSession
+from mailtui.imap.session import ImapSession
 from mailtui.mime.parse import parse_message, transfer_decode
 from mailtui.model import BodyPart
 from tests.support import mailgen
