@@ -207,6 +207,8 @@ def device_sign_in(
         f"and enter the code {code.user_code}\n"
         f"(the code is valid for {max(1, code.expires_in // 60)} minutes)\n"
     )
+    if code.verification_uri_complete:
+        out.write(f"or open {code.verification_uri_complete}\n")
     if copy_to_clipboard:
         out.write(osc52(code.user_code))
     out.flush()
@@ -322,7 +324,36 @@ def loopback_sign_in(
     return parse_token(_post(http, provider.token_url, form))
 
 
-# -- refresh ----------------------------------------------------------------------------
+def sign_in(
+    provider: Provider,
+    http: HttpClient,
+    out: TextIO,
+    *,
+    browser: bool = False,
+    open_browser: Callable[[str], object] | None = None,
+    copy_to_clipboard: bool = False,
+    login_hint: str | None = None,
+    on_code: Callable[[DeviceCode], None] | None = None,
+) -> TokenSet:
+    """The sign-in `mailtui setup` and `mailtui login` run: the device grant by default
+    (works over SSH, no local browser needed); the loopback redirect with `browser`, or
+    when the provider has no device grant for mail (Google)."""
+    if not browser and provider.device_grant and provider.device_url:
+        return device_sign_in(
+            provider, http, out, copy_to_clipboard=copy_to_clipboard, on_code=on_code
+        )
+
+    def system_browser(url: str) -> object:
+        out.write(f"Opening the sign-in page in your browser; if none opens, go to\n{url}\n")
+        out.flush()
+        import webbrowser
+
+        return webbrowser.open(url)
+
+    return loopback_sign_in(provider, http, open_browser or system_browser, login_hint=login_hint)
+
+
+# -- refresh and revocation ----------------------------------------------------------------------------
 
 
 def refresh(provider: Provider, http: HttpClient, refresh_token: str) -> TokenSet:
@@ -336,3 +367,16 @@ def refresh(provider: Provider, http: HttpClient, refresh_token: str) -> TokenSe
     if provider.scopes:  # Microsoft wants them again; RFC 6749 allows the same set
         form["scope"] = provider.scope
     return parse_token(_post(http, provider.token_url, form))
+
+
+def revoke(provider: Provider, http: HttpClient, refresh_token: str) -> bool:
+    """Ask the server to forget a refresh token (RFC 7009), e.g. on `--reauth` or when an
+    account is removed. False when the provider has no revocation endpoint or refused;
+    the local copy is deleted by the caller either way."""
+    if not provider.revoke_url:
+        return False
+    form = {**provider.client_form(), "token": refresh_token, "token_type_hint": "refresh_token"}
+    try:
+        return http.post_form(provider.revoke_url, form).status == 200
+    except HttpError:
+        return False

@@ -56,18 +56,22 @@ def initial_response(
 class Responder:
     """The callback IMAP AUTHENTICATE / SMTP AUTH call with each server challenge.
 
-    First call: the initial response. Any later call is the server explaining a refusal
-    (OAUTHBEARER sends a JSON error as a challenge, RFC 7628 §3.2.2) and the client must
-    answer a lone ^A so the server can finish with NO; the error is kept in `error`.
+    First call: the initial response. A later call is the server explaining a refusal
+    (a JSON error as a challenge) and the client must answer so that the server can end
+    the exchange with NO / 535: a lone ^A for OAUTHBEARER (RFC 7628 §3.2.3), an empty
+    line for XOAUTH2 (Google's description). The server's report is kept in `error`.
     """
 
-    def __init__(self, initial: str) -> None:
-        self._initial: str | None = initial
+    def __init__(
+        self, mechanism: str, user: str, token: str, host: str = "", port: int | None = None
+    ) -> None:
+        self._initial: str | None = initial_response(mechanism, user, token, host, port)
+        self._on_error = "\x01" if mechanism.upper() == "OAUTHBEARER" else ""
         self.error: bytes = b""
 
-    def __call__(self, challenge: bytes) -> str:
+    def __call__(self, challenge: bytes | None = None) -> str:
         if self._initial is not None:
             first, self._initial = self._initial, None
             return first
-        self.error = challenge
-        return "\x01"
+        self.error = challenge or b""
+        return self._on_error

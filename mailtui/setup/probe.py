@@ -11,13 +11,14 @@ The probe never logs in and sends no secret.
 
 from __future__ import annotations
 
+import smtplib
 import ssl
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mailtui.errors import MailtuiError
-from mailtui.imap.connect import close_quietly, open_client
+from mailtui.imap.connect import close_quietly, make_ssl_context, open_client
 from mailtui.oauth2 import sasl
 from mailtui.setup.presets import Endpoint
 from mailtui.text.safe import clean_line
@@ -46,6 +47,7 @@ class ProbeReport:
     error: str = ""
     capabilities: tuple[str, ...] = ()
     seconds: float = 0.0
+    protocol: str = "imap"
 
     @property
     def ok(self) -> bool:
@@ -62,8 +64,8 @@ class ProbeReport:
 
     @property
     def password_ok(self) -> bool:
-        """A password login is possible: LOGIN not disabled, or PLAIN/LOGIN offered."""
-        if "LOGINDISABLED" in self.capabilities:
+        """A password login is possible: IMAP LOGIN not disabled, or PLAIN/LOGIN offered."""
+        if self.protocol == "smtp" or "LOGINDISABLED" in self.capabilities:
             return bool({"PLAIN", "LOGIN"} & set(self.mechanisms))
         return True
 
@@ -94,6 +96,44 @@ def probe_imap(endpoint: Endpoint, *, ca_file: Path | None = None) -> ProbeRepor
     finally:
         close_quietly(client)
     return ProbeReport(endpoint, capabilities=caps, seconds=time.perf_counter() - started)
+
+
+def probe_smtp(endpoint: Endpoint, *, ca_file: Path | None = None) -> ProbeReport:
+    """EHLO (after TLS) and the AUTH mechanisms offered; capabilities as "AUTH=X" items.
+
+    Implicit TLS or STARTTLS only, certificates verified as a send would (the same
+    context as IMAP: system CAs plus the account's ca_file).
+    """
+    started = time.perf_counter()
+    ctx = make_ssl_context(ca_file)
+    smtp: smtplib.SMTP | None = None
+    try:
+        if endpoint.security == "tls":
+            smtp = smtplib.SMTP_SSL(
+                endpoint.host, endpoint.port, timeout=PROBE_TIMEOUT, context=ctx
+            )
+        else:
+            smtp = smtplib.SMTP(endpoint.host, endpoint.port, timeout=PROBE_TIMEOUT)
+            smtp.ehlo()
+            if not smtp.has_extn("starttls"):
+                raise smtplib.SMTPNotSupportedError("the server does not offer STARTTLS")
+            smtp.starttls(context=ctx)
+        smtp.ehlo()
+        mechanisms = smtp.esmtp_features.get("auth", "").upper().split()
+    except (OSError, smtplib.SMTPException) as exc:
+        return ProbeReport(
+            endpoint, error=_describe(exc), seconds=time.perf_counter() - started, protocol="smtp"
+        )
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+    caps = tuple(f"AUTH={m}" for m in mechanisms)
+    return ProbeReport(
+        endpoint, capabilities=caps, seconds=time.perf_counter() - started, protocol="smtp"
+    )
 
 
 def _describe(exc: BaseException) -> str:

@@ -37,8 +37,7 @@ def token_login(dovecot: Dovecot, user: str, token: str, mechanism: str | None =
         ]
         mech = mechanism or sasl.choose(offered)
         assert mech, offered
-        initial = sasl.initial_response(mech, user, token, dovecot.host, dovecot.imaps_port)
-        client.sasl_login(mech, sasl.Responder(initial))
+        client.sasl_login(mech, sasl.Responder(mech, user, token, dovecot.host, dovecot.imaps_port))
         return int(client.select_folder("INBOX", readonly=True)[b"EXISTS"])
     finally:
         client.shutdown()

@@ -7,13 +7,16 @@ import urllib.parse
 
 import pytest
 
-from mailtui.oauth2.errors import SignInFailed
+from mailtui.oauth2.errors import OAuth2Error, SignInFailed
 from mailtui.oauth2.flows import (
     DeviceCode,
     device_sign_in,
     loopback_sign_in,
     osc52,
     poll_device,
+    refresh,
+    revoke,
+    sign_in,
     start_device,
 )
 from mailtui.oauth2.http import HttpClient, HttpError, InsecureEndpoint, check_url
@@ -185,3 +188,34 @@ def test_an_unreachable_server_is_one_clear_error(http: HttpClient) -> None:
     with pytest.raises(Exception, match="cannot reach the authorization server") as caught:
         start_device(provider, http)
     assert isinstance(caught.value.__cause__, HttpError)
+
+
+def test_sign_in_uses_the_device_grant_by_default_and_the_browser_on_request(
+    oauth_server: OAuthServer, http: HttpClient
+) -> None:
+    provider = provider_for(oauth_server)
+    out = io.StringIO()
+    device = sign_in(
+        provider, http, out, on_code=lambda c: oauth_server.approve(c.user_code, "ivy")
+    )
+    assert "enter the code" in out.getvalue() and device.access_token
+    oauth_server.authorize_as = "ivy"
+    open_browser, pages = _browser(http)
+    browser = sign_in(provider, http, io.StringIO(), browser=True, open_browser=open_browser)
+    assert browser.access_token and len(pages) == 1
+    assert oauth_server.active_tokens("ivy") == 2
+
+
+def test_revocation_ends_the_sign_in_at_the_server(
+    oauth_server: OAuthServer, http: HttpClient
+) -> None:
+    provider = provider_for(oauth_server)
+    token = sign_in(
+        provider, http, io.StringIO(), on_code=lambda c: oauth_server.approve(c.user_code, "jo")
+    )
+    assert token.refresh_token
+    assert revoke(provider, http, token.refresh_token)
+    assert oauth_server.active_tokens("jo") == 0
+    with pytest.raises(OAuth2Error) as caught:
+        refresh(provider, http, token.refresh_token)
+    assert caught.value.code == "invalid_grant"
