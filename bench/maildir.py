@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.results import Figure, add_json_option, finish  # noqa: E402
-from mailtui.config.settings import make_settings  # noqa: E402
+from mailtui.config.load import make_settings  # noqa: E402
 from mailtui.context import AppContext  # noqa: E402
 from mailtui.sync import commands  # noqa: E402
 from tests.support import mailgen  # noqa: E402

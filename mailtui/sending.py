@@ -30,7 +30,7 @@ from mailtui.compose.draft import Draft, DraftError
 from mailtui.compose.flow import DeliveryReport, MailStore, SendFn, resolve_folder, retry_outbox
 from mailtui.compose.outbox import Outbox, OutboxEntry
 from mailtui.compose.send import SmtpRejected
-from mailtui.config.settings import AccountSettings
+from mailtui.config.model import AccountSettings
 from mailtui.errors import MailtuiError
 from mailtui.model import MessageRef, Role
 from mailtui.sync import commands, events

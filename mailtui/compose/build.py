@@ -26,7 +26,7 @@ from io import BytesIO
 
 from mailtui.compose.addresses import AddressError, ascii_domain, dedupe, parse_address_list
 from mailtui.compose.draft import AttachmentData, Draft, DraftError
-from mailtui.config.settings import AccountSettings
+from mailtui.config.model import AccountSettings
 from mailtui.model import Address
 
 __all__ = [

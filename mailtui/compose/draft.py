@@ -29,7 +29,7 @@ from mailtui.compose.addresses import (
     is_valid_addr,
     parse_address_list,
 )
-from mailtui.config.settings import AccountSettings
+from mailtui.config.model import AccountSettings
 from mailtui.errors import MailtuiError
 from mailtui.model import Address, MessageRef
 

@@ -25,7 +25,7 @@ from mailtui.compose.build import build_message, complete_raw, message_bytes
 from mailtui.compose.draft import Draft, DraftError
 from mailtui.compose.outbox import Outbox, OutboxEntry
 from mailtui.compose.send import SendResult, SmtpError, SmtpRejected, send_message
-from mailtui.config.settings import AccountSettings
+from mailtui.config.model import AccountSettings
 from mailtui.errors import MailtuiError
 from mailtui.model import ANSWERED, DRAFT, SEEN, Folder, MessageRef, Role
 

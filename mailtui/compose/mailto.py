@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from mailtui.compose.addresses import parse_address_list
 from mailtui.compose.draft import Draft, new_draft
-from mailtui.config.settings import AccountSettings
+from mailtui.config.model import AccountSettings
 from mailtui.model import Address
 
 __all__ = ["Mailto", "is_mailto", "mailto_draft", "parse_mailto"]

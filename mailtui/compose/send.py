@@ -30,7 +30,7 @@ from mailtui.compose.build import (
 )
 from mailtui.compose.draft import DraftError
 from mailtui.config.credentials import Secret, get_secret
-from mailtui.config.settings import AccountSettings, ServerSettings
+from mailtui.config.model import AccountSettings, ServerSettings
 from mailtui.config.trust import loopback_problem
 from mailtui.errors import ConfigError, MailtuiError
 

@@ -4,14 +4,8 @@ Credentials are deliberately not re-exported here: importing them pulls in keyri
 only code that logs in should pay for (and depend on) that.
 """
 
-from mailtui.config.settings import (
-    AccountSettings,
-    ServerSettings,
-    Settings,
-    UiSettings,
-    load_settings,
-    make_settings,
-)
+from mailtui.config.load import load_settings, make_settings
+from mailtui.config.model import AccountSettings, ServerSettings, Settings, UiSettings
 
 __all__ = [
     "AccountSettings",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
 from mailtui.config import logs
-from mailtui.config.settings import AccountSettings, ServerSettings
+from mailtui.config.model import AccountSettings, ServerSettings
 from mailtui.errors import CredentialError
 
 if TYPE_CHECKING:

@@ -12,12 +12,9 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 
 import platformdirs
-
-if TYPE_CHECKING:
-    from mailtui.config.settings import AccountSettings, Settings, UiSettings
 
 APP_NAME = "mailtui"
 CONFIG_ENV = "MAILTUI_CONFIG"
@@ -29,6 +26,25 @@ FILE_MODE = 0o600
 SQLITE_SIBLINGS = ("-wal", "-shm", "-journal")
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class _Named(Protocol):
+    """An account's settings, as far as its file names go (paths never import the model)."""
+
+    @property
+    def name(self) -> str: ...
+
+
+class _Downloads(Protocol):
+    """The UI settings, or the settings holding them, as far as downloads go."""
+
+    @property
+    def download_dir(self) -> Path: ...
+
+
+class _HoldsUi(Protocol):
+    @property
+    def ui(self) -> _Downloads: ...
 
 
 _XDG_FALLBACK = {
@@ -184,14 +200,14 @@ def safe_name(name: str) -> str:
     return f"{reduced}-{digest}"
 
 
-def account_cache_path(account: AccountSettings | str) -> Path:
+def account_cache_path(account: _Named | str) -> Path:
     """The header-cache SQLite file of one account; its directory exists, 0700."""
     name = account if isinstance(account, str) else account.name
     directory = ensure_private_dir(cache_dir() / "accounts")
     return directory / f"{safe_name(name)}.sqlite3"
 
 
-def download_dir(settings: Settings | UiSettings) -> Path:
+def download_dir(settings: _HoldsUi | _Downloads) -> Path:
     """Where attachments are saved; created (0700) if missing, an existing dir untouched."""
     ui = getattr(settings, "ui", settings)
     path: Path = ui.download_dir

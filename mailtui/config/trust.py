@@ -1,6 +1,8 @@
 """What mailtui must check before it trusts a config file or a plaintext host.
 
 - A config file someone else can change is refused: its password_command runs as you.
+- Secrets never live in the config file (they belong in the keyring or behind a
+  command); in a file others can read, even a key that looks like a secret is refused.
 - security = "none" sends the password and mail in clear, so only to this machine: a
   loopback literal, or the name "localhost" once every address it resolves to is
   loopback (checked when connecting, not when reading the config).
@@ -10,12 +12,29 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 import stat
+from collections.abc import Mapping
+from typing import Final
 
+from mailtui.config.reader import Source, dotted_key
 from mailtui.errors import ConfigError
 
-__all__ = ["is_loopback", "loopback_problem", "may_be_loopback", "refuse_untrusted_file"]
+__all__ = [
+    "exposed_mode",
+    "is_loopback",
+    "loopback_problem",
+    "may_be_loopback",
+    "refuse_secrets",
+    "refuse_untrusted_file",
+]
+
+# Keys that would hold a secret in clear text: refused wherever they appear.
+PASSWORD_KEYS: Final = frozenset({"password", "pass", "passwd"})
+# Keys that look like they hold a secret: refused in a file others can read.
+_SECRET_LOOKING = re.compile(r"pass|secret|token|api[_-]?key|credential|private[_-]?key", re.I)
+_NOT_SECRETS: Final = frozenset({"password_command", "oauth2_token_command"})
 
 
 def refuse_untrusted_file(label: str, st: os.stat_result) -> None:
@@ -47,6 +66,80 @@ def refuse_untrusted_file(label: str, st: os.stat_result) -> None:
             "commands (password_command) to run anything as you; refusing it",
             hint=f"run `chmod 600 {label}`",
         )
+
+
+def exposed_mode(st: os.stat_result | None) -> int | None:
+    """The file's permission bits if group/others may read it (POSIX only), else None."""
+    if os.name != "posix" or st is None:
+        return None
+    mode = stat.S_IMODE(st.st_mode)
+    return mode if mode & 0o044 else None
+
+
+def _walk_keys(data: object) -> list[tuple[str, tuple[str, ...]]]:
+    """(dotted key, key path) for every key in nested tables and arrays of tables.
+
+    Iterative, because a hostile file can nest deeper than the recursion limit.
+    """
+    found: list[tuple[str, tuple[str, ...]]] = []
+    stack: list[tuple[str, tuple[str, ...], object]] = [("", (), data)]
+    while stack:
+        where, keys, node = stack.pop()
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                if isinstance(k, str):
+                    dotted = dotted_key(where, k)
+                    found.append((dotted, (*keys, k)))
+                    stack.append((dotted, (*keys, k), v))
+        elif isinstance(node, list | tuple):
+            for i, v in enumerate(node):
+                stack.append((f"{where}[{i}]", keys, v))
+    found.sort()
+    return found
+
+
+def refuse_secrets(src: Source, data: object, exposed_mode: int | None) -> None:
+    """Secrets never live in the config; a file others can read must not even look like it.
+
+    `exposed_mode` is the file's mode when group or others can read it, else None.
+    """
+    keys = _walk_keys(data)
+    for dotted, key_path in keys:
+        if key_path[-1].lower() in PASSWORD_KEYS:
+            in_account = len(key_path) > 2 and key_path[0] == "accounts"
+            account = key_path[1] if in_account else "ACCOUNT"
+            exposed = ""
+            if exposed_mode is not None:
+                exposed = (
+                    f" The file is readable by other users (mode {exposed_mode:03o}): treat "
+                    "that password as exposed and change it."
+                )
+            src.fail(
+                dotted,
+                "passwords are not allowed in the config file." + exposed,
+                hint=(
+                    f"delete this key and store the password in the system keyring with "
+                    f"`mailtui login {account}`, or have a command print it, e.g. "
+                    f'password_command = "pass show mail/{account}"'
+                ),
+            )
+    if exposed_mode is None:
+        return
+    for dotted, key_path in keys:
+        key = key_path[-1]
+        if key not in _NOT_SECRETS and _SECRET_LOOKING.search(key):
+            src.fail(
+                dotted,
+                f"looks like a secret, and the file is readable by other users "
+                f"(mode {exposed_mode:03o})",
+                hint=(
+                    f"run `chmod 600 {src.label}`, and keep secrets in the keyring "
+                    "(`mailtui login ACCOUNT`) or behind a password_command"
+                ),
+            )
+
+
+# --- plaintext only to this machine -------------------------------------------------
 
 
 def _loopback_ip(text: str) -> bool | None:

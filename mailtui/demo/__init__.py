@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 from mailtui.config import paths
-from mailtui.config.settings import Settings, make_settings
+from mailtui.config.load import make_settings
+from mailtui.config.model import Settings
 from mailtui.context import AppContext
 from mailtui.demo import content
 from mailtui.demo.corpus import ME, SIGNATURE

@@ -31,7 +31,7 @@ from mailtui.sync.journal import Entry, Writer
 from mailtui.sync.resync import FolderSyncer, SyncCancelled
 
 if TYPE_CHECKING:
-    from mailtui.config.settings import AccountSettings
+    from mailtui.config.model import AccountSettings
 
 log = logging.getLogger("mailtui.sync")
 

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from mailtui.compose.addresses import parse_address_list
 from mailtui.compose.build import build_message
 from mailtui.compose.draft import Draft, new_draft
-from mailtui.config.settings import AccountSettings
+from mailtui.config.model import AccountSettings
 from mailtui.mime.calendar import (
     Answer,
     Invitation,

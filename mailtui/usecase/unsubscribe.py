@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from mailtui.compose.draft import Draft, new_draft
 from mailtui.compose.mailto import Mailto, parse_mailto
-from mailtui.config.settings import AccountSettings
+from mailtui.config.model import AccountSettings
 from mailtui.text.safe import clean_line
 
 __all__ = [

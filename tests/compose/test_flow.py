@@ -18,7 +18,7 @@ from mailtui.compose.draft import AttachmentData, forward_draft, new_draft, repl
 from mailtui.compose.flow import MailStore, retry_outbox, save_draft, send_draft, send_raw
 from mailtui.compose.outbox import Outbox
 from mailtui.compose.send import SmtpUnavailable
-from mailtui.config.settings import AccountSettings
+from mailtui.config.model import AccountSettings
 from mailtui.model import Address, MessageRef
 from mailtui.sending import service_store
 from mailtui.sync import commands

@@ -12,7 +12,8 @@ import icalendar
 import pytest
 
 from mailtui.compose.send import send_message
-from mailtui.config.settings import AccountSettings, make_settings
+from mailtui.config.load import make_settings
+from mailtui.config.model import AccountSettings
 from mailtui.mime.calendar import Answer, InvitationError
 from mailtui.usecase.invitation import build_reply_message, reply_to_invitation
 from tests.unit.test_calendar import BASE, ics

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import pytest
 
 from mailtui.compose.draft import forward_draft, quote_body, recalled_draft, reply_draft
-from mailtui.config.settings import AccountSettings, make_settings
+from mailtui.config.load import make_settings
+from mailtui.config.model import AccountSettings
 from mailtui.mime.parse import parse_message
 from mailtui.mime.render import body_text, choose_body, render_message
 from mailtui.ui.screens.review import original_from_raw

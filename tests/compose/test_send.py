@@ -20,7 +20,8 @@ from mailtui.compose.send import (
     SmtpUnavailable,
     send_message,
 )
-from mailtui.config.settings import AccountSettings, make_settings
+from mailtui.config.load import make_settings
+from mailtui.config.model import AccountSettings
 from mailtui.errors import ConfigError
 from mailtui.model import Address
 from tests.support.dovecot import free_ports

@@ -12,7 +12,7 @@ import pytest
 
 from mailtui.compose.build import build_message, message_bytes
 from mailtui.compose.draft import Draft
-from mailtui.config.settings import AccountSettings
+from mailtui.config.model import AccountSettings
 from mailtui.crypto import CryptoError, Engine, encrypt_message, sign_message
 from mailtui.model import Address
 from tests.crypto.keyring import Keyring, run_gpg

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mailtui.config.settings import make_settings
+from mailtui.config.load import make_settings
 from mailtui.context import AppContext
 from mailtui.maildir import layout
 from mailtui.maildir.names import split_name

@@ -9,7 +9,8 @@ from typing import Any
 
 import imapclient
 
-from mailtui.config.settings import Settings, make_settings
+from mailtui.config.load import make_settings
+from mailtui.config.model import Settings
 from mailtui.context import AppContext
 from tests.support.dovecot import Dovecot, MailUser
 

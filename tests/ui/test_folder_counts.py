@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mailtui.config.settings import make_settings
+from mailtui.config.load import make_settings
 from mailtui.context import AppContext
 from mailtui.sync import commands
 from mailtui.ui.app import MailApp

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.segment import Segment
 
-from mailtui.config.settings import make_settings
+from mailtui.config.load import make_settings
 from mailtui.context import AppContext
 from mailtui.ui.app import MailApp
 from mailtui.ui.format import fixed_clock

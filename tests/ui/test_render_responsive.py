@@ -15,7 +15,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from mailtui.config.settings import make_settings
+from mailtui.config.load import make_settings
 from mailtui.context import AppContext
 from mailtui.mime.render import TEXT_CAP
 from mailtui.ui import loader

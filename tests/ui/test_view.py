@@ -164,7 +164,7 @@ async def test_list_stays_virtual_on_a_big_folder(dovecot: Dovecot, tmp_path: Pa
 
 async def test_two_accounts_in_one_tree(dovecot: Dovecot, tmp_path: Path) -> None:
     """Every configured account is listed; folders of either open through the same keys."""
-    from mailtui.config.settings import make_settings
+    from mailtui.config.load import make_settings
     from mailtui.context import AppContext
     from mailtui.ui.app import MailApp
     from mailtui.ui.format import fixed_clock

@@ -24,7 +24,8 @@ from mailtui.compose.build import (
     subject_of,
 )
 from mailtui.compose.draft import AttachmentData, Draft, DraftError, Original, forward_draft
-from mailtui.config.settings import AccountSettings, make_settings
+from mailtui.config.load import make_settings
+from mailtui.config.model import AccountSettings
 from mailtui.mime.parse import parse_message
 from mailtui.model import Address
 

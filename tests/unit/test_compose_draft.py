@@ -28,7 +28,8 @@ from mailtui.compose.draft import (
     reply_draft,
     reply_subject,
 )
-from mailtui.config.settings import AccountSettings, make_settings
+from mailtui.config.load import make_settings
+from mailtui.config.model import AccountSettings
 from mailtui.mime.parse import parse_message
 from mailtui.model import Address, MessageRef
 

@@ -22,7 +22,8 @@ from mailtui.compose.flow import (
 )
 from mailtui.compose.outbox import Outbox
 from mailtui.compose.send import SendResult, SmtpRejected, SmtpUnavailable
-from mailtui.config.settings import AccountSettings, make_settings
+from mailtui.config.load import make_settings
+from mailtui.config.model import AccountSettings
 from mailtui.errors import MailtuiError
 from mailtui.model import ANSWERED, DRAFT, SEEN, Address, Folder, MessageRef, Role
 

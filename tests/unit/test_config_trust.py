@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.config.settings import load_settings
+from mailtui.config.load import load_settings
 from mailtui.errors import ConfigError
 
 CONFIG = """\

@@ -18,7 +18,8 @@ from mailtui.config.credentials import (
     keyring_username,
     store_password,
 )
-from mailtui.config.settings import AccountSettings, ServerSettings, make_settings
+from mailtui.config.load import make_settings
+from mailtui.config.model import AccountSettings, ServerSettings
 from mailtui.errors import CredentialError
 
 SECRET = "s3cr3t-Value"
@@ -329,7 +330,7 @@ def test_only_credentials_imports_keyring() -> None:
     import sys
 
     code = (
-        "import sys, mailtui.config, mailtui.config.settings, mailtui.config.paths;"
+        "import sys, mailtui.config, mailtui.config.load, mailtui.config.paths;"
         "print('keyring' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

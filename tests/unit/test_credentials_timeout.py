@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mailtui.config.credentials import get_secret
-from mailtui.config.settings import make_settings
+from mailtui.config.load import make_settings
 from mailtui.errors import CredentialError
 
 TIMEOUT = 0.5

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mailtui.compose.mailto import is_mailto, mailto_draft, parse_mailto
-from mailtui.config.settings import make_settings
+from mailtui.config.load import make_settings
 from mailtui.errors import ConfigError
 from mailtui.model import Address
 from mailtui.ui.reading import opener_command

@@ -8,15 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailtui.config import paths
-from mailtui.config.settings import (
-    AccountSettings,
-    ServerSettings,
-    Settings,
-    UiSettings,
-    is_loopback,
-    load_settings,
-    make_settings,
-)
+from mailtui.config.load import load_settings, make_settings
+from mailtui.config.model import AccountSettings, ServerSettings, Settings, UiSettings
+from mailtui.config.trust import is_loopback
 from mailtui.errors import ConfigError
 
 BENCH_CONFIG = """\

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from mailtui.config.settings import AccountSettings
+from mailtui.config.model import AccountSettings
 from mailtui.usecase.unsubscribe import (
     MAX_URIS,
     ONE_CLICK_BODY,

@@ -39,7 +39,7 @@ from mailtui.compose.draft import (
     parse_edited_text,
 )
 from mailtui.compose.flow import resolve_folder
-from mailtui.config.settings import AccountSettings
+from mailtui.config.model import AccountSettings
 from mailtui.errors import MailtuiError
 from mailtui.mime.headers import parse_addresses
 from mailtui.mime.parse import parse_message
