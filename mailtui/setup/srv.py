@@ -39,14 +39,24 @@ class Resolver(Protocol):
 
 
 class DnsResolver:
-    """SRV and MX lookups with dnspython; an unanswerable name gives an empty list."""
+    """SRV and MX lookups with dnspython; an unanswerable name gives an empty list.
+
+    dnspython is imported here, not at the top: only `mailtui setup` needs it, and
+    every other start of mailtui would pay for its import.
+    """
 
     def __init__(
         self, nameservers: list[str] | None = None, port: int = 53, timeout: float = LOOKUP_TIMEOUT
     ) -> None:
         import dns.resolver
 
-        self._resolver = dns.resolver.Resolver(configure=nameservers is None)
+        try:
+            self._resolver: dns.resolver.Resolver | None = dns.resolver.Resolver(
+                configure=nameservers is None
+            )
+        except dns.resolver.NoResolverConfiguration:  # no /etc/resolv.conf: no DNS steps
+            self._resolver = None
+            return
         if nameservers is not None:
             self._resolver.nameservers = nameservers
             self._resolver.port = port
@@ -54,13 +64,12 @@ class DnsResolver:
 
     def _query(self, name: str, rdtype: str) -> list:
         import dns.exception
-        import dns.resolver
 
+        if self._resolver is None:
+            return []
         try:
             return list(self._resolver.resolve(name, rdtype, search=False))
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
-            return []
-        except dns.exception.DNSException:
+        except dns.exception.DNSException:  # NXDOMAIN, no answer, timeout, no servers
             return []
 
     def srv(self, name: str) -> list[SrvRecord]:
