@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mailtui.accounts import build_service
 from mailtui.config.load import load_settings
 from mailtui.config.model import AccountSettings, Settings
-from mailtui.sync.factory import build_service
 from mailtui.sync.service import SyncService
 
 

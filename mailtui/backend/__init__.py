@@ -5,10 +5,19 @@ exchanges; `uidset` the one UID-set type. Nothing here imports an adapter, Textu
 imapclient: a Maildir account loads this package and never the IMAP stack.
 """
 
-from mailtui.backend.session import Fetched, Outcome, SelectResult, Session
+from mailtui.backend.session import (
+    HEADER_SECTION,
+    LIST_HEADER_FIELDS,
+    Fetched,
+    Outcome,
+    SelectResult,
+    Session,
+)
 from mailtui.backend.uidset import UID_MAX, UidMap, UidSet, compress_uids
 
 __all__ = [
+    "HEADER_SECTION",
+    "LIST_HEADER_FIELDS",
     "UID_MAX",
     "Fetched",
     "Outcome",

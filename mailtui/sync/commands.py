@@ -1,22 +1,22 @@
-"""Requests to the sync service, in the imperative. Each gets one ending event."""
+"""Requests to the sync service, in the imperative. Each gets one ending event.
+
+The read commands are defined here; each write action is defined by its operation
+(sync/ops/) and re-exported here, so callers import every command from one place.
+"""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-_ids = itertools.count(1)
-
-
-def _next_id() -> int:
-    return next(_ids)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Command:
-    request_id: int = field(default_factory=_next_id)
-    # Interactive commands (the user is waiting) run on their own connection.
-    interactive: bool = False
+from mailtui.sync.ops.append import AppendMessage
+from mailtui.sync.ops.copy import CopyMessages
+from mailtui.sync.ops.delete import DeleteMessages
+from mailtui.sync.ops.expunge import ExpungeMessages
+from mailtui.sync.ops.flags import SetFlags
+from mailtui.sync.ops.folders import CreateFolder, DeleteFolder, RenameFolder, SubscribeFolder
+from mailtui.sync.ops.mark_read import MarkFolderRead
+from mailtui.sync.ops.move import ArchiveMessages, MoveMessages
+from mailtui.sync.request import Action, Command
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,92 +65,10 @@ class FetchPart(Command):
     cache: bool = True
 
 
-# --- write-back (journaled: applied to the cache at once, sent to the server after) -----
-
-
-@dataclass(frozen=True, kw_only=True)
-class Action(Command):
-    """A change the user makes; `submit()` applies it to the cache before returning."""
-
-    folder: str
-    uids: tuple[int, ...]
-    interactive: bool = True
-    # False for side effects the user did not ask for directly (\\Answered after a reply),
-    # so that `u` undoes the user's last own action.
-    undoable: bool = True
-
-
-@dataclass(frozen=True, kw_only=True)
-class SetFlags(Action):
-    """Add/remove flags and keywords: \\Seen, \\Flagged, \\Answered, or labels like "Work"."""
-
-    add: frozenset[str] = frozenset()
-    remove: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, kw_only=True)
-class MoveMessages(Action):
-    dest: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class CopyMessages(Action):
-    dest: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class ArchiveMessages(Action):
-    """Move to the account's archive folder (config `archive_folder`, else \\Archive)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeleteMessages(Action):
-    """Move to Trash; in Trash (or with `delete = "expunge"`) \\Deleted + UID EXPUNGE of just these."""
-
-    # Remove for good whatever the delete policy (a draft replaced by its new version).
-    permanent: bool = False
-
-
 @dataclass(frozen=True, kw_only=True)
 class Undo(Command):
     """Reverse the most recent undoable action (flags back; moves back via the new UIDs)."""
 
-    interactive: bool = True
-
-
-@dataclass(frozen=True, kw_only=True)
-class CreateFolder(Command):
-    name: str
-    interactive: bool = True
-
-
-@dataclass(frozen=True, kw_only=True)
-class RenameFolder(Command):
-    old: str
-    new: str
-    interactive: bool = True
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeleteFolder(Command):
-    name: str
-    interactive: bool = True
-
-
-@dataclass(frozen=True, kw_only=True)
-class SubscribeFolder(Command):
-    name: str
-    subscribed: bool = True
-    interactive: bool = True
-
-
-@dataclass(frozen=True, kw_only=True)
-class AppendMessage(Command):
-    """Store a complete message in a folder (Sent copies, drafts); result: its UID or None."""
-
-    folder: str
-    raw: bytes
-    flags: frozenset[str] = frozenset()
     interactive: bool = True
 
 
@@ -181,3 +99,30 @@ class Watch(Command):
     """Keep `folder` (and INBOX) live: IDLE where offered, else NOOP polling."""
 
     folder: str
+
+
+__all__ = [
+    "Action",
+    "AppendMessage",
+    "ArchiveMessages",
+    "Command",
+    "CopyMessages",
+    "CreateFolder",
+    "DeleteFolder",
+    "DeleteMessages",
+    "ExpungeMessages",
+    "FetchPart",
+    "FetchStructure",
+    "KeepFoldersCurrent",
+    "MarkFolderRead",
+    "MoveMessages",
+    "RefreshFolders",
+    "RenameFolder",
+    "Search",
+    "SetFlags",
+    "SubscribeFolder",
+    "SyncAll",
+    "SyncFolder",
+    "Undo",
+    "Watch",
+]

@@ -13,37 +13,37 @@ import logging
 import os
 import threading
 import time
-from typing import TYPE_CHECKING
 
 from mailtui.backend import SelectResult, Session
 from mailtui.cache.store import HeaderCache
-from mailtui.errors import MailtuiError
-from mailtui.imap.errors import ConnectionLost, FolderGone
+from mailtui.errors import ConnectionLost, FolderGone, MailtuiError
 from mailtui.sync import events
+from mailtui.sync.host import Host
 from mailtui.sync.resync import FolderSyncer
-
-if TYPE_CHECKING:
-    from mailtui.sync.service import SyncService
+from mailtui.sync.worker import Link
 
 log = logging.getLogger("mailtui.sync.idle")
 
 IDLE_RENEW = 25 * 60  # RFC 2177: servers may drop IDLE after 30 minutes
-BACKOFF = (1, 2, 4, 8, 15, 30, 60)
 
 
 class Watcher(threading.Thread):
     """Keeps one folder in sync with the server for as long as it is watched."""
 
-    def __init__(self, service: SyncService, folder: str) -> None:
-        super().__init__(name=f"mailtui-{service.account}-watch-{folder}", daemon=True)
-        self.service = service
+    def __init__(self, host: Host, folder: str) -> None:
+        super().__init__(name=f"mailtui-{host.account}-watch-{folder}", daemon=True)
+        self.host = host
         self.folder = folder
         self.stopping = threading.Event()
         self._wake_r, self._wake_w = os.pipe()
-        self.session: Session | None = None
+        self.link = Link(host)
         self.cache: HeaderCache | None = None
         self.ready = threading.Event()  # set once the first sync is done and we are waiting
         self._seen: tuple[int, int] | None = None  # folder (version, top UID) after our last sync
+
+    @property
+    def session(self) -> Session | None:
+        return self.link.session
 
     def stop(self) -> None:
         self.stopping.set()
@@ -53,36 +53,26 @@ class Watcher(threading.Thread):
             pass
 
     def run(self) -> None:
-        failures = 0
-        self.cache = self.service.open_cache()
+        self.cache = self.host.open_cache()
         try:
             while not self.stopping.is_set():
                 try:
                     self._connect_and_sync()
-                    failures = 0
+                    self.link.succeeded()
                     self._wait_loop()
                 except FolderGone:
                     log.info("watched folder %s is gone", self.folder)
                     return
                 except MailtuiError as exc:
-                    self._drop()
-                    self.service.connection_state(False, exc.sentence())
-                    delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
-                    failures += 1
-                    self._sleep(delay)
+                    self._sleep(self.link.lost(exc))
         finally:
-            self._drop()
+            self.link.drop()
             self.cache.close()
             for fd in (self._wake_r, self._wake_w):
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-
-    def _drop(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            self.session = None
 
     def _sleep(self, seconds: float) -> None:
         """Interruptible by stop()."""
@@ -103,35 +93,29 @@ class Watcher(threading.Thread):
             pass
 
     def _connect_and_sync(self) -> None:
-        if self.session is None or not self.session.connected:
-            session = self.service.session_factory()
-            session.connect()
-            self.session = session
-            self.service.connection_state(True)
+        self.link.connected()
         self._resync()
 
     def _resync(self) -> None:
         assert self.session is not None and self.cache is not None
-        with self.service.folder_lock(self.folder):
+        with self.host.folder_lock(self.folder):
             # Anything written since our last look that we did not write ourselves came
             # from another mailtui process on this cache: its events never reached us.
             seen_by_others = (
                 self._seen is not None and self.cache.folder_version(self.folder) != self._seen
             )
-            syncer = FolderSyncer(self.service.account, self.session, self.cache, self.service.emit)
+            syncer = FolderSyncer(self.host.account, self.session, self.cache, self.host.emit)
             syncer.sync(self.folder)
             if seen_by_others and self._seen is not None:
-                top = self.service.announced_top(self.folder) or self._seen[1]
+                top = self.host.announced_top(self.folder) or self._seen[1]
                 fresh = self.cache.uids_above(self.folder, top)
                 if fresh:
-                    self.service.emit(
+                    self.host.emit(
                         events.NewMail(
-                            account=self.service.account, folder=self.folder, uids=tuple(fresh)
+                            account=self.host.account, folder=self.folder, uids=tuple(fresh)
                         )
                     )
-                self.service.emit(
-                    events.FolderChanged(account=self.service.account, folder=self.folder)
-                )
+                self.host.emit(events.FolderChanged(account=self.host.account, folder=self.folder))
             self._seen = self.cache.folder_version(self.folder)
         # IDLE reports changes only for the selected folder; a STATUS-only resync leaves
         # none selected. EXAMINE: watching must not touch \Recent or write anything.
@@ -155,7 +139,7 @@ class Watcher(threading.Thread):
 
     def _wait_loop(self) -> None:
         assert self.session is not None
-        account = self.service.settings
+        account = self.host.settings
         use_idle = self.session.caps.idle and (account is None or account.idle)
         poll = account.poll_interval if account is not None else 60
         while not self.stopping.is_set():

@@ -11,122 +11,34 @@ run in the caller's thread on its own SQLite connection, without the network.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from mailtui.backend import Session
 from mailtui.cache.store import HeaderCache
-from mailtui.errors import MailtuiError
-from mailtui.imap.errors import ConnectionLost, FolderGone, ProtocolError
-from mailtui.model import ROLE_ORDER, BodyPart, Envelope, Folder, FolderState, Role, SyncStats
+from mailtui.errors import ConnectionLost, MailtuiError
+from mailtui.model import BodyPart, Envelope, Folder, FolderState
 from mailtui.sync import commands as cmd
-from mailtui.sync import events, query
-from mailtui.sync.actions import ActionError, ActionLog, ExpungeMessages, Policy, UndoRecord
+from mailtui.sync import events, handlers, ops, query
+from mailtui.sync.actionlog import ActionLog
+from mailtui.sync.handlers import sync_order
+from mailtui.sync.host import SessionFactory
 from mailtui.sync.idle import Watcher
-from mailtui.sync.journal import Entry, Writer
-from mailtui.sync.resync import FolderSyncer, SyncCancelled
+from mailtui.sync.journal import Writer
+from mailtui.sync.ops.base import ActionError, Entry, Policy, UndoRecord
+from mailtui.sync.reconcile import Reconciler
+from mailtui.sync.worker import Worker
 
 if TYPE_CHECKING:
     from mailtui.config.model import AccountSettings
 
+__all__ = ["ActionQueued", "SessionFactory", "SyncService", "sync_order"]
+
 log = logging.getLogger("mailtui.sync")
 
 Listener = Callable[[events.Event], None]
-
-
-class SessionFactory(Protocol):
-    def __call__(self) -> Session: ...
-
-
-_STOP = object()
-
-
-class Worker(threading.Thread):
-    """Runs commands one at a time on its own connection."""
-
-    def __init__(self, service: SyncService, name: str) -> None:
-        super().__init__(name=f"mailtui-{service.account}-{name}", daemon=True)
-        self.service = service
-        self.role = name
-        self.queue: queue.Queue[Any] = queue.Queue()
-        self.session: Session | None = None
-        self.cancel = threading.Event()
-        self._cache: HeaderCache | None = None
-
-    @property
-    def cache(self) -> HeaderCache:
-        if self._cache is None:
-            self._cache = self.service.open_cache()
-        return self._cache
-
-    def run(self) -> None:
-        try:
-            while True:
-                item = self.queue.get()
-                if item is _STOP:
-                    break
-                self._handle(item)
-        finally:
-            if self.session is not None:
-                self.session.close()
-            if self._cache is not None:
-                self._cache.close()
-
-    def _handle(self, command: cmd.Command) -> None:
-        emit = self.service.emit
-        account = self.service.account
-        try:
-            result = self.service.dispatch(self, command)
-        except SyncCancelled:
-            emit(events.Cancelled(account=account, request_id=command.request_id))
-        except MailtuiError as exc:
-            if isinstance(exc, ConnectionLost):
-                self._went_offline(exc)
-            emit(
-                events.Failed(
-                    account=account,
-                    request_id=command.request_id,
-                    message=str(exc),
-                    hint=exc.hint,
-                    kind=type(exc).__name__,
-                )
-            )
-        except Exception as exc:  # a bug: keep the worker alive, tell the user
-            log.exception("command %r failed", command)
-            emit(
-                events.Failed(
-                    account=account,
-                    request_id=command.request_id,
-                    message=f"Internal error: {type(exc).__name__}: {exc}",
-                    kind="InternalError",
-                )
-            )
-        else:
-            emit(events.Done(account=account, request_id=command.request_id, result=result))
-
-    def _went_offline(self, exc: MailtuiError) -> None:
-        if self.session is not None and not self.session.connected:
-            self.session = None
-        self.service.connection_state(False, exc.sentence())
-
-    def connected_session(self) -> Session:
-        """The worker's session, (re)connecting if needed."""
-        if self.session is not None and self.session.connected:
-            return self.session
-        session = self.service.session_factory()
-        self.service.connecting()
-        try:
-            session.connect()
-        except MailtuiError as exc:
-            self.service.connection_state(False, exc.sentence())
-            raise
-        self.session = session
-        self.service.connection_state(True)
-        return session
 
 
 class SyncService:
@@ -167,7 +79,7 @@ class SyncService:
         self._state_lock = threading.Lock()
         self._online: bool | None = None
         self._connecting = False
-        self._journal_requests: dict[int, int] = {}
+        self.reconciler = Reconciler(self, self.actions)
         self._announced_top: dict[str, int] = {}
         self._started = False
         # Create the schema now, in the caller's thread, so readers never race a migration.
@@ -181,7 +93,7 @@ class SyncService:
             return
         self._started = True
         for role in ("background", "interactive"):
-            worker = Worker(self, role)
+            worker = Worker(self, role, self.dispatch)
             self._workers[role] = worker
             worker.start()
         self._writer = Writer(self)
@@ -200,8 +112,7 @@ class SyncService:
         if self._writer is not None:
             self._writer.stop()
         for worker in self._workers.values():
-            worker.cancel.set()
-            worker.queue.put(_STOP)
+            worker.stop()
         for thread in [
             *self._workers.values(),
             *watchers,
@@ -326,8 +237,7 @@ class SyncService:
 
     def retry_now(self) -> None:
         """Wake the journal writer (e.g. the user asked to retry, or the link is back)."""
-        if self._writer is not None:
-            self._writer.wake.set()
+        self.wake_writer()
 
     def watcher(self, folder: str) -> Watcher | None:
         with self._watch_lock:
@@ -375,8 +285,8 @@ class SyncService:
             self._start_poller()
             self.emit(events.Done(account=self.account, request_id=command.request_id))
             return command.request_id
-        if isinstance(command, _JOURNALED):
-            self._apply_action(command, undoable=getattr(command, "undoable", True))
+        if ops.for_command(command) is not None:
+            self.reconciler.apply(command, undoable=getattr(command, "undoable", True))
             return command.request_id
         if isinstance(command, cmd.Undo):
             # Undo may wait for the server to confirm the action it reverses: never in the
@@ -387,231 +297,38 @@ class SyncService:
         self._workers[role].queue.put(command)
         return command.request_id
 
-    def _fail(self, command: cmd.Command, exc: MailtuiError) -> None:
-        self.emit(
-            events.Failed(
-                account=self.account,
-                request_id=command.request_id,
-                message=str(exc),
-                hint=exc.hint,
-                kind=type(exc).__name__,
-            )
-        )
-
-    def _apply_action(self, command: cmd.Command, *, undoable: bool = True) -> None:
-        try:
-            applied = self.actions.apply(self.cache(), command)
-        except MailtuiError as exc:
-            self._fail(command, exc)
-            return
-        if not undoable:
-            with self.actions.lock:
-                if self.actions.undo and self.actions.undo[-1].journal_id == applied.journal_id:
-                    self.actions.undo.pop()
-        self._journal_requests[applied.journal_id] = command.request_id
-        self.emit(
-            events.ActionApplied(
-                account=self.account,
-                folder=applied.folder,
-                kind=applied.kind,
-                uids=applied.uids,
-                dest=applied.dest,
-            )
-        )
-        self._announce_pending()
-        if self._writer is not None:
-            self._writer.wake.set()
-
-    def _announce_pending(self) -> None:
-        self.emit(events.PendingChanged(account=self.account, count=self.cache().journal_count()))
-
     def _undo_in_thread(self, command: cmd.Undo) -> None:
         try:
-            self._undo(command)
+            self.reconciler.undo(command)
         finally:
             cache = getattr(self._local, "cache", None)
             if cache is not None:
                 cache.close()
                 self._local.cache = None
 
-    def _undo(self, command: cmd.Undo) -> None:
-        """Reverse the newest action: cancel it if still unsent, else send its inverse."""
-        cache = self.cache()
-        try:
-            record = self.actions.pop_undo()
-            if self._cancel_unsent(cache, record):
-                self.emit(
-                    events.Done(
-                        account=self.account, request_id=command.request_id, result="cancelled"
-                    )
-                )
-                return
-            if not record.confirmed.wait(15):
-                raise ActionError(
-                    "The action is still on its way to the server", "try undo again in a moment"
-                )
-            inverses = self.actions.inverse(cache, record)
-        except MailtuiError as exc:
-            self._fail(command, exc)
-            return
-        for inverse in inverses:
-            self._apply_action(inverse, undoable=False)
-        self.emit(
-            events.Done(account=self.account, request_id=command.request_id, result="reversed")
-        )
+    def wake_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.wake.set()
 
-    def _cancel_unsent(self, cache: Any, record: UndoRecord) -> bool:
-        """An action the writer has not started can be taken back without the server."""
-        with cache.transaction():
-            rows = [r for r in cache.journal() if r.id == record.journal_id]
-            if not rows or rows[0].state != "pending":
-                return False
-            cache.journal_remove(record.journal_id)
-            if record.kind == "flags":
-                cache.set_flag_strings(record.folder, record.prior_flags)
-            elif record.kind == "move" and record.rows:
-                cache.store_batch(record.folder, record.rows)
-        self.actions.forget(record.journal_id)
-        self.emit(
-            events.FlagsChanged(account=self.account, folder=record.folder, uids=record.uids)
-            if record.kind == "flags"
-            else events.HeadersSynced(account=self.account, folder=record.folder, uids=record.uids)
-        )
-        self._announce_pending()
-        return True
+    # --- called by the writer thread (see sync/reconcile.py) ------------------------------
 
-    # --- called by the writer thread ------------------------------------------------------
-
-    def action_confirmed(self, entry: Entry, result: dict) -> None:
-        """The writer sent `entry` and checked what the server did: confirm what it shows
-        done, and put right (and report) what it did not apply."""
-        failed = tuple(result.get("failed") or ())
-        gone = tuple(result.get("gone") or ())
-        record = self.actions.by_journal.get(entry.id)
-        if record is not None:
-            record.dest_uids = dict(result.get("mapping", {}))
-            record.gone = gone
-            record.confirmed.set()
-        skipped = {*failed, *gone}
-        self.emit(
-            events.ActionConfirmed(
-                account=self.account,
-                folder=entry.folder,
-                kind=entry.kind,
-                uids=tuple(u for u in entry.uid_set if u not in skipped),
-            )
-        )
-        if skipped:
-            self._not_applied(entry, record, failed, gone)
-        dest = entry.args.get("dest", "")
-        if (
-            dest
-            and entry.kind in ("move", "copy")
-            and (record is None or not record.rows)
-            and self.cache().folder_state(dest).synced
-        ):
-            # Replayed for an earlier run or another process: the rows it would place in
-            # the destination's cache live only in that process's memory. Resync it.
-            self.submit(cmd.SyncFolder(folder=dest))
-        request_id = self._journal_requests.pop(entry.id, None)
-        if request_id is not None:
-            if failed:
-                self.emit(
-                    events.Failed(
-                        account=self.account,
-                        request_id=request_id,
-                        message=_not_applied_sentence(entry.kind, len(failed), len(entry.uid_set)),
-                        kind="ActionRefused",
-                        details={"failed": failed, "gone": gone},
-                    )
-                )
-            else:
-                payload = {k: v for k, v in result.items() if k != "rows"}
-                self.emit(events.Done(account=self.account, request_id=request_id, result=payload))
-        self._announce_pending()
-
-    def _not_applied(
-        self,
-        entry: Entry,
-        record: UndoRecord | None,
-        failed: tuple[int, ...],
-        gone: tuple[int, ...],
-    ) -> None:
-        """Some messages of an action were not changed by the server: roll the cache back
-        for them (a resync refetches their rows) and say so."""
-        if failed and record is not None and record.rows and entry.kind == "move":
-            back = [r for r in record.rows if r.uid in set(failed)]
-            with self.cache().transaction():
-                self.cache().store_batch(entry.folder, back)
-            self.emit(events.HeadersSynced(account=self.account, folder=entry.folder, uids=failed))
-        if failed:
-            message = _not_applied_sentence(entry.kind, len(failed), len(entry.uid_set))
-        else:
-            n = len(gone)
-            message = (
-                f"{n} message{'s were' if n != 1 else ' was'} already gone from the server "
-                "(removed by another client)"
-            )
-        self.emit(
-            events.ActionFailed(
-                account=self.account, folder=entry.folder, kind=entry.kind, message=message
-            )
-        )
-        if self.cache().raw_name(entry.folder) is not None:
-            self.submit(cmd.SyncFolder(folder=entry.folder, refetch=failed))
-        dest = entry.args.get("dest", "")
-        if dest and self.cache().raw_name(dest) is not None:
-            self.submit(cmd.SyncFolder(folder=dest))
+    def action_confirmed(self, entry: Entry, result: dict[str, Any]) -> None:
+        self.reconciler.confirmed(entry, result)
 
     def action_refused(self, entry: Entry, message: str) -> None:
-        record = self.actions.by_journal.get(entry.id)
-        if record is not None and record.rows and entry.kind == "move":
-            # Put the rows back at once; the resync below confirms against the server.
-            with self.cache().transaction():
-                self.cache().store_batch(entry.folder, record.rows)
-            self.emit(
-                events.HeadersSynced(account=self.account, folder=entry.folder, uids=record.uids)
-            )
-        self.actions.forget(entry.id)
-        self.emit(
-            events.ActionFailed(
-                account=self.account,
-                folder=entry.folder,
-                kind=entry.kind,
-                message=f"The server refused the {entry.kind}: {message}",
-            )
-        )
-        request_id = self._journal_requests.pop(entry.id, None)
-        if request_id is not None:
-            self.emit(
-                events.Failed(
-                    account=self.account,
-                    request_id=request_id,
-                    message=message,
-                    kind="ActionRefused",
-                )
-            )
-        self._announce_pending()
-        # Our optimistic change may now disagree with the server: resync to converge.
-        dropped = tuple(entry.uid_set) if entry.kind in ("move", "expunge") else ()
-        if self.cache().raw_name(entry.folder) is not None and entry.uids:
-            self.submit(cmd.SyncFolder(folder=entry.folder, refetch=dropped))
-        dest = entry.args.get("dest", "")
-        if dest and self.cache().raw_name(dest) is not None:
-            self.submit(cmd.SyncFolder(folder=dest))
-        if entry.kind in ("create", "rename", "delete_folder", "subscribe"):
-            self.submit(cmd.RefreshFolders())
+        self.reconciler.refused(entry, message)
 
     def action_queued(self, journal_id: int) -> None:
-        request_id = self._journal_requests.get(journal_id)
-        if request_id is not None:
-            self.emit(
-                events.Queued(
-                    account=self.account,
-                    request_id=request_id,
-                    message="The server is unreachable; the change is saved and will be sent later",
-                )
-            )
+        self.reconciler.queued(journal_id)
+
+    def undo_record(self, journal_id: int) -> UndoRecord | None:
+        return self.actions.by_journal.get(journal_id)
+
+    # --- called by the read handlers --------------------------------------------------------
+
+    def folders_listed(self) -> None:
+        if self._watch_wanted and self._started:
+            self._start_watchers()
 
     def run(self, command: cmd.Command, timeout: float | None = None) -> Any:
         """Submit and wait for the ending; returns Done.result or raises MailtuiError."""
@@ -643,10 +360,7 @@ class SyncService:
         raise MailtuiError("The request was cancelled")
 
     def dispatch(self, worker: Worker, command: cmd.Command) -> Any:
-        handler = _HANDLERS.get(type(command))
-        if handler is None:
-            raise MailtuiError(f"Unsupported request: {type(command).__name__}")
-        return handler(self, worker, command)
+        return handlers.dispatch(self, worker, command)
 
     # --- reads from the cache (caller's thread, no network) -----------------------------
 
@@ -690,149 +404,6 @@ class SyncService:
         return self.cache().get_part(folder, uid, section)
 
 
-# --- handlers (run in a worker thread) ------------------------------------------------
-
-
-def _refresh_folders(service: SyncService, worker: Worker, command: cmd.Command) -> list[Folder]:
-    """LIST (with counts where offered) into the cache. A synced folder whose counts on
-    the server differ from the cache's was changed elsewhere: resync it, so the tree
-    shows what the server holds rather than counting stale rows."""
-    session = worker.connected_session()
-    folders = session.list_folders()
-    stale = [
-        f.name
-        for f in folders
-        if f.total is not None
-        and f.unread is not None
-        and worker.cache.folder_state(f.name).synced
-        and worker.cache.counts(f.name) != (f.total, f.unread)
-    ]
-    worker.cache.replace_folders(folders)
-    listed = worker.cache.folders()
-    if service._watch_wanted and service._started:
-        service._start_watchers()
-    service.emit(events.FoldersListed(account=service.account, folders=tuple(listed)))
-    if not isinstance(command, cmd.SyncAll):  # SyncAll syncs every folder next anyway
-        for name in stale:
-            service.submit(cmd.SyncFolder(folder=name))
-    return listed
-
-
-def _sync_folder(service: SyncService, worker: Worker, command: cmd.SyncFolder) -> SyncStats:
-    session = worker.connected_session()
-    if worker.cache.raw_name(command.folder) is None:
-        _refresh_folders(service, worker, command)
-        if worker.cache.raw_name(command.folder) is None:
-            raise FolderGone(f"There is no folder named {command.folder!r}")
-    syncer = FolderSyncer(service.account, session, worker.cache, service.emit, worker.cancel)
-    with service.folder_lock(command.folder):
-        return syncer.sync(command.folder, command.refetch)
-
-
-def sync_order(folders: Sequence[Folder]) -> list[Folder]:
-    """INBOX first, then special folders in ROLE_ORDER, then the rest by name."""
-    rank = {role: i for i, role in enumerate(ROLE_ORDER)}
-    return sorted(
-        folders,
-        key=lambda f: (rank.get(f.role, len(rank)) if f.role != Role.NONE else len(rank), f.name),
-    )
-
-
-def _sync_all(service: SyncService, worker: Worker, command: cmd.SyncAll) -> list[SyncStats]:
-    listed = _refresh_folders(service, worker, command)
-    wanted = set(command.folders)
-    if wanted:
-        known = {f.name for f in listed}
-        missing = wanted - known
-        if missing:
-            raise FolderGone(f"No such folder: {', '.join(sorted(missing))}")
-        targets = [f for f in listed if f.name in wanted]
-    else:
-        targets = [f for f in listed if f.selectable]
-    results = []
-    failed: list[str] = []
-    for folder in sync_order(targets):
-        if worker.cancel.is_set():
-            raise SyncCancelled(folder.name)
-        session = worker.connected_session()
-        syncer = FolderSyncer(service.account, session, worker.cache, service.emit, worker.cancel)
-        try:
-            with service.folder_lock(folder.name):
-                results.append(syncer.sync(folder.name))
-        except FolderGone:
-            continue  # deleted by another client since LIST: the next LIST drops it
-        except ProtocolError as exc:
-            # One folder the server cannot serve must not stop the others.
-            log.warning("syncing %s failed: %s", folder.name, exc)
-            failed.append(f"{folder.name}: {exc}")
-    if failed:
-        raise ProtocolError(
-            f"{len(failed)} folder(s) could not be synced — {failed[0]}",
-            "the other folders are up to date; try again, or check the server's log",
-        )
-    return results
-
-
-def _ensure_selected(session: Session, cache: HeaderCache, folder: str) -> None:
-    raw = cache.raw_name(folder)
-    if raw is None:
-        from mailtui.imap.translate import encode_folder_name
-
-        raw = encode_folder_name(folder)
-    if session.selected != raw:
-        session.select(raw)
-
-
-def _fetch_structure(service: SyncService, worker: Worker, command: cmd.FetchStructure) -> BodyPart:
-    cached = worker.cache.bodystructure(command.folder, command.uid)
-    if cached is not None:
-        return cached
-    session = worker.connected_session()
-    _ensure_selected(session, worker.cache, command.folder)
-    part = session.fetch_bodystructure(command.uid)
-    worker.cache.set_bodystructure(command.folder, command.uid, part)
-    return part
-
-
-def _fetch_part(service: SyncService, worker: Worker, command: cmd.FetchPart) -> bytes:
-    cached = worker.cache.get_part(command.folder, command.uid, command.section)
-    if cached is not None:
-        return cached
-    session = worker.connected_session()
-    _ensure_selected(session, worker.cache, command.folder)
-    data = session.fetch_section(command.uid, command.section)
-    if command.cache:
-        worker.cache.put_part(command.folder, command.uid, command.section, data)
-    return data
-
-
-def _search(service: SyncService, worker: Worker, command: cmd.Search) -> list[int]:
-    """Server-side UID SEARCH (or the local cache when asked); newest first."""
-    q = query.parse(command.query)
-    if command.local:
-        where, params, fts = query.local_sql(q)
-        return worker.cache.search_where(command.folder, where, params, fts)
-    session = worker.connected_session()
-    _ensure_selected(session, worker.cache, command.folder)
-    # Mail the cache learnt on another connection must be known to this one, or the
-    # search misses it (RFC 9051 §7.4.1): one NOOP when the cache is ahead.
-    session.ensure_visible(worker.cache.folder_state(command.folder).uidnext - 1)
-    criteria, charset = query.imap_criteria(q)
-    uids = session.search(criteria, charset)
-    order = {uid: i for i, uid in enumerate(worker.cache.view(command.folder))}
-    return sorted(uids, key=lambda u: (order.get(u, -1), -u))
-
-
-_HANDLERS: dict[type, Callable[..., Any]] = {
-    cmd.Search: _search,
-    cmd.RefreshFolders: _refresh_folders,
-    cmd.SyncFolder: _sync_folder,
-    cmd.SyncAll: _sync_all,
-    cmd.FetchStructure: _fetch_structure,
-    cmd.FetchPart: _fetch_part,
-}
-
-
 def _error_kinds() -> dict[str, type[MailtuiError]]:
     from mailtui import errors as store_errors
 
@@ -848,35 +419,9 @@ def _error_kinds() -> dict[str, type[MailtuiError]]:
     return kinds
 
 
-def _not_applied_sentence(kind: str, failed: int, total: int) -> str:
-    what = {"flags": "change", "move": "move", "copy": "copy", "expunge": "deletion"}.get(
-        kind, kind
-    )
-    of = (
-        f"{failed} of {total} messages"
-        if total != failed
-        else ("the message" if total == 1 else f"the {total} messages")
-    )
-    return f"The server did not apply the {what} to {of}, even after a retry"
-
-
 class ActionQueued(MailtuiError):
     """The action is journaled but could not reach the server yet."""
 
-
-_JOURNALED = (
-    cmd.SetFlags,
-    cmd.MoveMessages,
-    cmd.CopyMessages,
-    cmd.ArchiveMessages,
-    cmd.DeleteMessages,
-    ExpungeMessages,
-    cmd.AppendMessage,
-    cmd.CreateFolder,
-    cmd.RenameFolder,
-    cmd.DeleteFolder,
-    cmd.SubscribeFolder,
-)
 
 _ERROR_KINDS = _error_kinds()
 _ERROR_KINDS["ActionError"] = ActionError

@@ -19,7 +19,7 @@ from pathlib import Path
 from mailtui.cache.store import HeaderCache
 from mailtui.model import FLAGGED, SEEN
 from mailtui.sync import commands
-from mailtui.sync.actions import ActionLog, Policy
+from mailtui.sync.actionlog import ActionLog, Policy
 from mailtui.sync.coldstore import PROCESS_THRESHOLD
 from tests.support import mailgen, procs
 from tests.support.accounts import cli_env, context_for, server_flags, wait_until

@@ -10,7 +10,7 @@ from pathlib import Path
 from mailtui.cache.store import HeaderCache
 from mailtui.model import FLAGGED
 from mailtui.sync import commands
-from mailtui.sync.actions import ActionLog, Policy
+from mailtui.sync.actionlog import ActionLog, Policy
 from tests.support import mailgen
 from tests.support.accounts import cli_env, context_for, server_flags, wait_until
 from tests.support.consistency import assert_cache_matches_server

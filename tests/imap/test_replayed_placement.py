@@ -13,7 +13,7 @@ import pytest
 
 from mailtui.cache.store import HeaderCache
 from mailtui.sync import commands
-from mailtui.sync.actions import ActionLog, Policy
+from mailtui.sync.actionlog import ActionLog, Policy
 from tests.support import mailgen
 from tests.support.accounts import cli_env, context_for
 from tests.support.consistency import assert_cache_matches_server

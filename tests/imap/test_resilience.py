@@ -15,7 +15,7 @@ import pytest
 from mailtui.cache.store import HeaderCache
 from mailtui.model import FLAGGED, SEEN
 from mailtui.sync import commands, events
-from mailtui.sync.actions import ActionLog, Policy
+from mailtui.sync.actionlog import ActionLog, Policy
 from mailtui.sync.service import ActionQueued
 from tests.support import mailgen, rawlog
 from tests.support.accounts import cli_env, context_for, server_flags, wait_until
