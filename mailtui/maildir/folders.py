@@ -6,6 +6,8 @@ A part of MaildirSession (maildir/session.py), kept apart by subject.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mailtui.errors import FolderGone, ProtocolError
 from mailtui.maildir import disk, layout
 from mailtui.maildir import folder as mfolder
@@ -63,16 +65,21 @@ class FolderCommands(MaildirBase):
             "UIDVALIDITY": view.uidvalidity,
         }
 
+    def _free_path(self, name: str, refusal: str) -> Path:
+        """Where a new folder `name` goes (dirs just refreshed); ProtocolError when a
+        folder of that name exists or the name cannot be a directory (`refusal`: …)."""
+        if name in self._dirs:
+            raise ProtocolError(f"The folder {name!r} already exists")
+        try:
+            return layout.folder_path(self.root, self.kind, name)
+        except ValueError as exc:
+            raise ProtocolError(f"{refusal}: {exc}") from exc
+
     @store_errors("CREATE")
     def create_folder(self, raw: str) -> None:
         name = self.name_of(raw)
         self._refresh_dirs()
-        if name in self._dirs:
-            raise ProtocolError(f"The folder {name!r} already exists")
-        try:
-            path = layout.folder_path(self.root, self.kind, name)
-        except ValueError as exc:
-            raise ProtocolError(f"Cannot create that folder: {exc}") from exc
+        path = self._free_path(name, "Cannot create that folder")
         if layout.is_maildir(path):
             raise ProtocolError(f"The folder {name!r} already exists")
         with self.db.write():
@@ -99,12 +106,7 @@ class FolderCommands(MaildirBase):
         found = self._refresh_dirs()
         if old not in self._dirs:
             raise FolderGone(f"There is no folder {old!r} in the Maildir {self.root}")
-        if new in self._dirs:
-            raise ProtocolError(f"The folder {new!r} already exists")
-        try:
-            new_path = layout.folder_path(self.root, self.kind, new)
-        except ValueError as exc:
-            raise ProtocolError(f"Cannot rename to that name: {exc}") from exc
+        new_path = self._free_path(new, "Cannot rename to that name")
         if new_path.exists():
             raise ProtocolError(f"{new_path} already exists")
         if self.selected is not None:
