@@ -1,7 +1,7 @@
 """OpenPGP for mailtui: PGP/MIME and inline PGP, reading and sending, Autocrypt.
 
 GnuPG 2.x through python-gnupg (the user's own `gpg`, `GNUPGHOME` and gpg-agent).
-Below `ui/` and beside `compose/`: it imports only `text.safe`/`mime.headers`,
+Below `ui/` and beside `compose/`: it imports only `text` (safe, charset, encoded_words),
 `model` and `errors`, and nothing in it talks IMAP — callers hand it bytes. Decrypted
 data is returned in memory and never written to disk (gpg gets it on stdin or through a
 FIFO); python-gnupg's own debug logging is silenced for the same reason.

@@ -16,7 +16,7 @@ from mailtui.crypto.gpg import Engine
 from mailtui.crypto.pgpmime import check_decrypted, decrypt_run, with_sender
 from mailtui.crypto.status import CryptoError, Pinentry, SignatureStatus, SigState
 from mailtui.crypto.statuslines import signature_from
-from mailtui.mime.headers import decode_bytes
+from mailtui.text.charset import decode_bytes
 from mailtui.text.safe import clean_text
 
 __all__ = ["InlineResult", "Segment", "find_blocks", "has_inline_pgp", "process_inline"]

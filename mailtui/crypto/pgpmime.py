@@ -30,8 +30,8 @@ from mailtui.crypto.status import (
     SigState,
 )
 from mailtui.crypto.statuslines import ERR_NO_SECKEY, signature_from
-from mailtui.mime.headers import decode_header
 from mailtui.model import BodyPart
+from mailtui.text.encoded_words import decode_header
 
 __all__ = [
     "PgpPart",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from email.header import decode_header, make_header
 
 from mailtui.model import BodyPart, Folder, Role
 from mailtui.text import utf7
+from mailtui.text.encoded_words import decode_header, decode_rfc2231
+from mailtui.text.safe import clean_line
 
 # RFC 6154 special-use attributes, plus the names servers without SPECIAL-USE use.
 _SPECIAL_USE = {
@@ -96,41 +97,33 @@ def _params(value: object) -> tuple[tuple[str, str], ...]:
     pairs = []
     for i in range(0, len(items) - 1, 2):
         key = _text(items[i]).lower()
-        val = _decode_param(_text(items[i + 1]))
-        pairs.append((key, val))
+        pairs.append((key, _param_value(key, _text(items[i + 1]))))
     return tuple(pairs)
 
 
-def _decode_param(value: str) -> str:
-    """Parameter values are sometimes RFC 2047 encoded by sloppy senders."""
-    if "=?" not in value:
-        return value
-    try:
-        return str(make_header(decode_header(value)))
-    except Exception:
-        return value
+def _param_value(key: str, value: str) -> str:
+    """A parameter value decoded as `mime.parse` decodes the same one from the file.
+
+    RFC 2231 "name*" values (Dovecot folds the continuations) and the RFC 2047 words
+    sloppy senders put in names go through the one decoder in `text.encoded_words`, so
+    an attachment is named alike from an IMAP server and from a Maildir.
+    """
+    if key.endswith("*"):
+        value = decode_rfc2231(value)
+        key = key[:-1]
+    return decode_header(value) if key in ("name", "filename") else clean_line(value)
 
 
 def _filename(params: tuple[tuple[str, str], ...], disp_params: tuple[tuple[str, str], ...]) -> str:
-    # Dovecot already folds RFC 2231 continuations (filename*0*=…) into one value.
     for key in ("filename", "filename*"):
         for k, v in disp_params:
             if k == key:
-                return _rfc2231(v) if key.endswith("*") else v
+                return v
     for key in ("name", "name*"):
         for k, v in params:
             if k == key:
-                return _rfc2231(v) if key.endswith("*") else v
+                return v
     return ""
-
-
-def _rfc2231(value: str) -> str:
-    from email.utils import collapse_rfc2231_value, decode_rfc2231
-
-    try:
-        return str(collapse_rfc2231_value(decode_rfc2231(value)))
-    except Exception:
-        return value
 
 
 def bodystructure_to_part(bs: object, section: str = "") -> BodyPart:
@@ -186,7 +179,7 @@ def bodystructure_to_part(bs: object, section: str = "") -> BodyPart:
         envelope = rest[0]
         subject = ""
         if isinstance(envelope, (list, tuple)) and len(envelope) > 1:
-            subject = _decode_param(_text(envelope[1]))
+            subject = decode_header(_text(envelope[1]))
         inner = bodystructure_to_part(rest[1], own_section)
         if not inner.is_multipart:
             inner = replace(inner, section=f"{own_section}.1")

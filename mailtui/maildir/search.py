@@ -18,9 +18,11 @@ from datetime import date
 
 from mailtui.backend import UID_MAX, UidSet
 from mailtui.errors import MalformedResponse, ProtocolError
-from mailtui.mime.headers import decode_bytes, decode_header, parse_date
 from mailtui.mime.parse import parse_message
 from mailtui.model import ANSWERED, DELETED, DRAFT, FLAGGED, SEEN
+from mailtui.text.charset import decode_bytes
+from mailtui.text.dates import parse_date
+from mailtui.text.encoded_words import decode_header
 
 _MONTHS = {
     m: i

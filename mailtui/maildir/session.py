@@ -260,7 +260,7 @@ class MaildirSession(FolderCommands, FlagCommands, TransferCommands, LiveUpdates
     @store_errors("SEARCH")
     def search_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]:
         """Which of these Message-IDs the selected folder holds (journal replays)."""
-        from mailtui.mime.headers import parse_msgids
+        from mailtui.text.msgids import parse_msgids
 
         wanted = {m.strip("<>") for m in message_ids if m}
         found: dict[str, int] = {}

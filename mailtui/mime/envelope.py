@@ -4,16 +4,18 @@ This runs once per message on a cold sync (100k messages → every microsecond c
 as 0.1 s), so the common shapes take shortcuts done in C by `re` and `bytes` methods:
 printable-ASCII values without encoded words are used as they are, `Name <a@b>` is
 matched by one regex, RFC 5322 dates reuse a per-day epoch. Anything else goes to the
-complete, tolerant parsers in `mime.headers`, which also make controls visible.
+complete, tolerant parsers in `mailtui.text`, which also make controls visible.
 """
 
 from __future__ import annotations
 
 import re
 
-from mailtui.mime.headers import decode_header, parse_addresses, parse_date, parse_msgids
 from mailtui.model import HeaderRow
-from mailtui.text.dates import MONTHS_BYTES, day_epoch
+from mailtui.text.addresses import parse_addresses
+from mailtui.text.dates import MONTHS_BYTES, day_epoch, parse_date
+from mailtui.text.encoded_words import decode_header
+from mailtui.text.msgids import parse_msgids
 from mailtui.text.safe import clean_line
 
 # Header blocks are cut here before parsing: the fields a list needs fit many times

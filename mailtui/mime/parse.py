@@ -24,16 +24,13 @@ from email.message import Message
 from email.policy import compat32
 from io import BytesIO
 
-from mailtui.mime.headers import (
-    decode_bytes,
-    decode_header,
-    normalize_msgid,
-    parse_addresses,
-    parse_date,
-    parse_msgids,
-)
 from mailtui.model import Address, BodyPart, Envelope
+from mailtui.text.addresses import parse_addresses
+from mailtui.text.charset import decode_bytes
 from mailtui.text.chunks import STEP, CancelCheck, check
+from mailtui.text.dates import parse_date
+from mailtui.text.encoded_words import decode_header
+from mailtui.text.msgids import normalize_msgid, parse_msgids
 from mailtui.text.safe import clean_line, clean_text
 
 __all__ = [
@@ -303,22 +300,35 @@ def _params(msg: Message) -> tuple[tuple[str, str], ...]:
         return ()
     out: list[tuple[str, str]] = []
     for k, v in raw[1:]:
-        if isinstance(v, tuple):  # RFC 2231 (charset, language, value)
-            charset, _lang, value = v
-            try:
-                v = decode_bytes(value.encode("latin-1", "replace"), charset or "")
-            except (LookupError, UnicodeError):
-                v = value
+        v = _rfc2231_text(v)
         v = decode_header(v.strip('"')) if k.lower() in ("name", "filename") else clean_line(v)
         out.append((clean_line(k).lower(), v))
     return tuple(out)
 
 
-def _filename(msg: Message) -> str:
+def _rfc2231_text(value: str | tuple[str, str, str]) -> str:
+    """A parameter value; an RFC 2231 one, (charset, language, bytes as Latin-1), decoded
+    by `decode_bytes` as `imap.translate` decodes the same value from BODYSTRUCTURE."""
+    if not isinstance(value, tuple):
+        return value
+    charset, _lang, text = value
     try:
-        name = msg.get_filename() or ""
+        return decode_bytes(text.encode("latin-1", "replace"), charset or "")
+    except (LookupError, UnicodeError):
+        return text
+
+
+def _filename(msg: Message) -> str:
+    """What `Message.get_filename` finds, its RFC 2231 value decoded by `_rfc2231_text`."""
+    try:
+        name = msg.get_param("filename", None, "content-disposition")
+        if name is None:
+            name = msg.get_param("name", None)
     except (ValueError, TypeError, LookupError, IndexError, UnicodeError):
         return ""
+    if not name:
+        return ""
+    name = (_rfc2231_text(name) if isinstance(name, tuple) else email_utils.unquote(name)).strip()
     # Encoded words inside a filename are not RFC 2231 but are what most mailers send.
     return decode_header(name) if name else ""
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from mailtui.mime.headers import normalize_msgid
+from mailtui.text.msgids import normalize_msgid
 
 __all__ = ["ThreadItem", "ThreadNode", "base_subject", "flatten", "thread_messages"]
 

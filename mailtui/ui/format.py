@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from mailtui.mime.headers import parse_addresses
 from mailtui.model import Envelope
+from mailtui.text.addresses import parse_addresses
 from mailtui.text.safe import clean_line
 
 UNREAD_MARK = "●"

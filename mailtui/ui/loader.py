@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mailtui.mime.headers import parse_addresses
 from mailtui.mime.parse import transfer_decode
 from mailtui.mime.render import (
     Quote,
@@ -35,6 +34,7 @@ from mailtui.mime.render import (
 )
 from mailtui.model import Address, Attachment, BodyPart, Envelope
 from mailtui.sync import commands
+from mailtui.text.addresses import parse_addresses
 from mailtui.text.chunks import CancelCheck, Cancelled
 from mailtui.text.safe import clean_line
 

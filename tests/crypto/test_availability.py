@@ -73,7 +73,8 @@ def test_crypto_stays_in_its_layer() -> None:
     allowed = (
         "mailtui.crypto",
         "mailtui.text.safe",
-        "mailtui.mime.headers",
+        "mailtui.text.charset",
+        "mailtui.text.encoded_words",
         "mailtui.model",
         "mailtui.errors",
     )

@@ -27,14 +27,6 @@ from typing import Any
 import pytest
 
 from mailtui.mime.envelope import HEADER_BLOCK_CAP, header_row
-from mailtui.mime.headers import (
-    decode_bytes,
-    decode_header,
-    normalize_msgid,
-    parse_addresses,
-    parse_date,
-    parse_msgids,
-)
 from mailtui.mime.html import unescape
 from mailtui.mime.parse import parse_message, transfer_decode
 from mailtui.mime.render import (
@@ -48,6 +40,11 @@ from mailtui.mime.render import (
 from mailtui.mime.threads import base_subject
 from mailtui.model import BodyPart
 from mailtui.sync import query
+from mailtui.text.addresses import parse_addresses
+from mailtui.text.charset import decode_bytes
+from mailtui.text.dates import parse_date
+from mailtui.text.encoded_words import decode_header
+from mailtui.text.msgids import normalize_msgid, parse_msgids
 from mailtui.text.safe import clean_line, clean_text, safe_filename
 from tests.support import hostile
 

@@ -15,12 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailtui.mime.headers import _decode, decode_bytes
 from mailtui.mime.html import html_to_text
 from mailtui.mime.parse import transfer_decode
 from mailtui.mime.render import render_body, render_part
 from mailtui.model import BodyPart
 from mailtui.text import chunks
+from mailtui.text.charset import _decode, decode_bytes
 from mailtui.text.chunks import STEP, Cancelled, line_pieces, split_lines
 from mailtui.text.safe import _clean_text, clean_text
 

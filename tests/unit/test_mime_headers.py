@@ -1,4 +1,4 @@
-"""Header decoding (mailtui.mime.headers): RFC 2047, addresses, dates, message ids."""
+"""Header decoding (mailtui.text: charset, encoded_words, addresses, dates, msgids)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailtui.mime.headers import (
-    decode_bytes,
-    decode_header,
-    lookup_charset,
-    normalize_msgid,
-    parse_addresses,
-    parse_date,
-    parse_msgids,
-)
 from mailtui.model import Address
+from mailtui.text.addresses import parse_addresses
+from mailtui.text.charset import decode_bytes, lookup_charset
+from mailtui.text.dates import parse_date
+from mailtui.text.encoded_words import decode_header
+from mailtui.text.msgids import normalize_msgid, parse_msgids
 from mailtui.text.safe import clean_line
 
 
@@ -278,7 +274,7 @@ _TRICKY = st.text(
 @settings(max_examples=500, deadline=None)
 @given(_TRICKY)
 def test_comment_scanner_matches_the_old_regex(text: str) -> None:
-    from mailtui.mime.headers import _split_comments
+    from mailtui.text.addresses import _split_comments
 
     pieces = _split_comments(text)
     assert "".join(" " if c else p for c, p in pieces) == _OLD_COMMENT.sub(" ", text)
@@ -288,7 +284,7 @@ def test_comment_scanner_matches_the_old_regex(text: str) -> None:
 @settings(max_examples=500, deadline=None)
 @given(_TRICKY)
 def test_bare_message_ids_match_the_old_regex(text: str) -> None:
-    from mailtui.mime.headers import _bare_msgids
+    from mailtui.text.msgids import _bare_msgids
 
     assert _bare_msgids(text) == _OLD_BARE_MSGID.findall(text)
 
@@ -298,7 +294,7 @@ def test_bare_message_ids_match_the_old_regex(text: str) -> None:
     st.text(alphabet=st.sampled_from(["<", ">", "@", "a", " ", "\t", "\x1c", "\x0b"]), max_size=12)
 )
 def test_simple_address_matches_the_old_regexes(text: str) -> None:
-    from mailtui.mime.headers import _simple_address
+    from mailtui.text.addresses import _simple_address
 
     m = _OLD_SIMPLE_ANGLE.fullmatch(text)
     if m and m.group(2).count("@") <= 1:

@@ -16,11 +16,12 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 
-from mailtui.mime.headers import decode_header, parse_addresses
 from mailtui.mime.html import html_to_text
 from mailtui.mime.parse import parse_message
 from mailtui.mime.render import Palette, attachments, render_body, render_headers, render_message
 from mailtui.model import Address, Envelope
+from mailtui.text.addresses import parse_addresses
+from mailtui.text.encoded_words import decode_header
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mime"
 

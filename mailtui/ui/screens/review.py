@@ -41,11 +41,11 @@ from mailtui.compose.draft import (
 from mailtui.compose.flow import resolve_folder
 from mailtui.config.model import AccountSettings
 from mailtui.errors import MailtuiError
-from mailtui.mime.headers import parse_addresses
 from mailtui.mime.parse import parse_message
 from mailtui.mime.render import attachments as list_attachments
 from mailtui.mime.render import choose_body, human_size, part_text
 from mailtui.model import Address, MessageRef, Role
+from mailtui.text.addresses import parse_addresses
 from mailtui.text.safe import clean_line, clean_text, safe_filename
 from mailtui.ui.screens.editor import ConfirmScreen, edit_with_external
 
