@@ -105,7 +105,7 @@ def _server(src: Source, key: str, raw: object, protocol: Protocol, email: str) 
                 hint="point ca_file at a PEM file of CA certificates",
             )
     timeout = r.number("timeout", 0.0, 3600.0, lo_open=True)
-    caps_raw = r.raw("ignore_capabilities") if r.has("ignore_capabilities") else []
+    caps_raw = r.raw("ignore_capabilities") if r.has("ignore_capabilities") else ()
     if not isinstance(caps_raw, list | tuple):
         src.fail(
             r.at("ignore_capabilities"),
@@ -188,7 +188,7 @@ def _identities(r: Reader) -> tuple[IdentitySettings, ...]:
     """`[[accounts.NAME.identities]]`: email (required), name and signature (default:
     the account's)."""
     if not r.has("identities"):
-        return ()
+        return r.default("identities")
     raw = r.raw("identities")
     if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
         r.src.fail(
@@ -209,7 +209,7 @@ def _identities(r: Reader) -> tuple[IdentitySettings, ...]:
 def _signature(r: Reader) -> str:
     """The signature may be empty (explicitly no signature) and span lines."""
     if not r.has("signature"):
-        return ""
+        return r.default("signature")
     value = r.raw("signature")
     if not isinstance(value, str):
         r.src.fail(r.at("signature"), f"must be a string, not {type_name(value)}")
@@ -288,7 +288,7 @@ def _ui(src: Source, raw: object) -> UiSettings:
         sort=cast(SortKey, r.text("sort", choices=SORT_KEYS)),
         reverse=r.boolean("reverse"),
         prefer_html=r.boolean("prefer_html"),
-        keys=_keys(src, r.at("keys"), r.table("keys")) if r.has("keys") else {},
+        keys=_keys(src, r.at("keys"), r.table("keys")) if r.has("keys") else r.default("keys"),
         themes_dir=cast(Path, r.path("themes_dir")),
     )
 

@@ -120,12 +120,16 @@ class Reader:
     def table(self, name: str) -> object | None:
         return self.data.get(name)
 
+    def default(self, name: str) -> Any:
+        """What the model says a left-out `name` means."""
+        return file_default(self.model, name)
+
     def _value(self, name: str, default: Any) -> Any:
         """The file's value, else `default` (FROM_MODEL: the model's; none: required)."""
         if name in self.data:
             return self.data[name]
         if default is FROM_MODEL:
-            default = file_default(self.model, name)
+            default = self.default(name)
         if default is dataclasses.MISSING:
             self.src.fail(self.at(name), "is required but missing")
         return default
