@@ -1,4 +1,4 @@
-from mailtui.cli import main
+from mailtui.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

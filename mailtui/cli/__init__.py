@@ -1,0 +1,247 @@
+"""The headless face: `mailtui COMMAND …`, one module per group of commands.
+
+Every subcommand runs on the same SyncService the TUI uses; failures print one line
+(what happened — what to do) on stderr and exit non-zero (`output.EXIT_*`). This
+package never imports `mailtui.ui`: `mailtui` with no command (the app) is dispatched
+by `mailtui.main`, which passes the app in as `main(app=…)`.
+
+Modules: `read` (list, show, search), `triage` (mark, move, copy, delete, archive),
+`folders` (folders, folder …), `sync` (sync, watch), `attachments` (save), `send`
+(send, outbox), `account` (login); `access` opens the context and checks folders and
+UIDs, `output` prints, `args` holds the argument types.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from mailtui import __version__
+from mailtui.cli import account, attachments, folders, read, send, sync, triage
+from mailtui.cli.args import parse_attachment_number, parse_limit, parse_uid
+from mailtui.cli.output import (
+    EXIT_ERROR,
+    EXIT_QUEUED,
+    EXIT_SOFTWARE,
+    EXIT_USAGE,
+    error,
+    reader_gone,
+)
+from mailtui.errors import ConfigError, MailtuiError
+
+__all__ = ["build_parser", "main"]
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mailtui",
+        description="A keyboard-driven terminal mail client. Without a command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"mailtui {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $MAILTUI_CONFIG or $XDG_CONFIG_HOME/mailtui/config.toml)",
+    )
+    parser.add_argument(
+        "--log", metavar="FILE", help="write a debug log to FILE (private; passwords never appear)"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use a generated local demo mailbox (no server, no account); with no command, open the app on it",
+    )
+    parser.add_argument(
+        "--reset", action="store_true", help="with --demo: start the demo mailbox over"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("sync", help="bring the header cache up to date")
+    p.add_argument("account", nargs="?", help="account name (default: the default account)")
+    p.add_argument(
+        "--folder", action="append", default=[], metavar="F", help="only this folder (repeatable)"
+    )
+    p.set_defaults(func=sync.cmd_sync)
+
+    p = sub.add_parser("list", help="list cached messages of a folder, newest first")
+    p.add_argument("folder")
+    p.add_argument("--account", "-a")
+    p.add_argument("--limit", "-n", type=parse_limit, default=50)
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+    p.add_argument("--sync", action="store_true", help="sync the folder first (needs the network)")
+    p.set_defaults(func=read.cmd_list)
+
+    p = sub.add_parser("show", help="print a message as text")
+    p.add_argument("folder")
+    p.add_argument("uid", type=parse_uid)
+    p.add_argument("--account", "-a")
+    p.add_argument("--html", action="store_true", help="prefer the HTML part when both exist")
+    p.set_defaults(func=read.cmd_show)
+
+    p = sub.add_parser("folders", help="list folders with roles and counts")
+    p.add_argument("--account", "-a")
+    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--sync", action="store_true", help="refresh the folder list from the server first"
+    )
+    p.set_defaults(func=folders.cmd_folders)
+
+    p = sub.add_parser("save", help="save a message's attachments to a directory")
+    p.add_argument("folder")
+    p.add_argument("uid", type=parse_uid)
+    p.add_argument(
+        "parts",
+        nargs="*",
+        type=parse_attachment_number,
+        help="attachment numbers as listed by `show` (default: all)",
+    )
+    p.add_argument("--account", "-a")
+    p.add_argument(
+        "--dir", "-d", help="target directory, created if missing (default: ui.download_dir)"
+    )
+    p.set_defaults(func=attachments.cmd_save)
+
+    p = sub.add_parser("mark", help="set or clear flags and labels")
+    p.add_argument("folder")
+    p.add_argument("uids", nargs="+", type=parse_uid, metavar="UID")
+    p.add_argument("--account", "-a")
+    p.add_argument("--seen", action="store_true")
+    p.add_argument("--unseen", action="store_true")
+    p.add_argument("--flagged", action="store_true")
+    p.add_argument("--unflagged", action="store_true")
+    p.add_argument("--answered", action="store_true")
+    p.add_argument("--unanswered", action="store_true")
+    p.add_argument("--label", action="append", default=[], metavar="NAME")
+    p.add_argument("--unlabel", action="append", default=[], metavar="NAME")
+    p.set_defaults(func=triage.cmd_mark)
+
+    for name, helptext in (("move", "move messages to another folder"), ("copy", "copy messages")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("folder")
+        p.add_argument("rest", nargs="+", metavar="UID... DEST")
+        p.add_argument("--account", "-a")
+        p.set_defaults(func=triage.cmd_move, kind=name)
+
+    for name, helptext in (
+        ("delete", "move messages to Trash (in Trash: delete for good)"),
+        ("archive", "move messages to the archive folder"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("folder")
+        p.add_argument("uids", nargs="+", type=parse_uid, metavar="UID")
+        p.add_argument("--account", "-a")
+        p.set_defaults(func=triage.cmd_delete, kind=name)
+
+    p = sub.add_parser("search", help="search a folder on the server (or the cache with --local)")
+    p.add_argument("folder")
+    p.add_argument(
+        "query", nargs="+", help='e.g. from:alice subject:"q3 report" unseen since:2026-01-01'
+    )
+    p.add_argument("--account", "-a")
+    p.add_argument("--local", action="store_true", help="search the header cache, offline")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", "-n", type=parse_limit, default=200)
+    p.set_defaults(func=read.cmd_search)
+
+    p = sub.add_parser("folder", help="create, rename, delete, (un)subscribe folders")
+    fsub = p.add_subparsers(dest="op", metavar="OP", required=True)
+    for op, args in (
+        ("create", ("name",)),
+        ("rename", ("old", "new")),
+        ("delete", ("name",)),
+        ("subscribe", ("name",)),
+        ("unsubscribe", ("name",)),
+    ):
+        q = fsub.add_parser(op)
+        for arg in args:
+            q.add_argument(arg)
+        q.add_argument("--account", "-a")
+    p.set_defaults(func=folders.cmd_folder)
+
+    p = sub.add_parser("watch", help="stay connected and print one line per event")
+    p.add_argument("account", nargs="?")
+    p.add_argument(
+        "--folder", action="append", default=[], metavar="F", help="also watch F (INBOX always)"
+    )
+    p.set_defaults(func=sync.cmd_watch)
+
+    p = sub.add_parser("send", help="send a complete message read from stdin (like sendmail -t)")
+    p.add_argument("--account", "-a")
+    p.set_defaults(func=send.cmd_send)
+
+    p = sub.add_parser("outbox", help="show the outbox, or retry sending it (--retry)")
+    p.add_argument("--account", "-a")
+    p.add_argument("--retry", action="store_true")
+    p.set_defaults(func=send.cmd_outbox)
+
+    p = sub.add_parser("login", help="store an account's password in the system keyring")
+    p.add_argument("account")
+    p.add_argument("--no-verify", action="store_true", help="store without trying to log in")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin, one line (a second line: the SMTP password); "
+        "the default when stdin is not a terminal",
+    )
+    p.set_defaults(func=account.cmd_login)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, app: Command | None = None) -> int:
+    """Run one command; with none, `app` (the full-screen app) on the same options.
+
+    Returns the exit status; every failure is one line on stderr (see module doc)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Command | None = getattr(args, "func", None)
+    if args.log:
+        from mailtui.config import logs
+
+        logs.setup(args.log)
+    try:
+        run = func if func is not None else app
+        if run is None:
+            parser.print_usage(sys.stderr)
+            error("say which command to run (`mailtui --help` lists them)")
+            return EXIT_USAGE
+        status = run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        return reader_gone()
+    except ConfigError as exc:
+        error(exc.sentence())
+        return EXIT_USAGE
+    except queued_error() as exc:
+        error(exc.sentence())
+        return EXIT_QUEUED
+    except MailtuiError as exc:
+        error(exc.sentence())
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+    except OSError as exc:  # a file or directory mailtui was told to use
+        where = f" ({exc.filename})" if exc.filename else ""
+        error(f"{exc.strerror or exc}{where}")
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: one line here, the traceback in the --log file
+        if args.log:
+            import logging
+
+            logging.getLogger("mailtui").exception("uncaught error")
+            hint = f"the details are in {args.log}; please report it with that file"
+        else:
+            hint = "run the command again with --log FILE and report it with that file"
+        error(f"Internal error: {type(exc).__name__}: {exc} — this is a bug in mailtui; {hint}")
+        return EXIT_SOFTWARE
+
+
+def queued_error() -> type[MailtuiError]:
+    """The error of an action saved to be sent later (sync is imported only when it is raised)."""
+    from mailtui.sync.service import ActionQueued
+
+    return ActionQueued

@@ -1,0 +1,156 @@
+"""Staying current: `sync` brings the cache up to date, `watch` prints live events."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from mailtui.cli.access import open_context
+from mailtui.errors import MailtuiError
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from mailtui.sync import events
+    from mailtui.sync.service import SyncService
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from mailtui.sync import commands, events
+
+    ctx = open_context(args)
+    service = ctx.service(args.account)
+    progress = _SyncProgress() if sys.stdout.isatty() else None
+    unsubscribe = service.subscribe(progress.on_event) if progress else (lambda: None)
+    try:
+        if progress:
+            progress.start()
+        replaying = service.pending_actions()
+        stats = service.run(commands.SyncAll(folders=tuple(args.folder)))
+        # Actions saved earlier (offline, or by a killed run) go out before we exit.
+        if service.pending_actions() and not service.wait_writer_idle(timeout=120):
+            raise MailtuiError(
+                f"{service.pending_actions()} action(s) could not be sent yet",
+                "they stay saved and are sent by the next connection",
+            )
+        if replaying:
+            # Their effects (copies, moved mail) are in other folders: bring them in.
+            stats = service.run(commands.SyncAll(folders=tuple(args.folder)))
+    finally:
+        if progress:
+            progress.stop()
+        unsubscribe()
+        ctx.close()
+    if progress:
+        fetched = sum(s.fetched for s in stats)
+        print(f"Synced {len(stats)} folder(s), {fetched} new message header(s).")
+    del events
+    return 0
+
+
+class _SyncProgress:
+    """A rich progress bar per folder, fed by service events from the worker thread."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=False
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+    def on_event(self, event: events.Event) -> None:
+        from rich.text import Text
+
+        from mailtui.sync import events
+        from mailtui.text.safe import clean_line
+
+        folder = getattr(event, "folder", None)
+        if folder is None:
+            return
+        if folder not in self.tasks and isinstance(
+            event, events.SyncStarted | events.HeadersSynced | events.FolderSynced
+        ):
+            self.tasks[folder] = self.progress.add_task(Text(clean_line(folder)), total=None)
+        task = self.tasks.get(folder)
+        if task is None:
+            return
+        if isinstance(event, events.SyncStarted):
+            self.progress.update(task, total=max(event.total, 1), completed=0)
+        elif isinstance(event, events.HeadersSynced) and event.total:
+            self.progress.update(task, total=event.total, completed=event.done)
+        elif isinstance(event, events.FolderSynced):
+            total = max(event.stats.total, 1)
+            self.progress.update(task, total=total, completed=total)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Stay connected; one line per event, flushed at once (for notifiers and tests)."""
+    import threading
+
+    from mailtui.sync import commands
+
+    ctx = open_context(args)
+    service = ctx.service(args.account)
+    stop = threading.Event()
+    reader_gone = threading.Event()
+
+    def show(event: events.Event) -> None:
+        line = _event_line(service, event)
+        if not line or reader_gone.is_set():
+            return
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:  # raised in a worker thread: end the main one
+            reader_gone.set()
+            stop.set()
+
+    unsubscribe = service.subscribe(show)
+    try:
+        service.run(commands.RefreshFolders(), timeout=60)
+        service.watch(None, *args.folder)
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        unsubscribe()
+        ctx.close()
+    if reader_gone.is_set():
+        raise BrokenPipeError
+    return 0
+
+
+def _event_line(service: SyncService, event: events.Event) -> str:
+    from mailtui.sync import events
+    from mailtui.text.safe import clean_line
+
+    stamp = datetime.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z")
+    if isinstance(event, events.NewMail):
+        envs = service.envelopes(event.folder, list(event.uids))
+        parts = []
+        for uid in event.uids:
+            e = envs.get(uid)
+            who = clean_line(e.sender) if e else ""
+            subject = clean_line(e.subject) if e else ""
+            parts.append(
+                f"{stamp} new {clean_line(event.folder)} uid={uid} from={who!r} subject={subject!r}"
+            )
+        return "\n".join(parts)
+    if isinstance(event, events.FlagsChanged):
+        return f"{stamp} flags {clean_line(event.folder)} uids={','.join(map(str, event.uids))}"
+    if isinstance(event, events.MessagesVanished):
+        return f"{stamp} vanished {clean_line(event.folder)} uids={','.join(map(str, event.uids))}"
+    if isinstance(event, events.ConnectionChanged):
+        detail = f" {clean_line(event.detail)}" if event.detail else ""
+        return f"{stamp} connection {event.state}{detail}"
+    if isinstance(event, events.ActionFailed):
+        return f"{stamp} action-failed {clean_line(event.folder)} {event.kind}: {clean_line(event.message)}"
+    return ""

@@ -1,0 +1,53 @@
+"""`mailtui`: a headless command (`mailtui.cli`), or with none the full-screen app.
+
+The one module above both faces: `mailtui.cli` never imports the UI, so `mailtui list`
+or `mailtui send` start without Textual; the app is imported here, and only when it
+is what the user asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from mailtui import cli
+from mailtui.errors import MailtuiError
+
+__all__ = ["demo_notice", "main", "open_app"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `mailtui` program; returns its exit status."""
+    return cli.main(argv, app=open_app)
+
+
+def demo_notice(config: str | None = None) -> str:
+    """The demo banner, naming the config file this user would actually edit."""
+    from mailtui.config.paths import locate_config
+
+    path, _why = locate_config(config)
+    home = str(Path.home())
+    shown = "~" + str(path)[len(home) :] if str(path).startswith(home + os.sep) else str(path)
+    return f"nothing here is sent. For your own mail, add an account to {shown} (see README)."
+
+
+def open_app(args: argparse.Namespace) -> int:
+    """`mailtui` alone: the full-screen app on the configured accounts (or the demo)."""
+    from mailtui.cli.access import open_context
+    from mailtui.sync import commands
+
+    ctx = open_context(args)
+    # Sync starts before the UI is even imported: login, the folder list and the first
+    # batch then overlap Python's and Textual's start-up (~0.3 s); the app, once up,
+    # reads what has landed and follows the rest.
+    for name in ctx.settings.accounts:
+        try:
+            ctx.service(name).submit(commands.SyncAll())
+        except MailtuiError:
+            pass  # the app names what is wrong with this account
+    from mailtui.ui.app import run_app
+
+    notice = demo_notice(args.config) if args.demo else ""
+    return run_app(ctx, notice=notice, syncing=True)
