@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from mailtui.errors import MailtuiError
 from mailtui.model import Address
+from mailtui.text.addresses import split_address_list
 
 __all__ = [
     "AddressError",
@@ -100,46 +101,9 @@ def format_addresses(addresses: Iterable[Address]) -> str:
 
 def _split_items(text: str) -> list[str]:
     """Split an address list at top-level commas; group names ("team:") are dropped."""
-    items: list[str] = []
-    buf: list[str] = []
-    quote = escape = False
-    angle = comment = 0
-    for ch in text:
-        if escape:
-            buf.append(ch)
-            escape = False
-            continue
-        if ch == "\\" and (quote or comment):
-            buf.append(ch)
-            escape = True
-            continue
-        if quote:
-            buf.append(ch)
-            quote = ch != '"'
-            continue
-        if comment:
-            buf.append(ch)
-            comment += (ch == "(") - (ch == ")")
-            continue
-        if ch == '"':
-            quote = True
-        elif ch == "(":
-            comment = 1
-        elif ch == "<":
-            angle += 1
-        elif ch == ">":
-            angle = max(angle - 1, 0)
-        elif not angle and ch in ",;":
-            items.append("".join(buf))
-            buf = []
-            continue
-        elif not angle and ch == ":":
-            # RFC 5322 §3.4 group syntax "name: a, b;": keep the members, drop the name.
-            buf = []
-            continue
-        buf.append(ch)
-    items.append("".join(buf))
-    if quote or angle or comment:
+    # "=?" is text here: people type it; only headers carry encoded words.
+    items, unclosed = split_address_list(text, encoded_words=False)
+    if unclosed:
         # Report the unclosed item whole rather than guessing where it ends.
         raise AddressError(f"{text.strip()!r} has an unclosed quote, bracket or parenthesis")
     return items
