@@ -194,25 +194,9 @@ def header_row(
     try:
         return _parsed_row(uid, flags, modseq, internaldate, size, block)
     except Exception:  # a stranger's bytes must not stop a sync; the row is still listed
-        return HeaderRow(
-            uid,
-            " ".join(flags) if flags else "",
-            modseq,
-            internaldate,
-            size,
-            internaldate,
-            _raw_subject(block),
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            0,
-        )
+        # The row of a message without headers (dated by INTERNALDATE), with its subject.
+        empty = _parsed_row(uid, flags, modseq, internaldate, size, None)
+        return empty._replace(subject=_raw_subject(block))
 
 
 def _raw_subject(block: bytes | None) -> str:
