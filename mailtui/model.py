@@ -173,6 +173,32 @@ class HeaderRow(NamedTuple):
     has_attachments: int
 
 
+# Signature and encryption control parts: plumbing of a signed or encrypted message,
+# neither an attachment nor something to save.
+CONTROL_TYPES = frozenset(
+    {
+        "application/pgp-signature",
+        "application/pkcs7-signature",
+        "application/x-pkcs7-signature",
+        "application/pgp-encrypted",
+    }
+)
+
+
+def guess_has_attachments(content_type: bytes | None) -> bool:
+    """`BodyPart.has_attachments` guessed from a message's Content-Type until its
+    structure is fetched: a multipart/mixed, or a whole message that is a file (not
+    text, not S/MIME or PGP plumbing)."""
+    if not content_type:
+        return False
+    ct = content_type.lstrip().lower()
+    if ct.startswith(b"multipart/mixed"):
+        return True
+    return ct.startswith((b"application/", b"image/", b"audio/", b"video/")) and not ct.startswith(
+        (b"application/pkcs7", b"application/pgp")
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class BodyPart:
     """One node of a message's MIME tree (from BODYSTRUCTURE or a parsed message).
@@ -215,6 +241,24 @@ class BodyPart:
     @property
     def charset(self) -> str:
         return self.param("charset")
+
+    @property
+    def is_attachment(self) -> bool:
+        """Meant to be saved rather than read inline: a disposition other than inline, or
+        a name on a part that is not text."""
+        if self.disposition and self.disposition != "inline":
+            return True
+        return bool(self.filename) and self.maintype != "text"
+
+    @property
+    def has_attachments(self) -> bool:
+        """The message list's paperclip, once the structure is known: a leaf part that is
+        an attachment and not signature or encryption plumbing (which is never offered
+        for saving). `guess_has_attachments` estimates it from Content-Type alone."""
+        return any(
+            not p.is_multipart and p.mime_type not in CONTROL_TYPES and p.is_attachment
+            for p in self.walk()
+        )
 
     def walk(self):
         """Depth-first, self first."""

@@ -141,7 +141,7 @@ class MessageTable(FolderTable):
 
     def set_bodystructure(self, folder: str, uid: int, part: BodyPart) -> None:
         fid = self._require_folder(folder)
-        has_att = int(_has_attachments(part))
+        has_att = int(part.has_attachments)
         self.db.execute(
             "UPDATE messages SET bodystructure=?, has_attachments=? WHERE id=?",
             (part.to_json(), has_att, message_key(fid, uid)),
@@ -325,12 +325,3 @@ def _row_to_envelope(row: tuple) -> Envelope:
         modseq=modseq,
         has_attachments=bool(has_att),
     )
-
-
-def _has_attachments(part: BodyPart) -> bool:
-    for p in part.walk():
-        if p.is_multipart:
-            continue
-        if p.disposition == "attachment" or (p.filename and p.maintype != "text"):
-            return True
-    return False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from mailtui.model import HeaderRow
+from mailtui.model import HeaderRow, guess_has_attachments
 from mailtui.text.addresses import parse_addresses
 from mailtui.text.dates import MONTHS_BYTES, day_epoch, parse_date
 from mailtui.text.encoded_words import decode_header
@@ -161,20 +161,6 @@ def _ids(value: bytes | None) -> list[str]:
     return list(parse_msgids(_text(value)))
 
 
-def _has_attachments(content_type: bytes | None) -> int:
-    """A cheap guess until BODYSTRUCTURE is fetched: mixed multiparts and non-text singles."""
-    if not content_type:
-        return 0
-    ct = content_type.lstrip().lower()
-    if ct.startswith(b"multipart/mixed"):
-        return 1
-    if ct.startswith((b"application/", b"image/", b"audio/", b"video/")) and not ct.startswith(
-        (b"application/pkcs7", b"application/pgp")
-    ):
-        return 1
-    return 0
-
-
 def header_row(
     uid: int,
     flags: tuple[str, ...] | None,
@@ -245,5 +231,5 @@ def _parsed_row(
         irt[0] if irt else "",
         " ".join(refs),
         _text(get("list-id")),
-        _has_attachments(get("content-type")),
+        int(guess_has_attachments(get("content-type"))),
     )

@@ -515,8 +515,6 @@ class ParsedMessage:
         size: int = 0,
     ) -> Envelope:
         """The list row for this message (for local sources such as Maildir)."""
-        from mailtui.mime.render import attachments  # render imports this module's types
-
         return Envelope(
             uid=uid,
             flags=flags,
@@ -533,7 +531,7 @@ class ParsedMessage:
             in_reply_to=self.in_reply_to,
             references=self.references,
             list_id=self.list_id,
-            has_attachments=bool(attachments(self.structure)),
+            has_attachments=self.structure.has_attachments,
         )
 
 

@@ -28,7 +28,7 @@ from mailtui.mime.blocks import (
 )
 from mailtui.mime.html import html_to_text, link_is_safe
 from mailtui.mime.parse import decode_part
-from mailtui.model import Address, Attachment, BodyPart, Envelope
+from mailtui.model import CONTROL_TYPES, Address, Attachment, BodyPart, Envelope
 from mailtui.text.chunks import CancelCheck, check, line_pieces, split_lines
 from mailtui.text.safe import clean_line, safe_filename
 
@@ -61,25 +61,9 @@ __all__ = [
 # BODYSTRUCTUREs come from servers and can nest deeper than parse.MAX_DEPTH allows.
 _MAX_DEPTH = 100
 _MESSAGE_TYPES = ("message/rfc822", "message/global")
-# Signature and encryption control parts are plumbing, not something to save.
-_PLUMBING = frozenset(
-    {
-        "application/pgp-signature",
-        "application/pkcs7-signature",
-        "application/x-pkcs7-signature",
-        "application/pgp-encrypted",
-    }
-)
 
 
 # --------------------------------------------------------------------------- choosing
-
-
-def is_attachment(part: BodyPart) -> bool:
-    """True for parts meant to be saved rather than read inline."""
-    if part.disposition and part.disposition != "inline":
-        return True
-    return bool(part.filename) and part.maintype != "text"
 
 
 def _pick(part: BodyPart, prefer: str, depth: int) -> BodyPart | None:
@@ -89,7 +73,7 @@ def _pick(part: BodyPart, prefer: str, depth: int) -> BodyPart | None:
         return _pick_multipart(part, prefer, depth)
     if part.mime_type in _MESSAGE_TYPES:
         return _pick(part.children[0], prefer, depth + 1) if part.children else None
-    if part.maintype == "text" and not is_attachment(part):
+    if part.maintype == "text" and not part.is_attachment:
         return part
     return None
 
@@ -238,9 +222,9 @@ def attachments(root: BodyPart, prefer: str = "plain") -> list[Attachment]:
             # Descend; an attached message holding the shown body is unpacked, not listed.
             stack.extend((c, depth + 1) for c in reversed(part.children))
             continue
-        if part.mime_type in _PLUMBING:
+        if part.mime_type in CONTROL_TYPES:
             continue
-        if part.maintype == "text" and not is_attachment(part) and not part.filename:
+        if part.maintype == "text" and not part.is_attachment and not part.filename:
             continue  # an inline text part: another body fragment, not a file
         out.append(
             Attachment(
