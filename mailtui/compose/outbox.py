@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from mailtui.compose.build import message_id_of, subject_of
 from mailtui.config import paths
+from mailtui.fileio import TMP_SUFFIX, atomic_write, fsync_dir
 from mailtui.model import MessageRef
 
 __all__ = ["Outbox", "OutboxEntry"]
@@ -85,30 +86,6 @@ class OutboxEntry:
         )
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a crash leaves the old or the new file whole."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with paths.open_private(tmp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
-
 class Outbox:
     """The outbox of one account (or of any directory, for tests)."""
 
@@ -153,14 +130,14 @@ class Outbox:
         )
         # The metadata first: an .eml without its .json would still be sent, but
         # without the replied-to reference; a .json alone is swept as an orphan.
-        _write_atomic(self._meta(entry_id), entry.to_json().encode())
-        _write_atomic(directory / f"{entry_id}.eml", raw)
+        atomic_write(self._meta(entry_id), entry.to_json().encode())
+        atomic_write(directory / f"{entry_id}.eml", raw)
         return entry
 
     def update(self, entry: OutboxEntry, **changes: Any) -> OutboxEntry:
         """Rewrite an entry's metadata (atomically) and return the new entry."""
         new = replace(entry, **changes)
-        _write_atomic(self._meta(entry.id), new.to_json().encode())
+        atomic_write(self._meta(entry.id), new.to_json().encode())
         return new
 
     def record_failure(self, entry: OutboxEntry, error: str) -> OutboxEntry:
@@ -179,7 +156,7 @@ class Outbox:
         with contextlib.suppress(FileNotFoundError):
             self._meta(entry_id).unlink()
         if self.directory.exists():
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -218,7 +195,7 @@ class Outbox:
         for p in self.directory.iterdir():
             try:
                 if (p.suffix == ".json" and p.stem not in live and p.stat().st_mtime < cutoff) or (
-                    p.name.startswith(".") and p.suffix == ".tmp" and p.stat().st_mtime < cutoff
+                    p.name.startswith(".") and p.suffix == TMP_SUFFIX and p.stat().st_mtime < cutoff
                 ):
                     p.unlink()
             except OSError:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from mailtui.fileio import atomic_write
 from mailtui.maildir.names import KEYWORD_LETTERS
 
 FILENAME = "dovecot-keywords"
@@ -86,14 +87,7 @@ def _write(folder_dir: Path, known: dict[str, str]) -> None:
         f"{KEYWORD_LETTERS.index(letter)} {name}\n" for letter, name in sorted(known.items())
     )
     path = folder_dir / FILENAME
-    tmp = folder_dir / f".{FILENAME}.mailtui-{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, body.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    atomic_write(path, body.encode("utf-8"))
     _cache.pop(path, None)
 
 

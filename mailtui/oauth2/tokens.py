@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from mailtui.config import logs
+from mailtui.fileio import atomic_write
 from mailtui.oauth2.errors import OAuth2Error, ReauthRequired
 from mailtui.oauth2.flows import TokenSet, refresh
 from mailtui.oauth2.http import HttpClient
@@ -125,18 +126,7 @@ class FileStore:
         """Write a new file 0600 and rename it over the old one (never half-written)."""
         logs.remember_secret(refresh_token)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(refresh_token + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
+        atomic_write(self.path, (refresh_token + "\n").encode("utf-8"))
 
     def delete(self) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ from textual.theme import Theme
 
 from mailtui.config import paths
 from mailtui.errors import ConfigError, MailtuiError
+from mailtui.fileio import atomic_write
 from mailtui.mime.render import Palette
 from mailtui.text.safe import clean_line, clean_text
 from mailtui.ui import themes
@@ -259,9 +259,7 @@ class MailApp(App[int]):
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(json.dumps({**self.load_state(), **data}), "utf-8")
-            os.replace(tmp, path)
+            atomic_write(path, json.dumps({**self.load_state(), **data}).encode("utf-8"))
         except OSError:
             pass
 
