@@ -14,7 +14,7 @@ from typing import Any
 from mailtui.backend import UidSet
 from mailtui.imap import scan
 from mailtui.imap.errors import ConnectionLost, drops_on_malformed
-from mailtui.imap.wire import Untagged
+from mailtui.imap.parse import Untagged
 
 
 @dataclass

@@ -6,7 +6,7 @@ express (bulk header FETCH, SELECT with QRESYNC, LIST with RETURN options).
 
 By subject: opening the connection and its TLS policy in `connect`, folder commands
 in `folders`, write-back in `writes`, IDLE and NOOP in `idle`; what a server may send
-is capped and checked in `wire` and `scan`; typed errors in `errors`.
+is read in `wire`, parsed in `parse` and `scan`; typed errors in `errors`.
 """
 
 from __future__ import annotations
@@ -36,14 +36,8 @@ from mailtui.imap.errors import (
 )
 from mailtui.imap.folders import FolderCommands
 from mailtui.imap.idle import LiveUpdates, vanished_set
-from mailtui.imap.wire import (
-    MAX_HEADER_LITERAL,
-    MAX_PART_LITERAL,
-    Response,
-    ResponseReader,
-    parse_search,
-    quote,
-)
+from mailtui.imap.parse import Response, parse_search
+from mailtui.imap.wire import MAX_HEADER_LITERAL, MAX_PART_LITERAL, ResponseReader, quote
 from mailtui.imap.writes import WriteBack
 from mailtui.model import BodyPart, Capabilities
 

@@ -15,7 +15,8 @@ from mailtui.backend import Outcome, UidMap, UidSet, compress_uids
 from mailtui.errors import MalformedResponse
 from mailtui.imap import scan, translate
 from mailtui.imap.errors import Unsupported, drops_on_malformed
-from mailtui.imap.wire import Response, quote
+from mailtui.imap.parse import Response
+from mailtui.imap.wire import quote
 
 
 class WriteBack:

@@ -17,8 +17,9 @@ import pytest
 
 from mailtui.backend import UID_MAX
 from mailtui.errors import ConnectionLost, MalformedResponse
-from mailtui.imap import scan, wire
-from mailtui.imap.wire import MAX_HEADER_LITERAL, MAX_LINE, ResponseReader, parse_search
+from mailtui.imap import parse, scan, wire
+from mailtui.imap.parse import parse_search
+from mailtui.imap.wire import MAX_HEADER_LITERAL, MAX_LINE, ResponseReader
 
 
 class Endless(io.RawIOBase):
@@ -49,7 +50,7 @@ def reader(data: bytes, **kwargs: object) -> ResponseReader:
     return ResponseReader(io.BufferedReader(io.BytesIO(data)), **kwargs)  # type: ignore[arg-type]
 
 
-def read(data: bytes, **kwargs: object) -> wire.Response:
+def read(data: bytes, **kwargs: object) -> parse.Response:
     return reader(data, **kwargs).until_tagged(b"A1")
 
 
@@ -230,8 +231,8 @@ def _seconds(fn: object, *args: object) -> float:
 )
 def test_fetch_scanning_is_linear(shape: object) -> None:
     small, large = shape(50_000), shape(500_000)  # type: ignore[operator]
-    t_small = _seconds(wire.parse_fetch, 1, [small], [b"x"])
-    t_large = _seconds(wire.parse_fetch, 1, [large], [b"x"])
+    t_small = _seconds(parse.parse_fetch, 1, [small], [b"x"])
+    t_large = _seconds(parse.parse_fetch, 1, [large], [b"x"])
     # (A floor of 1 ms: below it, timer and cache noise decide the ratio.)
     assert t_large <= 15 * max(t_small, 1e-3), (t_small, t_large)
 
