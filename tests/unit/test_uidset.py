@@ -152,3 +152,28 @@ def test_copyuid_sets_of_different_sizes_pair_nothing() -> None:
 
 def _ordered_text(pairs: list[tuple[int, int]]) -> str:
     return ",".join(f"{a}:{b}" if a != b else str(a) for a, b in pairs)
+
+
+def test_uid_ranges_gives_the_bounds_as_written() -> None:
+    from mailtui.backend.uidset import uid_ranges
+
+    assert list(uid_ranges("9:3,7,5:*", star=0)) == [(9, 3), (7, 7), (5, 0)]
+    with pytest.raises(MalformedResponse):
+        list(uid_ranges("1,,2"))
+
+
+def test_a_maildir_fetch_rescans_only_for_uids_written_past_uidnext() -> None:
+    """'uidnext:*' (how a sync asks for new mail) is answered from the folder as
+    selected; a UID written out at or past UIDNEXT means another session numbered it."""
+    from types import SimpleNamespace
+
+    from mailtui.maildir.base import mentions_unknown
+
+    view = SimpleNamespace(uidnext=31)
+    assert not mentions_unknown("31:*", view)  # type: ignore[arg-type]
+    assert not mentions_unknown("*", view)  # type: ignore[arg-type]
+    assert not mentions_unknown("1:30", view)  # type: ignore[arg-type]
+    assert mentions_unknown("29,31", view)  # type: ignore[arg-type]
+    assert mentions_unknown("*:40", view)  # type: ignore[arg-type]
+    assert mentions_unknown("40:1", view)  # type: ignore[arg-type]
+    assert not mentions_unknown("not a set", view)  # type: ignore[arg-type]
