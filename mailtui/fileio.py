@@ -14,12 +14,14 @@ import os
 import secrets
 from pathlib import Path
 
-__all__ = ["TMP_SUFFIX", "atomic_write", "fsync_dir"]
+__all__ = ["NEW_FILE_FLAGS", "TMP_SUFFIX", "atomic_write", "fsync_dir"]
 
 # Temporary files are ".<name>.<random>.tmp" beside their target: hidden, and easy to
 # sweep after a crash (the outbox removes old ones).
 TMP_SUFFIX = ".tmp"
-_FLAGS = (
+# os.open flags for a file that must not exist yet: never over an existing file, never
+# through a symlink planted at its name, not inherited by child processes.
+NEW_FILE_FLAGS = (
     os.O_WRONLY
     | os.O_CREAT
     | os.O_EXCL
@@ -47,7 +49,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
     try:
-        fd = os.open(tmp, _FLAGS, mode)
+        fd = os.open(tmp, NEW_FILE_FLAGS, mode)
         try:
             view = memoryview(data)
             while view:

@@ -8,18 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mailtui.errors import MailtuiError
+from mailtui.fileio import NEW_FILE_FLAGS
 from mailtui.text.safe import fit_filename, safe_filename, split_ext
 
 __all__ = ["save_attachment"]
 
 _MAX_TRIES = 10_000
-_FLAGS = (
-    os.O_WRONLY
-    | os.O_CREAT
-    | os.O_EXCL
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
 
 
 def _candidates(name: str) -> Iterator[str]:
@@ -62,7 +56,7 @@ def save_attachment(data: bytes, filename: str, download_dir: Path) -> Path:
         if path.parent != root:  # cannot happen with a safe basename; checked anyway
             continue
         try:
-            fd = os.open(path, _FLAGS, 0o600)
+            fd = os.open(path, NEW_FILE_FLAGS, 0o600)
         except FileExistsError:
             continue
         except OSError as exc:
