@@ -14,36 +14,28 @@ import os
 import threading
 import time
 
-from mailtui.backend import SelectResult, Session
-from mailtui.cache.store import HeaderCache
+from mailtui.backend import SelectResult
 from mailtui.errors import ConnectionLost, FolderGone, MailtuiError
 from mailtui.sync import events
 from mailtui.sync.host import Host
 from mailtui.sync.resync import FolderSyncer
-from mailtui.sync.worker import Link
+from mailtui.sync.worker import Link, LinkedThread
 
 log = logging.getLogger("mailtui.sync.idle")
 
 IDLE_RENEW = 25 * 60  # RFC 2177: servers may drop IDLE after 30 minutes
 
 
-class Watcher(threading.Thread):
+class Watcher(LinkedThread):
     """Keeps one folder in sync with the server for as long as it is watched."""
 
     def __init__(self, host: Host, folder: str) -> None:
-        super().__init__(name=f"mailtui-{host.account}-watch-{folder}", daemon=True)
-        self.host = host
+        super().__init__(host, f"watch-{folder}", Link(host))
         self.folder = folder
         self.stopping = threading.Event()
         self._wake_r, self._wake_w = os.pipe()
-        self.link = Link(host)
-        self.cache: HeaderCache | None = None
         self.ready = threading.Event()  # set once the first sync is done and we are waiting
         self._seen: tuple[int, int] | None = None  # folder (version, top UID) after our last sync
-
-    @property
-    def session(self) -> Session | None:
-        return self.link.session
 
     def stop(self) -> None:
         self.stopping.set()
@@ -53,7 +45,6 @@ class Watcher(threading.Thread):
             pass
 
     def run(self) -> None:
-        self.cache = self.host.open_cache()
         try:
             while not self.stopping.is_set():
                 try:
@@ -66,8 +57,7 @@ class Watcher(threading.Thread):
                 except MailtuiError as exc:
                     self._sleep(self.link.lost(exc))
         finally:
-            self.link.drop()
-            self.cache.close()
+            self.release()
             for fd in (self._wake_r, self._wake_w):
                 try:
                     os.close(fd)
@@ -97,7 +87,7 @@ class Watcher(threading.Thread):
         self._resync()
 
     def _resync(self) -> None:
-        assert self.session is not None and self.cache is not None
+        assert self.session is not None
         with self.host.folder_lock(self.folder):
             # Anything written since our last look that we did not write ourselves came
             # from another mailtui process on this cache: its events never reached us.
@@ -129,7 +119,6 @@ class Watcher(threading.Thread):
                 self._resync()
 
     def _changed_since_sync(self, sel: SelectResult) -> bool:
-        assert self.cache is not None
         state = self.cache.folder_state(self.folder)
         if sel.uidvalidity != state.uidvalidity or sel.uidnext != state.uidnext:
             return True

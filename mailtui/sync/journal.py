@@ -16,39 +16,26 @@ import os
 import threading
 from pathlib import Path
 
-from mailtui.backend import Session
-from mailtui.cache.store import HeaderCache
 from mailtui.errors import ConnectionLost, MailtuiError, StoreError
 from mailtui.model import HeaderRow
 from mailtui.sync import ops
 from mailtui.sync.host import WriterHost
 from mailtui.sync.ops.base import Entry
-from mailtui.sync.worker import BACKOFF, Link
+from mailtui.sync.worker import BACKOFF, Link, LinkedThread
 
 log = logging.getLogger("mailtui.sync.journal")
 
 
-class Writer(threading.Thread):
+class Writer(LinkedThread):
     """One connection that replays the journal whenever woken (or on a backoff timer)."""
 
+    host: WriterHost
+
     def __init__(self, host: WriterHost) -> None:
-        super().__init__(name=f"mailtui-{host.account}-writer", daemon=True)
-        self.host = host
+        super().__init__(host, "writer", Link(host, write_only=True))
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.idle = threading.Event()
-        self.link = Link(host, write_only=True)
-        self._cache: HeaderCache | None = None
-
-    @property
-    def session(self) -> Session | None:
-        return self.link.session
-
-    @property
-    def cache(self) -> HeaderCache:
-        if self._cache is None:
-            self._cache = self.host.open_cache()
-        return self._cache
 
     def stop(self) -> None:
         self.stopping.set()
@@ -73,9 +60,7 @@ class Writer(threading.Thread):
                     self._offline(exc, entries)
                     self.wake.wait(BACKOFF[-1])
         finally:
-            self.link.drop()
-            if self._cache is not None:
-                self._cache.close()
+            self.release()
 
     def _offline(self, exc: MailtuiError, entries: list[Entry]) -> float:
         """Every entry waits for the link; the seconds until the next attempt."""

@@ -48,13 +48,11 @@ class Link:
             session.enable_condstore = False
         if self.announce:
             self.host.connecting()
-            try:
-                session.connect()
-            except MailtuiError as exc:
-                self.host.connection_state(False, exc.sentence())
-                raise
-        else:
+        try:
             session.connect()
+        except MailtuiError as exc:
+            self.host.connection_state(False, exc.sentence())
+            raise
         self.session = session
         self.host.connection_state(True)
         return session
@@ -81,20 +79,14 @@ class Link:
             self.session = None
 
 
-_STOP = object()
+class LinkedThread(threading.Thread):
+    """A thread of the service with its own link to the store and its own cache connection
+    (SQLite connections, like sessions, stay in the thread that opened them)."""
 
-
-class Worker(threading.Thread):
-    """Runs commands one at a time on its own connection."""
-
-    def __init__(self, host: Host, name: str, dispatch: Dispatch) -> None:
+    def __init__(self, host: Host, name: str, link: Link) -> None:
         super().__init__(name=f"mailtui-{host.account}-{name}", daemon=True)
         self.host = host
-        self.role = name
-        self.dispatch = dispatch
-        self.queue: queue.Queue[Any] = queue.Queue()
-        self.link = Link(host, announce=True)
-        self.cancel = threading.Event()
+        self.link = link
         self._cache: HeaderCache | None = None
 
     @property
@@ -106,6 +98,27 @@ class Worker(threading.Thread):
         if self._cache is None:
             self._cache = self.host.open_cache()
         return self._cache
+
+    def release(self) -> None:
+        """Close the session and the cache connection (the thread is ending)."""
+        self.link.drop()
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+
+_STOP = object()
+
+
+class Worker(LinkedThread):
+    """Runs commands one at a time on its own connection."""
+
+    def __init__(self, host: Host, name: str, dispatch: Dispatch) -> None:
+        super().__init__(host, name, Link(host, announce=True))
+        self.role = name
+        self.dispatch = dispatch
+        self.queue: queue.Queue[Any] = queue.Queue()
+        self.cancel = threading.Event()
 
     def connected_session(self) -> Session:
         """The worker's session, (re)connecting if needed."""
@@ -124,9 +137,7 @@ class Worker(threading.Thread):
                     break
                 self._handle(item)
         finally:
-            self.link.drop()
-            if self._cache is not None:
-                self._cache.close()
+            self.release()
 
     def _handle(self, command: cmd.Command) -> None:
         emit = self.host.emit

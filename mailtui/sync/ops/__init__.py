@@ -1,9 +1,21 @@
 """The registry of operations: every write the user can make, by command and by journal kind.
 
-Adding an operation is one new module here (its command, apply, send, cancel/roll-back,
-inverse — see base.Operation) listed in `OPERATIONS`, plus its tests; the command is
-re-exported by sync/commands.py. `SyncService.submit` applies any command found here,
-the journal writer sends each row by its kind, and undo/reconcile ask the row's op.
+`SyncService.submit` applies any command found here (`for_command`), the journal writer
+sends each row by its kind (`for_kind`), and undo and the reconciler ask the row's op.
+
+Adding an operation (mark_read.py is the smallest example):
+1. A module here with the command dataclass (`request.Action` for messages, else
+   `request.Command`) and an `Operation` subclass setting `commands` and overriding
+   `apply` (check, change the cache, `cache.journal_add(kind, …)`, return `Applied` and
+   an `UndoRecord` when it can be undone).
+2. If it needs a new wire step: a new `kind` and `send` (use `base.confirmed` for writes
+   judged by `Outcome`; make a replay idempotent), then `cancel`/`roll_back`/`inverse`
+   and the flags `drops_rows`/`places_rows`/`changes_folders` as they apply. If it
+   journals as an existing kind (mark_read → "flags"), leave `kind` empty.
+3. List it in `OPERATIONS` below and re-export the command from sync/commands.py.
+4. Tests against the real Dovecot (and a Maildir tree when it touches files): the cache
+   at once, the server after `wait_writer_idle()`, Undo, refusal, a replayed row.
+   tests/unit/test_sync_layout.py checks the registry's completeness.
 """
 
 from __future__ import annotations
