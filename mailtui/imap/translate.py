@@ -45,11 +45,6 @@ def decode_folder_name(raw: bytes | str) -> str:
     return utf7.decode_name(raw_bytes.decode("utf-8", "replace"))
 
 
-def encode_folder_name(name: str) -> str:
-    """str → the modified UTF-7 name the server wants."""
-    return utf7.encode(name)
-
-
 def role_for(flags: list[bytes] | tuple[bytes, ...], name: str, delimiter: str | None) -> Role:
     """Special-use role from LIST attributes; well-known top-level names as a fallback."""
     if name.upper() == "INBOX":
