@@ -99,9 +99,11 @@ class SelectResult:
 class Session(Protocol):
     """One connection to a mail store, owned by one thread.
 
-    Folder arguments named `raw` are the store's own spelling (`Folder.raw_name`).
-    UID sets are IMAP sequence-set strings ("1:5,9") going in, `UidSet`s coming out. Errors are `imap.errors` types
-    (ConnectionLost, FolderGone, ProtocolError…) or their equivalents for other stores.
+    Folder arguments named `raw` are the store's own spelling (`Folder.raw_name`): as
+    listed, or modified UTF-7 for a name not listed yet (`text.utf7`, see sync/names.py).
+    UID sets are IMAP sequence-set strings ("1:5,9") going in, `UidSet`s coming out.
+    Errors are the store errors of `mailtui.errors` (ConnectionLost, FolderGone,
+    ProtocolError…), whichever the backend.
     """
 
     caps: Capabilities
