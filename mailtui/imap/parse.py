@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from mailtui.backend import Fetched, UidSet
+from mailtui.backend.uidset import _Builder
 from mailtui.errors import MalformedResponse
 from mailtui.imap import scan
 from mailtui.imap.scan import NIL, NUMBER, PAREN, QUOTED, shown, tokenize
@@ -187,17 +188,18 @@ def parse_search(resp: Response) -> UidSet:
     """UIDs from `* SEARCH n n n` or `* ESEARCH (TAG "x") UID ALL 1:5,7` (RFC 4731), as
     a UidSet: `ALL 1:4294967295` costs two integers, never four billion."""
     found = UidSet()
-    searched = UidSet(
-        scan.uid(m.group())
-        for u in resp.all(b"SEARCH")
+    searched = _Builder()  # (no per-UID check again: scan.uid has checked each)
+    for u in resp.all(b"SEARCH"):
         # RFC 7162 §3.1.5: "* SEARCH 2 5 (MODSEQ 917)" — drop the modseq suffix.
-        for m in _WORD.finditer(u.rest.split(b"(", 1)[0])
-    )
+        body = u.rest.split(b"(", 1)[0]
+        for m in _WORD.finditer(body):
+            uid = scan.uid(m.group())
+            searched.add(uid, uid)
     for u in resp.all(b"ESEARCH"):
         m = _ESEARCH_ALL.search(u.rest)
         if m:
             found = found | UidSet.parse(m.group(1))
-    return found | searched if found else searched
+    return found | searched.build() if found else searched.build()
 
 
 _WORD = re.compile(rb"\S+")
