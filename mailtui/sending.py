@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from mailtui.backend.query import MessageId
 from mailtui.compose.build import envelope_recipients
 from mailtui.compose.draft import Draft, DraftError
 from mailtui.compose.flow import DeliveryReport, MailStore, SendFn, resolve_folder, retry_outbox
@@ -108,7 +109,7 @@ def find_message(service: Any, message_id: str) -> MessageRef | None:
     folders.sort(key=lambda f: (_SEARCH_ORDER.get(f.role, 5), f.name))
     cache = service.cache()
     for folder in folders:
-        uids = cache.search_where(folder.name, "m.message_id = ?", (message_id,), None, limit=1)
+        uids = cache.search(folder.name, MessageId(message_id), limit=1)
         if uids:
             return MessageRef(folder.name, uids[0])
     return None

@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from mailtui.backend import Outcome, UidMap, UidSet, compress_uids
+from mailtui.backend.query import MessageId, Query
 from mailtui.errors import MalformedResponse
 from mailtui.imap import scan, translate
 from mailtui.imap.errors import Unsupported, drops_on_malformed
 from mailtui.imap.parse import Response
+from mailtui.imap.search import criteria as search_criteria
 from mailtui.imap.wire import quote
 
 
@@ -173,11 +175,12 @@ class WriteBack:
     def subscribe(self, raw: str, subscribed: bool = True) -> None:
         self.raw((b"SUBSCRIBE " if subscribed else b"UNSUBSCRIBE ") + quote(raw))
 
-    def search(self, criteria: list[str | bytes], charset: str | None = None) -> list[int]:
+    def search(self, query: Query) -> list[int]:
         """UID SEARCH with imapclient (it sends non-ASCII strings as literals with CHARSET)."""
+        keys, charset = search_criteria(query)
         client = self._require()
         with self._errors("SEARCH"):
-            found = client.search(criteria, charset=charset)
+            found = client.search(keys, charset=charset)
             return sorted(scan.uid(str(u).encode()) for u in found)
 
     def search_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]:
@@ -186,7 +189,7 @@ class WriteBack:
         for mid in message_ids:
             if not mid:
                 continue
-            for uid in self.search(["HEADER", "Message-ID", f"<{mid}>"]):
+            for uid in self.search(MessageId(mid)):
                 found[mid] = uid
         return found
 

@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from mailtui.backend import Fetched, SelectResult, UidSet
-from mailtui.errors import FolderGone
+from mailtui.backend.query import Query
+from mailtui.errors import FolderGone, ProtocolError
 from mailtui.maildir import keywords as dkeywords
 from mailtui.maildir import sections
 from mailtui.maildir.base import (
@@ -33,7 +34,7 @@ from mailtui.maildir.folder import Msg, View
 from mailtui.maildir.folders import FolderCommands
 from mailtui.maildir.idle import LiveUpdates
 from mailtui.maildir.names import size_from_name
-from mailtui.maildir.search import Candidate, compile_criteria
+from mailtui.maildir.search import Candidate, matcher
 from mailtui.maildir.transfer import TransferCommands
 from mailtui.mime.parse import parse_message
 from mailtui.model import BodyPart
@@ -228,22 +229,22 @@ class MaildirSession(FolderCommands, FlagCommands, TransferCommands, LiveUpdates
 
     @store_errors("SEARCH")
     def search_uids(self, criteria: bytes = b"ALL", *, charset: str | None = None) -> UidSet:
-        """UID SEARCH with criteria as IMAP text (b"ALL", b"UID 1:50", b"DELETED")."""
+        """The UIDs sync lists (b"ALL", b"UID 1:50"), from the listing without opening
+        a file; a query goes through `search`."""
         words = criteria.split()
         if words in ([b"ALL"], [b"all"]) or (len(words) == 2 and words[0].upper() == b"UID"):
-            # What every sync asks: answered from the listing, without opening a file.
             view = self._rescan()
             if len(words) == 1:
                 return UidSet(view.uids)
             return UidSet(expand_uid_set(words[1].decode("ascii", "replace"), view.uids))
-        return UidSet(self._search(compile_criteria(criteria)))
+        raise ProtocolError(
+            f"SEARCH failed: a Maildir lists ALL or UID <set>, not {criteria!r:.60}"
+        )
 
     @store_errors("SEARCH")
-    def search(self, criteria: list[str | bytes], charset: str | None = None) -> list[int]:
-        """UID SEARCH with imapclient-style criteria (one list item per token)."""
-        if isinstance(criteria, str | bytes):
-            return self._search(compile_criteria(criteria))
-        return self._search(compile_criteria(list(criteria)))
+    def search(self, query: Query) -> list[int]:
+        """UIDs of the selected folder matching the query, evaluated on the files."""
+        return self._search(matcher(query))
 
     def _search(self, test: Callable[[Candidate], bool]) -> list[int]:
         """Matching UIDs of the selected folder; files that vanish meanwhile do not match."""

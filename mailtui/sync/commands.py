@@ -77,7 +77,7 @@ class Undo(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class Search(Command):
-    """Run a query (mailtui.sync.query syntax) on the server; result: matching UIDs, newest first.
+    """Run a query (mailtui.backend.query syntax) on the server; result: matching UIDs, newest first.
 
     `local=True` answers from the header cache (FTS5) without the network.
     """

@@ -12,12 +12,12 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mailtui.backend import Session
+from mailtui.backend import Session, query
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import FolderGone, MailtuiError, ProtocolError
 from mailtui.model import ROLE_ORDER, BodyPart, Folder, Role, SyncStats
 from mailtui.sync import commands as cmd
-from mailtui.sync import events, query
+from mailtui.sync import events
 from mailtui.sync.host import HandlerHost
 from mailtui.sync.names import raw_name
 from mailtui.sync.resync import FolderSyncer, SyncCancelled
@@ -138,15 +138,13 @@ def search(host: HandlerHost, worker: Worker, command: cmd.Search) -> list[int]:
     """Server-side UID SEARCH (or the local cache when asked); newest first."""
     q = query.parse(command.query)
     if command.local:
-        where, params, fts = query.local_sql(q)
-        return worker.cache.search_where(command.folder, where, params, fts)
+        return worker.cache.search(command.folder, q)
     session = worker.connected_session()
     ensure_selected(session, worker.cache, command.folder)
     # Mail the cache learnt on another connection must be known to this one, or the
     # search misses it (RFC 9051 §7.4.1): one NOOP when the cache is ahead.
     session.ensure_visible(worker.cache.folder_state(command.folder).uidnext - 1)
-    criteria, charset = query.imap_criteria(q)
-    uids = session.search(criteria, charset)
+    uids = session.search(q)
     order = {uid: i for i, uid in enumerate(worker.cache.view(command.folder))}
     return sorted(uids, key=lambda u: (order.get(u, -1), -u))
 

@@ -17,11 +17,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mailtui.backend import query
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import ConnectionLost, MailtuiError
 from mailtui.model import BodyPart, Envelope, Folder, FolderState
 from mailtui.sync import commands as cmd
-from mailtui.sync import events, handlers, ops, query
+from mailtui.sync import events, handlers, ops
 from mailtui.sync.actionlog import ActionLog
 from mailtui.sync.handlers import sync_order
 from mailtui.sync.host import SessionFactory

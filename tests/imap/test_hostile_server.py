@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from mailtui.backend import UID_MAX
+from mailtui.backend.query import And
 from mailtui.errors import MailtuiError, ProtocolError, TlsError
 from mailtui.model import FLAGGED
 from mailtui.sync import commands, events
@@ -548,7 +549,7 @@ def test_plaintext_after_the_starttls_ok_is_never_read(
             return
     try:
         session.select("INBOX")
-        assert session.search(["ALL"]) == list(range(1, 21))
+        assert session.search(And()) == list(range(1, 21))
     finally:
         session.close()
 
@@ -565,7 +566,7 @@ def test_unsolicited_responses_over_tls_never_answer_a_later_command(
         assert session.client is not None
         assert session.client._imap.untagged_responses == {}
         session.select("INBOX")
-        assert session.search(["ALL"]) == list(range(1, 21))
+        assert session.search(And()) == list(range(1, 21))
     finally:
         session.close()
 

@@ -26,6 +26,10 @@ from typing import Any
 
 import pytest
 
+from mailtui.backend import query
+from mailtui.cache.search import compile_query
+from mailtui.imap.search import criteria
+from mailtui.maildir.search import matcher
 from mailtui.mime.envelope import HEADER_BLOCK_CAP, header_row
 from mailtui.mime.html import unescape
 from mailtui.mime.parse import parse_message, transfer_decode
@@ -39,7 +43,6 @@ from mailtui.mime.render import (
 )
 from mailtui.mime.threads import base_subject
 from mailtui.model import BodyPart
-from mailtui.sync import query
 from mailtui.text.addresses import parse_addresses
 from mailtui.text.charset import decode_bytes
 from mailtui.text.dates import parse_date
@@ -264,3 +267,19 @@ def _parse_query(text: str) -> None:
 
 def test_search_parsing_is_linear() -> None:
     assert_linear("query.parse", _parse_query, _pairs(hostile.queries))
+
+
+def _compile_query(text: str) -> None:
+    try:
+        tree = query.parse(text)
+    except query.QueryError:
+        return
+    criteria(tree)
+    compile_query(tree)
+    matcher(tree)
+
+
+def test_search_compiling_is_linear() -> None:
+    """The tree of a hostile query costs each compiler linear time too (SEARCH criteria,
+    the cache's SQL, the Maildir test)."""
+    assert_linear("query compilers", _compile_query, _pairs(hostile.queries))

@@ -1,16 +1,18 @@
-"""IMAP SEARCH over Maildir files, as the sync layer's query compiler produces it."""
+"""The query tree evaluated over Maildir files, with IMAP SEARCH's meaning."""
 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
+from mailtui.backend import query
+from mailtui.backend.query import And, Flag, MessageId, Not, Or, Since
 from mailtui.errors import ProtocolError
 from mailtui.maildir.session import MaildirSession
-from mailtui.sync import query
+from mailtui.model import FLAGGED, SEEN
 from tests.support import mailgen
 
 
@@ -64,8 +66,7 @@ def session(tmp_path: Path):
 
 
 def _q(session: MaildirSession, text: str) -> list[int]:
-    criteria, charset = query.imap_criteria(query.parse(text))
-    return session.search(criteria, charset)
+    return session.search(query.parse(text))
 
 
 @pytest.mark.parametrize(
@@ -93,12 +94,15 @@ def test_query_language_terms(session: MaildirSession, text: str, expected: list
     assert _q(session, text) == expected
 
 
-def test_raw_criteria(session: MaildirSession) -> None:
+def test_trees_beyond_the_language_and_the_listing(session: MaildirSession) -> None:
+    assert session.search(Or((Flag(FLAGGED), Flag(SEEN, False)))) == [2, 3]
+    assert session.search(And((Flag(SEEN), Not(Flag(FLAGGED))))) == [1]
+    assert session.search(MessageId("m2@x")) == [2]
+    assert session.search(Or(())) == []
+    assert session.search(Since(date.min)) == [1, 2, 3]
+    assert session.search_message_ids(["m3@x", "nope@x"]) == {"m3@x": 3}
+    # What sync lists comes from the directory listing; a query goes through search().
     assert session.search_uids(b"ALL") == [1, 2, 3]
     assert session.search_uids(b"UID 2:*") == [2, 3]
-    assert session.search_uids(b"OR FLAGGED UNSEEN") == [2, 3]
-    assert session.search_uids(b'HEADER Message-ID "<m2@x>"') == [2]
-    assert session.search_uids(b"(SEEN NOT FLAGGED)") == [1]
-    assert session.search_message_ids(["m3@x", "nope@x"]) == {"m3@x": 3}
     with pytest.raises(ProtocolError):
         session.search_uids(b"FROBNICATE")
