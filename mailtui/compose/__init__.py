@@ -19,12 +19,11 @@ from mailtui.compose.draft import (
     DraftError,
     Identity,
     Original,
-    draft_to_editable_text,
     forward_draft,
     new_draft,
-    parse_edited_text,
     reply_draft,
 )
+from mailtui.compose.editable import draft_to_editable_text, parse_edited_text
 from mailtui.compose.flow import (
     DeliveryReport,
     MailStore,

@@ -18,16 +18,15 @@ from mailtui.compose.draft import (
     Identity,
     Original,
     attribution,
-    draft_to_editable_text,
     format_date,
     forward_draft,
     forward_subject,
     new_draft,
-    parse_edited_text,
     quote_body,
     reply_draft,
     reply_subject,
 )
+from mailtui.compose.editable import draft_to_editable_text, parse_edited_text
 from mailtui.config.load import make_settings
 from mailtui.config.model import AccountSettings
 from mailtui.mime.parse import parse_message

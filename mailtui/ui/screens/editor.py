@@ -1,6 +1,6 @@
 """Editing a message: `$VISUAL`/`$EDITOR` under `App.suspend()`, or a built-in editor.
 
-The text edited is `compose.draft.draft_to_editable_text` (headers, blank line, body).
+The text edited is `compose.editable.draft_to_editable_text` (headers, blank line, body).
 The external editor gets it in a private temp directory (0700, file 0600): drafts are
 as sensitive as mail, and editors drop swap and backup files next to the file.
 When no editor is set, or the terminal cannot be handed over (Textual Web, a headless
