@@ -60,34 +60,22 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """Print a message: headers, the body the reader would show (whole), attachments."""
     from rich.console import Console
 
-    from mailtui.mime import html as mime_html
-    from mailtui.mime import parse as mime_parse
     from mailtui.mime import render
-    from mailtui.sync import commands
+    from mailtui.usecase.reading import read_body
 
     ctx = open_context(args)
     try:
         service = ctx.service(args.account)
         require_uids(service, args.folder, [args.uid], changes=False)
         env = service.envelope(args.folder, args.uid)
-        structure = service.run(commands.FetchStructure(folder=args.folder, uid=args.uid))
-        part = render.choose_body(structure, prefer="html" if args.html else "plain")
-        body = ""
-        if part is not None:
-            raw = service.run(
-                commands.FetchPart(folder=args.folder, uid=args.uid, section=part.section)
-            )
-            body = mime_parse.decode_part(raw, part.encoding, part.charset)
-            if part.subtype == "html":
-                body, _links = mime_html.html_to_text(body)
-            elif part.param("format").lower() == "flowed":
-                body = render.reflow_flowed(body, part.param("delsp").lower() == "yes")
-        attachments = render.attachments(structure)
+        shown = read_body(service, args.folder, args.uid, prefer="html" if args.html else "plain")
+        attachments = render.attachments(shown.structure)
     finally:
         ctx.close()
-    text = render.render_message(env, body, attachments)
+    text = render.render_message(env, shown.text, attachments)
     console = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
     # Captured, then written: rich ends the process itself (exit 1) on a closed pipe,
     # where main() would end quietly as other commands do.

@@ -21,8 +21,8 @@ def cmd_send(args: argparse.Namespace) -> int:
 
     from mailtui.compose.draft import DraftError
     from mailtui.compose.flow import send_raw
-    from mailtui.sending import service_store
     from mailtui.sync import commands
+    from mailtui.usecase.store import service_store
 
     raw = sys.stdin.buffer.read()
     ctx = open_context(args)
@@ -46,7 +46,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     from mailtui.compose.outbox import Outbox
-    from mailtui.sending import OutboxSender
+    from mailtui.usecase.sending import OutboxSender
 
     ctx = open_context(args)
     try:

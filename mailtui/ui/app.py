@@ -88,7 +88,7 @@ class MailApp(App[int]):
         syncing: bool = False,
     ) -> None:
         self.ctx = ctx
-        # True when SyncAll went to the services before the app existed (cli.open_app).
+        # True when SyncAll went to the services before the app existed (main.open_app).
         self.syncing = syncing
         # A one-line banner above the panes (the demo says what it is and how to leave it).
         self.notice = notice

@@ -8,7 +8,7 @@ copy and \\Answered through the service's journal).
 
 The outbox is retried without the user asking: at start, on a backoff timer, and when
 an account comes back online. The schedule and the sending live in
-`mailtui.sending.OutboxSender` (shared with `mailtui outbox --retry`); this mixin only
+`mailtui.usecase.sending.OutboxSender` (shared with `mailtui outbox --retry`); this mixin only
 ticks a clock and runs due retries in thread workers, off the event loop. The status
 bar shows how many messages wait, when any do.
 """
@@ -37,7 +37,7 @@ from mailtui.ui.bridge import ServiceFailed
 if TYPE_CHECKING:
     from mailtui.compose.draft import Draft
     from mailtui.compose.flow import DeliveryReport
-    from mailtui.sending import OutboxSender, Queued
+    from mailtui.usecase.sending import OutboxSender, Queued
     from mailtui.ui.screens.main import MainScreen
 
     _Base = MainScreen
@@ -97,7 +97,8 @@ class ComposeMixin(_Base):
     async def start_compose(self, mode: str, mailto: str = "") -> None:
         """Write a message: `mode` is reply, reply_all, forward, forward_attached, new,
         recall, or mailto (a new message as the `mailto` link asks)."""
-        from mailtui.ui.screens.review import address_book, run_compose
+        from mailtui.ui.screens.review import run_compose
+        from mailtui.usecase.addressbook import address_book
 
         account = self.mail.ctx.account(self.account)
         service = self.service
@@ -127,7 +128,7 @@ class ComposeMixin(_Base):
         A draft that answers a message but does not know where it lives (recalled,
         or from the outbox) is matched by Message-ID first, so \\Answered is set."""
         from mailtui.compose.flow import save_draft, send_draft
-        from mailtui.sending import service_store, with_replied
+        from mailtui.usecase.store import service_store, with_replied
 
         account = self.mail.ctx.account(account_name)
         service = self.mail.services[account_name]
@@ -164,7 +165,7 @@ class ComposeMixin(_Base):
     async def _draft_for(self, mode: str, mailto: str = "") -> Draft | None:
         from mailtui.compose.draft import forward_draft, new_draft, recalled_draft, reply_draft
         from mailtui.compose.mailto import mailto_draft
-        from mailtui.ui.screens.review import original_from_raw
+        from mailtui.usecase.reading import original_from_raw
 
         account = self.mail.ctx.account(self.account)
         if mode == "new":
@@ -234,7 +235,7 @@ class ComposeMixin(_Base):
         back online; the schedule makes the first try due at once (app start)."""
         if self.outbox_senders or self._outbox_unsubscribe:
             return
-        from mailtui.sending import OutboxSender
+        from mailtui.usecase.sending import OutboxSender
 
         for name, service in self.mail.services.items():
             account = self.mail.ctx.account(name)
@@ -321,7 +322,9 @@ class ComposeMixin(_Base):
         """A waiting message back on the review screen; held meanwhile, so no retry
         sends it. Sent or saved, the new version replaces it (and its Drafts copy)."""
         from mailtui.compose.draft import recalled_draft
-        from mailtui.ui.screens.review import address_book, original_from_raw, run_compose
+        from mailtui.ui.screens.review import run_compose
+        from mailtui.usecase.addressbook import address_book
+        from mailtui.usecase.reading import original_from_raw
 
         sender = self.outbox_senders.get(item.account)
         if sender is None:

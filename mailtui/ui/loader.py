@@ -4,9 +4,11 @@ A message whose structure and body part are cached opens without the network; el
 the service fetches them on its interactive connection (BODY.PEEK, so reading does
 not set \\Seen — the UI decides when to mark read).
 
-Rendering (charset and transfer decoding, HTML layout, format=flowed, finding links and
-long quotes) runs in a render thread, never on the event loop: a hostile or huge body
-must not freeze the app. The awaiting task can be cancelled at any moment (the cursor
+Which part is shown and how it becomes text is the use case both faces share
+(`usecase.reading`: `shown_part`, `decode_body`); this module adds what only the app
+needs. Rendering (charset and transfer decoding, HTML layout, format=flowed, finding
+links and long quotes) runs in a render thread, never on the event loop: a hostile
+or huge body must not freeze the app. The awaiting task can be cancelled at any moment (the cursor
 moved on); the thread is then told to stop and its result is dropped.
 """
 
@@ -18,7 +20,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mailtui.mime.parse import transfer_decode
@@ -27,9 +29,7 @@ from mailtui.mime.render import (
     RenderedBody,
     alternatives,
     attachments,
-    choose_body,
     plain_links,
-    render_part,
     split_blocks,
 )
 from mailtui.model import Address, Attachment, BodyPart, Envelope
@@ -37,6 +37,7 @@ from mailtui.sync import commands
 from mailtui.text.addresses import parse_addresses
 from mailtui.text.chunks import CancelCheck, Cancelled
 from mailtui.text.safe import clean_line
+from mailtui.usecase.reading import decode_body, shown_part
 
 if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
@@ -158,7 +159,7 @@ def _render(
     part: BodyPart, payload: bytes, width: int, whole: bool, cancelled: CancelCheck
 ) -> tuple[RenderedBody, frozenset[int]]:
     """In the render thread: the body as text, and which quotes to fold."""
-    rendered = render_part(part, payload, width=width, whole=whole, cancelled=cancelled)
+    rendered = decode_body(part, payload, width=width, whole=whole, cancelled=cancelled)
     return rendered, long_quotes(rendered.text)
 
 
@@ -194,16 +195,8 @@ async def render_whole(loaded: Loaded) -> Loaded:
     rendered, quotes = await in_render_thread(
         _render, loaded.part, loaded.payload, loaded.width, True
     )
-    return Loaded(
-        structure=loaded.structure,
-        part=loaded.part,
-        text=rendered.text,
-        links=rendered.links,
-        attachments=loaded.attachments,
-        alternatives=loaded.alternatives,
-        from_cache=loaded.from_cache,
-        quotes=quotes,
-        width=loaded.width,
+    return replace(
+        loaded, text=rendered.text, links=rendered.links, quotes=quotes, cut=0, payload=b""
     )
 
 
@@ -247,7 +240,7 @@ async def load_message(
 ) -> Loaded:
     """Structure and body text of a message (`part` forces one alternative)."""
     structure, cached = await fetch_structure(bridge, service, folder, uid)
-    chosen = part or choose_body(structure, prefer)
+    chosen = shown_part(structure, prefer, part)
     rendered: RenderedBody | None = None
     quotes: frozenset[int] = frozenset()
     payload = b""

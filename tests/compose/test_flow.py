@@ -20,9 +20,10 @@ from mailtui.compose.outbox import Outbox
 from mailtui.compose.send import SmtpUnavailable
 from mailtui.config.model import AccountSettings
 from mailtui.model import Address, MessageRef
-from mailtui.sending import service_store
 from mailtui.sync import commands
-from mailtui.ui.screens.review import address_book, original_from_raw
+from mailtui.usecase.addressbook import address_book
+from mailtui.usecase.reading import original_from_raw
+from mailtui.usecase.store import service_store
 from tests.support.accounts import context_for, server_flags, settings_for
 from tests.support.dovecot import Dovecot, MailUser
 

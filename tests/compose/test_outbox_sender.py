@@ -1,4 +1,4 @@
-"""OutboxSender (mailtui.sending): when the outbox is tried again, and that a message
+"""OutboxSender (mailtui.usecase.sending): when the outbox is tried again, and that a message
 goes out once — against aiosmtpd and a Dovecot the test stops and starts.
 
 The clock is a list the test advances, so pauses are checked without sleeping.
@@ -19,8 +19,9 @@ from mailtui.compose.flow import send_draft
 from mailtui.compose.send import SmtpRejected, SmtpUnavailable
 from mailtui.errors import MailtuiError
 from mailtui.model import Address, MessageRef
-from mailtui.sending import OutboxSender, find_message, service_store, with_replied
 from mailtui.sync import commands
+from mailtui.usecase.sending import OutboxSender
+from mailtui.usecase.store import find_message, service_store, with_replied
 from tests.support import mailgen
 from tests.support.accounts import context_for, server_flags
 from tests.support.dovecot import Dovecot, MailUser

@@ -20,7 +20,7 @@ from mailtui.config.load import make_settings
 from mailtui.config.model import AccountSettings
 from mailtui.mime.parse import parse_message
 from mailtui.mime.render import body_text, choose_body, render_message
-from mailtui.ui.screens.review import original_from_raw
+from mailtui.usecase.reading import original_from_raw
 
 
 def account() -> AccountSettings:

@@ -19,10 +19,10 @@ from mailtui.compose.build import build_message, message_bytes
 from mailtui.compose.draft import Draft
 from mailtui.compose.outbox import Outbox
 from mailtui.model import Address
-from mailtui.sending import OutboxSender
 from mailtui.ui.app import MailApp
 from mailtui.ui.screens.outbox import OutboxScreen
 from mailtui.ui.screens.review import ReviewScreen
+from mailtui.usecase.sending import OutboxSender
 from tests.compose.smtpd import SmtpServer
 from tests.support import mailgen
 from tests.support.dovecot import Dovecot, MailUser

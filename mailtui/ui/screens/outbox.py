@@ -3,7 +3,7 @@
 Each message shows its subject, recipients, how long it has waited and why the last
 try failed. r retries everything now, e (or enter) reopens the highlighted message on
 the review screen, d deletes it unsent (after asking), q or escape closes the view.
-The work itself — SMTP, the outbox files — happens below ui (mailtui.sending) in
+The work itself — SMTP, the outbox files — happens below ui (mailtui.usecase.sending) in
 thread workers the host (the main screen) runs; this screen lists and asks.
 
 Subjects, addresses and server replies come from strangers or servers: they are drawn
@@ -29,7 +29,7 @@ from mailtui.text.safe import clean_line
 from mailtui.ui.screens.editor import ConfirmScreen
 
 if TYPE_CHECKING:
-    from mailtui.sending import OutboxSender, Queued
+    from mailtui.usecase.sending import OutboxSender, Queued
 
 __all__ = ["OutboxHost", "OutboxScreen", "age", "queued_text"]
 

@@ -13,7 +13,6 @@ it is drawn as rich Text built from strings cleaned by `text.safe`, never as mar
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -34,19 +33,12 @@ from mailtui.compose.draft import (
     AttachmentData,
     Draft,
     DraftError,
-    Original,
-    draft_to_editable_text,
-    parse_edited_text,
 )
-from mailtui.compose.flow import resolve_folder
-from mailtui.config.model import AccountSettings
+from mailtui.compose.editable import draft_to_editable_text, parse_edited_text
 from mailtui.errors import MailtuiError
-from mailtui.mime.parse import parse_message
-from mailtui.mime.render import attachments as list_attachments
-from mailtui.mime.render import choose_body, human_size, part_text
-from mailtui.model import Address, MessageRef, Role
-from mailtui.text.addresses import parse_addresses
-from mailtui.text.safe import clean_line, clean_text, safe_filename
+from mailtui.mime.render import human_size
+from mailtui.model import Address
+from mailtui.text.safe import clean_line, clean_text
 from mailtui.ui.screens.editor import ConfirmScreen, edit_with_external
 
 __all__ = [
@@ -55,8 +47,6 @@ __all__ = [
     "PromptScreen",
     "ReviewResult",
     "ReviewScreen",
-    "address_book",
-    "original_from_raw",
     "run_compose",
 ]
 
@@ -411,55 +401,3 @@ async def run_compose(
     )
     result: ReviewResult = await app.push_screen(screen, wait_for_dismiss=True)
     return result
-
-
-def original_from_raw(
-    raw: bytes, *, ref: MessageRef | None = None, prefer: str = "plain"
-) -> Original:
-    """The message to reply to or forward, from its full bytes (BODY.PEEK[]).
-
-    The quoted text is the body the reader shows; attachments ride along for an
-    inline forward, under safe names.
-    """
-    parsed = parse_message(raw)
-    part = choose_body(parsed.structure, prefer)
-    body = part_text(parsed, part)[0] if part is not None else ""
-    atts = tuple(
-        AttachmentData(safe_filename(a.filename), parsed.part_bytes(a.section), a.mime_type)
-        for a in list_attachments(parsed.structure, prefer)
-    )
-    return Original.from_parsed(parsed, body=body, raw=raw, attachments=atts, ref=ref)
-
-
-def address_book(service: Any, account: AccountSettings, *, per_folder: int = 2000) -> AddressBook:
-    """Addresses for completion from the header cache (no network): people the user
-    wrote to (Sent: To and Cc) rank above people who wrote to them (INBOX: From),
-    each by how often; the user's own address is left out. Cheap enough to build when
-    a compose starts (two indexed cache reads)."""
-    folders = service.folders()
-    sent = resolve_folder(account, Role.SENT, folders)
-    inbox = next((f.name for f in folders if f.role == Role.INBOX), "INBOX")
-    score: Counter[str] = Counter()
-    best: dict[str, Address] = {}
-
-    def note(a: Address, weight: int) -> None:
-        key = a.addr.casefold()
-        if not a.addr or "@" not in a.addr or key == account.email.casefold():
-            return
-        score[key] += weight
-        if a.name or key not in best:
-            best[key] = a
-
-    for folder, weight in ((sent, 3), (inbox, 1)):
-        if not folder:
-            continue
-        uids = service.view(folder)[:per_folder]
-        for env in service.envelopes(folder, uids).values():
-            if folder == sent:
-                for a in (*parse_addresses(env.to), *parse_addresses(env.cc)):
-                    note(a, weight)
-            else:
-                for a in env.from_:
-                    note(a, weight)
-    ranked = sorted(score, key=lambda key: (-score[key], key))
-    return AddressBook(best[key] for key in ranked)

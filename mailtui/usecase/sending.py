@@ -1,16 +1,11 @@
-"""Sending through an account's SyncService: the use case both faces share.
+"""Sending an account's outbox through its SyncService: the use case both faces share.
 
-compose does the sending (outbox → SMTP → Sent copy → flags) but may not import sync
-(DESIGN.md §1); this module joins the two, so the TUI and the CLI (`mailtui send`,
-`mailtui outbox --retry`) reach the server the same way:
-
-- `service_store`: compose's `MailStore` over the service's journal (APPEND, flags).
-- `with_replied`: a draft that answers a message (its In-Reply-To) learns where that
-  message lives, so sending it sets \\Answered — a recalled draft knows only the id.
-- `OutboxSender`: one account's outbox and when to try it again. The app runs
-  `retry` in a thread worker when `due`, and on `wake` (start, the account back
-  online); `mailtui outbox --retry` runs it once. A message is never sent twice: the
-  outbox claims each entry (flock) and marks it "sent" as soon as SMTP accepted it.
+The TUI and the CLI (`mailtui send`, `mailtui outbox --retry`) reach the server the
+same way: `OutboxSender` is one account's outbox and when to try it again. The app
+runs `retry` in a thread worker when `due`, and on `wake` (start, the account back
+online); `mailtui outbox --retry` runs it once. A message is never sent twice: the
+outbox claims each entry (flock) and marks it "sent" as soon as SMTP accepted it.
+The Sent copy and flags go through `usecase.store.service_store`.
 
 Everything here blocks (SMTP, the service's `run`): call it from a thread.
 """
@@ -22,106 +17,25 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mailtui.backend.query import MessageId
 from mailtui.compose.build import envelope_recipients
-from mailtui.compose.draft import Draft, DraftError
-from mailtui.compose.flow import DeliveryReport, MailStore, SendFn, resolve_folder, retry_outbox
+from mailtui.compose.draft import DraftError
+from mailtui.compose.flow import DeliveryReport, MailStore, SendFn, retry_outbox
 from mailtui.compose.outbox import Outbox, OutboxEntry
 from mailtui.compose.send import SmtpRejected
 from mailtui.config.model import AccountSettings
 from mailtui.errors import MailtuiError
-from mailtui.model import MessageRef, Role
 from mailtui.sync import commands, events
+from mailtui.usecase.store import service_store
 
 if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
 
 log = logging.getLogger("mailtui.sending")
 
-__all__ = [
-    "OutboxSender",
-    "Queued",
-    "find_message",
-    "service_store",
-    "with_replied",
-]
-
-
-def service_store(service: Any, account: AccountSettings, *, timeout: float = 60.0) -> MailStore:
-    """A `MailStore` over a `SyncService`: APPEND and flags go through its journal.
-
-    A journaled write that is waiting for the network counts as done: the service
-    sends it when back online (and finds an APPEND already there by Message-ID), so
-    compose must not retry it, or the Sent copy would be doubled. Flags set here are
-    not undoable (a reply's \\Answered is not the user's triage).
-    """
-    from mailtui.sync.service import ActionQueued, ConnectionLost
-
-    later = (ActionQueued, ConnectionLost)
-    folders = service.folders()
-
-    def append(folder: str, raw: bytes, flags: frozenset[str]) -> int | None:
-        try:
-            result = service.run(
-                commands.AppendMessage(folder=folder, raw=raw, flags=frozenset(flags)), timeout
-            )
-        except later:
-            return None
-        uid = result.get("uid") if isinstance(result, dict) else None
-        return uid if isinstance(uid, int) else None
-
-    def set_flags(folder: str, uids: tuple[int, ...], add: frozenset[str]) -> None:
-        try:
-            service.run(
-                commands.SetFlags(folder=folder, uids=tuple(uids), add=add, undoable=False), timeout
-            )
-        except later:
-            pass
-
-    def discard(folder: str, uids: tuple[int, ...]) -> None:
-        try:
-            service.run(commands.DeleteMessages(folder=folder, uids=tuple(uids)), timeout)
-        except later:
-            pass
-
-    return MailStore(
-        append=append,
-        set_flags=set_flags,
-        discard=discard,
-        sent_folder=resolve_folder(account, Role.SENT, folders),
-        drafts_folder=resolve_folder(account, Role.DRAFTS, folders),
-    )
-
-
-# Where a replied-to message is looked for first; Drafts never holds it.
-_SEARCH_ORDER = {Role.INBOX: 0, Role.NONE: 1, Role.ARCHIVE: 2, Role.SENT: 3, Role.JUNK: 4}
-
-
-def find_message(service: Any, message_id: str) -> MessageRef | None:
-    """The cached message with this Message-ID (without <>) in any folder of the
-    account: INBOX first, Trash last, Drafts never. Cache only, no network."""
-    if not message_id:
-        return None
-    folders = [f for f in service.folders() if f.selectable and f.role != Role.DRAFTS]
-    folders.sort(key=lambda f: (_SEARCH_ORDER.get(f.role, 5), f.name))
-    cache = service.cache()
-    for folder in folders:
-        uids = cache.search(folder.name, MessageId(message_id), limit=1)
-        if uids:
-            return MessageRef(folder.name, uids[0])
-    return None
-
-
-def with_replied(service: Any, draft: Draft) -> Draft:
-    """The draft, knowing where the message it answers lives (for \\Answered) when it
-    only carries In-Reply-To — a draft saved and edited again, or one from the outbox."""
-    if draft.replied is not None or not draft.in_reply_to:
-        return draft
-    found = find_message(service, draft.in_reply_to)
-    return replace(draft, replied=found) if found is not None else draft
+__all__ = ["OutboxSender", "Queued"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,117 @@
+"""The body to show: which part of a message is read, and that part as text.
+
+One rule for both faces and for the text a reply quotes: the reader (`ui/loader.py`,
+which adds only the render thread and its cancellation), `mailtui show`, and
+`ui/screens/review.original_from_raw` all choose with `shown_part` and decode with
+`decode_body` (`original_from_raw` builds the message a reply quotes). What changes how a body is shown — PGP/MIME verification or
+decryption (issue 18, `mailtui.crypto`) — therefore plugs in here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from mailtui.compose.draft import AttachmentData, Original
+from mailtui.mime.parse import parse_message
+from mailtui.mime.render import RenderedBody, attachments, choose_body, render_part
+from mailtui.model import BodyPart, MessageRef
+from mailtui.sync import commands
+from mailtui.text.chunks import CancelCheck
+from mailtui.text.safe import safe_filename
+
+if TYPE_CHECKING:
+    from mailtui.mime.parse import ParsedMessage
+    from mailtui.sync.service import SyncService
+
+__all__ = [
+    "ShownBody",
+    "decode_body",
+    "original_from_raw",
+    "quoted_body",
+    "read_body",
+    "shown_part",
+]
+
+
+def shown_part(
+    structure: BodyPart, prefer: str = "plain", chosen: BodyPart | None = None
+) -> BodyPart | None:
+    """The part shown as the message text: `chosen` when the user picked one of the
+    alternatives, else the preferred text part (`prefer` "plain" or "html"); None when
+    the message has no text body."""
+    return chosen if chosen is not None else choose_body(structure, prefer)
+
+
+def decode_body(
+    part: BodyPart,
+    payload: bytes,
+    *,
+    width: int = 0,
+    whole: bool = False,
+    cancelled: CancelCheck = None,
+) -> RenderedBody:
+    """A fetched body part (its transfer-encoded bytes) as display text and links.
+
+    Charset and transfer decoding, HTML laid out as text, format=flowed joined; cut
+    at the reader's size cap unless `whole`. Linear, and asks `cancelled` between
+    slices, so the reader can run it in a thread and abandon it.
+    """
+    return render_part(part, payload, width=width, whole=whole, cancelled=cancelled)
+
+
+@dataclass(frozen=True)
+class ShownBody:
+    """A message's MIME tree, the part shown and that part as text (None: no text body)."""
+
+    structure: BodyPart
+    part: BodyPart | None
+    body: RenderedBody | None
+
+    @property
+    def text(self) -> str:
+        return self.body.text if self.body is not None else ""
+
+
+def read_body(service: SyncService, folder: str, uid: int, *, prefer: str = "plain") -> ShownBody:
+    """The whole body of a message, for printing; blocking (the CLI, or a thread).
+
+    Structure and part come from the cache when it holds them, else from the server
+    (BODY.PEEK: reading does not set \\Seen).
+    """
+    structure = service.run(commands.FetchStructure(folder=folder, uid=uid))
+    part = shown_part(structure, prefer)
+    if part is None:
+        return ShownBody(structure, None, None)
+    raw = service.run(commands.FetchPart(folder=folder, uid=uid, section=part.section))
+    return ShownBody(structure, part, decode_body(part, raw, whole=True))
+
+
+def quoted_body(message: ParsedMessage, prefer: str = "plain") -> str:
+    """The body of a whole parsed message as the reader shows it (what a reply quotes).
+
+    `part_bytes` has undone the transfer encoding already, so the part goes on as
+    identity-encoded ("binary", RFC 2045 §6.2): decoding twice made "a=42" "aB".
+    """
+    part = shown_part(message.structure, prefer)
+    if part is None:
+        return ""
+    payload = message.part_bytes(part.section)
+    return decode_body(replace(part, encoding="binary"), payload, whole=True).text
+
+
+def original_from_raw(
+    raw: bytes, *, ref: MessageRef | None = None, prefer: str = "plain"
+) -> Original:
+    """The message to reply to or forward, from its full bytes (BODY.PEEK[]).
+
+    The quoted text is the body the reader shows; attachments ride along for an
+    inline forward, under safe names.
+    """
+    parsed = parse_message(raw)
+    atts = tuple(
+        AttachmentData(safe_filename(a.filename), parsed.part_bytes(a.section), a.mime_type)
+        for a in attachments(parsed.structure, prefer)
+    )
+    body = quoted_body(parsed, prefer)
+    return Original.from_parsed(parsed, body=body, raw=raw, attachments=atts, ref=ref)
