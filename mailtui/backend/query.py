@@ -160,17 +160,6 @@ TEXT_TERMS = (From, To, Cc, Subject, Body, Text)
 DATE_TERMS = (Since, Before, On)
 
 
-def needs_body(query: Query) -> bool:
-    """Whether answering needs message bodies (which the cache does not hold)."""
-    if isinstance(query, Body | Text):
-        return True
-    if isinstance(query, And | Or):
-        return any(needs_body(q) for q in query.items)
-    if isinstance(query, Not):
-        return needs_body(query.item)
-    return False
-
-
 # --- the user's text → the tree ----------------------------------------------------------
 
 _TEXT_KEYS: dict[str, type[TextTerm]] = {
@@ -222,7 +211,7 @@ def split_words(text: str) -> list[str]:
     """
     words: list[str] = []
     n = len(text)
-    i = _BLANKS.match(text).end()  # type: ignore[union-attr]  # `*` always matches
+    i = _BLANKS.match(text).end()
     while i < n:
         parts: list[str] = []
         while i < n:
@@ -264,7 +253,7 @@ def split_words(text: str) -> list[str]:
                 parts.append(m.group(0))
                 i = m.end()
         words.append("".join(parts))
-        i = _BLANKS.match(text, i).end()  # type: ignore[union-attr]
+        i = _BLANKS.match(text, i).end()
     return words
 
 

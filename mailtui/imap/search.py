@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import date
 
 from mailtui.backend.query import (
+    DATE_TERMS,
+    TEXT_TERMS,
     And,
     Before,
     Body,
@@ -63,9 +65,8 @@ def _keys(query: Query) -> Criteria:
         for item in reversed(query.items[:-1]):
             result = ["OR", *_group(item), *result]
         return result
-    text_key = _TEXT_KEYS.get(type(query))
-    if text_key is not None:
-        return [text_key, query.text]  # type: ignore[union-attr]
+    if isinstance(query, TEXT_TERMS):
+        return [_TEXT_KEYS[type(query)], query.text]
     if isinstance(query, MessageId):
         return ["HEADER", "Message-ID", f"<{query.value}>"]
     if isinstance(query, Flag):
@@ -73,9 +74,8 @@ def _keys(query: Query) -> Criteria:
         return [word if query.present else "UN" + word]
     if isinstance(query, Keyword):
         return ["KEYWORD", query.name]
-    date_key = _DATE_KEYS.get(type(query))
-    if date_key is not None:
-        return [date_key, _imap_date(query.day)]  # type: ignore[union-attr]
+    if isinstance(query, DATE_TERMS):
+        return [_DATE_KEYS[type(query)], _imap_date(query.day)]
     if isinstance(query, Larger):
         return ["LARGER", str(query.size)]
     if isinstance(query, Smaller):

@@ -164,9 +164,8 @@ def matcher(query: Query) -> Node:
         # As an IMAP server answers HEADER Message-ID "<id>": a substring of the field.
         needle = f"<{query.value}>".casefold()
         return Node(lambda m: needle in m.header_text("message-id"), 2)
-    name = _HEADER_OF.get(type(query))
-    if name is not None:
-        needle = query.text.casefold()  # type: ignore[union-attr]
+    if isinstance(query, From | To | Cc | Subject):
+        name, needle = _HEADER_OF[type(query)], query.text.casefold()
         return Node(lambda m: needle in m.header_text(name), 2)
     raise TypeError(f"not a query term: {query!r}")
 
