@@ -19,7 +19,6 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
 
 from mailtui.compose.build import build_message, complete_raw, message_bytes
 from mailtui.compose.draft import Draft, DraftError
@@ -46,11 +45,11 @@ __all__ = [
 # The IANA-registered keyword for "this message was forwarded" (RFC 5788 registry).
 FORWARDED = "$Forwarded"
 
-AppendFn = Callable[[str, bytes, frozenset[str]], Any]
+AppendFn = Callable[[str, bytes, frozenset[str]], int | None]
 """append(folder, raw, flags) → the new UID or None; raises MailtuiError on failure."""
-SetFlagsFn = Callable[[str, tuple[int, ...], frozenset[str]], Any]
+SetFlagsFn = Callable[[str, tuple[int, ...], frozenset[str]], object]
 """set_flags(folder, uids, add) → anything; raises MailtuiError on failure."""
-DiscardFn = Callable[[str, tuple[int, ...]], Any]
+DiscardFn = Callable[[str, tuple[int, ...]], object]
 """discard(folder, uids): delete messages (to Trash); used for stale Drafts copies."""
 SendFn = Callable[[AccountSettings, bytes], SendResult]
 
@@ -342,7 +341,7 @@ def save_draft(
     message: Draft | EmailMessage | bytes,
     *,
     store: MailStore,
-) -> Any:
+) -> int | None:
     """APPEND the message to Drafts with \\Draft and \\Seen; returns the UID (or None).
 
     Raises DraftError when there is no Drafts folder, or the store's error."""

@@ -44,12 +44,7 @@ def shown_part(
 
 
 def decode_body(
-    part: BodyPart,
-    payload: bytes,
-    *,
-    width: int = 0,
-    whole: bool = False,
-    cancelled: CancelCheck = None,
+    part: BodyPart, raw: bytes, width: int = 0, whole: bool = False, cancelled: CancelCheck = None
 ) -> RenderedBody:
     """A fetched body part (its transfer-encoded bytes) as display text and links.
 
@@ -57,7 +52,7 @@ def decode_body(
     at the reader's size cap unless `whole`. Linear, and asks `cancelled` between
     slices, so the reader can run it in a thread and abandon it.
     """
-    return render_part(part, payload, width=width, whole=whole, cancelled=cancelled)
+    return render_part(part, raw, width=width, whole=whole, cancelled=cancelled)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ it is drawn as rich Text built from strings cleaned by `text.safe`, never as mar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
@@ -105,7 +105,7 @@ class PromptScreen(ModalScreen[T | None], Generic[T]):
     def __init__(
         self,
         title: str,
-        parse: Any,
+        parse: Callable[[str], T],
         *,
         value: str = "",
         placeholder: str = "",
