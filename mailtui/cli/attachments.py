@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
 def cmd_save(args: argparse.Namespace) -> int:
     from mailtui.mime import attachments as mime_attachments
-    from mailtui.mime import parse as mime_parse
     from mailtui.mime import render
     from mailtui.sync import commands
+    from mailtui.usecase.reading import read_attachment
 
     ctx = open_context(args)
     saved = []
@@ -46,14 +46,7 @@ def cmd_save(args: argparse.Namespace) -> int:
         wanted = [listed[n - 1] for n in args.parts] if args.parts else listed
         target = _download_target(args.dir, ctx.settings)
         for att in wanted:
-            part = structure.find(att.section)
-            raw = service.run(
-                commands.FetchPart(
-                    folder=args.folder, uid=args.uid, section=att.section, cache=False
-                ),
-                timeout=600,
-            )
-            data = mime_parse.transfer_decode(raw, part.encoding if part else "7bit")
+            data = read_attachment(service, args.folder, args.uid, structure, att.section)
             saved.append(mime_attachments.save_attachment(data, att.filename, target))
     finally:
         ctx.close()

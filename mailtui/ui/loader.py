@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mailtui.mime.parse import transfer_decode
 from mailtui.mime.render import (
     Quote,
     RenderedBody,
@@ -37,7 +36,7 @@ from mailtui.sync import commands
 from mailtui.text.addresses import parse_addresses
 from mailtui.text.chunks import CancelCheck, Cancelled
 from mailtui.text.safe import clean_line
-from mailtui.usecase.reading import decode_body, shown_part
+from mailtui.usecase.reading import attachment_data, decode_body, shown_part
 
 if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
@@ -255,10 +254,8 @@ async def fetch_attachment(
     bridge: Bridge, service: SyncService, folder: str, uid: int, structure: BodyPart, section: str
 ) -> bytes:
     """An attachment's decoded bytes (fetched past the size-capped part cache)."""
-    part = structure.find(section)
-    encoding = part.encoding if part is not None else "7bit"
     raw, _ = await fetch_part(bridge, service, folder, uid, section, cache=False)
-    return await in_render_thread(transfer_decode, raw, encoding)
+    return await in_render_thread(attachment_data, structure, section, raw)
 
 
 def addresses(env: Envelope) -> list[Address]:

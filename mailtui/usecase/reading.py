@@ -4,7 +4,9 @@ One rule for both faces and for the text a reply quotes: the reader (`ui/loader.
 which adds only the render thread and its cancellation), `mailtui show`, and
 `ui/screens/review.original_from_raw` all choose with `shown_part` and decode with
 `decode_body` (`original_from_raw` builds the message a reply quotes). What changes how a body is shown — PGP/MIME verification or
-decryption (issue 18, `mailtui.crypto`) — therefore plugs in here, once.
+decryption (issue 18, `mailtui.crypto`) — therefore plugs in here, once. An
+attachment's bytes are decoded here too (`attachment_data`), for the reader's open and
+save keys and for `mailtui save`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from mailtui.compose.draft import AttachmentData, Original
-from mailtui.mime.parse import parse_message
+from mailtui.mime.parse import parse_message, transfer_decode
 from mailtui.mime.render import RenderedBody, attachments, choose_body, render_part
 from mailtui.model import BodyPart, MessageRef
 from mailtui.sync import commands
@@ -26,9 +28,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ShownBody",
+    "attachment_data",
     "decode_body",
     "original_from_raw",
     "quoted_body",
+    "read_attachment",
     "read_body",
     "shown_part",
 ]
@@ -110,3 +114,22 @@ def original_from_raw(
     )
     body = quoted_body(parsed, prefer)
     return Original.from_parsed(parsed, body=body, raw=raw, attachments=atts, ref=ref)
+
+
+def attachment_data(
+    structure: BodyPart, section: str, raw: bytes, *, cancelled: CancelCheck = None
+) -> bytes:
+    """An attachment's bytes as its file holds them: the fetched part (`raw`) with its
+    transfer encoding undone (7bit when the section is not in `structure`)."""
+    part = structure.find(section)
+    encoding = part.encoding if part is not None else "7bit"
+    return transfer_decode(raw, encoding, cancelled=cancelled)
+
+
+def read_attachment(
+    service: SyncService, folder: str, uid: int, structure: BodyPart, section: str
+) -> bytes:
+    """An attachment's decoded bytes, for saving; blocking. Fetched past the part cache
+    (which is size-capped and meant for bodies)."""
+    command = commands.FetchPart(folder=folder, uid=uid, section=section, cache=False)
+    return attachment_data(structure, section, service.run(command, timeout=600))
