@@ -255,7 +255,7 @@ async def _read(pilot, app, uid: int) -> float:
     """From the open request until the reader shows the loaded text."""
     main = app.main
     start = time.perf_counter()
-    main.open_now(uid)
+    main.reading.open_now(uid)
     reader = main.reader
     while reader.loaded is None or reader.is_loading or reader.key[2] != uid:
         await asyncio.sleep(0.001)

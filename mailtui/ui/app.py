@@ -8,7 +8,6 @@ the controller for folders, list and reader.
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -20,7 +19,6 @@ from rich.console import Console
 from rich.text import Text
 from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.theme import Theme
 
@@ -30,9 +28,9 @@ from mailtui.fileio import atomic_write
 from mailtui.mime.render import Palette
 from mailtui.text.safe import clean_line, clean_text
 from mailtui.ui import themes
-from mailtui.ui.actions import ACTIONS, build_keymap
-from mailtui.ui.bridge import Bridge, MergedEvent, ServiceEvent
+from mailtui.ui.bridge import Bridge
 from mailtui.ui.format import Clock
+from mailtui.ui.keymap import ACTIONS, build_keymap
 from mailtui.ui.screens.help import HelpScreen, key_label
 from mailtui.ui.screens.main import MainScreen
 
@@ -41,8 +39,6 @@ if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
 
 STATE_FILE = "ui-state.json"
-
-log = logging.getLogger("mailtui.ui")
 
 
 class ActionCommands(Provider):
@@ -145,7 +141,7 @@ class MailApp(App[int]):
     # --- lifecycle -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.bridge = Bridge(self)
+        self.bridge = Bridge()
         for service in self.services.values():
             self.bridge.attach(service)
         self.push_screen(MainScreen())
@@ -207,27 +203,6 @@ class MailApp(App[int]):
             if isinstance(screen, MainScreen):
                 return screen
         raise LookupError("the main screen is not open")
-
-    def on_service_event(self, message: ServiceEvent) -> None:
-        self._dispatch(message.event)
-
-    def on_merged_event(self, message: MergedEvent) -> None:
-        event = message.bridge.take(message)
-        if event is not None:
-            self._dispatch(event)
-
-    def _dispatch(self, event: Any) -> None:
-        try:
-            main = self.main
-        except LookupError:
-            return
-        if main.is_mounted and main.is_attached:  # composed, and the app is not closing
-            try:
-                main.handle_event(event)
-            except NoMatches:
-                # The screen's widgets are being torn down (the app is exiting): there is
-                # nothing left to update, and a late sync event must not crash the app.
-                log.debug("dropped %s: the main screen is closing", type(event).__name__)
 
     async def run_main_action(self, name: str) -> None:
         """Run a registry action on the main screen (from the command palette)."""

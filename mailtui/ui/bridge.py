@@ -1,11 +1,11 @@
-"""Service events → Textual messages, and requests the UI can await.
+"""Service events → Textual messages (ui/messages.py), and requests the UI can await.
 
 SyncService listeners run in its worker threads; Textual objects may only be touched
 from the app's event loop. So the listener here does nothing but hand events over:
 endings of awaited requests resolve an asyncio future (thread-safely), everything
-else is posted as a message. Chatty batch events (a 100k cold sync sends one per
-batch) are merged while still undelivered, so the UI handles one per frame, not
-hundreds.
+else is posted as a message to the receiver (the main screen, once it is mounted).
+Chatty batch events (a 100k cold sync sends one per batch) are merged while still
+undelivered, so the UI handles one per frame, not hundreds.
 """
 
 from __future__ import annotations
@@ -14,24 +14,21 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
-
-from textual.message import Message
 
 from mailtui.errors import MailtuiError
 from mailtui.sync import commands, events
+from mailtui.ui.messages import MERGED, message_for
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from textual.app import App
+    from textual.message_pump import MessagePump
 
     from mailtui.sync.service import SyncService
 
 T = TypeVar("T")
-
-# Events merged while undelivered: same type, account and folder.
-_MERGED = (events.HeadersSynced, events.FlagsChanged, events.MessagesVanished)
 
 
 class ServiceFailed(MailtuiError):
@@ -46,23 +43,6 @@ class ServiceCancelled(MailtuiError):
     """A request was cancelled (the app is closing, or a newer one replaced it)."""
 
 
-class ServiceEvent(Message, bubble=False):
-    """A sync event, delivered on the UI thread."""
-
-    def __init__(self, event: events.Event) -> None:
-        super().__init__()
-        self.event = event
-
-
-class MergedEvent(Message, bubble=False):
-    """A merged batch event waiting in the bridge; the handler takes the latest."""
-
-    def __init__(self, bridge: Bridge, key: tuple[Any, ...]) -> None:
-        super().__init__()
-        self.bridge = bridge
-        self.key = key
-
-
 def _merge(old: events.Event | None, new: events.Event) -> events.Event:
     if old is None:
         return new
@@ -73,8 +53,8 @@ def _merge(old: events.Event | None, new: events.Event) -> events.Event:
 class Bridge:
     """One per app: subscribes to services, resolves awaited requests, posts the rest."""
 
-    def __init__(self, app: App[Any]) -> None:
-        self._app = app
+    def __init__(self) -> None:
+        self._receiver: MessagePump | None = None
         self._loop = asyncio.get_running_loop()
         self._lock = threading.Lock()
         self._waiting: dict[int, asyncio.Future[events.Ending]] = {}
@@ -87,6 +67,15 @@ class Bridge:
 
     def attach(self, service: SyncService) -> None:
         self._unsubscribe.append(service.subscribe(self._listen))
+
+    def deliver_to(self, receiver: MessagePump | None) -> None:
+        """Post events to `receiver` from now on; None drops them (no screen shows them).
+
+        What was announced before is in the cache or the service's state, which the
+        receiver reads when it starts listening."""
+        with self._lock:
+            self._receiver = receiver
+            self._merged.clear()
 
     def close(self) -> None:
         self.closed = True
@@ -112,25 +101,33 @@ class Bridge:
             if future is not None:
                 self._loop.call_soon_threadsafe(_settle, future, event)
                 return
-        if isinstance(event, _MERGED):
+        if isinstance(event, MERGED):
             key = (type(event), event.account, event.folder)
             with self._lock:
                 pending = self._merged.get(key)
                 self._merged[key] = _merge(pending, event)
-            if pending is None:
-                self._app.post_message(MergedEvent(self, key))
+            if pending is None and not self._post(event, partial(self._claim, key, event)):
+                with self._lock:
+                    self._merged.pop(key, None)
             return
-        self._app.post_message(ServiceEvent(event))
+        self._post(event)
+
+    def _post(self, event: events.Event, claim: Callable[[], events.Event] | None = None) -> bool:
+        message = message_for(event, claim)
+        receiver = self._receiver
+        if message is None or receiver is None:
+            return False
+        return receiver.post_message(message)
 
     # --- on the UI thread ------------------------------------------------------------------
 
-    def take(self, message: MergedEvent) -> events.Event | None:
-        """The merged event a `MergedEvent` message stands for."""
+    def _claim(self, key: tuple[Any, ...], first: events.Event) -> events.Event:
+        """The batches merged under `key` since its message was posted; new ones post anew."""
         with self._lock:
-            return self._merged.pop(message.key, None)
+            return self._merged.pop(key, first)
 
     def submit(self, service: SyncService, command: commands.Command) -> int:
-        """Fire and forget: the ending arrives as a ServiceEvent."""
+        """Fire and forget: a failure arrives as a `messages.Failed`."""
         return service.submit(command)
 
     async def call(

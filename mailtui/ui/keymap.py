@@ -1,5 +1,7 @@
-"""The one registry of user actions: it feeds the key bindings, the footer, the help
-screen and the command palette, so what `?` shows is exactly what the keys do.
+"""The keymap: the one registry of what the user can do, and the keys that do it. It
+feeds the key bindings, the footer, the help screen and the command palette, so what
+`?` shows is exactly what the keys do. (The sync service's journaled writes are
+another thing, in sync/.)
 
 Each action's name is its binding id (so `[ui.keys]` overrides it through Textual's
 keymap), its config key, and the `action_<name>` method on the main screen.
@@ -31,100 +33,97 @@ class ActionSpec:
     multi: bool = False  # acts on every selected message
 
 
-def _a(name: str, keys: str, title: str, help: str, group: str, **kw: bool) -> ActionSpec:
-    return ActionSpec(name, keys, title, help, group, **kw)
+# One action a line. flags: "footer" (shown in the footer), "multi" (acts on every
+# selected message). Lines starting with # are comments.
+_TABLE = """\
+# name          | keys            | title            | group  | flags       | help
+# Move around
+cursor_down     | j,down          | Down             | Move   |             | Next message (or scroll the reader down)
+cursor_up       | k,up            | Up               | Move   |             | Previous message (or scroll the reader up)
+next_unread     | J               | Next unread      | Move   |             | Jump to the next unread message
+prev_unread     | K               | Previous unread  | Move   |             | Jump to the previous unread message
+first           | g,home          | First            | Move   |             | Go to the first message
+last            | G,end           | Last             | Move   |             | Go to the last message
+page_down       | pagedown,ctrl+d | Page down        | Move   |             | Move a screenful down
+page_up         | pageup,ctrl+u   | Page up          | Move   |             | Move a screenful up
+open            | enter           | Open             | Move   |             | Open the message (in the folder tree: open the folder)
+page            | space           | Page             | Move   |             | Page through the message; at its end, go to the next
+focus_next_pane | tab             | Next pane        | Move   |             | Focus the next pane
+focus_prev_pane | shift+tab       | Previous pane    | Move   |             | Focus the previous pane
+go_folder       | F               | Go to folder     | Move   |             | Pick a folder to open by typing part of its name
+search          | /               | Search           | Move   | footer      | Search this folder (from:, subject:, unseen, since:…)
+search_next     | n               | Next match       | Move   |             | Go to the next search match
+search_prev     | N               | Previous match   | Move   |             | Go to the previous search match
+# Selection
+visual          | v               | Select range     | Select |             | Start or end a range selection at the cursor
+select_down     | shift+down      | Extend down      | Select |             | Select this message and the next
+select_up       | shift+up        | Extend up        | Select |             | Select this message and the previous
+select_toggle   | x               | Select           | Select |             | Select or unselect the message at the cursor
+select_all      | *               | Select all       | Select |             | Select every message in the folder
+clear           | escape          | Clear            | Select |             | Clear the selection and search; leave full screen
+# Triage (every one acts on the whole selection)
+delete          | d               | Delete           | Triage | footer multi| Move to Trash (in Trash: delete for good)
+archive         | a               | Archive          | Triage | footer multi| Move to the archive folder
+move            | m               | Move             | Triage | footer multi| Move to a folder (fuzzy picker)
+copy            | c               | Copy             | Triage | multi       | Copy to a folder (fuzzy picker)
+flag            | s               | Flag             | Triage | multi       | Flag or unflag (star)
+toggle_read     | U               | Read/unread      | Triage | multi       | Mark read or unread
+label           | l               | Label            | Triage | multi       | Add or remove a label (IMAP keyword)
+undo            | u               | Undo             | Triage |             | Undo the last change
+reply           | r               | Reply            | Triage | footer multi| Reply to the sender
+reply_all       | R               | Reply all        | Triage | multi       | Reply to everyone
+forward         | f               | Forward          | Triage | multi       | Forward the message
+forward_attached| ctrl+f          | Forward attached | Triage | multi       | Forward the message, or every selected one, as attachments
+compose         | C               | New mail         | Triage |             | Write a new message
+recall          | E               | Edit draft       | Triage |             | Edit a saved draft again (in Drafts)
+outbox          | ctrl+o          | Outbox           | Triage |             | Messages waiting to be sent: retry, edit, delete
+# Reading
+zoom            | z               | Full screen      | Read   |             | Show the reader full screen, or back
+toggle_quotes   | T               | Quotes           | Read   |             | Fold or unfold long quotes; show a very long message whole
+toggle_html     | H               | Plain/HTML       | Read   |             | Switch between the plain and the HTML version
+links           | L               | Links            | Read   |             | Open or copy a link or an address of the message
+attachments     | A               | Attachments      | Read   |             | Save or open an attachment
+# View
+toggle_threads  | t               | Threads          | View   |             | Show conversations as threads, or a flat list
+toggle_thread   | e               | Fold thread      | View   |             | Collapse or expand the conversation
+sort            | o               | Sort             | View   |             | Sort by date, from, subject or size (threads too)
+reverse_sort    | O               | Reverse          | View   |             | Reverse the sort order
+refresh         | ctrl+r          | Refresh          | View   |             | Check the server for new mail now
+toggle_folders  | backslash       | Folder pane      | View   |             | Hide or show the folder tree
+# App
+help            | ?               | Help             | App    | footer      | Show every key
+command_palette | :,ctrl+p        | Commands         | App    | footer      | Run any action by name
+change_theme    |                 | Theme            | App    |             | Choose another colour theme
+quit            | q               | Quit             | App    | footer      | Leave mailtui
+"""
 
 
-ACTIONS: tuple[ActionSpec, ...] = (
-    # Move around
-    _a("cursor_down", "j,down", "Down", "Next message (or scroll the reader down)", "Move"),
-    _a("cursor_up", "k,up", "Up", "Previous message (or scroll the reader up)", "Move"),
-    _a("next_unread", "J", "Next unread", "Jump to the next unread message", "Move"),
-    _a("prev_unread", "K", "Previous unread", "Jump to the previous unread message", "Move"),
-    _a("first", "g,home", "First", "Go to the first message", "Move"),
-    _a("last", "G,end", "Last", "Go to the last message", "Move"),
-    _a("page_down", "pagedown,ctrl+d", "Page down", "Move a screenful down", "Move"),
-    _a("page_up", "pageup,ctrl+u", "Page up", "Move a screenful up", "Move"),
-    _a("open", "enter", "Open", "Open the message (in the folder tree: open the folder)", "Move"),
-    _a("page", "space", "Page", "Page through the message; at its end, go to the next", "Move"),
-    _a("focus_next_pane", "tab", "Next pane", "Focus the next pane", "Move"),
-    _a("focus_prev_pane", "shift+tab", "Previous pane", "Focus the previous pane", "Move"),
-    _a(
-        "go_folder", "F", "Go to folder", "Pick a folder to open by typing part of its name", "Move"
-    ),
-    _a(
-        "search",
-        "/",
-        "Search",
-        "Search this folder (from:, subject:, unseen, since:…)",
-        "Move",
-        footer=True,
-    ),
-    _a("search_next", "n", "Next match", "Go to the next search match", "Move"),
-    _a("search_prev", "N", "Previous match", "Go to the previous search match", "Move"),
-    # Selection
-    _a("visual", "v", "Select range", "Start or end a range selection at the cursor", "Select"),
-    _a("select_down", "shift+down", "Extend down", "Select this message and the next", "Select"),
-    _a("select_up", "shift+up", "Extend up", "Select this message and the previous", "Select"),
-    _a("select_toggle", "x", "Select", "Select or unselect the message at the cursor", "Select"),
-    _a("select_all", "*", "Select all", "Select every message in the folder", "Select"),
-    _a("clear", "escape", "Clear", "Clear the selection and search; leave full screen", "Select"),
-    # Triage (every one acts on the whole selection)
-    _a(
-        "delete",
-        "d",
-        "Delete",
-        "Move to Trash (in Trash: delete for good)",
-        "Triage",
-        footer=True,
-        multi=True,
-    ),
-    _a("archive", "a", "Archive", "Move to the archive folder", "Triage", footer=True, multi=True),
-    _a("move", "m", "Move", "Move to a folder (fuzzy picker)", "Triage", footer=True, multi=True),
-    _a("copy", "c", "Copy", "Copy to a folder (fuzzy picker)", "Triage", multi=True),
-    _a("flag", "s", "Flag", "Flag or unflag (star)", "Triage", multi=True),
-    _a("toggle_read", "U", "Read/unread", "Mark read or unread", "Triage", multi=True),
-    _a("label", "l", "Label", "Add or remove a label (IMAP keyword)", "Triage", multi=True),
-    _a("undo", "u", "Undo", "Undo the last change", "Triage"),
-    _a("reply", "r", "Reply", "Reply to the sender", "Triage", footer=True, multi=True),
-    _a("reply_all", "R", "Reply all", "Reply to everyone", "Triage", multi=True),
-    _a("forward", "f", "Forward", "Forward the message", "Triage", multi=True),
-    _a(
-        "forward_attached",
-        "ctrl+f",
-        "Forward attached",
-        "Forward the message, or every selected one, as attachments",
-        "Triage",
-        multi=True,
-    ),
-    _a("compose", "C", "New mail", "Write a new message", "Triage"),
-    _a("recall", "E", "Edit draft", "Edit a saved draft again (in Drafts)", "Triage"),
-    _a("outbox", "ctrl+o", "Outbox", "Messages waiting to be sent: retry, edit, delete", "Triage"),
-    # Reading
-    _a("zoom", "z", "Full screen", "Show the reader full screen, or back", "Read"),
-    _a(
-        "toggle_quotes",
-        "T",
-        "Quotes",
-        "Fold or unfold long quotes; show a very long message whole",
-        "Read",
-    ),
-    _a("toggle_html", "H", "Plain/HTML", "Switch between the plain and the HTML version", "Read"),
-    _a("links", "L", "Links", "Open or copy a link or an address of the message", "Read"),
-    _a("attachments", "A", "Attachments", "Save or open an attachment", "Read"),
-    # View
-    _a("toggle_threads", "t", "Threads", "Show conversations as threads, or a flat list", "View"),
-    _a("toggle_thread", "e", "Fold thread", "Collapse or expand the conversation", "View"),
-    _a("sort", "o", "Sort", "Sort by date, from, subject or size (threads too)", "View"),
-    _a("reverse_sort", "O", "Reverse", "Reverse the sort order", "View"),
-    _a("refresh", "ctrl+r", "Refresh", "Check the server for new mail now", "View"),
-    _a("toggle_folders", "backslash", "Folder pane", "Hide or show the folder tree", "View"),
-    # App
-    _a("help", "?", "Help", "Show every key", "App", footer=True),
-    _a("command_palette", ":,ctrl+p", "Commands", "Run any action by name", "App", footer=True),
-    _a("change_theme", "", "Theme", "Choose another colour theme", "App"),
-    _a("quit", "q", "Quit", "Leave mailtui", "App", footer=True),
-)
+def _parse(table: str) -> tuple[ActionSpec, ...]:
+    """The registry from its table; a malformed line fails at import, not at a key press."""
+    specs = []
+    for line in table.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = [cell.strip() for cell in line.split("|")]
+        if len(cells) != 6 or cells[3] not in GROUPS:
+            raise ValueError(f"bad action line: {line!r}")
+        name, keys, title, group, flags, help_text = cells
+        words = flags.split()
+        specs.append(
+            ActionSpec(
+                name,
+                keys,
+                title,
+                help_text,
+                group,
+                footer="footer" in words,
+                multi="multi" in words,
+            )
+        )
+    return tuple(specs)
+
+
+ACTIONS: tuple[ActionSpec, ...] = _parse(_TABLE)
 
 BY_NAME: dict[str, ActionSpec] = {spec.name: spec for spec in ACTIONS}
 

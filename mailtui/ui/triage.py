@@ -1,144 +1,137 @@
 """Triage: delete, archive, move, copy, flag, read/unread, label, undo — on the whole selection.
 
-A mixin of the main screen. Each action is one command over all target UIDs; the
-service applies it to the cache before `submit` returns (so the list updates at once)
-and sends one UID command to the server behind it.
+A component of the main screen (see ui/host.py); it holds no state of its own. Each
+action is one command over all target UIDs; the service applies it to the cache
+before `submit` returns (so the list updates at once) and sends one UID command to
+the server behind it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from textual import work
-
-from mailtui.model import FLAGGED, SEEN
+from mailtui.model import FLAGGED, SEEN, Envelope
 from mailtui.sync import commands
 from mailtui.ui.bridge import ServiceFailed
 from mailtui.ui.screens.picker import Item, Picker
 from mailtui.ui.widgets.folder_tree import role_note
 
 if TYPE_CHECKING:
-    from mailtui.ui.screens.main import MainScreen
+    from mailtui.ui.host import ScreenHost
+    from mailtui.ui.listing import Listing
+    from mailtui.ui.reading import Reading
 
-    _Base = MainScreen
-else:
-    _Base = object
+_NOT_IN_LABEL = '()[]{}%*"\\'
 
 
 def _count(n: int) -> str:
     return f"{n} message{'s' if n != 1 else ''}"
 
 
-class TriageMixin(_Base):
-    """Triage behaviour for MainScreen (see the module docstring)."""
+def _all_have(envs: Mapping[int, Envelope], flag: str) -> bool:
+    return bool(envs) and all(flag in e.flags for e in envs.values())
 
-    def targets(self) -> list[int]:
-        """The selection; else the message at the cursor (a folded thread: all of it)."""
-        chosen = self.messages.selected_uids()
-        if chosen:
-            return chosen
-        uid = self.messages.cursor_uid
-        if uid is None:
-            return []
-        if self.view_spec.threaded and uid in self.view_spec.collapsed:
-            return list(self.view.members.get(uid, [uid]))
-        return [uid]
+
+class Triage:
+    """The triage keys (see the module docstring)."""
+
+    def __init__(self, host: ScreenHost, listing: Listing, reading: Reading) -> None:
+        self._host = host
+        self._listing = listing
+        self._reading = reading
 
     def _submit(self, make: Callable[[tuple[int, ...]], commands.Command], done: str) -> bool:
-        uids = self.targets()
-        if not uids or self.folder is None:
-            self.notify("No message here", timeout=2, markup=False)
+        host = self._host
+        uids = self._listing.targets()
+        if not uids or host.folder is None:
+            host.notify("No message here", timeout=2, markup=False)
             return False
-        self.mail.bridge.submit(self.service, make(tuple(uids)))
-        self.messages.clear_selection()
-        self.status.set(selected=0)
-        self.notify(f"{done} {_count(len(uids))} — u undoes", timeout=3, markup=False)
+        host.mail.bridge.submit(host.service, make(tuple(uids)))
+        host.messages.clear_selection()
+        host.status.set(selected=0)
+        host.notify(f"{done} {_count(len(uids))} — u undoes", timeout=3, markup=False)
         return True
+
+    def _set_flags(self, flags: frozenset[str], *, remove: bool, done: str) -> None:
+        folder = self._host.folder or ""
+        empty: frozenset[str] = frozenset()
+        add, drop = (empty, flags) if remove else (flags, empty)
+        self._submit(lambda u: commands.SetFlags(folder=folder, uids=u, add=add, remove=drop), done)
+
+    def _targets_or_say(self) -> list[int]:
+        uids = self._listing.targets()
+        if not uids or self._host.folder is None:
+            self._host.notify("No message here", timeout=2, markup=False)
+            return []
+        return uids
 
     # --- moves -----------------------------------------------------------------------------
 
-    def action_delete(self) -> None:
-        folder = self.folder or ""
+    def delete(self) -> None:
+        folder = self._host.folder or ""
         self._submit(lambda u: commands.DeleteMessages(folder=folder, uids=u), "Deleted")
 
-    def action_archive(self) -> None:
-        folder = self.folder or ""
+    def archive(self) -> None:
+        folder = self._host.folder or ""
         self._submit(lambda u: commands.ArchiveMessages(folder=folder, uids=u), "Archived")
 
-    def action_move(self) -> None:
+    def move(self) -> None:
         self._pick_folder("Move", lambda dest: self._move_to(dest, copy=False))
 
-    def action_copy(self) -> None:
+    def copy(self) -> None:
         self._pick_folder("Copy", lambda dest: self._move_to(dest, copy=True))
 
     def _move_to(self, dest: str, *, copy: bool) -> None:
-        folder = self.folder or ""
-        if copy:
-            self._submit(
-                lambda u: commands.CopyMessages(folder=folder, uids=u, dest=dest),
-                f"Copied to {dest}:",
-            )
-        else:
-            self._submit(
-                lambda u: commands.MoveMessages(folder=folder, uids=u, dest=dest),
-                f"Moved to {dest}:",
-            )
+        folder = self._host.folder or ""
+        kind = commands.CopyMessages if copy else commands.MoveMessages
+        verb = "Copied" if copy else "Moved"
+        self._submit(lambda u: kind(folder=folder, uids=u, dest=dest), f"{verb} to {dest}:")
 
     def _pick_folder(self, verb: str, then: Callable[[str], None]) -> None:
-        n = len(self.targets())
+        host = self._host
+        n = len(self._listing.targets())
         if not n:
-            self.notify("No message here", timeout=2, markup=False)
+            host.notify("No message here", timeout=2, markup=False)
             return
         items = []
-        folders = sorted(self.folder_tree.folders(self.account), key=lambda f: f.name.casefold())
+        folders = sorted(host.folder_tree.folders(host.account), key=lambda f: f.name.casefold())
         for folder in folders:
-            if folder.selectable and not (verb == "Move" and folder.name == self.folder):
-                detail = role_note(folder)
-                items.append(Item(folder.name, folder.name, detail))
+            if folder.selectable and not (verb == "Move" and folder.name == host.folder):
+                items.append(Item(folder.name, folder.name, role_note(folder)))
 
         def chosen(dest: str | None) -> None:
             if dest:
                 then(dest)
 
-        self.app.push_screen(Picker(f"{verb} {_count(n)} to…", items), chosen)
+        host.mail.push_screen(Picker(f"{verb} {_count(n)} to…", items), chosen)
 
     # --- flags -----------------------------------------------------------------------------
 
     def _toggle_flag(self, flag: str, on_word: str, off_word: str) -> None:
-        uids = self.targets()
-        if not uids or self.folder is None:
-            self.notify("No message here", timeout=2, markup=False)
+        host = self._host
+        uids = self._targets_or_say()
+        if not uids or host.folder is None:
             return
-        envs = self.service.envelopes(self.folder, uids)
-        all_have = bool(envs) and all(flag in e.flags for e in envs.values())
-        folder = self.folder
-        change = frozenset({flag})
-        if all_have:
-            self._submit(
-                lambda u: commands.SetFlags(folder=folder, uids=u, remove=change), off_word
-            )
-        else:
-            self._submit(lambda u: commands.SetFlags(folder=folder, uids=u, add=change), on_word)
+        all_have = _all_have(host.service.envelopes(host.folder, uids), flag)
+        self._set_flags(frozenset({flag}), remove=all_have, done=off_word if all_have else on_word)
 
-    def action_flag(self) -> None:
+    def flag(self) -> None:
         self._toggle_flag(FLAGGED, "Flagged", "Unflagged")
 
-    def action_toggle_read(self) -> None:
+    def toggle_read(self) -> None:
         # Marking read/unread by hand wins over the reader's pending mark-read timer.
-        if self._mark_timer is not None:
-            self._mark_timer.stop()
-            self._mark_timer = None
+        self._reading.cancel_mark_read()
         self._toggle_flag(SEEN, "Marked read:", "Marked unread:")
 
-    def action_label(self) -> None:
-        uids = self.targets()
-        if not uids or self.folder is None:
-            self.notify("No message here", timeout=2, markup=False)
+    def label(self) -> None:
+        host = self._host
+        uids = self._targets_or_say()
+        if not uids or host.folder is None:
             return
-        envs = self.service.envelopes(self.folder, uids)
-        known: set[str] = set(self.mail.labels)
+        envs = host.service.envelopes(host.folder, uids)
+        known: set[str] = set(host.mail.labels)
         for env in envs.values():
             known.update(env.keywords)
         items = [Item(k, k) for k in sorted(known, key=str.casefold)]
@@ -147,45 +140,37 @@ class TriageMixin(_Base):
             label = (label or "").strip()
             if not label:
                 return
-            if any(c.isspace() or c in '()[]{}%*"\\' for c in label):
-                self.notify(
+            if any(c.isspace() or c in _NOT_IN_LABEL for c in label):
+                host.notify(
                     'A label cannot hold spaces or ( ) [ ] { } % * " \\',
                     severity="error",
                     markup=False,
                 )
                 return
-            self.mail.labels.add(label)
-            folder = self.folder or ""
-            change = frozenset({label})
-            if envs and all(label in e.flags for e in envs.values()):
-                self._submit(
-                    lambda u: commands.SetFlags(folder=folder, uids=u, remove=change),
-                    f"Removed {label} from",
-                )
+            host.mail.labels.add(label)
+            if _all_have(envs, label):
+                self._set_flags(frozenset({label}), remove=True, done=f"Removed {label} from")
             else:
-                self._submit(
-                    lambda u: commands.SetFlags(folder=folder, uids=u, add=change),
-                    f"Labelled {label}:",
-                )
+                self._set_flags(frozenset({label}), remove=False, done=f"Labelled {label}:")
 
         title = f"Label {_count(len(uids))} (a label they all have is removed)"
-        self.app.push_screen(Picker(title, items, new_label="New label"), chosen)
+        host.mail.push_screen(Picker(title, items, new_label="New label"), chosen)
 
     # --- undo ----------------------------------------------------------------------------------
 
-    def action_undo(self) -> None:
-        self.run_undo()
+    def undo(self) -> None:
+        self._host.run_worker(self._undo, group="undo", exclusive=True)
 
-    @work(group="undo", exclusive=True)
-    async def run_undo(self) -> None:
-        service = self.service
-        command = commands.Undo()
+    async def _undo(self) -> None:
+        host = self._host
         try:
             # Undoing a move may wait for the server's new UIDs: not on the UI thread.
-            result = await self.mail.bridge.call(service, command, submit=asyncio.to_thread)
+            result = await host.mail.bridge.call(
+                host.service, commands.Undo(), submit=asyncio.to_thread
+            )
         except ServiceFailed as exc:
-            self.notify(exc.sentence(), severity="warning", markup=False)
+            host.notify(exc.sentence(), severity="warning", markup=False)
             return
-        self.notify("Undone" if result else "Nothing to undo", timeout=2, markup=False)
-        if self.is_attached:
-            self.reload()
+        host.notify("Undone" if result else "Nothing to undo", timeout=2, markup=False)
+        if host.is_attached:
+            self._listing.reload()

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from mailtui.model import FLAGGED
-from mailtui.ui.actions import ACTIONS, BY_NAME, build_keymap, normalize_keys
+from mailtui.ui.keymap import ACTIONS, BY_NAME, build_keymap, normalize_keys
 from mailtui.ui.screens.main import MainScreen
 from tests.support.accounts import server_flags
 from tests.support.dovecot import Dovecot, MailUser

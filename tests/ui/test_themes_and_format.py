@@ -12,7 +12,7 @@ from mailtui.model import Address, Envelope
 from mailtui.ui import format as fmt
 from mailtui.ui import themes
 from mailtui.ui.loader import addresses, plain_links
-from mailtui.ui.reading import opener_command
+from mailtui.ui.opener import opener_command
 from mailtui.ui.screens.picker import Item, fuzzy_rank, item_text
 from tests.support.dovecot import Dovecot, MailUser
 from tests.ui.helpers import make_app, ready, screen_text

@@ -31,8 +31,8 @@ async def test_threads_sort_and_unread_jumps(
         # e folds the conversation under the cursor into one row with a count.
         index = next(i for i, d in enumerate(rows.depths or []) if d > 0)
         rows.move_to(index)
-        root = main.view.root_of[rows.cursor_uid or 0]
-        size = len(main.view.members[root])
+        root = main.listing.view.root_of[rows.cursor_uid or 0]
+        size = len(main.listing.view.members[root])
         await pilot.press("e")
         await wait_for(pilot, lambda: len(rows.rows) == len(flat) - (size - 1), what="folded")
         assert f"(+{size - 1})" in screen_text(app)
@@ -41,7 +41,7 @@ async def test_threads_sort_and_unread_jumps(
         await wait_for(pilot, lambda: len(rows.rows) == len(flat), what="unfolded")
         # o in threads: conversations ordered by their first message's subject.
         await pilot.press("o", "o")
-        await wait_for(pilot, lambda: main.view_spec.sort == "subject" and rows.depths)
+        await wait_for(pilot, lambda: main.listing.spec.sort == "subject" and rows.depths)
 
         def by_subject() -> bool:
             order = main.service.view("INBOX", "subject", True)
@@ -53,18 +53,18 @@ async def test_threads_sort_and_unread_jumps(
         await wait_for(pilot, by_subject, what="conversations by subject")
         assert "threads by subject ↓" in screen_text(app)
         await pilot.press("o", "o")
-        await wait_for(pilot, lambda: main.view_spec.sort == "date")
+        await wait_for(pilot, lambda: main.listing.spec.sort == "date")
         # t back; o sorts by from, then subject; O reverses.
         await pilot.press("t")
         await wait_for(pilot, lambda: rows.depths is None)
         await pilot.press("o")
-        await wait_for(pilot, lambda: main.view_spec.sort == "from" and rows.rows != flat)
+        await wait_for(pilot, lambda: main.listing.spec.sort == "from" and rows.rows != flat)
         assert rows.rows == main.service.view("INBOX", "from", True)
         await pilot.press("O")
         await wait_for(pilot, lambda: rows.rows == main.service.view("INBOX", "from", False))
         await pilot.press("O")
         await pilot.press("o", "o", "o")
-        await wait_for(pilot, lambda: main.view_spec.sort == "date")
+        await wait_for(pilot, lambda: main.listing.spec.sort == "date")
         # J / K jump between unread messages.
         await pilot.press("g", "J")
         env = rows.envelope(rows.cursor_uid or 0)

@@ -9,7 +9,7 @@ from mailtui.compose.mailto import is_mailto, mailto_draft, parse_mailto
 from mailtui.config.load import make_settings
 from mailtui.errors import ConfigError
 from mailtui.model import Address
-from mailtui.ui.reading import opener_command
+from mailtui.ui.opener import opener_command
 
 ACCOUNT = {"a": {"email": "me@example.com", "name": "Me", "imap": {"host": "imap.example.com"}}}
 

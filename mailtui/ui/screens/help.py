@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from mailtui.ui import format as fmt
-from mailtui.ui.actions import ACTIONS, GROUPS, Keymap
+from mailtui.ui.keymap import ACTIONS, GROUPS, Keymap
 
 _PRETTY = {
     "question_mark": "?",

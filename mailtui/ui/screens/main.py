@@ -1,47 +1,80 @@
-"""The main screen: folder tree, message list, reader, status — and the actions behind the keys.
+"""The main screen: folder tree, message list, reader, status — and the keys behind them.
 
-It is the controller: it opens folders (rows from the cache at once, then the service
-keeps them live) and runs the registry's actions. The behaviour lives in mixins, one
-job each: ui/live.py (service events, counts), ui/navigation.py (moving, search,
-selection, views), ui/reading.py, ui/triage.py and ui/composing.py.
+The screen lays out the panes, knows which folder is open, receives the service's
+events (ui/messages.py, posted by ui/bridge.py) and routes each key to the component
+that does the work. The components own their state and see the screen only through
+`ScreenHost` (ui/host.py): Listing (rows, views, counts), Connection (online, offline
+banner), Reading, Navigation, Search, Triage, Composer and Outbox.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import TYPE_CHECKING
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Tree
 
 from mailtui.model import Role
-from mailtui.sync import commands
-from mailtui.ui.actions import bindings
-from mailtui.ui.composing import ComposeMixin
-from mailtui.ui.live import LiveMixin
-from mailtui.ui.navigation import NavigationMixin
-from mailtui.ui.reading import ReadingMixin
-from mailtui.ui.triage import TriageMixin
-from mailtui.ui.views import SORT_KEYS, FolderView, ViewSpec, compute_view
+from mailtui.sync import commands, events
+from mailtui.ui.composing import Composer
+from mailtui.ui.connection import Connection
+from mailtui.ui.keymap import bindings
+from mailtui.ui.listing import Listing
+from mailtui.ui.messages import ServiceMessage
+from mailtui.ui.navigation import Navigation
+from mailtui.ui.outgoing import Outbox, OutboxChecked
+from mailtui.ui.reading import Reading
+from mailtui.ui.search import Search
+from mailtui.ui.triage import Triage
 from mailtui.ui.widgets.folder_tree import FolderRef, FolderTree, display_name
-from mailtui.ui.widgets.message_list import MessageList, Rows
+from mailtui.ui.widgets.message_list import MessageList
 from mailtui.ui.widgets.reader import Reader
 from mailtui.ui.widgets.status_bar import NoticeBanner, OfflineBanner, StatusBar
 
 if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
     from mailtui.ui.app import MailApp
+    from mailtui.usecase.sending import OutboxSender, Queued
 
-_RELOAD_DELAY = 0.15  # coalesce bursts of deltas into one list update
-_RECENT_VIEWS = 6
+log = logging.getLogger("mailtui.ui")
+
+M = TypeVar("M", bound=ServiceMessage[events.Event])
+_FolderEvent = (
+    events.HeadersSynced
+    | events.FlagsChanged
+    | events.MessagesVanished
+    | events.FolderSynced
+    | events.NewMail
+    | events.ActionApplied
+)
 
 
-class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeMixin, Screen[None]):
+def _while_shown(handler: Callable[[MainScreen, M], None]) -> Callable[[MainScreen, M], None]:
+    """A service message handler that does nothing once the screen is going away.
+
+    A late sync event must not crash the app while it closes: its widgets are being
+    torn down and there is nothing left to update."""
+
+    @functools.wraps(handler)
+    def guarded(screen: MainScreen, message: M) -> None:
+        if not (screen.is_mounted and screen.is_attached):
+            return
+        try:
+            handler(screen, message)
+        except NoMatches:
+            log.debug("dropped %s: the main screen is closing", type(message).__name__)
+
+    return guarded
+
+
+class MainScreen(Screen[None]):
     """Three panes over one account's folder at a time."""
 
     BINDINGS = bindings()
@@ -51,19 +84,14 @@ class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeM
         super().__init__(id="main")
         self.account = ""
         self.folder: str | None = None
-        self.view_spec = ViewSpec()
-        self.view = FolderView(rows=Rows())
-        self.search_query = ""
-        self.online: bool | None = None
-        self._reload_timer: Timer | None = None
-        self._reloading = False
-        self._reload_again = False
-        self._counts_due: set[tuple[str, str]] = set()
-        self._counts_timer: Timer | None = None
-        self._watching: dict[str, str] = {}
-        # Recently shown folders' rows: re-opening one is instant, then refreshed.
-        self._recent: OrderedDict[tuple[str, str, ViewSpec], FolderView] = OrderedDict()
-        self.init_reading()
+        self.listing = Listing(self)
+        self.connection = Connection(self, self.listing)
+        self.reading = Reading(self, write_to=lambda link: self.composer.start("mailto", link))
+        self.navigation = Navigation(self)
+        self.search = Search(self)
+        self.triage = Triage(self, self.listing, self.reading)
+        self.outbox = Outbox(self)
+        self.composer = Composer(self, self.outbox, self.reading)
 
     @property
     def mail(self) -> MailApp:
@@ -72,6 +100,10 @@ class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeM
     @property
     def service(self) -> SyncService:
         return self.mail.services[self.account]
+
+    @property
+    def online(self) -> bool | None:
+        return self.connection.online
 
     # --- layout --------------------------------------------------------------------------
 
@@ -104,24 +136,33 @@ class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeM
     def status(self) -> StatusBar:
         return self.query_one(StatusBar)
 
+    @property
+    def banner(self) -> OfflineBanner:
+        return self.query_one(OfflineBanner)
+
     def on_mount(self) -> None:
-        ui = self.mail.ctx.settings.ui
-        sort = ui.sort if ui.sort in SORT_KEYS else "date"
-        self.view_spec = ViewSpec(sort, ui.reverse, ui.threaded)
-        self.status.set(sort=sort, reverse=ui.reverse, threaded=ui.threaded)
+        # Service events come here as messages from now on; what was announced before
+        # is read from the cache and the services below.
+        self.mail.bridge.deliver_to(self)
+        self.listing.start()
         self.reader.set_palette(self.mail.palette())
-        for name, service in self.mail.services.items():
-            self.folder_tree.set_folders(name, service.folders())
+        for name, one in self.mail.services.items():
+            self.folder_tree.set_folders(name, one.folders())
             # Counts of every account's folders stay current, watched or not.
-            self.mail.bridge.submit(service, commands.KeepFoldersCurrent())
+            self.mail.bridge.submit(one, commands.KeepFoldersCurrent())
         account, folder = self._initial_folder()
         self.open_folder(account, folder)
         if self.mail.syncing:
-            self.catch_up()  # what was announced before the app listened
+            self.connection.catch_up()  # what was announced before the app listened
         else:
-            for service in self.mail.services.values():
-                self.mail.bridge.submit(service, commands.SyncAll())
+            for one in self.mail.services.values():
+                self.mail.bridge.submit(one, commands.SyncAll())
         self.on_resize()
+        self.outbox.start()
+
+    def on_unmount(self) -> None:
+        self.mail.bridge.deliver_to(None)
+        self.outbox.stop()
 
     def on_resize(self, event: object = None) -> None:
         self.set_class(self.size.width < 100, "-narrow")
@@ -142,121 +183,26 @@ class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeM
             return account, folder
         return preferred, "INBOX"
 
-    # --- opening folders -----------------------------------------------------------------
-
     def open_folder(self, account: str, folder: str) -> None:
         """Rows from the cache now; the service brings the folder up to date behind it."""
         switched = account != self.account
         self.account = account
         self.folder = folder
         if switched and self.is_mounted:
-            self.online = None  # another account: its own connection state, not a change
-            self.catch_up()
+            self.connection.forget()
+            self.connection.catch_up()
         info = self.folder_tree.folder(account, folder)
         self.messages.outgoing = info is not None and info.role in (Role.SENT, Role.DRAFTS)
-        self.view_spec = ViewSpec(
-            self.view_spec.sort, self.view_spec.reverse, self.view_spec.threaded
-        )
-        self.search_query = ""
+        self.search.forget()
         self.reader.clear()
         self.status.set(
             account=account, folder=display_name(info) if info else folder, search="", selected=0
         )
         self.folder_tree.show_folder(account, folder)
-        service = self.mail.services[account]
-        self.messages.fetch = lambda uids: service.envelopes(folder, uids)
+        one = self.mail.services[account]
+        self.messages.fetch = lambda uids: one.envelopes(folder, uids)
         self.mail.save_state({"last": {"account": account, "folder": folder}})
-        recent = self._recent.get((account, folder, self.view_spec))
-        if recent is not None:
-            self._apply_view(account, folder, self.view_spec, recent, reset=True)
-            self.reload()
-        else:
-            self.messages.load(Rows(), placeholder="Loading…")
-            self.reload(reset=True)
-
-    def _watch(self, account: str, folder: str) -> None:
-        """Keep the open folder live (IDLE); needs the folder known to the cache."""
-        if self._watching.get(account) == folder:
-            return
-        service = self.mail.services[account]
-        if self.folder_tree.folder(account, folder) is None:
-            return  # not listed yet: FoldersListed calls back here
-        self._watching[account] = folder
-        self.mail.bridge.submit(service, commands.Watch(folder=folder))
-
-    @work(group="view", exclusive=True)
-    async def reload(self, reset: bool = False) -> None:
-        """Recompute the rows from the cache (off the UI thread) and apply them."""
-        try:
-            await self._reload(reset)
-        except NoMatches:
-            # The screen's widgets went away while we read (the app is closing).
-            if self.is_attached and self.app.is_running and not self.app._exit:
-                raise
-
-    async def _reload(self, reset: bool) -> None:
-        if self.folder is None:
-            return
-        account, folder, spec = self.account, self.folder, self.view_spec
-        self._reloading = True
-        try:
-            view = await self.mail.bridge.read(compute_view, self.service, folder, spec)
-        finally:
-            self._reloading = False
-        if (account, folder) != (self.account, self.folder) or not self.is_attached:
-            return
-        self._apply_view(account, folder, spec, view, reset=reset)
-        if self._reload_again:
-            self._reload_again = False
-            self.schedule_reload()
-        # Counts after the rows: on a 100k folder they cost a few tens of ms.
-        total, unread = await self.mail.bridge.read(self.service.counts, folder)
-        if self.is_attached:
-            self._show_counts(account, folder, total, unread, view.synced)
-
-    def _apply_view(
-        self, account: str, folder: str, spec: ViewSpec, view: FolderView, *, reset: bool
-    ) -> None:
-        self.view = view
-        self._recent[(account, folder, spec)] = view
-        self._recent.move_to_end((account, folder, spec))
-        while len(self._recent) > _RECENT_VIEWS:
-            self._recent.popitem(last=False)
-        placeholder = self._placeholder(view.synced)
-        if reset:
-            self.messages.load(view.rows, placeholder=placeholder)
-            # Live updates start once the cached rows are on screen.
-            self._watch(account, folder)
-        else:
-            self.messages.update_rows(view.rows, placeholder=placeholder)
-        if self._move_after_reload is not None:
-            index = self.messages.index_of(self._move_after_reload)
-            self._move_after_reload = None
-            if index is not None:
-                self.messages.move_to(index)
-
-    def _placeholder(self, synced: bool) -> str:
-        if self.online is False:
-            return "No messages in the cache (offline)"
-        return "No messages" if synced else "Loading…"
-
-    def schedule_reload(self) -> None:
-        """Coalesce a burst of deltas (a cold sync's batches) into one update."""
-        if self._reloading:
-            self._reload_again = True
-            return
-        if self._reload_timer is None:
-            self._reload_timer = self.set_timer(_RELOAD_DELAY, self._reload_due)
-
-    def _reload_due(self) -> None:
-        self._reload_timer = None
-        if self.is_attached:
-            self.reload()
-
-    def set_view(self, spec: ViewSpec) -> None:
-        self.view_spec = spec
-        self.status.set(sort=spec.sort, reverse=spec.reverse, threaded=spec.threaded)
-        self.reload()
+        self.listing.show(account, folder)
 
     # --- widget messages -------------------------------------------------------------------
 
@@ -275,13 +221,278 @@ class MainScreen(LiveMixin, NavigationMixin, ReadingMixin, TriageMixin, ComposeM
     @on(MessageList.CursorMoved)
     def _cursor_moved(self, event: MessageList.CursorMoved) -> None:
         self.status.set(selected=len(self.messages.selected_uids()))
-        self.preview_soon(event.uid, user=event.user)
+        self.reading.preview_soon(event.uid, user=event.user)
 
     @on(MessageList.Activated)
     def _activated(self, event: MessageList.Activated) -> None:
-        self.open_now(event.uid, opened=True)
+        self.reading.open_now(event.uid, opened=True)
 
-    # --- app -------------------------------------------------------------------------------
+    def on_outbox_checked(self, message: OutboxChecked) -> None:
+        self.outbox.checked(message)
+
+    # --- service events (structural deltas coalesce into one reload; flags invalidate rows)
+
+    def _touched(self, event: _FolderEvent) -> bool:
+        """A folder's content changed: its counts are read again; True if it is open."""
+        self.listing.refresh_counts(event.account, event.folder)
+        return (event.account, event.folder) == (self.account, self.folder)
+
+    @_while_shown
+    def on_connection_changed(self, message: ServiceMessage[events.ConnectionChanged]) -> None:
+        self.connection.changed(message.event)
+
+    @_while_shown
+    def on_pending_changed(self, message: ServiceMessage[events.PendingChanged]) -> None:
+        self.connection.pending_changed(message.event)
+
+    @_while_shown
+    def on_folders_listed(self, message: ServiceMessage[events.FoldersListed]) -> None:
+        event = message.event
+        self.folder_tree.set_folders(event.account, list(event.folders))
+        if event.account == self.account and self.folder:
+            self.listing.watch(self.account, self.folder)
+            info = self.folder_tree.folder(self.account, self.folder)
+            if info is not None:
+                self.status.set(folder=display_name(info))
+                self.messages.outgoing = info.role in (Role.SENT, Role.DRAFTS)
+
+    @_while_shown
+    def on_sync_started(self, message: ServiceMessage[events.SyncStarted]) -> None:
+        event = message.event
+        if event.account == self.account:
+            self.status.set(syncing=event.folder, done=0, total=event.total)
+
+    @_while_shown
+    def on_headers_synced(self, message: ServiceMessage[events.HeadersSynced]) -> None:
+        event = message.event
+        if event.account == self.account and event.total:
+            self.status.set(syncing=event.folder, done=event.done, total=event.total)
+        if self._touched(event):
+            self.messages.invalidate(event.uids)
+            self.listing.schedule_reload()
+
+    @_while_shown
+    def on_flags_changed(self, message: ServiceMessage[events.FlagsChanged]) -> None:
+        event = message.event
+        if self._touched(event):
+            self.messages.invalidate(event.uids)
+            self.reading.flags_changed(event.uids)
+
+    @_while_shown
+    def on_messages_vanished(self, message: ServiceMessage[events.MessagesVanished]) -> None:
+        if self._touched(message.event):
+            self.listing.schedule_reload()
+
+    @_while_shown
+    def on_folder_synced(self, message: ServiceMessage[events.FolderSynced]) -> None:
+        event = message.event
+        if event.account == self.account and self.status.status.syncing == event.folder:
+            self.status.set(syncing="", done=0, total=0)
+        if self._touched(event):
+            self.listing.schedule_reload()
+
+    @_while_shown
+    def on_new_mail(self, message: ServiceMessage[events.NewMail]) -> None:
+        if self._touched(message.event):
+            self.listing.schedule_reload()
+
+    @_while_shown
+    def on_action_applied(self, message: ServiceMessage[events.ActionApplied]) -> None:
+        event = message.event
+        if event.dest:
+            self.listing.refresh_counts(event.account, event.dest)
+        if not self._touched(event):
+            return
+        if event.kind == "flags":
+            self.messages.invalidate(event.uids)
+            self.reading.flags_changed(event.uids)
+        else:
+            self.listing.reload()
+
+    @_while_shown
+    def on_action_failed(self, message: ServiceMessage[events.ActionFailed]) -> None:
+        self.notify(
+            f"{message.event.message}. The folder is being resynced to show what the server holds.",
+            severity="error",
+            markup=False,
+        )
+
+    @_while_shown
+    def on_failed(self, message: ServiceMessage[events.Failed]) -> None:
+        event = message.event
+        # Connection trouble shows as the offline banner; everything else is news.
+        if event.kind in ("ConnectionLost",) or self.online is False:
+            return
+        text = event.message + (f" — {event.hint}" if event.hint else "")
+        self.notify(text, severity="error", markup=False, timeout=8)
+
+    # --- what the outbox view asks of its host (ui/screens/outbox.py: OutboxHost) -------
+
+    @property
+    def outbox_senders(self) -> dict[str, OutboxSender]:
+        return self.outbox.senders
+
+    def outbox_retry_now(self, only: Sequence[str] = ()) -> None:
+        self.outbox.retry_now(only)
+
+    def outbox_edit(self, item: Queued) -> None:
+        self.composer.edit_queued(item)
+
+    def outbox_recount(self) -> None:
+        self.outbox.recount()
+
+    # --- keys: ui/keymap.py names them, a component does the work ---------------------------
+
+    def action_cursor_down(self) -> None:
+        self.navigation.step(1)
+
+    def action_cursor_up(self) -> None:
+        self.navigation.step(-1)
+
+    def action_page_down(self) -> None:
+        self.navigation.page(1)
+
+    def action_page_up(self) -> None:
+        self.navigation.page(-1)
+
+    def action_first(self) -> None:
+        self.navigation.end(last=False)
+
+    def action_last(self) -> None:
+        self.navigation.end(last=True)
+
+    def action_next_unread(self) -> None:
+        self.navigation.unread(1)
+
+    def action_prev_unread(self) -> None:
+        self.navigation.unread(-1)
+
+    def action_focus_next_pane(self) -> None:
+        self.navigation.cycle_focus(1)
+
+    def action_focus_prev_pane(self) -> None:
+        self.navigation.cycle_focus(-1)
+
+    def action_go_folder(self) -> None:
+        self.navigation.go_folder()
+
+    def action_toggle_folders(self) -> None:
+        self.navigation.toggle_folders()
+
+    def action_visual(self) -> None:
+        self.navigation.visual()
+
+    def action_select_down(self) -> None:
+        self.navigation.extend(1)
+
+    def action_select_up(self) -> None:
+        self.navigation.extend(-1)
+
+    def action_select_toggle(self) -> None:
+        self.navigation.select_toggle()
+
+    def action_select_all(self) -> None:
+        self.navigation.select_all()
+
+    def action_clear(self) -> None:
+        """escape: leave full screen, else clear the selection, else the search."""
+        if self.has_class("-zoom"):
+            self.reading.zoom()
+        elif not self.navigation.clear_selection() and self.search.query:
+            self.search.clear()
+
+    def action_search(self) -> None:
+        self.search.ask()
+
+    def action_search_next(self) -> None:
+        self.search.next(1)
+
+    def action_search_prev(self) -> None:
+        self.search.next(-1)
+
+    def action_open(self) -> None:
+        self.reading.open()
+
+    def action_page(self) -> None:
+        self.reading.page()
+
+    def action_zoom(self) -> None:
+        self.reading.zoom()
+
+    def action_toggle_quotes(self) -> None:
+        self.reading.toggle_quotes()
+
+    def action_toggle_html(self) -> None:
+        self.reading.toggle_html()
+
+    def action_links(self) -> None:
+        self.reading.links()
+
+    def action_attachments(self) -> None:
+        self.reading.attachments()
+
+    def action_delete(self) -> None:
+        self.triage.delete()
+
+    def action_archive(self) -> None:
+        self.triage.archive()
+
+    def action_move(self) -> None:
+        self.triage.move()
+
+    def action_copy(self) -> None:
+        self.triage.copy()
+
+    def action_flag(self) -> None:
+        self.triage.flag()
+
+    def action_toggle_read(self) -> None:
+        self.triage.toggle_read()
+
+    def action_label(self) -> None:
+        self.triage.label()
+
+    def action_undo(self) -> None:
+        self.triage.undo()
+
+    def action_reply(self) -> None:
+        self.composer.start("reply")
+
+    def action_reply_all(self) -> None:
+        self.composer.start("reply_all")
+
+    def action_forward(self) -> None:
+        self.composer.start("forward")
+
+    def action_forward_attached(self) -> None:
+        self.composer.start("forward_attached")
+
+    def action_compose(self) -> None:
+        self.composer.start("new")
+
+    def action_recall(self) -> None:
+        self.composer.start("recall")
+
+    def action_outbox(self) -> None:
+        from mailtui.ui.screens.outbox import OutboxScreen
+
+        self.outbox.setup()
+        self.app.push_screen(OutboxScreen(self))
+
+    def action_toggle_threads(self) -> None:
+        self.listing.toggle_threads()
+
+    def action_toggle_thread(self) -> None:
+        self.listing.toggle_thread()
+
+    def action_sort(self) -> None:
+        self.listing.sort()
+
+    def action_reverse_sort(self) -> None:
+        self.listing.reverse_sort()
+
+    def action_refresh(self) -> None:
+        self.listing.refresh()
 
     def action_help(self) -> None:
         self.mail.action_show_keys()

@@ -9,10 +9,12 @@ shows states: empty, loading, a message, or an error.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.strip import Strip
 from textual.widget import Widget
@@ -122,42 +124,41 @@ def lay_out(body: Text, width: int) -> list[list[Segment]]:
     return console.render_lines(body, console.options.update_width(width), pad=False)
 
 
+@dataclass(frozen=True)
+class _BodyDraw:
+    """What the body is drawn from: the text shown (long quotes folded), how much of
+    the message was left out before it or cut after it, the width and the colours."""
+
+    text: str
+    left_out: int
+    cut: int
+    width: int
+    folded: frozenset[int]
+    palette: Palette
+
+
 def _body_lines(
-    text: str,
-    left_out: int,
-    cut: int,
-    width: int,
-    folded: frozenset[int],
-    palette: Palette,
-    lines_width: int,
-    cancelled: CancelCheck = None,
+    draw: _BodyDraw, lines_width: int, cancelled: CancelCheck = None
 ) -> list[list[Segment]]:
     """In the render thread: the body drawn and laid out (see BodyLines)."""
-    body = _body_text(text, left_out, cut, width, folded, palette, cancelled)
+    body = _body_text(draw, cancelled)
     check(cancelled)
     return lay_out(body, lines_width)
 
 
-def _body_text(
-    text: str,
-    left_out: int,
-    cut: int,
-    width: int,
-    folded: frozenset[int],
-    palette: Palette,
-    cancelled: CancelCheck = None,
-) -> Text:
+def _body_text(draw: _BodyDraw, cancelled: CancelCheck = None) -> Text:
     """The body as drawn: coloured quotes and links, the note when it is cut."""
+    palette = draw.palette
     body = render_body(
-        text,
+        draw.text,
         palette=palette,
-        folded=set(folded),
-        width=width,
+        folded=set(draw.folded),
+        width=draw.width,
         fold_hint="T unfolds",
         cancelled=cancelled,
     )
-    if left_out or cut:
-        body.append(_cut_note(left_out, cut), style=palette.dim or "dim")
+    if draw.left_out or draw.cut:
+        body.append(_cut_note(draw.left_out, draw.cut), style=palette.dim or "dim")
     return body
 
 
@@ -194,12 +195,17 @@ class Reader(VerticalScroll, can_focus=True):
         self._drawing = 0  # bumped by every draw: a slower, older one is then dropped
         self._shown = 0  # bumped when another message (or none) is shown
         self._whole_pending = False  # T is rendering a cut body whole
+        # The reader's parts, made once: showing a message updates them, never replaces them.
+        self._headers = Static(Text(""), id="reader-headers", markup=False)
+        self._body = Static(Text(""), id="reader-body", markup=False)
+        self._lines = BodyLines(id="reader-lines")
+        self._attachments = Static(Text(""), id="reader-attachments", markup=False)
 
-    def compose(self):
-        yield Static(Text(""), id="reader-headers", markup=False)
-        yield Static(Text(""), id="reader-body", markup=False)
-        yield BodyLines(id="reader-lines")
-        yield Static(Text(""), id="reader-attachments", markup=False)
+    def compose(self) -> ComposeResult:
+        yield self._headers
+        yield self._body
+        yield self._lines
+        yield self._attachments
 
     # --- states --------------------------------------------------------------------------
 
@@ -312,22 +318,6 @@ class Reader(VerticalScroll, can_focus=True):
 
     # --- drawing -------------------------------------------------------------------------
 
-    @property
-    def _headers(self) -> Static:
-        return self.query_one("#reader-headers", Static)
-
-    @property
-    def _body(self) -> Static:
-        return self.query_one("#reader-body", Static)
-
-    @property
-    def _lines(self) -> BodyLines:
-        return self.query_one("#reader-lines", BodyLines)
-
-    @property
-    def _attachments(self) -> Static:
-        return self.query_one("#reader-attachments", Static)
-
     def _draw_headers(self) -> None:
         if self.envelope is None:
             return
@@ -350,9 +340,9 @@ class Reader(VerticalScroll, can_focus=True):
             return
         width = max(self.scrollable_content_region.width - 1, 20)
         text, left_out = (loaded.text, 0) if self.quotes_open else shown_text(loaded.text)
-        args = (text, left_out, loaded.cut, width, frozenset(self.folded), self.palette)
+        draw = _BodyDraw(text, left_out, loaded.cut, width, frozenset(self.folded), self.palette)
         if len(text) <= DRAW_HERE_CHARS:
-            self._show_static(_body_text(*args))
+            self._show_static(_body_text(draw))
             return
         # Long: the lines will need the scrollbar's column, whether it shows yet or not.
         lines_width = self.scrollable_content_region.width
@@ -360,7 +350,7 @@ class Reader(VerticalScroll, can_focus=True):
             lines_width -= self.styles.scrollbar_size_vertical
         self._body.loading = True
         self.run_worker(
-            self._draw_in_thread(self._drawing, (*args, max(lines_width, 20))),
+            self._draw_in_thread(self._drawing, draw, max(lines_width, 20)),
             group=_DRAW,
             exit_on_error=False,
         )
@@ -372,8 +362,8 @@ class Reader(VerticalScroll, can_focus=True):
         self._body.loading = False
         self._body.update(body)
 
-    async def _draw_in_thread(self, drawing: int, args: tuple) -> None:
-        lines = await in_render_thread(_body_lines, *args)
+    async def _draw_in_thread(self, drawing: int, draw: _BodyDraw, lines_width: int) -> None:
+        lines = await in_render_thread(_body_lines, draw, lines_width)
         if drawing == self._drawing:
             self._body.loading = False
             self._body.update(Text(""))

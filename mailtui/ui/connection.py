@@ -1,0 +1,76 @@
+"""The open account's connection as the user sees it: status, offline banner, back online.
+
+A component of the main screen (see ui/host.py). It owns `online` (None until the
+service says), which the other components read through the screen: an empty list
+says "offline", a search runs on the cache, a body that is not cached says why.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mailtui.sync import commands, events
+from mailtui.text.safe import clean_line
+
+if TYPE_CHECKING:
+    from mailtui.ui.host import ScreenHost
+    from mailtui.ui.listing import Listing
+
+
+class Connection:
+    """Connection state of the open account (see the module docstring)."""
+
+    def __init__(self, host: ScreenHost, listing: Listing) -> None:
+        self._host = host
+        self._listing = listing
+        self.online: bool | None = None
+
+    def forget(self) -> None:
+        """Another account was opened: its own state, not a change to announce."""
+        self.online = None
+
+    def catch_up(self) -> None:
+        """Events emitted before the screen listened are gone; what they said is either in
+        the cache (folders, rows, counts: read when the screen opens) or the service's
+        connection state, read here."""
+        host = self._host
+        service = host.mail.services.get(host.account)
+        if service is None or self.online is not None:
+            return
+        if service.online is None:  # not connected yet
+            host.status.set(state="connecting", detail="")
+            host.banner.hide()
+            return
+        state = "online" if service.online else "offline"
+        detail = "" if service.online else service.offline_reason
+        self.changed(events.ConnectionChanged(account=host.account, state=state, detail=detail))
+
+    def changed(self, event: events.ConnectionChanged) -> None:
+        """The service's connection went up or down."""
+        host = self._host
+        if event.account != host.account:
+            return
+        was = self.online
+        self.online = event.state == "online"
+        # The reason may quote the server (a BYE's text): kept made inert, once.
+        detail = clean_line(event.detail)
+        host.status.set(state=event.state, detail=detail)
+        banner = host.banner
+        if self.online:
+            banner.hide()
+            if was is False:
+                host.notify("Back online", timeout=3, markup=False)
+                host.mail.bridge.submit(host.service, commands.SyncAll())
+        else:
+            banner.show(detail, host.status.status.pending)
+            host.messages.placeholder = self._listing.placeholder()
+            host.messages.refresh()
+
+    def pending_changed(self, event: events.PendingChanged) -> None:
+        """How many changes wait for the server: status bar, and the banner when offline."""
+        host = self._host
+        if event.account != host.account:
+            return
+        host.status.set(pending=event.count)
+        if self.online is False:
+            host.banner.show(host.status.status.detail, event.count)

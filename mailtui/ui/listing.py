@@ -1,0 +1,247 @@
+"""The open folder's rows and every folder's counts: views, coalesced reloads, watching.
+
+A component of the main screen (see ui/host.py). It owns how the folder is ordered
+(`spec`), the rows shown (`view`), a few recently shown views (re-opening a folder is
+instant, then refreshed), and the timers that coalesce bursts of sync events into one
+list reload and one count update.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.css.query import NoMatches
+from textual.timer import Timer
+
+from mailtui.sync import commands
+from mailtui.ui.views import SORT_KEYS, FolderView, ViewSpec, compute_view, toggle
+from mailtui.ui.widgets.message_list import Rows
+
+if TYPE_CHECKING:
+    from mailtui.ui.host import ScreenHost
+
+_RELOAD_DELAY = 0.15  # coalesce bursts of deltas into one list update
+_COUNTS_DELAY = 0.3  # coalesce count updates of a burst of events
+_RECENT_VIEWS = 6
+
+
+class Listing:
+    """The list pane's content (see the module docstring)."""
+
+    def __init__(self, host: ScreenHost) -> None:
+        self._host = host
+        self.spec = ViewSpec()
+        self.view = FolderView(rows=Rows())
+        self._reload_timer: Timer | None = None
+        self._reloading = False
+        self._reload_again = False
+        self._keep: int | None = None  # the row to put the cursor on after the next reload
+        self._counts_due: set[tuple[str, str]] = set()
+        self._counts_timer: Timer | None = None
+        self._watching: dict[str, str] = {}
+        self._recent: OrderedDict[tuple[str, str, ViewSpec], FolderView] = OrderedDict()
+
+    def start(self) -> None:
+        """The order the config asks for, shown in the status bar."""
+        ui = self._host.mail.ctx.settings.ui
+        sort = ui.sort if ui.sort in SORT_KEYS else "date"
+        self.spec = ViewSpec(sort, ui.reverse, ui.threaded)
+        self._host.status.set(sort=sort, reverse=ui.reverse, threaded=ui.threaded)
+
+    def show(self, account: str, folder: str) -> None:
+        """A folder was opened: its recent rows at once, else a placeholder; then reload."""
+        # Folded threads belong to the folder they were folded in.
+        self.spec = ViewSpec(self.spec.sort, self.spec.reverse, self.spec.threaded)
+        recent = self._recent.get((account, folder, self.spec))
+        if recent is not None:
+            self._apply(account, folder, self.spec, recent, reset=True)
+            self.reload()
+        else:
+            self._host.messages.load(Rows(), placeholder="Loading…")
+            self.reload(reset=True)
+
+    def watch(self, account: str, folder: str) -> None:
+        """Keep the open folder live (IDLE); needs the folder known to the cache."""
+        host = self._host
+        if self._watching.get(account) == folder:
+            return
+        service = host.mail.services[account]
+        if host.folder_tree.folder(account, folder) is None:
+            return  # not listed yet: FoldersListed calls back here
+        self._watching[account] = folder
+        host.mail.bridge.submit(service, commands.Watch(folder=folder))
+
+    # --- reloading -----------------------------------------------------------------------
+
+    def reload(self, reset: bool = False) -> None:
+        """Recompute the rows from the cache (off the UI thread) and apply them."""
+        self._host.run_worker(partial(self._reload_guarded, reset), group="view", exclusive=True)
+
+    async def _reload_guarded(self, reset: bool) -> None:
+        host = self._host
+        try:
+            await self._reload(reset)
+        except NoMatches:
+            # The screen's widgets went away while we read (the app is closing).
+            app = host.mail
+            if host.is_attached and app.is_running and not app._exit:
+                raise
+
+    async def _reload(self, reset: bool) -> None:
+        host = self._host
+        if host.folder is None:
+            return
+        account, folder, spec = host.account, host.folder, self.spec
+        service = host.service
+        self._reloading = True
+        try:
+            view = await host.mail.bridge.read(compute_view, service, folder, spec)
+        finally:
+            self._reloading = False
+        if (account, folder) != (host.account, host.folder) or not host.is_attached:
+            return
+        self._apply(account, folder, spec, view, reset=reset)
+        if self._reload_again:
+            self._reload_again = False
+            self.schedule_reload()
+        # Counts after the rows: on a 100k folder they cost a few tens of ms.
+        total, unread = await host.mail.bridge.read(service.counts, folder)
+        if host.is_attached:
+            self.show_counts(account, folder, total, unread, view.synced)
+
+    def _apply(
+        self, account: str, folder: str, spec: ViewSpec, view: FolderView, *, reset: bool
+    ) -> None:
+        messages = self._host.messages
+        self.view = view
+        self._recent[(account, folder, spec)] = view
+        self._recent.move_to_end((account, folder, spec))
+        while len(self._recent) > _RECENT_VIEWS:
+            self._recent.popitem(last=False)
+        placeholder = self.placeholder()
+        if reset:
+            messages.load(view.rows, placeholder=placeholder)
+            # Live updates start once the cached rows are on screen.
+            self.watch(account, folder)
+        else:
+            messages.update_rows(view.rows, placeholder=placeholder)
+        if self._keep is not None:
+            index = messages.index_of(self._keep)
+            self._keep = None
+            if index is not None:
+                messages.move_to(index)
+
+    def placeholder(self) -> str:
+        """What an empty list says: offline, empty, or not synced yet."""
+        if self._host.online is False:
+            return "No messages in the cache (offline)"
+        return "No messages" if self.view.synced else "Loading…"
+
+    def schedule_reload(self) -> None:
+        """Coalesce a burst of deltas (a cold sync's batches) into one update."""
+        if self._reloading:
+            self._reload_again = True
+            return
+        if self._reload_timer is None:
+            self._reload_timer = self._host.set_timer(_RELOAD_DELAY, self._reload_due)
+
+    def _reload_due(self) -> None:
+        self._reload_timer = None
+        if self._host.is_attached:
+            self.reload()
+
+    def set_view(self, spec: ViewSpec, *, keep: int | None = None) -> None:
+        """Order the folder as `spec` says; `keep`: the row the cursor stays on."""
+        if keep is not None:
+            self._keep = keep
+        self.spec = spec
+        self._host.status.set(sort=spec.sort, reverse=spec.reverse, threaded=spec.threaded)
+        self.reload()
+
+    # --- counts --------------------------------------------------------------------------
+
+    def refresh_counts(self, account: str, folder: str) -> None:
+        """Read the folder's counts again soon (once for a burst of events)."""
+        self._counts_due.add((account, folder))
+        if self._counts_timer is None:
+            self._counts_timer = self._host.set_timer(_COUNTS_DELAY, self._counts_now)
+
+    def _counts_now(self) -> None:
+        host = self._host
+        self._counts_timer = None
+        if not host.is_attached:
+            return
+        due, self._counts_due = self._counts_due, set()
+        for account, folder in due:
+            service = host.mail.services.get(account)
+            if service is None:
+                continue
+            total, unread = service.counts(folder)
+            self.show_counts(account, folder, total, unread, service.folder_state(folder).synced)
+
+    def show_counts(self, account: str, folder: str, total: int, unread: int, synced: bool) -> None:
+        host = self._host
+        # Before its first sync the cache knows less than the server's STATUS counts.
+        if synced or total:
+            host.folder_tree.update_counts(account, folder, total, unread)
+        if (account, folder) == (host.account, host.folder):
+            host.status.set(count=total, unread=unread)
+
+    # --- view keys -----------------------------------------------------------------------
+
+    def toggle_threads(self) -> None:
+        spec = self.spec
+        self.set_view(ViewSpec(spec.sort, spec.reverse, not spec.threaded, frozenset()))
+
+    def toggle_thread(self) -> None:
+        host = self._host
+        if not self.spec.threaded:
+            host.notify("Threads are off; t shows conversations", timeout=3, markup=False)
+            return
+        uid = host.messages.cursor_uid
+        root = self.view.root_of.get(uid) if uid is not None else None
+        if root is None:
+            return
+        spec = self.spec
+        self.set_view(
+            ViewSpec(spec.sort, spec.reverse, True, toggle(spec.collapsed, root)), keep=root
+        )
+
+    def sort(self) -> None:
+        spec = self.spec
+        nxt = (
+            SORT_KEYS[(SORT_KEYS.index(spec.sort) + 1) % len(SORT_KEYS)]
+            if spec.sort in SORT_KEYS
+            else "date"
+        )
+        # In threads, conversations are ordered by the key (date: latest activity).
+        self.set_view(ViewSpec(nxt, spec.reverse, spec.threaded, spec.collapsed))
+        self._host.notify(f"Sorted by {nxt}", timeout=2, markup=False)
+
+    def reverse_sort(self) -> None:
+        spec = self.spec
+        self.set_view(ViewSpec(spec.sort, not spec.reverse, spec.threaded, spec.collapsed))
+
+    def refresh(self) -> None:
+        """Ask the server for new mail in the open folder now."""
+        host = self._host
+        if host.folder is None:
+            return
+        host.mail.bridge.submit(host.service, commands.RefreshFolders())
+        host.mail.bridge.submit(host.service, commands.SyncFolder(folder=host.folder))
+        host.notify("Checking for new mail…", timeout=2, markup=False)
+
+    def targets(self) -> list[int]:
+        """The selection; else the message at the cursor (a folded thread: all of it)."""
+        messages = self._host.messages
+        chosen = messages.selected_uids()
+        if chosen:
+            return chosen
+        uid = messages.cursor_uid
+        if uid is None:
+            return []
+        if self.spec.threaded and uid in self.spec.collapsed:
+            return list(self.view.members.get(uid, [uid]))
+        return [uid]
