@@ -1,9 +1,12 @@
 """The headless face starts without the app: `mailtui list` and `mailtui send` on a
 local account run as a user runs them (`python -m mailtui`, a real process) and never
-load Textual or mailtui.ui — the CLI is a second face of the service, not the app's.
+load Textual or mailtui.ui — the CLI is a second face of the service, not the app's —
+nor imapclient, which a Maildir or demo account has no use for.
 
 Each run goes through a small driver that reports, when the process ends, which of
 those modules it had loaded; the command's own output and exit status are checked too.
+On the code before issue 13 both tests failed: the service imported imapclient for
+every account.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from pathlib import Path
 from tests.maildir.helpers import make_tree
 from tests.support import mailgen
 
-# Runs `mailtui ARGS…` as `python -m mailtui` would, then says which UI modules it loaded.
+# Runs `mailtui ARGS…` as `python -m mailtui` would, then says which of those it loaded.
 DRIVER = """
 import atexit, runpy, sys
 
 def loaded():
-    ui = sorted(m for m in sys.modules if m == "textual" or m.startswith(("textual.", "mailtui.ui")))
-    sys.stderr.write("LOADED:" + ",".join(ui) + "\\n")
+    names = ("textual", "imapclient")
+    found = sorted(m for m in sys.modules if m.split(".")[0] in names or m.startswith("mailtui.ui"))
+    sys.stderr.write("LOADED:" + ",".join(found) + "\\n")
 
 atexit.register(loaded)
 sys.argv = ["mailtui", *sys.argv[1:]]
@@ -59,15 +63,15 @@ def _env(tmp_path: Path, config: Path | None = None) -> dict[str, str]:
     return env
 
 
-def _no_ui(stderr: str) -> bool:
+def _loaded_none(stderr: str) -> bool:
     return stderr.endswith("(loaded: -)")
 
 
-def test_list_on_the_demo_and_a_maildir_loads_no_ui(tmp_path: Path) -> None:
+def test_list_on_the_demo_and_a_maildir_loads_loaded_none(tmp_path: Path) -> None:
     env = _env(tmp_path)
     code, stdout, stderr = _run(env, "--demo", "--reset", "list", "INBOX", "-n", "3")
     assert code == 0 and len(stdout.splitlines()) == 3, stderr
-    assert _no_ui(stderr), stderr
+    assert _loaded_none(stderr), stderr
 
     root = tmp_path / "Mail"
     make_tree(root, {"INBOX": mailgen.generate(4, seed=13), "Sent": []})
@@ -75,10 +79,10 @@ def test_list_on_the_demo_and_a_maildir_loads_no_ui(tmp_path: Path) -> None:
     config.write_text(f'[accounts.local]\nemail = "me@example.test"\nmaildir = "{root}"\n')
     code, stdout, stderr = _run(_env(tmp_path, config), "list", "INBOX", "--json")
     assert code == 0 and stdout.count('"uid"') == 4, stderr
-    assert _no_ui(stderr), stderr
+    assert _loaded_none(stderr), stderr
 
 
-def test_send_from_a_maildir_account_loads_no_ui(smtp_server, tmp_path: Path) -> None:
+def test_send_from_a_maildir_account_loads_loaded_none(smtp_server, tmp_path: Path) -> None:
     smtp = smtp_server(mode="plain")
     root = tmp_path / "Mail"
     make_tree(root, {"INBOX": [], "Sent": []})
@@ -98,4 +102,4 @@ def test_send_from_a_maildir_account_loads_no_ui(smtp_server, tmp_path: Path) ->
     assert code == 0, stderr
     (got,) = smtp.messages
     assert email.message_from_bytes(got.content, policy=default)["Subject"] == "no app needed"
-    assert _no_ui(stderr), stderr
+    assert _loaded_none(stderr), stderr
