@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from mailtui.backend.query import MessageId
 from mailtui.compose.draft import Draft
 from mailtui.compose.flow import MailStore, resolve_folder
 from mailtui.config.model import AccountSettings
@@ -90,7 +91,7 @@ def find_message(service: SyncService, message_id: str) -> MessageRef | None:
     folders.sort(key=lambda f: (_SEARCH_ORDER.get(f.role, 5), f.name))
     cache = service.cache()
     for folder in folders:
-        uids = cache.search_where(folder.name, "m.message_id = ?", (message_id,), None, limit=1)
+        uids = cache.search(folder.name, MessageId(message_id), limit=1)
         if uids:
             return MessageRef(folder.name, uids[0])
     return None
