@@ -33,10 +33,10 @@ from mailtui.backend.query import (
     Text,
     To,
 )
+from mailtui.text.dates import MONTH_ABBREVIATIONS
 
 Criteria = list["str | Criteria"]
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _TEXT_KEYS = {From: "FROM", To: "TO", Cc: "CC", Subject: "SUBJECT", Body: "BODY", Text: "TEXT"}
 _DATE_KEYS = {Since: "SINCE", Before: "BEFORE", On: "ON"}
 
@@ -99,4 +99,4 @@ def _imap_date(day: date) -> str:
     """RFC 9051 date: 1-Jan-2026 (English month names whatever the locale); the year is
     4DIGIT, so "since:9999999y" (the first day there is) is 1-Jan-0001, which Dovecot
     takes, where 1-Jan-1 was refused as an invalid search date."""
-    return f"{day.day}-{_MONTHS[day.month - 1]}-{day.year:04d}"
+    return f"{day.day}-{MONTH_ABBREVIATIONS[day.month - 1]}-{day.year:04d}"
