@@ -34,6 +34,11 @@ __all__ = ["build_parser", "main"]
 
 Command = Callable[[argparse.Namespace], int]
 
+DEMO_HELP = (
+    "use a generated local demo mailbox (no server, no account); "
+    "with no command, open the app on it"
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -52,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="use a generated local demo mailbox (no server, no account); with no command, open the app on it",
+        help=DEMO_HELP,
     )
     parser.add_argument(
         "--reset", action="store_true", help="with --demo: start the demo mailbox over"
