@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -44,7 +44,7 @@ STATE_FILE = "ui-state.json"
 class ActionCommands(Provider):
     """Every registry action in the command palette, with the keys that run it."""
 
-    def _entries(self) -> Iterable[tuple[str, str, Any]]:
+    def _entries(self) -> Iterable[tuple[str, str, Callable[[], Awaitable[None]]]]:
         app: MailApp = self.app  # type: ignore[assignment]
         for spec in ACTIONS:
             keys = app.keymap.keys(spec.name)
@@ -196,6 +196,11 @@ class MailApp(App[int]):
             timeout=timeout,
             markup=False,
         )
+
+    @property
+    def closing(self) -> bool:
+        """exit() was called: screens are being torn down, late work has nowhere to go."""
+        return bool(self._exit)
 
     @property
     def main(self) -> MainScreen:

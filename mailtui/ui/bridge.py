@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
 
 T = TypeVar("T")
+_MergeKey = tuple[type[events.Event], str, str]  # event type, account, folder
 
 
 class ServiceFailed(MailtuiError):
@@ -58,7 +59,7 @@ class Bridge:
         self._loop = asyncio.get_running_loop()
         self._lock = threading.Lock()
         self._waiting: dict[int, asyncio.Future[events.Ending]] = {}
-        self._merged: dict[tuple[Any, ...], events.Event] = {}
+        self._merged: dict[_MergeKey, events.Event] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         # Cache reads that may take a while (a 100k view, threading) run here, on one
         # thread with its own SQLite connection, so the UI keeps drawing meanwhile.
@@ -121,7 +122,7 @@ class Bridge:
 
     # --- on the UI thread ------------------------------------------------------------------
 
-    def _claim(self, key: tuple[Any, ...], first: events.Event) -> events.Event:
+    def _claim(self, key: _MergeKey, first: events.Event) -> events.Event:
         """The batches merged under `key` since its message was posted; new ones post anew."""
         with self._lock:
             return self._merged.pop(key, first)

@@ -11,7 +11,7 @@ timers, workers and toasts (which stay the screen's, so they stop with it).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from textual.message import Message
@@ -83,7 +83,7 @@ class ScreenHost(Protocol):
 
     def has_class(self, *class_names: str) -> bool: ...
 
-    def set_class(self, add: bool, *class_names: str, update: bool = True) -> Any: ...
+    def set_class(self, add: bool, *class_names: str, update: bool = True) -> object: ...
 
     def notify(
         self,
@@ -96,21 +96,21 @@ class ScreenHost(Protocol):
         """A toast; the app shows its text literally, whatever `markup` says."""
         ...
 
-    def set_timer(self, delay: float, callback: Callable[[], Any]) -> Timer: ...
+    def set_timer(self, delay: float, callback: Callable[[], object]) -> Timer: ...
 
     def set_interval(
-        self, interval: float, callback: Callable[[], Any], *, name: str | None = None
+        self, interval: float, callback: Callable[[], object], *, name: str | None = None
     ) -> Timer: ...
 
     def run_worker(
         self,
-        work: Callable[[], Any],
+        work: Callable[[], object],
         *,
         group: str = "default",
         exclusive: bool = False,
         thread: bool = False,
         exit_on_error: bool = True,
-    ) -> Worker[Any]:
+    ) -> Worker[object]:
         """Run `work` (a coroutine function, or a function with thread=True) as the
         screen's worker: `exclusive` cancels the group's earlier one."""
         ...

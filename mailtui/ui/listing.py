@@ -86,7 +86,7 @@ class Listing:
         except NoMatches:
             # The screen's widgets went away while we read (the app is closing).
             app = host.mail
-            if host.is_attached and app.is_running and not app._exit:
+            if host.is_attached and app.is_running and not app.closing:
                 raise
 
     async def _reload(self, reset: bool) -> None:
