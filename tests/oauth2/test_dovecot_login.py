@@ -81,6 +81,13 @@ def test_both_mechanisms_are_accepted_and_oauthbearer_is_chosen(
     assert sasl.choose(["PLAIN", "XOAUTH2", "OAUTHBEARER"]) == "OAUTHBEARER"
     assert token_login(dovecot, user.name, token.access_token, "OAUTHBEARER") == 0
     assert token_login(dovecot, user.name, token.access_token, "XOAUTH2") == 0
+    for builtin in ("oauth2_login", "oauthbearer_login"):  # imapclient's own, as sessions use
+        client = _connect(dovecot)
+        try:
+            getattr(client, builtin)(user.name, token.access_token)
+            assert client.select_folder("INBOX", readonly=True)[b"EXISTS"] == 0
+        finally:
+            client.shutdown()
 
 
 def test_a_token_is_only_good_for_its_own_user(oauth_stack: tuple[OAuthServer, Dovecot]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 from pathlib import Path
 
@@ -124,3 +125,28 @@ def test_tokens_are_registered_with_the_log_redactor(tmp_path: Path) -> None:
         redacted = logs.redact(line)
         assert token.access_token not in redacted
         assert token.refresh_token not in redacted
+
+
+def test_no_token_or_code_reaches_a_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    http = HttpClient()
+    caplog.set_level(logging.DEBUG)
+    with OAuthServer(access_ttl=30) as server:
+        manager = TokenManager("work", provider_for(server), http, FileStore(tmp_path / "t"))
+        codes: list[str] = []
+        first = device_sign_in(
+            provider_for(server),
+            http,
+            io.StringIO(),
+            on_code=lambda c: (codes.append(c.device_code), server.approve(c.user_code, "lee")),
+        )
+        manager.adopt(first)
+        second = manager.access_token()  # refreshed: shorter than the margin
+    assert manager.refreshes == 1
+    secrets = [codes[0], first.access_token, first.refresh_token, second]
+    # Only mailtui's own records: the in-process test server (Authlib) logs what it issues.
+    ours = [r for r in caplog.records if r.name.startswith("mailtui")]
+    logged = "".join(f"{r.getMessage()} {r.args}" for r in ours)
+    assert "refreshed the OAuth2 access token for work" in logged
+    assert not [s for s in secrets if s and s in logged]
