@@ -55,12 +55,16 @@ class Discovery:
 
 
 def split_address(address: str) -> tuple[str, str]:
-    """(local part, lower-cased domain), or AddressError."""
+    """(local part, lower-cased ASCII domain), or AddressError."""
     address = address.strip()
     local, at, domain = address.rpartition("@")
     domain = domain.lower().rstrip(".")
     if not at or not local or "." not in domain or any(c.isspace() for c in address):
         raise AddressError(f"{address!r} does not look like an email address")
+    try:  # DNS and TLS speak the ASCII form of an internationalised domain (IDNA)
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise AddressError(f"{domain!r} is not a domain name") from exc
     if not all(part and len(part) < 64 for part in domain.split(".")):
         raise AddressError(f"{domain!r} is not a domain name")
     return local, domain

@@ -214,3 +214,7 @@ def test_probe_failures_are_one_line(dovecot: Dovecot) -> None:
 def test_addresses_that_are_not(bad: str) -> None:
     with pytest.raises(AddressError):
         split_address(bad)
+
+
+def test_an_internationalised_domain_is_looked_up_in_its_ascii_form() -> None:
+    assert split_address("anna@Bücher.example") == ("anna", "xn--bcher-kva.example")
