@@ -1,4 +1,6 @@
-"""Every hostile message parses, renders and saves safely, each in well under a second."""
+"""Every hostile message parses, renders and saves safely, each in well under a second of
+CPU time (the process's, not the wall clock: a loaded machine makes a render wait for a
+core, which says nothing about mailtui)."""
 
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ def _segments_safe(text: Text) -> None:
 
 @pytest.mark.parametrize(("name", "raw"), CASES, ids=[n for n, _ in CASES])
 def test_hostile_message(name: str, raw: bytes, tmp_path: Path) -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     head = raw.split(b"\r\n\r\n", 1)[0] + b"\r\n"
     row = header_row(1, ("\\Seen",), 0, 0, len(raw), head)
     for value in (row.subject, row.from_name, row.from_addr, row.to):
@@ -62,7 +64,7 @@ def test_hostile_message(name: str, raw: bytes, tmp_path: Path) -> None:
         assert first.resolve().parent == inside and second.resolve().parent == inside
         assert first != second and first.read_bytes() == data == second.read_bytes()
     assert not (tmp_path / "etc").exists() and not Path("/etc/shadow-mailtui").exists()
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert elapsed < 1.0, f"{name} took {elapsed:.2f} s"
     record("hostile")
 
@@ -133,15 +135,15 @@ def _show(raw: bytes) -> Text:
 
 def test_generated_hostile_messages_render_in_under_a_second_each() -> None:
     """Every generated shape (tests/support/hostile.py) as a whole message, at 4 KB and
-    40 KB: rendered inert, each in well under a second (how the cost grows with size is
+    40 KB: rendered inert, each in well under a second of CPU (how the cost grows with size is
     tests/unit/test_complexity.py's business)."""
     slow: dict[str, float] = {}
     count = 0
     for size in (4_000, 40_000):
         for name, raw in hostile.generated_corpus(size):
-            start = time.perf_counter()
+            start = time.process_time()
             text = _show(raw)
-            elapsed = time.perf_counter() - start
+            elapsed = time.process_time() - start
             if elapsed >= 1.0:
                 slow[f"{name} ({size:,} bytes)"] = round(elapsed, 2)
             if size == 4_000:
