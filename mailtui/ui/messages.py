@@ -49,6 +49,7 @@ HANDLED: tuple[type[events.Event], ...] = (
     events.FlagsChanged,
     events.MessagesVanished,
     events.FolderSynced,
+    events.FolderChanged,  # another mailtui process changed the shared cache
     events.NewMail,
     events.ActionApplied,
     events.ActionFailed,

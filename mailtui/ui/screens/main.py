@@ -292,6 +292,17 @@ class MainScreen(Screen[None]):
             self.listing.schedule_reload()
 
     @_while_shown
+    def on_folder_changed(self, message: ServiceMessage[events.FolderChanged]) -> None:
+        """Another mailtui process sharing the cache changed this folder: its events never
+        reached us, so every row held may be stale (flags, rows gone, rows new)."""
+        if self._touched(message.event):
+            self.messages.invalidate()
+            shown = self.reader.key
+            if shown is not None:
+                self.reading.flags_changed((shown[2],))
+            self.listing.schedule_reload()
+
+    @_while_shown
     def on_new_mail(self, message: ServiceMessage[events.NewMail]) -> None:
         if self._touched(message.event):
             self.listing.schedule_reload()
