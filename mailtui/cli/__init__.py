@@ -7,7 +7,7 @@ by `mailtui.main`, which passes the app in as `main(app=…)`.
 
 Modules: `read` (list, show, search), `triage` (mark, move, copy, delete, archive),
 `folders` (folders, folder …), `sync` (sync, watch), `attachments` (save), `send`
-(send, outbox), `account` (login); `access` opens the context and checks folders and
+(send, outbox), `account` (login), `setup` (setup, its questions in `prompts`); `access` opens the context and checks folders and
 UIDs, `output` prints, `args` holds the argument types.
 """
 
@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from mailtui import __version__
-from mailtui.cli import account, attachments, folders, read, send, sync, triage
+from mailtui.cli import account, attachments, folders, read, send, setup, sync, triage
 from mailtui.cli.args import parse_attachment_number, parse_limit, parse_uid
 from mailtui.cli.output import (
     EXIT_ERROR,
@@ -192,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
         "the default when stdin is not a terminal",
     )
     p.set_defaults(func=account.cmd_login)
+
+    setup.add_parser(sub)
     return parser
 
 

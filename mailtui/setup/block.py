@@ -87,6 +87,7 @@ class AccountChoice:
     trash_folder: str | None = None
     sent_copy: bool = True
     found_by: str = ""
+    ca_file: str | None = None  # a private CA the servers' certificates chain to
 
 
 def choice_from(
@@ -129,6 +130,8 @@ def _server_lines(choice: AccountChoice, ep: Endpoint) -> list[str]:
     ]
     if choice.username != choice.email:
         lines.append(f"username = {toml_str(choice.username)}")
+    if choice.ca_file:
+        lines.append(f"ca_file = {toml_str(choice.ca_file)}")
     if choice.auth == "oauth2":
         lines.append('auth = "oauth2"')
         lines.append(f"oauth2_provider = {toml_str(choice.oauth2_provider or 'custom')}")
