@@ -19,6 +19,15 @@ class ConfigError(MailtuiError):
     """The config file is missing, unreadable or wrong; the message names file and key."""
 
 
+class NoConfigFile(ConfigError):
+    """There is no config file yet: a new user. The faces say how to start (`mailtui setup`)."""
+
+    def __init__(self, message: str, hint: str, *, path: str, why: str) -> None:
+        super().__init__(message, hint)
+        self.path = path
+        self.why = why
+
+
 class CredentialError(MailtuiError):
     """No secret could be obtained for a server."""
 

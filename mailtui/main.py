@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from mailtui import cli
-from mailtui.errors import MailtuiError
+from mailtui.errors import MailtuiError, NoConfigFile
 
 __all__ = ["demo_notice", "main", "open_app"]
 
@@ -38,7 +39,18 @@ def open_app(args: argparse.Namespace) -> int:
     from mailtui.cli.access import open_context
     from mailtui.sync import commands
 
-    ctx = open_context(args)
+    try:
+        ctx = open_context(args)
+    except NoConfigFile as exc:
+        # The first start: on a terminal, offer setup and then open what it set up.
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise
+        from mailtui.cli.setup import first_run
+
+        config = ["--config", args.config] if args.config else []
+        if not first_run(args, exc, cli.build_parser().parse_args([*config, "setup"])):
+            return 0
+        ctx = open_context(args)
     # Sync starts before the UI is even imported: login, the folder list and the first
     # batch then overlap Python's and Textual's start-up (~0.3 s); the app, once up,
     # reads what has landed and follows the rest.

@@ -28,7 +28,7 @@ from mailtui.cli.output import (
     error,
     reader_gone,
 )
-from mailtui.errors import ConfigError, MailtuiError
+from mailtui.errors import ConfigError, MailtuiError, NoConfigFile
 
 __all__ = ["build_parser", "main"]
 
@@ -219,6 +219,9 @@ def main(argv: Sequence[str] | None = None, *, app: Command | None = None) -> in
         return status
     except BrokenPipeError:
         return reader_gone()
+    except NoConfigFile as exc:  # a new user: what to run, not an error
+        print(setup.no_config_text(exc, args.config), file=sys.stderr)
+        return EXIT_USAGE
     except ConfigError as exc:
         error(exc.sentence())
         return EXIT_USAGE

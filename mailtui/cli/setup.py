@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailtui.cli.prompts import Prompter
-from mailtui.errors import AuthFailed, ConfigError, MailtuiError
+from mailtui.errors import AuthFailed, ConfigError, MailtuiError, NoConfigFile
 
 if TYPE_CHECKING:
     from mailtui.config.model import AccountSettings
@@ -388,6 +388,38 @@ def _sync(ui: Prompter, path: Path, name: str, started: float) -> None:
     total = time.perf_counter() - started
     ui.say(f"INBOX: {done.messages} message(s), synced in {done.seconds:.1f} s.")
     ui.say(f"Setup's own time: {total:.1f} s. The other folders sync when the app starts.")
+
+
+# --- no config yet ----------------------------------------------------------------------
+
+
+def no_config_text(exc: NoConfigFile, cli_config: str | None) -> str:
+    """What a new user sees instead of an error: two commands and where the file goes."""
+    run = f"mailtui --config {shlex.quote(cli_config)}" if cli_config else "mailtui"
+    return "\n".join(
+        [
+            "mailtui: there is no account yet (no config file).",
+            f"  {run} setup    add your mail account: finds the servers, signs you in",
+            "  mailtui --demo     look around on a demo mailbox first",
+            f"The config file: {exc.path} ({exc.why}).",
+        ]
+    )
+
+
+def first_run(args: argparse.Namespace, exc: NoConfigFile, setup_args: argparse.Namespace) -> bool:
+    """The app's first start with no config, on a terminal: offer setup; True once done.
+
+    `setup_args` are `mailtui [--config PATH] setup`'s (main.py parses them)."""
+    ui = Prompter(False)
+    ui.say(no_config_text(exc, args.config))
+    ui.say()
+    if not ui.confirm("Set up an account now?"):
+        ui.say("Run `mailtui setup` when you are ready.")
+        return False
+    name = run_setup(setup_args, ui)
+    if name is not None:
+        ui.say("Opening your inbox…")
+    return name is not None
 
 
 # --- re-authentication -------------------------------------------------------------------

@@ -27,14 +27,11 @@ SERVICE: Final = "mailtui"
 SecretKind = Literal["password", "oauth2"]
 Protocol = Literal["imap", "smtp"]
 
-_NO_KEYRING_HINT = """\
-no system keyring is available here (e.g. a headless machine). Have a command print \
-the secret instead: in the config file, under [accounts.{account}.{protocol}], add
-
-    password_command = "pass show mail/{account}"
-
-(any command that prints the password on its first line works, e.g. "cat ~/.secret" \
-with a 0600 file, or a call to your password manager's CLI)."""
+_NO_KEYRING_HINT = (
+    "have a command print the secret instead: under [accounts.{account}.{protocol}] add "
+    'password_command = "pass show mail/{account}" (any command that prints the password '
+    'on its first line: your password manager, or "cat FILE" with a 0600 file)'
+)
 
 
 @dataclass(frozen=True)
@@ -175,7 +172,9 @@ def _usable_keyring(account: AccountSettings, protocol: str) -> KeyringBackend:
     except Exception as exc:
         raise _keyring_failed(account, protocol, "open", exc) from None
     if not _is_usable(backend):
-        raise _no_keyring(account, protocol, "no system keyring is available")
+        raise _no_keyring(
+            account, protocol, "no system keyring is available here (e.g. a headless machine)"
+        )
     return backend
 
 

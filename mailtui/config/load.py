@@ -21,7 +21,6 @@ from mailtui.config import paths
 from mailtui.config.model import (
     DEFAULT_PORTS,
     DELETE_POLICIES,
-    EXAMPLE_CONFIG,
     IN_CODE,
     MARK_READ_MODES,
     SECURITIES,
@@ -44,7 +43,7 @@ from mailtui.config.trust import (
     refuse_secrets,
     refuse_untrusted_file,
 )
-from mailtui.errors import ConfigError
+from mailtui.errors import ConfigError, NoConfigFile
 
 _CAPABILITY = re.compile(r"[A-Za-z0-9][A-Za-z0-9=+._-]*")
 
@@ -304,7 +303,7 @@ def _build(src: Source, data: object, path: Path | None, exposed_mode: int | Non
             "no accounts are configured"
             if raw_accounts is None
             else "must hold at least one account",
-            hint=f"add an account, for example:\n\n{EXAMPLE_CONFIG}",
+            hint='run `mailtui setup` to add one (README, "Set up an account", lists the keys)',
         )
     if not isinstance(raw_accounts, Mapping):
         src.fail(
@@ -384,13 +383,11 @@ def load_settings(path: Path | None = None, *, cli_path: str | None = None) -> S
             refuse_untrusted_file(label, st)
             raw = file.read()
     except FileNotFoundError:
-        raise ConfigError(
+        raise NoConfigFile(
             f"No config file at {label} ({why})",
-            hint=(
-                f"mailtui reads `--config PATH`, else ${paths.CONFIG_ENV}, else "
-                f"{paths.default_config_file()}. Create one (chmod 600) with at least one "
-                f"account, for example:\n\n{EXAMPLE_CONFIG}"
-            ),
+            hint="run `mailtui setup` to add an account, or `mailtui --demo` to look around",
+            path=label,
+            why=why,
         ) from None
     except IsADirectoryError:
         raise ConfigError(f"{label}: is a directory, not a config file") from None

@@ -207,12 +207,14 @@ def test_a_dead_server_is_one_sentence(
     assert "999" in out.stderr and "reach" in out.stderr
 
 
-def test_missing_config_is_one_sentence(tmp_path: Path) -> None:
+def test_missing_config_says_what_to_run(tmp_path: Path) -> None:
     env = dict(_private_dirs(tmp_path), MAILTUI_CONFIG=str(tmp_path / "none.toml"))
     for args in (("list", "INBOX"), ("folders",), ("login", "work"), ("sync",)):
         out = _run(env, *args)
         assert out.returncode == 2 and "Traceback" not in out.stderr
-        assert str(tmp_path / "none.toml") in out.stderr and out.stderr.count("\n") == 1
+        # Issue 15: a few short lines (what to run, where the file is), not one long one.
+        assert str(tmp_path / "none.toml") in out.stderr and out.stderr.count("\n") <= 6
+        assert "mailtui setup" in out.stderr
 
 
 # --- login without a terminal -------------------------------------------------------------

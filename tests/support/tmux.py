@@ -73,6 +73,10 @@ class TmuxSession:
             self._tmux("send-keys", "-l", text)
         self._tmux("send-keys", "Enter")
 
+    def send(self, *keys: str) -> None:
+        """Keys by tmux's names ("q", "Enter", "C-c")."""
+        self._tmux("send-keys", *keys)
+
     def wait_exit(self, timeout: float = 60.0) -> int:
         """The program's exit status, once it has ended."""
         lines = self.wait_for(

@@ -238,7 +238,7 @@ def test_missing_file_says_where_and_how(tmp_path: Path) -> None:
         load_settings(cli_path=str(missing))
     err = info.value
     assert str(missing) in str(err) and "--config" in str(err)
-    assert "[accounts.work.imap]" in err.hint and "MAILTUI_CONFIG" in err.hint
+    assert "mailtui setup" in err.hint and "mailtui --demo" in err.hint  # issue 15
 
 
 def test_directory_instead_of_file(tmp_path: Path) -> None:
@@ -360,7 +360,7 @@ def test_account_without_mail_source() -> None:
 
 def test_no_accounts(tmp_path: Path) -> None:
     err = error_of(tmp_path, '[ui]\ntheme = "x"\n')
-    assert "no accounts" in str(err) and "[accounts.work]" in err.hint
+    assert "no accounts" in str(err) and "mailtui setup" in err.hint  # issue 15
     assert "at least one" in str(code_error({}))
 
 
