@@ -107,8 +107,17 @@ def run_setup(args: argparse.Namespace, ui: Prompter) -> str | None:
     if secret_cmd is not None:  # the password lives in a manager or a file
         choice = replace(choice, password_command=secret_cmd)
         block = account_block(choice)
-    from mailtui.setup.account import append_account
+    from mailtui.setup.account import append_account, settings_of
 
+    try:  # the loader's own check, before the file is touched
+        settings_of(block, block_name, path)
+    except ConfigError as exc:
+        if choice.auth != "oauth2":
+            raise
+        raise MailtuiError(
+            f"This mailtui cannot read an OAuth2 account yet ({exc}); nothing written",
+            "sign in with an app password instead: --auth password",
+        ) from None
     append_account(path, block, block_name)
     ui.say(f"Wrote the account {block_name!r} to {_home(path)} (private, 0600).")
     if choice.auth == "oauth2":

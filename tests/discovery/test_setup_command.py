@@ -243,3 +243,55 @@ def test_interactive_setup_at_80x24_with_keys_only(
     assert all(len(line) <= 80 for line in screen)
     assert user.password not in text  # the password was not echoed
     _check_synced(env, dovecot, user, "example", monkeypatch)
+
+
+def test_reauth_stores_a_new_checked_password(
+    dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = _user(dovecot)
+    _fill(user, 3)
+    env = _env(tmp_path)
+    flags = (
+        f"--imap-host={dovecot.host}",
+        f"--imap-port={dovecot.imaps_port}",
+        f"--ca-file={dovecot.ca_file}",
+        f"--username={user.name}",
+        "--name=work",
+        "--full-name=",
+    )
+    address = f"{user.name}@example.test"
+    first = _mailtui(env, "setup", address, "--yes", *flags, stdin=user.password + "\n")
+    assert first.returncode == 0, first.stderr
+    keyring = tmp_path / "keyring.json"
+    keyring.unlink()  # the keyring lost it (a new desktop session, a wiped keyring)
+    refused = _mailtui(env, "setup", "--reauth", "work", "--yes", stdin="wrong\n")
+    assert refused.returncode == 1 and not keyring.exists(), refused.stderr
+    again = _mailtui(env, "setup", "--reauth", "work", "--yes", stdin=user.password + "\n")
+    assert again.returncode == 0, again.stderr
+    assert set(json.loads(keyring.read_text()).values()) == {user.password}
+    # Setup for the same address offers re-authentication instead of a second account.
+    keyring.unlink()
+    same = _mailtui(env, "setup", address, "--yes", stdin=user.password + "\n")
+    assert same.returncode == 0 and "already uses" in same.stdout, same.stdout + same.stderr
+    assert set(json.loads(keyring.read_text()).values()) == {user.password}
+    assert list(tomllib.loads(_config_path(tmp_path).read_text())["accounts"]) == ["work"]
+    _check_synced(env, dovecot, user, "work", monkeypatch)
+
+
+def test_oauth2_is_refused_where_the_server_does_not_offer_it(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    user = _user(dovecot)
+    out = _mailtui(
+        _env(tmp_path),
+        "setup",
+        f"{user.name}@example.test",
+        "--yes",
+        "--auth=oauth2",
+        f"--imap-host={dovecot.host}",
+        f"--imap-port={dovecot.imaps_port}",
+        f"--ca-file={dovecot.ca_file}",
+    )
+    assert out.returncode == 1 and out.stderr.count("\n") == 1, out.stderr
+    assert "does not offer oauth2" in out.stderr and "password" in out.stderr
+    assert not _config_path(tmp_path).exists()
