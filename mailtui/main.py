@@ -31,7 +31,7 @@ def demo_notice(config: str | None = None) -> str:
     path, _why = locate_config(config)
     home = str(Path.home())
     shown = "~" + str(path)[len(home) :] if str(path).startswith(home + os.sep) else str(path)
-    return f"nothing here is sent. For your own mail, add an account to {shown} (see README)."
+    return f"nothing here is sent. For your own mail: `mailtui setup` (it writes {shown})."
 
 
 def open_app(args: argparse.Namespace) -> int:

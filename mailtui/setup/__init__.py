@@ -5,6 +5,9 @@
 - srv: RFC 6186/8314 SRV and MX lookups through a `Resolver` (dnspython).
 - discovery: presets → autoconfig → SRV → MX-hosted → guesses.
 - probe: connect as a session would and read CAPABILITY / AUTH= before any login.
+- block: the proposal (first candidate that answers) and the commented TOML block.
+- account: the login check, appending the block (0600), the first sync of INBOX.
+- secrets: without a keyring, a password manager or a 0600 file (`password_command`).
 
-The prompts, the config writing and `mailtui setup` itself belong to the CLI.
+The questions and the flow of `mailtui setup` belong to the CLI (cli/setup.py).
 """
