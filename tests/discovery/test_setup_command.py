@@ -139,8 +139,13 @@ def test_setup_with_flags_and_yes_writes_the_block_and_syncs(
     assert "mailtui" in out.stdout.splitlines()[-1]  # how to open the inbox
     stored = json.loads((tmp_path / "keyring.json").read_text())
     assert set(stored.values()) == {user.password}
+    listed = _mailtui(env, "list", "INBOX", "-a", "work")
+    total = time.perf_counter() - started
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 30
     _check_synced(env, dovecot, user, "work", monkeypatch)
-    print(f"setup --yes to synced INBOX: {seconds:.2f} s")
+    # Issue 15's figure: machine time from `mailtui setup` to the first synced list.
+    print(f"setup --yes: {seconds:.2f} s; to the first `mailtui list INBOX`: {total:.2f} s")
+    assert total < 10  # the target is 3 s; a loaded CI box gets slack, not a pass at any cost
 
 
 def test_a_wrong_password_writes_nothing(dovecot: Dovecot, tmp_path: Path) -> None:
