@@ -408,8 +408,8 @@ def no_config_text(exc: NoConfigFile, cli_config: str | None) -> str:
     return "\n".join(
         [
             "mailtui: there is no account yet (no config file).",
-            f"  {run} setup    add your mail account: finds the servers, signs you in",
-            "  mailtui --demo     look around on a demo mailbox first",
+            f"  {run + ' setup':<16}  add your mail account: finds the servers, signs you in",
+            f"  {'mailtui --demo':<16}  look around on a demo mailbox first",
             f"The config file: {exc.path} ({exc.why}).",
         ]
     )
