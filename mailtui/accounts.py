@@ -32,7 +32,12 @@ def build_service(account: AccountSettings, cache_path: Path | None = None) -> S
     from mailtui.imap.session import ImapSession
 
     def get_secret() -> credentials.Secret:
-        return credentials.get_secret(account, server, "imap")
+        if server.auth_source != "oauth2":
+            return credentials.get_secret(account, server, "imap")
+        # The built-in sign-in (imported only by the accounts that use it).
+        from mailtui.oauth2 import account as oauth2_account
+
+        return oauth2_account.get_secret(account, server, "imap")
 
     def session_factory() -> ImapSession:
         return ImapSession(server, get_secret, label=account.name)

@@ -182,9 +182,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry", action="store_true")
     p.set_defaults(func=send.cmd_outbox)
 
-    p = sub.add_parser("login", help="store an account's password in the system keyring")
+    p = sub.add_parser(
+        "login",
+        help="store an account's password in the system keyring, or sign in with OAuth2",
+    )
     p.add_argument("account")
     p.add_argument("--no-verify", action="store_true", help="store without trying to log in")
+    p.add_argument(
+        "--browser",
+        action="store_true",
+        help='auth = "oauth2": sign in through a browser on this machine instead of a code',
+    )
     p.add_argument(
         "--password-stdin",
         action="store_true",

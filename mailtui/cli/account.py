@@ -1,20 +1,25 @@
-"""`login`: an account's passwords stored in the system keyring, checked first."""
+"""`login`: an account's passwords stored in the system keyring, checked first; for
+`auth = "oauth2"` servers, the built-in sign-in (device code, or `--browser`)."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from mailtui.cli.output import error
 from mailtui.errors import MailtuiError
+
+if TYPE_CHECKING:
+    from mailtui.config.credentials import Secret
+    from mailtui.config.model import AccountSettings, ServerSettings
 
 
 def cmd_login(args: argparse.Namespace) -> int:
     from mailtui.config import credentials
     from mailtui.config.load import load_settings
-    from mailtui.imap.errors import AuthFailed
-    from mailtui.imap.session import ImapSession
 
     if args.demo:
         raise MailtuiError("The demo account reads a local Maildir and needs no password")
@@ -26,6 +31,9 @@ def cmd_login(args: argparse.Namespace) -> int:
             "nothing to store",
         )
     servers = [("imap", account.imap), ("smtp", account.smtp)]
+    signed_in = 0
+    if any(s is not None and s.auth_source == "oauth2" for _, s in servers):
+        signed_in = _oauth2_login(args, account)
     stored = 0
     imap_password = ""
     ask = _password_reader(args.password_stdin)
@@ -45,26 +53,62 @@ def cmd_login(args: argparse.Namespace) -> int:
                 f"`pass show mail | mailtui login {account.name}`",
             )
         if protocol == "imap" and not args.no_verify:
-            secret = credentials.Secret("password", password)
-            session = ImapSession(server, lambda secret=secret: secret, label=account.name)
-            try:
-                session.connect()
-            except AuthFailed:
-                raise
-            except MailtuiError as exc:
-                error(f"could not verify ({exc.sentence()}); storing anyway")
-            finally:
-                session.close()
+            _verify_imap(account, server, credentials.Secret("password", password))
             imap_password = password
         credentials.store_password(account, server, protocol, password)  # type: ignore[arg-type]
         stored += 1
-    if not stored:
+    if not stored and not signed_in:
         raise MailtuiError(
             f"Account {account.name!r} takes its secrets from a command, not the keyring",
             "nothing to store",
         )
-    print(f"Stored {stored} password(s) for {account.name} in the system keyring.")
+    if stored:
+        print(f"Stored {stored} password(s) for {account.name} in the system keyring.")
     return 0
+
+
+def _oauth2_login(args: argparse.Namespace, account: AccountSettings) -> int:
+    """The built-in sign-in for each distinct `auth = "oauth2"` server; how many ran.
+
+    Reads nothing from stdin: the device grant prints a URL and a code to open on any
+    device, and `--browser` waits for the browser's answer on 127.0.0.1.
+    """
+    from mailtui.oauth2 import account as oauth2_account
+
+    protocols = oauth2_account.sign_in_targets(account)
+    for protocol in protocols:
+        server = account.imap if protocol == "imap" else account.smtp
+        assert server is not None
+        check = None
+        if protocol == "imap" and not args.no_verify:
+            check = functools.partial(_verify_imap, account, server)
+        tokens = oauth2_account.sign_in(
+            account,
+            protocol,
+            sys.stdout,
+            browser=args.browser,
+            copy_to_clipboard=sys.stdout.isatty(),
+            verify=check,
+        )
+        kept = getattr(tokens.store, "path", None) or "the system keyring"
+        print(f"Signed in {account.name} ({protocol.upper()}); the sign-in is kept in {kept}.")
+    return len(protocols)
+
+
+def _verify_imap(account: AccountSettings, server: ServerSettings, secret: Secret) -> None:
+    """Log in once with `secret`: a refusal stops `login`, other trouble only warns."""
+    from mailtui.imap.errors import AuthFailed
+    from mailtui.imap.session import ImapSession
+
+    session = ImapSession(server, lambda: secret, label=account.name)
+    try:
+        session.connect()
+    except AuthFailed:
+        raise
+    except MailtuiError as exc:
+        error(f"could not verify ({exc.sentence()}); storing anyway")
+    finally:
+        session.close()
 
 
 def _password_reader(from_stdin: bool) -> Callable[[str], str]:

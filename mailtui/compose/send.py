@@ -33,6 +33,7 @@ from mailtui.config.credentials import Secret, get_secret
 from mailtui.config.model import AccountSettings, ServerSettings
 from mailtui.config.trust import loopback_problem
 from mailtui.errors import ConfigError, MailtuiError
+from mailtui.oauth2 import sasl
 
 log = logging.getLogger("mailtui.compose.send")
 
@@ -188,9 +189,7 @@ class _Session:
             return
         self.phase = "login"
         secret = secret_source()
-        if secret.kind == "oauth2":
-            self._oauth2(smtp, secret.value)
-        else:
+        if secret.kind != "oauth2":
             try:
                 smtp.login(self.server.username, secret.value)
             except smtplib.SMTPAuthenticationError:
@@ -200,34 +199,29 @@ class _Session:
                     f"Cannot log in to the SMTP server {self.where}: {exc}",
                     hint="the server offers no password login mailtui knows (PLAIN, LOGIN)",
                 ) from None
+            return
+        try:
+            self._oauth2(smtp, secret.value)
+        except smtplib.SMTPAuthenticationError:
+            if secret.renew is None:
+                raise
+            # A token revoked early or a clock that is off: one refresh, one more try.
+            log.info("%s refused the OAuth2 token; refreshing it once", self.where)
+            self._oauth2(smtp, secret.renew().value)
 
     def _oauth2(self, smtp: smtplib.SMTP, token: str) -> None:
-        offered = smtp.esmtp_features.get("auth", "").upper().split()
-        user = self.server.username
-        if "OAUTHBEARER" in offered:
-            # RFC 7628 §3.1: GS2 header with the authzid escaped as in RFC 5801 §4.
-            authzid = user.replace("=", "=3D").replace(",", "=2C")
-            initial = (
-                f"n,a={authzid},\x01host={self.server.host}\x01port={self.server.port}"
-                f"\x01auth=Bearer {token}\x01\x01"
-            )
-            mechanism, on_error = "OAUTHBEARER", "\x01"  # RFC 7628 §3.2.3
-        elif "XOAUTH2" in offered:
-            initial = f"user={user}\x01auth=Bearer {token}\x01\x01"
-            mechanism, on_error = "XOAUTH2", ""
-        else:
+        """AUTH by OAUTHBEARER (RFC 7628) when offered, else XOAUTH2 (mailtui.oauth2.sasl)."""
+        mechanism = sasl.choose(smtp.esmtp_features.get("auth", "").split())
+        if mechanism is None:
             raise SmtpAuthFailed(
                 f"The SMTP server {self.where} does not offer OAuth2 login (OAUTHBEARER or XOAUTH2)",
-                hint=f"use a password source instead of oauth2_token_command under "
-                f"[accounts.{self.account.name}.smtp]",
+                hint=f"log in with a password instead under [accounts.{self.account.name}.smtp]",
             )
-
-        def respond(challenge: bytes | None = None) -> str:
-            # A challenge after the initial response is the server's error report (JSON);
-            # the client must answer it for the server to end the exchange with 535.
-            return initial if challenge is None else on_error
-
-        smtp.auth(mechanism, respond, initial_response_ok=True)
+        server = self.server
+        # The responder answers a refusal's error report (a JSON challenge) so that the
+        # server can end the exchange with 535.
+        responder = sasl.Responder(mechanism, server.username, token, server.host, server.port)
+        smtp.auth(mechanism, responder, initial_response_ok=True)
 
     def close(self) -> None:
         if self.smtp is None:
@@ -326,6 +320,15 @@ def _translate(exc: BaseException, session: _Session) -> MailtuiError:
     return SmtpError(f"Sending through {where} failed: {type(exc).__name__}: {exc}")
 
 
+def _secret(account: AccountSettings, server: ServerSettings) -> Secret:
+    """The configured secret; the built-in sign-in is imported only by accounts using it."""
+    if server.auth_source != "oauth2":
+        return get_secret(account, server, "smtp")
+    from mailtui.oauth2 import account as oauth2_account
+
+    return oauth2_account.get_secret(account, server, "smtp")
+
+
 def send_message(
     account: AccountSettings,
     msg: EmailMessage | bytes,
@@ -347,7 +350,7 @@ def send_message(
     sender = envelope_sender(raw, account)
     wire = strip_bcc(raw)
     session = _Session(account, server, timeout if timeout is not None else server.timeout)
-    secret_source = secret or (lambda: get_secret(account, server, "smtp"))
+    secret_source = secret or (lambda: _secret(account, server))
     try:
         smtp = session.open()
         session.login(secret_source)

@@ -3,6 +3,10 @@
 The only module that imports keyring. A secret is held in memory only: it is never
 written to a file, never logged, and never shown in an error message or a repr, even
 when the command that produced it failed.
+
+The built-in OAuth2 sign-in (`auth = "oauth2"`) gets its tokens in mailtui.oauth2.account,
+one layer up (config is the bottom layer and cannot import oauth2): it asks this module
+for the keyring (`token_keyring`) and returns the same `Secret`, with `renew` set.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import logging
 import os
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -36,10 +41,16 @@ _NO_KEYRING_HINT = (
 
 @dataclass(frozen=True)
 class Secret:
-    """A password or OAuth2 access token; its repr never shows the value."""
+    """A password or OAuth2 access token; its repr never shows the value.
+
+    `renew`, set for tokens of the built-in sign-in, gets a fresh token: a session whose
+    server refused this one calls it once and tries once more (a token revoked early, a
+    clock that is off), so only a dead sign-in reaches the user.
+    """
 
     kind: SecretKind
     value: str = field(repr=False)
+    renew: Callable[[], Secret] | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"Secret(kind={self.kind!r}, value=<hidden>)"
@@ -74,6 +85,11 @@ def _get_secret(account: AccountSettings, server: ServerSettings, protocol: Prot
         assert server.oauth2_token_command is not None
         value = _run(account, server, protocol, "oauth2_token_command", server.oauth2_token_command)
         return Secret("oauth2", value)
+    if source == "oauth2":  # a caller that should have asked mailtui.oauth2.account
+        raise CredentialError(
+            f"Account {account.name!r} ({protocol}) signs in with OAuth2; its tokens come "
+            "from mailtui.oauth2.account.get_secret"
+        )
     return Secret("password", _keyring_get(account, server, protocol))
 
 
@@ -123,6 +139,61 @@ def keyring_available() -> bool:
         return _is_usable(keyring.get_keyring())
     except Exception:
         return False
+
+
+def token_keyring(account: AccountSettings, protocol: Protocol) -> _TokenKeyring:
+    """The keyring for an OAuth2 refresh token (oauth2.tokens.KeyringStore), or a
+    CredentialError saying to set oauth2_token_file where there is none."""
+    _check_protocol(protocol)
+    hint = (
+        f'set oauth2_token_file = "~/.local/share/mailtui/{account.name}.token" under '
+        f"[accounts.{account.name}.{protocol}] (created 0600), then sign in again with "
+        f"`mailtui login {account.name}`"
+    )
+    try:
+        backend = _usable_keyring(account, protocol)
+    except CredentialError as exc:
+        raise _for_tokens(exc, hint) from None
+    return _TokenKeyring(account, protocol, backend, hint)
+
+
+def _for_tokens(exc: CredentialError, hint: str) -> CredentialError:
+    """A keyring error about the password, said about the OAuth2 sign-in."""
+    why = str(exc).partition(": ")[2] or str(exc)
+    error = CredentialError(f"Cannot keep the OAuth2 sign-in in the keyring: {why}", hint=hint)
+    if exc.hint.startswith("unlock your keyring"):
+        error.hint = "unlock your keyring (log in to the desktop session) and try again; or " + hint
+    return error
+
+
+class _TokenKeyring:
+    """A keyring backend whose failures (locked, D-Bus gone) are CredentialErrors."""
+
+    def __init__(
+        self, account: AccountSettings, protocol: str, backend: KeyringBackend, hint: str
+    ) -> None:
+        self._account = account
+        self._protocol = protocol
+        self._backend = backend
+        self._hint = hint
+
+    def _failed(self, doing: str, exc: Exception) -> CredentialError:
+        return _for_tokens(_keyring_failed(self._account, self._protocol, doing, exc), self._hint)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        try:
+            return self._backend.get_password(service, username)
+        except Exception as exc:
+            raise self._failed("read the sign-in from", exc) from None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        try:
+            self._backend.set_password(service, username, password)
+        except Exception as exc:
+            raise self._failed("store the sign-in in", exc) from None
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._backend.delete_password(service, username)
 
 
 def _check_protocol(protocol: str) -> None:

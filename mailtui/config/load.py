@@ -37,6 +37,7 @@ from mailtui.config.model import (
     UiSettings,
 )
 from mailtui.config.reader import Reader, Source, check_text, dotted_key, show, type_name
+from mailtui.config.signin import oauth2_keys
 from mailtui.config.trust import (
     exposed_mode,
     may_be_loopback,
@@ -89,6 +90,13 @@ def _server(src: Source, key: str, raw: object, protocol: Protocol, email: str) 
             "source (keyring, password_command or oauth2_token_command)",
             hint="keep only the one this server uses",
         )
+    oauth2 = oauth2_keys(r, oauth2_command is not None)
+    if oauth2.get("auth") == "oauth2" and password_command is not None:
+        src.fail(
+            r.at("password_command"),
+            'conflicts with auth = "oauth2": with the built-in sign-in there is no password',
+            hint='remove password_command; or remove auth = "oauth2" to log in with a password',
+        )
     ca_file = r.path("ca_file")
     if ca_file is not None:
         try:
@@ -130,6 +138,7 @@ def _server(src: Source, key: str, raw: object, protocol: Protocol, email: str) 
         timeout=timeout,
         ignore_capabilities=tuple(caps),
         log_protocol=r.boolean("log_protocol"),
+        **oauth2,
     )
 
 

@@ -24,12 +24,28 @@ Protocol = Literal["imap", "smtp"]
 DeletePolicy = Literal["trash", "expunge"]
 SortKey = Literal["date", "from", "subject", "size"]
 MarkRead = Literal["on-view", "on-open"]
-AuthSource = Literal["keyring", "password_command", "oauth2_token_command"]
+AuthSource = Literal["keyring", "password_command", "oauth2_token_command", "oauth2"]
+Auth = Literal["password", "oauth2"]
+OAuth2Provider = Literal["google", "microsoft", "custom"]
 
 SECURITIES: Final[tuple[str, ...]] = get_args(Security)
 DELETE_POLICIES: Final[tuple[str, ...]] = get_args(DeletePolicy)
 SORT_KEYS: Final[tuple[str, ...]] = get_args(SortKey)
 MARK_READ_MODES: Final[tuple[str, ...]] = get_args(MarkRead)
+AUTHS: Final[tuple[str, ...]] = get_args(Auth)
+OAUTH2_PROVIDERS: Final[tuple[str, ...]] = get_args(OAuth2Provider)
+# The keys of the built-in sign-in (`auth = "oauth2"`): refused with any other auth.
+OAUTH2_KEYS: Final[tuple[str, ...]] = (
+    "oauth2_provider",
+    "oauth2_client_id",
+    "oauth2_client_secret",
+    "oauth2_device_url",
+    "oauth2_authorize_url",
+    "oauth2_token_url",
+    "oauth2_scopes",
+    "oauth2_tenant",
+    "oauth2_token_file",
+)
 
 # Well-known ports: IMAP RFC 9051 §2.1 / RFC 8314 §7 (993); SMTP submission RFC 6409
 # (587, STARTTLS) and RFC 8314 §7.3 (465, implicit TLS); 25 only for a local relay.
@@ -85,7 +101,35 @@ class ServerSettings:
     password_command: str | None = field(default=None, repr=False)
     """Shell command that prints the password (first line of its output is used)."""
     oauth2_token_command: str | None = field(default=None, repr=False)
-    """Shell command that prints an OAuth2 access token (XOAUTH2/OAUTHBEARER)."""
+    """Shell command that prints an OAuth2 access token (XOAUTH2/OAUTHBEARER), for those
+    who already have a token script; the built-in sign-in is `auth = "oauth2"`."""
+    auth: Auth = "password"
+    """"password" (keyring, password_command or oauth2_token_command) or "oauth2": mailtui
+    signs in itself (`mailtui login NAME`; device code, or `--browser`) and keeps the
+    refresh token like a password (keyring, or `oauth2_token_file`)."""
+    oauth2_provider: OAuth2Provider | None = None
+    """"google", "microsoft" or "custom" (required with auth = "oauth2"): the presets
+    carry the endpoints and scopes; "custom" takes them from the keys below."""
+    oauth2_client_id: str | None = None
+    """The registered OAuth2 client id; left out, the one a packager shipped (if any)."""
+    oauth2_client_secret: str | None = field(default=None, repr=False)
+    """Only the "public client secret" some providers give installed apps (Google's
+    "Desktop app" clients): it ships inside every copy of the app and Google itself says
+    it is not confidential (RFC 8252 §8.5). A confidential secret has no place here.
+    Refused, like anything that looks like a secret, in a file others can read."""
+    oauth2_device_url: str | None = None
+    """Device authorization endpoint (RFC 8628); https, or http only to loopback."""
+    oauth2_authorize_url: str | None = None
+    """Authorization endpoint for the browser sign-in (RFC 8252, `--browser`)."""
+    oauth2_token_url: str | None = None
+    """Token endpoint (required with oauth2_provider = "custom")."""
+    oauth2_scopes: tuple[str, ...] = ()
+    """Scopes to ask for (an array, or one space-separated string); () → the preset's."""
+    oauth2_tenant: str | None = None
+    """Microsoft only: "common" (default), "consumers", "organizations" or a directory id."""
+    oauth2_token_file: Path | None = None
+    """Where the refresh token lives when there is no keyring: created 0600, and refused
+    if group or others can read it. Left out, the system keyring."""
     ca_file: Path | None = None
     """Extra CA certificates (PEM) trusted in addition to the system's."""
     timeout: float = 30.0
@@ -98,6 +142,8 @@ class ServerSettings:
     @property
     def auth_source(self) -> AuthSource:
         """Where the secret for this server comes from; exactly one source is allowed."""
+        if self.auth == "oauth2" and self.oauth2_token_command is None:
+            return "oauth2"
         if self.password_command is not None:
             return "password_command"
         if self.oauth2_token_command is not None:

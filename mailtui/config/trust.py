@@ -34,7 +34,9 @@ __all__ = [
 PASSWORD_KEYS: Final = frozenset({"password", "pass", "passwd"})
 # Keys that look like they hold a secret: refused in a file others can read.
 _SECRET_LOOKING = re.compile(r"pass|secret|token|api[_-]?key|credential|private[_-]?key", re.I)
-_NOT_SECRETS: Final = frozenset({"password_command", "oauth2_token_command"})
+_NOT_SECRETS: Final = frozenset(
+    {"password_command", "oauth2_token_command", "oauth2_token_url", "oauth2_token_file"}
+)
 
 
 def refuse_untrusted_file(label: str, st: os.stat_result) -> None:

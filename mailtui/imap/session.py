@@ -40,6 +40,7 @@ from mailtui.imap.parse import Response, parse_search
 from mailtui.imap.wire import MAX_HEADER_LITERAL, MAX_PART_LITERAL, ResponseReader, quote
 from mailtui.imap.writes import WriteBack
 from mailtui.model import BodyPart, Capabilities
+from mailtui.oauth2 import sasl
 
 log = logging.getLogger("mailtui.imap")
 protocol_log = logging.getLogger("mailtui.imap.protocol")
@@ -100,30 +101,61 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
         self._enable_extensions()
 
     def _login(self) -> None:
+        """Log in with the secret; a refused OAuth2 token that can be renewed is renewed
+        once and tried once more (same connection: IMAP allows another AUTHENTICATE)."""
         assert self.client is not None
-        secret = self._get_secret()
         user = self.server.username
         try:
-            with self._errors("login"):
-                if secret.kind == "oauth2":
-                    caps = {c.upper() for c in _caps(self.client)}
-                    if b"AUTH=OAUTHBEARER" in caps:
-                        self.client.oauthbearer_login(user, secret.value)
-                    elif b"AUTH=XOAUTH2" in caps:
-                        self.client.oauth2_login(user, secret.value)
-                    else:
-                        raise Unsupported(
-                            f"{self.server.host} offers neither OAUTHBEARER nor XOAUTH2",
-                            "use password_command or the keyring instead of oauth2_token_command",
-                        )
-                else:
-                    self.client.login(user, secret.value)
+            secret = self._get_secret()
+            try:
+                self._authenticate(secret)
+            except LoginError:
+                renew = getattr(secret, "renew", None)
+                if renew is None:
+                    raise
+                log.info("%s refused the OAuth2 token; refreshing it once", self.server.host)
+                secret = renew()
+                self._authenticate(secret)
         except LoginError as exc:
             self.close()
+            hint = (
+                f"check that username is the account you signed in as, or sign in again: "
+                f"`mailtui login {self.label}`"
+                if secret.kind == "oauth2"
+                else "check the username and password (mailtui login ACCOUNT, or password_command)"
+            )
             raise AuthFailed(
                 f"The server refused the login for {user}@{self.server.host}: {short_error(exc)}",
-                "check the username and password (mailtui login ACCOUNT, or password_command)",
+                hint,
             ) from exc
+        except BaseException:  # no secret, a dead sign-in, a broken link: nothing half-open
+            self.close()
+            raise
+
+    def _authenticate(self, secret: SecretLike) -> None:
+        """LOGIN with a password; a token by OAUTHBEARER when offered, else XOAUTH2."""
+        client = self.client
+        assert client is not None
+        user = self.server.username
+        with self._errors("login"):
+            if secret.kind != "oauth2":
+                client.login(user, secret.value)
+                return
+            offered = [
+                c[5:].decode("ascii", "replace")
+                for c in _caps(client)
+                if c.upper().startswith(b"AUTH=")
+            ]
+            mechanism = sasl.choose(offered)
+            if mechanism is None:
+                raise Unsupported(
+                    f"{self.server.host} offers neither OAUTHBEARER nor XOAUTH2",
+                    'log in with a password instead (remove auth = "oauth2" or oauth2_token_command)',
+                )
+            responder = sasl.Responder(
+                mechanism, user, secret.value, self.server.host, self.server.port
+            )
+            client.sasl_login(mechanism, responder)
 
     def _read_capabilities(self) -> None:
         assert self.client is not None

@@ -36,6 +36,19 @@ class ReauthRequired(OAuth2Error):
         self.account = account
 
 
+class NotSignedIn(ReauthRequired):
+    """No refresh token is stored yet: the account has never signed in (or was reset)."""
+
+    def __init__(self, account: str) -> None:
+        OAuth2Error.__init__(
+            self,
+            f"account {account} has not signed in with OAuth2 yet (no stored sign-in)",
+            f"run `mailtui login {account}` to sign in",
+            code="invalid_grant",
+        )
+        self.account = account
+
+
 def server_words(text: object, limit: int = 200) -> str:
     """A server-supplied description, made safe to print (untrusted text)."""
     return clean_line(str(text))[:limit]

@@ -27,7 +27,7 @@ from typing import Protocol, TypeVar
 
 from mailtui.config import logs
 from mailtui.fileio import atomic_write
-from mailtui.oauth2.errors import OAuth2Error, ReauthRequired
+from mailtui.oauth2.errors import NotSignedIn, OAuth2Error, ReauthRequired
 from mailtui.oauth2.flows import TokenSet, refresh
 from mailtui.oauth2.http import HttpClient
 from mailtui.oauth2.providers import Provider
@@ -180,11 +180,12 @@ class TokenManager:
     def _refresh_locked(self) -> TokenSet:
         stored = self.store.load()
         if not stored:
-            raise ReauthRequired(self.account, "no stored sign-in")
+            raise NotSignedIn(self.account)
         try:
             token = refresh(self.provider, self.http, stored)
         except OAuth2Error as exc:
             if exc.code in ("invalid_grant", "invalid_token", "unauthorized_client"):
+                log.warning("the stored OAuth2 sign-in for %s was refused: %s", self.account, exc)
                 raise ReauthRequired(self.account) from exc
             raise
         self.refreshes += 1

@@ -215,6 +215,24 @@ class OAuthServer:
                 if tok.username == username:
                     tok.revoked = True
 
+    def token_owner(self, access_token: str) -> str | None:
+        """Whose live access token this is (None: unknown, expired or revoked), as a
+        resource server such as aiosmtpd would learn by introspection."""
+        tok = self._find(access_token, "access_token")
+        if tok is None or tok.revoked or tok.is_expired():
+            return None
+        return tok.username
+
+    def secrets_issued(self, username: str) -> list[str]:
+        """Every access and refresh token and device code issued so far (for leak checks)."""
+        with self.lock:
+            out = [t.access_token for t in self.tokens if t.username == username]
+            out += [
+                t.refresh_token for t in self.tokens if t.username == username and t.refresh_token
+            ]
+            out += list(self.devices)
+        return out
+
     def active_tokens(self, username: str) -> int:
         with self.lock:
             return sum(
