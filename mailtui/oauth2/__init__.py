@@ -5,9 +5,12 @@
 - tokens: refresh-token stores (keyring, 0600 file) and TokenManager (in-memory access
   tokens, refresh before expiry and once on a refusal, ReauthRequired when dead).
 - sasl: XOAUTH2 / OAUTHBEARER initial responses.
+- account: an account's `auth = "oauth2"` settings → provider, store and one TokenManager
+  per process; `get_secret` for the sessions, `sign_in` for `mailtui login`/`setup`.
 - http: the one HTTPS client (https verified; http only to loopback), also used by
   mailtui.setup for autoconfig.
 
-Layering: below config/imap/smtp wiring; imports only mailtui.errors, mailtui.text and
-mailtui.config.logs (the log redactor).
+Layering: below imap/compose, above config; imports mailtui.errors, mailtui.text and
+mailtui.config (the log redactor, trust rules, and — in account.py — the settings and
+credentials.token_keyring).
 """

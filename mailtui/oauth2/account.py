@@ -27,7 +27,7 @@ from mailtui.errors import ConfigError
 from mailtui.oauth2 import flows
 from mailtui.oauth2.errors import SignInFailed
 from mailtui.oauth2.http import HttpClient
-from mailtui.oauth2.providers import Provider, ProviderError, make_provider
+from mailtui.oauth2.providers import PACKAGED_CLIENTS, Provider, ProviderError, make_provider
 from mailtui.oauth2.tokens import FileStore, KeyringStore, TokenManager, TokenStore
 
 MAX_HTTP_TIMEOUT = 30.0
@@ -84,9 +84,18 @@ def store_name(account: AccountSettings, protocol: Protocol) -> str:
 def provider_of(account: AccountSettings, protocol: Protocol) -> Provider:
     """The authorization server the settings describe; ConfigError naming the table."""
     server = _server(account, protocol)
+    table = f"accounts.{account.name}.{protocol}"
+    kind = server.oauth2_provider or "custom"
+    if not server.oauth2_client_id and not PACKAGED_CLIENTS.get(kind, ("", ""))[0]:
+        raise ConfigError(
+            f"{table}.oauth2_client_id: is required: this copy of mailtui ships no OAuth2 "
+            f"client id for {kind}",
+            hint="register one with the provider and set oauth2_client_id "
+            "(docs/oauth2.md says how, for Google and Microsoft)",
+        )
     try:
         return make_provider(
-            server.oauth2_provider or "custom",
+            kind,
             client_id=server.oauth2_client_id,
             client_secret=server.oauth2_client_secret,
             device_url=server.oauth2_device_url,
@@ -97,7 +106,7 @@ def provider_of(account: AccountSettings, protocol: Protocol) -> Provider:
         )
     except ProviderError as exc:
         raise ConfigError(
-            f"accounts.{account.name}.{protocol}: {exc}",
+            f"{table}: {exc}",
             hint="docs/oauth2.md says how to register a client id with Google or Microsoft",
         ) from None
 

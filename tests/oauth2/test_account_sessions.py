@@ -202,5 +202,5 @@ def test_oauth2_settings_are_checked_naming_the_key() -> None:
     imap = ok.accounts["w"].imap
     assert imap is not None and imap.auth_source == "oauth2" and imap.oauth2_scopes == ("a", "b")
     # A provider without a client id is refused when signing in, naming the table.
-    with pytest.raises(ConfigError, match=r"accounts\.w\.imap: no OAuth2 client id"):
+    with pytest.raises(ConfigError, match=r"accounts\.w\.imap\.oauth2_client_id: is required"):
         oauth2_account.provider_of(ok.accounts["w"], "imap")
