@@ -68,10 +68,15 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def _oauth2_login(args: argparse.Namespace, account: AccountSettings) -> int:
-    """The built-in sign-in for each distinct `auth = "oauth2"` server; how many ran.
+    return oauth2_sign_in(account, browser=args.browser, verify=not args.no_verify)
+
+
+def oauth2_sign_in(account: AccountSettings, *, browser: bool = False, verify: bool = True) -> int:
+    """The built-in sign-in for each distinct `auth = "oauth2"` server; how many ran
+    (`mailtui login`, `mailtui setup --reauth`).
 
     Reads nothing from stdin: the device grant prints a URL and a code to open on any
-    device, and `--browser` waits for the browser's answer on 127.0.0.1.
+    device, and `browser` waits for the browser's answer on 127.0.0.1.
     """
     from mailtui.oauth2 import account as oauth2_account
 
@@ -80,13 +85,13 @@ def _oauth2_login(args: argparse.Namespace, account: AccountSettings) -> int:
         server = account.imap if protocol == "imap" else account.smtp
         assert server is not None
         check = None
-        if protocol == "imap" and not args.no_verify:
+        if protocol == "imap" and verify:
             check = functools.partial(_verify_imap, account, server)
         tokens = oauth2_account.sign_in(
             account,
             protocol,
             sys.stdout,
-            browser=args.browser,
+            browser=browser,
             copy_to_clipboard=sys.stdout.isatty(),
             verify=check,
         )

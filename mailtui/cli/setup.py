@@ -61,6 +61,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--no-sync", action="store_true", help="do not sync INBOX at the end")
     p.add_argument("--reauth", metavar="ACCOUNT", help="sign an existing account in again")
+    p.add_argument("--browser", action="store_true", help="OAuth2: sign in in a local browser")
     p.set_defaults(func=cmd_setup)
 
 
@@ -444,6 +445,11 @@ def reauth(args: argparse.Namespace, ui: Prompter, path: Path, name: str) -> Non
     if server is None:
         raise MailtuiError(f"Account {name!r} reads a local Maildir and needs no sign-in")
     source = server.auth_source
+    if source == "oauth2":  # the built-in sign-in, run again
+        from mailtui.cli.account import oauth2_sign_in
+
+        oauth2_sign_in(account, browser=getattr(args, "browser", False))
+        return
     if source != "keyring":
         raise MailtuiError(
             f"Account {name!r} takes its secret from {source}",

@@ -101,12 +101,17 @@ class Login:
 
 
 def login_approving(
-    env: dict[str, str], server: OAuthServer, username: str, *args: str, timeout: float = 60
+    env: dict[str, str],
+    server: OAuthServer,
+    username: str,
+    *args: str,
+    command: str = "login",
+    timeout: float = 60,
 ) -> Login:
-    """`mailtui login ARGS` with no terminal on stdin; every device code it prints is
-    approved on `server` as `username`, the way the user would in a browser."""
+    """`mailtui login ARGS` (or another `command`) with no terminal on stdin; every
+    device code it prints is approved on `server` as `username`, as the user would."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mailtui", "login", *args],
+        [sys.executable, "-m", "mailtui", command, *args],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

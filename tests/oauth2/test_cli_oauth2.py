@@ -148,6 +148,11 @@ def test_revoked_sign_in_gives_the_reauth_line(
     assert "Traceback" not in failed.stderr
     # What was synced is still there to read.
     assert mailtui(env, "list", "INBOX").returncode == 0
+    # The line's advice works: a new sign-in, and sync goes on.
+    again = login_approving(env, server, user.name, "--reauth", "work", command="setup")
+    assert again.returncode == 0, again.stderr
+    assert len(again.codes) == 1 and "Signed in work (IMAP)" in again.stdout
+    assert mailtui(env, "--log", str(log), "sync", "work").returncode == 0
     assert_no_secret_in(log, server.secrets_issued(user.name))
 
 
