@@ -73,8 +73,10 @@ async def test_server_goodbye_text_in_the_offline_banner_stays_inert(
     ctx = scripted_context(scripted_imap, tmp_path, ui={"mark_read_delay": -1})
     app = MailApp(ctx, clock=fixed_clock(NOW))
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        text = await wait_for(pilot, lambda: _showing(app, "Offline"), what="the banner")
-        assert "BYE" in text and "pwned" in text
+        # The banner says "Offline" from the start (nothing connected yet) and gains the
+        # server's words when the refused connection reports them.
+        text = await wait_for(pilot, lambda: _showing(app, "pwned"), what="the BYE in the banner")
+        assert "Offline" in text and "BYE" in text
         for raw in ("\x1b", "\x07", "\x9b", "\u202e"):
             assert raw not in text
     ctx.close()
