@@ -357,6 +357,18 @@ class Capabilities:
     def esearch(self) -> bool:
         return self.has("ESEARCH")
 
+    @property
+    def labels(self) -> bool:
+        """Messages carry labels, and a folder is a label's view (Gmail's X-GM-EXT-1):
+        archive removes the inbox label, keywords are labels, one message may show in
+        several folders (imap/ext/gmail.py)."""
+        return self.has("X-GM-EXT-1")
+
+    @property
+    def raw_search(self) -> bool:
+        """The store has a search language of its own (Gmail's X-GM-RAW)."""
+        return self.has("X-GM-EXT-1")
+
 
 @dataclass(frozen=True, slots=True)
 class MessageRef:

@@ -39,6 +39,13 @@ class Fetched:
     size: int = 0
     # Section name (e.g. "HEADER.FIELDS (DATE FROM)", "1.2", "TEXT") → bytes (None for NIL).
     sections: dict[str, bytes | None] = field(default_factory=dict)
+    # A store with labels (Gmail's X-GM-LABELS): the message's labels when fetched; they
+    # are also in `flags`, spelt as keywords (text/labels.py), when both were fetched.
+    labels: tuple[str, ...] | None = None
+    # The store's identity of the message across folders (Gmail's X-GM-MSGID) and of its
+    # conversation (X-GM-THRID); 0 where the store has none.
+    message_key: int = 0
+    thread_key: int = 0
 
     def header_block(self) -> bytes | None:
         """The list headers fetched for the cache: the HEADER_SECTION block, else the one

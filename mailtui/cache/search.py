@@ -35,6 +35,7 @@ from mailtui.backend.query import (
 )
 from mailtui.cache.db import folder_range
 from mailtui.cache.messages import MessageTable
+from mailtui.text.labels import token_of
 
 # The FTS5 column each header term looks in; body and free text look in all of them.
 _COLUMN = {From: "sender", To: "recipients", Cc: "recipients", Subject: "subject"}
@@ -111,7 +112,9 @@ class _Sql:
             self.params.append(query.value)
             return "m.message_id = ?"
         if isinstance(query, Flag | Keyword):
-            self.params.append(f" {query.name} ")
+            # A Gmail label is cached spelt as a keyword (text/labels.py): "My%20Label".
+            name = token_of(query.name) if isinstance(query, Keyword) else query.name
+            self.params.append(f" {name} ")
             return _HAS if not isinstance(query, Flag) or query.present else f"NOT ({_HAS})"
         if isinstance(query, Since | Before | On):
             day = query.day

@@ -17,7 +17,9 @@ from mailtui.backend.uidset import _Builder
 from mailtui.errors import MalformedResponse
 from mailtui.imap import scan
 from mailtui.imap.scan import NIL, NUMBER, PAREN, QUOTED, shown, tokenize
+from mailtui.text import utf7
 from mailtui.text.dates import MONTHS_BYTES, day_epoch
+from mailtui.text.labels import token_of
 
 _DATE_CACHE: dict[bytes, int] = {}
 
@@ -167,7 +169,28 @@ def parse_fetch(
             rec.size = scan.number(value if kind == NUMBER else None, what="a size")
         elif name.startswith((b"BODY[", b"BINARY[", b"RFC822")):
             rec.sections[section_name(name)] = None if kind == NIL else value
+        elif name == b"X-GM-LABELS":  # Gmail (imap/ext/gmail.py)
+            if kind != PAREN:
+                raise MalformedResponse(f"The IMAP server sent X-GM-LABELS {shown(value)}")
+            rec.labels = parse_labels(value)
+        elif name == b"X-GM-MSGID":
+            rec.message_key = scan.number(value if kind == NUMBER else None, what="X-GM-MSGID")
+        elif name == b"X-GM-THRID":
+            rec.thread_key = scan.number(value if kind == NUMBER else None, what="X-GM-THRID")
+    if rec.labels is not None and rec.flags is not None:
+        rec.flags = rec.flags + tuple(token_of(label) for label in rec.labels)
     return rec
+
+
+def parse_labels(value: bytes | None) -> tuple[str, ...]:
+    """The inner text of Gmail's X-GM-LABELS list → label names (imap/ext/gmail.py);
+    modified UTF-7 decoded where canonical, as Gmail spells non-ASCII labels like folder
+    names. Linear: one tokenizer pass over text the reader already capped."""
+    out = []
+    for tok in tokenize([value or b""], []):
+        if isinstance(tok, bytes) and tok:
+            out.append(utf7.decode_name(tok.decode("utf-8", "replace")))
+    return tuple(out)
 
 
 _SECTION_NAMES: dict[bytes, str] = {}

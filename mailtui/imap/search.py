@@ -34,6 +34,7 @@ from mailtui.backend.query import (
     To,
 )
 from mailtui.text.dates import MONTH_ABBREVIATIONS
+from mailtui.text.labels import SYSTEM_FLAG_NAMES, label_of
 
 Criteria = list["str | Criteria"]
 
@@ -41,29 +42,30 @@ _TEXT_KEYS = {From: "FROM", To: "TO", Cc: "CC", Subject: "SUBJECT", Body: "BODY"
 _DATE_KEYS = {Since: "SINCE", Before: "BEFORE", On: "ON"}
 
 
-def criteria(query: Query) -> tuple[Criteria, str | None]:
+def criteria(query: Query, *, labels: bool = False) -> tuple[Criteria, str | None]:
     """Criteria for imapclient.search (nested lists become parenthesised groups), and
-    "UTF-8" when any string is non-ASCII, else None."""
-    out = _keys(query) or ["ALL"]
+    "UTF-8" when any string is non-ASCII, else None. With `labels` (Gmail), a label
+    term is `X-GM-LABELS name` (imap/ext/gmail.py), else `KEYWORD name`."""
+    out = _keys(query, labels) or ["ALL"]
     return out, (None if _ascii(out) else "UTF-8")
 
 
-def _keys(query: Query) -> Criteria:
+def _keys(query: Query, labels: bool = False) -> Criteria:
     """The search keys for one node; an And is its keys side by side (IMAP ANDs them)."""
     if isinstance(query, And):
         out: Criteria = []
         for item in query.items:
-            out.extend(_keys(item))
+            out.extend(_keys(item, labels))
         return out
     if isinstance(query, Not):
-        return ["NOT", *_group(query.item)]
+        return ["NOT", *_group(query.item, labels)]
     if isinstance(query, Or):
         if not query.items:
             return ["NOT", "ALL"]
         # OR takes two keys; "OR a OR b c" nests to the right (RFC 9051 §6.4.4).
-        result = _group(query.items[-1])
+        result = _group(query.items[-1], labels)
         for item in reversed(query.items[:-1]):
-            result = ["OR", *_group(item), *result]
+            result = ["OR", *_group(item, labels), *result]
         return result
     if isinstance(query, TEXT_TERMS):
         return [_TEXT_KEYS[type(query)], query.text]
@@ -73,6 +75,8 @@ def _keys(query: Query) -> Criteria:
         word = query.name.lstrip("\\").upper()
         return [word if query.present else "UN" + word]
     if isinstance(query, Keyword):
+        if labels and query.name.lower() not in SYSTEM_FLAG_NAMES:
+            return ["X-GM-LABELS", label_of(query.name)]
         return ["KEYWORD", query.name]
     if isinstance(query, DATE_TERMS):
         return [_DATE_KEYS[type(query)], _imap_date(query.day)]
@@ -83,9 +87,9 @@ def _keys(query: Query) -> Criteria:
     raise TypeError(f"not a query term: {query!r}")
 
 
-def _group(query: Query) -> Criteria:
+def _group(query: Query, labels: bool = False) -> Criteria:
     """One search key: several keys are parenthesised, so NOT and OR take them whole."""
-    keys = _keys(query)
+    keys = _keys(query, labels)
     if isinstance(query, And) and len(keys) != 1:
         return [keys] if keys else ["ALL"]
     return keys

@@ -34,6 +34,7 @@ from mailtui.imap.errors import (
     drops_on_malformed,
     short_error,
 )
+from mailtui.imap.ext import gmail
 from mailtui.imap.folders import FolderCommands
 from mailtui.imap.idle import LiveUpdates, vanished_set
 from mailtui.imap.parse import Response, parse_search
@@ -98,6 +99,8 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
         self._read_capabilities()
         # Nothing said before now (greeting, login) may answer a later command.
         client._imap.forget_replies()
+        if self.caps.labels and self.caps.has("ID"):
+            gmail.announce(self)
         self._enable_extensions()
 
     def _login(self) -> None:
@@ -438,7 +441,12 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
     # --- fetching -----------------------------------------------------------------------
 
     def header_items(self) -> bytes:
-        return self.header_items_for(condstore=self.condstore_enabled)
+        items = self.header_items_for(condstore=self.condstore_enabled)
+        if self.caps.labels:
+            # Before the header literal, so the reply keeps its one-literal shape.
+            head, _, tail = items.partition(b" BODY.PEEK[")
+            return head + gmail.FETCH_ITEMS + b" BODY.PEEK[" + tail
+        return items
 
     @staticmethod
     def header_items_for(*, condstore: bool) -> bytes:
@@ -467,8 +475,10 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
         return self.raw(self.fetch_headers_command(uids), on_fetch=route)
 
     def fetch_flags(self, uids: str, changedsince: int | None = None) -> list[Fetched]:
-        items = b"(UID FLAGS MODSEQ)" if self.condstore_enabled else b"(UID FLAGS)"
-        cmd = b"UID FETCH " + uids.encode() + b" " + items
+        items = b"UID FLAGS MODSEQ" if self.condstore_enabled else b"UID FLAGS"
+        if self.caps.labels:
+            items += gmail.FLAG_ITEMS
+        cmd = b"UID FETCH " + uids.encode() + b" (" + items + b")"
         if changedsince is not None:
             cmd += f" (CHANGEDSINCE {changedsince})".encode()
         return self.raw(cmd).fetches

@@ -16,6 +16,7 @@ from mailtui.backend.query import MessageId, Query
 from mailtui.errors import MalformedResponse
 from mailtui.imap import scan, translate
 from mailtui.imap.errors import Unsupported, drops_on_malformed
+from mailtui.imap.ext import gmail
 from mailtui.imap.parse import Response
 from mailtui.imap.search import criteria as search_criteria
 from mailtui.imap.wire import quote
@@ -45,8 +46,13 @@ class WriteBack:
         (RFC 9051 §6.4.6), which is the proof. Messages it did not mention were already
         as wanted, or are unknown here: one UID FETCH FLAGS of just those tells which.
         """
-        wanted = _wanted(uids)
         add, remove = sorted(add), sorted(remove)
+        if self.caps.labels:
+            return self._store_with_labels(uids, add, remove)
+        return self._store_plain(uids, add, remove)
+
+    def _store_plain(self, uids: str, add: list[str], remove: list[str]) -> Outcome:
+        wanted = _wanted(uids)
         for flag in (*add, *remove):
             _flag_atom(flag)
         self.ensure_visible(wanted.max())
@@ -71,6 +77,18 @@ class WriteBack:
             flags = seen.get(uid)
             (out.gone if flags is None else out.done if ok(flags) else out.failed).append(uid)
         return out
+
+    def _store_with_labels(self, uids: str, add: list[str], remove: list[str]) -> Outcome:
+        """Where keywords are labels (Gmail): system flags and `$keywords` by STORE FLAGS,
+        the rest by STORE X-GM-LABELS; a UID is done only when both parts are."""
+        flags_add, labels_add = gmail.split(add)
+        flags_remove, labels_remove = gmail.split(remove)
+        parts = []
+        if flags_add or flags_remove or not (labels_add or labels_remove):
+            parts.append(self._store_plain(uids, flags_add, flags_remove))
+        if labels_add or labels_remove:
+            parts.append(gmail.store_labels(self, uids, labels_add, labels_remove))
+        return _combined(_wanted(uids), parts)
 
     @drops_on_malformed
     def move(self, uids: str, dest_raw: str) -> Outcome:
@@ -177,7 +195,7 @@ class WriteBack:
 
     def search(self, query: Query) -> list[int]:
         """UID SEARCH with imapclient (it sends non-ASCII strings as literals with CHARSET)."""
-        keys, charset = search_criteria(query)
+        keys, charset = search_criteria(query, labels=self.caps.labels)
         client = self._require()
         with self._errors("SEARCH"):
             found = client.search(keys, charset=charset)
@@ -192,6 +210,17 @@ class WriteBack:
             for uid in self.search(MessageId(mid)):
                 found[mid] = uid
         return found
+
+
+def _combined(wanted: UidSet, parts: list[Outcome]) -> Outcome:
+    """One outcome of several writes to the same UIDs: failed if any part failed, gone
+    if any found it gone, else done."""
+    failed = {u for p in parts for u in p.failed}
+    gone = {u for p in parts for u in p.gone} - failed
+    out = Outcome()
+    for uid in wanted:
+        (out.failed if uid in failed else out.gone if uid in gone else out.done).append(uid)
+    return out
 
 
 def _flag_atom(flag: str) -> str:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from mailtui.model import Envelope
 from mailtui.text.addresses import parse_addresses
+from mailtui.text.labels import label_of
 from mailtui.text.safe import clean_line
 
 UNREAD_MARK = "●"
@@ -106,8 +107,9 @@ _TECHNICAL_KEYWORDS = frozenset(
 
 
 def labels(env: Envelope) -> list[str]:
-    """The message's labels (IMAP keywords) worth showing, cleaned, in a stable order."""
+    """The message's labels (IMAP keywords, or Gmail labels spelt as keywords: see
+    text/labels.py) worth showing, cleaned, in a stable order."""
     return sorted(
-        (clean_line(k) for k in env.keywords if k.lower() not in _TECHNICAL_KEYWORDS),
+        (clean_line(label_of(k)) for k in env.keywords if k.lower() not in _TECHNICAL_KEYWORDS),
         key=str.casefold,
     )

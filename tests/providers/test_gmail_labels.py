@@ -1,0 +1,126 @@
+"""Gmail labels (X-GM-EXT-1) against the scripted Gmail (tests/support/scripted_imap/
+gmail.py, written from developers.google.com/workspace/gmail/imap/imap-extensions):
+fetched with the list, cached, shown, written with STORE X-GM-LABELS, searched. Each test
+asserts what Gmail then holds (its messages' labels), never the commands sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mailtui.sync import commands
+from mailtui.ui.format import labels as shown_labels
+from tests.support.scripted_fixture import scripted_context
+from tests.support.scripted_imap import gmail
+from tests.support.scripted_imap.gmail import ALL_MAIL, GmailStore
+
+
+def _raw(subject: str, body: str = "hello") -> bytes:
+    return (
+        f"From: Ann <ann@example.test>\r\nTo: me@example.test\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{subject.replace(' ', '.')}@example.test>\r\n"
+        f"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\n{body}\r\n"
+    ).encode()
+
+
+@pytest.fixture
+def gmail_account(scripted_imap_factory, tmp_path: Path):
+    server = gmail.start(scripted_imap_factory)
+    store: GmailStore = server.store
+    store.create("Work")
+    store.create("Muy Importante")
+    store.add_mail(_raw("one"), labels={"\\Inbox", "Work"})
+    store.add_mail(_raw("two"), labels={"\\Inbox", "Muy Importante", "\\Important"})
+    store.add_mail(_raw("three"), labels={"Work"})  # archived: All Mail and Work only
+    ctx = scripted_context(server, tmp_path)
+    service = ctx.service()
+    service.run(commands.SyncAll(), timeout=60)
+    yield ctx, server, store
+    ctx.close()
+
+
+def _by_subject(service, folder: str) -> dict[str, object]:
+    envs = service.envelopes(folder, service.view(folder))
+    return {e.subject: e for e in envs.values()}
+
+
+def test_gmail_is_told_who_the_client_is(gmail_account) -> None:
+    _ctx, server, _store = gmail_account
+    assert server.client_ids and server.client_ids[0]["name"] == "mailtui"
+
+
+def test_labels_are_fetched_cached_and_shown_like_keywords(gmail_account) -> None:
+    ctx, _server, _store = gmail_account
+    inbox = _by_subject(ctx.service(), "INBOX")
+    assert shown_labels(inbox["one"]) == ["Work"]
+    # A label with a space is shown as Gmail spells it; system labels are not listed.
+    assert shown_labels(inbox["two"]) == ["Muy Importante"]
+    assert set(_by_subject(ctx.service(), "Work")) == {"one", "three"}
+    assert set(_by_subject(ctx.service(), ALL_MAIL)) == {"one", "two", "three"}
+
+
+def test_label_and_unlabel_write_gmail_labels_not_keywords(gmail_account) -> None:
+    ctx, _server, store = gmail_account
+    service = ctx.service()
+    inbox = {e.subject: u for u, e in service.envelopes("INBOX", service.view("INBOX")).items()}
+    service.run(
+        commands.SetFlags(folder="INBOX", uids=(inbox["one"],), add=frozenset({"Travel"})),
+        timeout=30,
+    )
+    service.run(
+        commands.SetFlags(folder="INBOX", uids=(inbox["one"],), remove=frozenset({"Work"})),
+        timeout=30,
+    )
+    assert service.wait_writer_idle()
+    one = store.find("one")
+    assert store.user_labels(one) == {"Travel"}
+    assert "Travel" not in {f.lower() for f in one.flags}  # a label, not an IMAP keyword
+    # Gmail filed it under the new label's folder and took it out of Work's.
+    service.run(commands.SyncAll(), timeout=60)
+    assert "one" not in _by_subject(service, "Work")
+    assert shown_labels(_by_subject(service, "INBOX")["one"]) == ["Travel"]
+
+
+def test_a_label_with_a_space_is_removed_by_its_gmail_name(gmail_account) -> None:
+    ctx, _server, store = gmail_account
+    service = ctx.service()
+    env = _by_subject(service, "INBOX")["two"]
+    token = next(k for k in env.keywords if "%" in k)
+    service.run(
+        commands.SetFlags(folder="INBOX", uids=(env.uid,), remove=frozenset({token})), timeout=30
+    )
+    assert service.wait_writer_idle()
+    assert store.user_labels(store.find("two")) == set()
+    assert "\\Important" in store.find("two").labels
+
+
+def test_flags_are_shared_by_every_folder_showing_the_message(gmail_account) -> None:
+    ctx, _server, store = gmail_account
+    service = ctx.service()
+    env = _by_subject(service, "Work")["one"]
+    service.run(
+        commands.SetFlags(folder="Work", uids=(env.uid,), add=frozenset({"\\Seen"})), timeout=30
+    )
+    assert service.wait_writer_idle()
+    assert "\\Seen" in store.find("one").flags
+    service.run(commands.SyncFolder(folder="INBOX"), timeout=30)
+    assert _by_subject(service, "INBOX")["one"].seen
+
+
+def test_label_search_finds_gmail_labels_on_the_server_and_in_the_cache(gmail_account) -> None:
+    ctx, _server, _store = gmail_account
+    service = ctx.service()
+    subjects = {
+        u: e.subject for u, e in service.envelopes(ALL_MAIL, service.view(ALL_MAIL)).items()
+    }
+    remote = service.run(commands.Search(folder=ALL_MAIL, query="label:Work"), timeout=30)
+    local = service.run(
+        commands.Search(folder=ALL_MAIL, query="label:Work", local=True), timeout=30
+    )
+    assert {subjects[u] for u in remote} == {"one", "three"}
+    assert {subjects[u] for u in local} == {"one", "three"}
+    spaced = service.run(
+        commands.Search(folder=ALL_MAIL, query='label:"Muy Importante"', local=True), timeout=30
+    )
+    assert {subjects[u] for u in spaced} == {"two"}
