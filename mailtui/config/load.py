@@ -30,6 +30,7 @@ from mailtui.config.model import (
     IdentitySettings,
     MarkRead,
     Protocol,
+    SavedSearch,
     Security,
     ServerSettings,
     Settings,
@@ -298,7 +299,33 @@ def _ui(src: Source, raw: object) -> UiSettings:
         prefer_html=r.boolean("prefer_html"),
         keys=_keys(src, r.at("keys"), r.table("keys")) if r.has("keys") else r.default("keys"),
         themes_dir=cast(Path, r.path("themes_dir")),
+        saved_searches=_saved_searches(r),
     )
+
+
+def _saved_searches(r: Reader) -> tuple[SavedSearch, ...]:
+    """`[[ui.saved_searches]]`: name and query (required), account and folder."""
+    if not r.has("saved_searches"):
+        return r.default("saved_searches")
+    raw = r.raw("saved_searches")
+    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
+        r.src.fail(
+            r.at("saved_searches"),
+            f"must be an array of tables, not {type_name(raw)}",
+            hint='write [[ui.saved_searches]] with name = "Unread" and query = "unseen"',
+        )
+    out = []
+    for i, item in enumerate(raw):
+        sr = Reader(r.src, f"{r.at('saved_searches')}[{i}]", item, SavedSearch)
+        out.append(
+            SavedSearch(
+                name=sr.text("name").strip(),
+                query=sr.text("query", allow_empty=True).strip(),
+                account=sr.text("account"),
+                folder=sr.text("folder"),
+            )
+        )
+    return tuple(out)
 
 
 def _build(src: Source, data: object, path: Path | None, exposed_mode: int | None) -> Settings:
@@ -332,6 +359,12 @@ def _build(src: Source, data: object, path: Path | None, exposed_mode: int | Non
             default = account.name
         accounts[account.name] = account
     ui = _ui(src, top.table("ui") if top.has("ui") else {})
+    for i, saved in enumerate(ui.saved_searches):
+        if saved.account is not None and saved.account not in accounts:
+            src.fail(
+                f"ui.saved_searches[{i}].account",
+                f"{show(saved.account)} is not an account; known: {', '.join(accounts)}",
+            )
     return Settings(
         path=path,
         accounts=accounts,

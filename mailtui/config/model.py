@@ -224,6 +224,20 @@ def _default_themes_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class SavedSearch:
+    """A query pinned in the folder tree as a virtual folder (`[[ui.saved_searches]]`)."""
+
+    name: str
+    """What the folder tree calls it."""
+    query: str
+    """The filter, in the search language (`from:boss unseen`); empty shows everything."""
+    account: str | None = None
+    """The account it looks in; left out, the default account."""
+    folder: str = "INBOX"
+    """The folder it looks in."""
+
+
+@dataclass(frozen=True)
 class UiSettings:
     """How the terminal UI looks and behaves (the `[ui]` table)."""
 
@@ -255,6 +269,9 @@ class UiSettings:
     """Key bindings from `[ui.keys]`: action name → comma-separated keys."""
     themes_dir: Path = field(default_factory=_default_themes_dir)
     """Directory searched for user themes."""
+    saved_searches: tuple[SavedSearch, ...] = ()
+    """Queries pinned in the folder tree (`[[ui.saved_searches]]` name, query, account,
+    folder)."""
 
 
 @dataclass(frozen=True)

@@ -54,13 +54,14 @@ go_folder       | F               | Go to folder     | Move   |             | Pi
 search          | /               | Search           | Move   | footer      | Search this folder (from:, subject:, unseen, since:…)
 search_next     | n               | Next match       | Move   |             | Go to the next search match
 search_prev     | N               | Previous match   | Move   |             | Go to the previous search match
+filter          | &               | Filter           | Move   |             | Show only the messages matching a query (empty: all; escape clears)
 # Selection
 visual          | v               | Select range     | Select |             | Start or end a range selection at the cursor
 select_down     | shift+down      | Extend down      | Select |             | Select this message and the next
 select_up       | shift+up        | Extend up        | Select |             | Select this message and the previous
 select_toggle   | x               | Select           | Select |             | Select or unselect the message at the cursor
 select_all      | *               | Select all       | Select |             | Select every message in the folder
-clear           | escape          | Clear            | Select |             | Clear the selection and search; leave full screen
+clear           | escape          | Clear            | Select |             | Leave full screen, else clear the selection, else the search, else the filter
 # Triage (every one acts on the whole selection)
 delete          | d               | Delete           | Triage | footer multi| Move to Trash (in Trash: delete for good)
 archive         | a               | Archive          | Triage | footer multi| Move to the archive folder
@@ -126,6 +127,11 @@ def _parse(table: str) -> tuple[ActionSpec, ...]:
 ACTIONS: tuple[ActionSpec, ...] = _parse(_TABLE)
 
 BY_NAME: dict[str, ActionSpec] = {spec.name: spec for spec in ACTIONS}
+
+
+def command_name(spec: ActionSpec) -> str:
+    """The action's name on the `:` command line ("change_theme" → "change-theme")."""
+    return spec.name.replace("_", "-")
 
 
 def normalize_keys(keys: str) -> list[str]:

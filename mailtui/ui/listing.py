@@ -9,6 +9,7 @@ list reload and one count update.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -50,10 +51,11 @@ class Listing:
         self.spec = ViewSpec(sort, ui.reverse, ui.threaded)
         self._host.status.set(sort=sort, reverse=ui.reverse, threaded=ui.threaded)
 
-    def show(self, account: str, folder: str) -> None:
-        """A folder was opened: its recent rows at once, else a placeholder; then reload."""
-        # Folded threads belong to the folder they were folded in.
-        self.spec = ViewSpec(self.spec.sort, self.spec.reverse, self.spec.threaded)
+    def show(self, account: str, folder: str, query: str = "") -> None:
+        """A folder was opened: its recent rows at once, else a placeholder; then reload.
+        `query`: a filter to open it with (a saved search); else it shows everything."""
+        # Folded threads and the filter belong to the folder they were made in.
+        self.spec = ViewSpec(self.spec.sort, self.spec.reverse, self.spec.threaded, query=query)
         recent = self._recent.get((account, folder, self.spec))
         if recent is not None:
             self._apply(account, folder, self.spec, recent, reset=True)
@@ -121,6 +123,7 @@ class Listing:
         while len(self._recent) > _RECENT_VIEWS:
             self._recent.popitem(last=False)
         placeholder = self.placeholder()
+        self._host.status.set(filter=spec.query, shown=len(view.rows.uids))
         if reset:
             messages.load(view.rows, placeholder=placeholder)
             # Live updates start once the cached rows are on screen.
@@ -135,6 +138,8 @@ class Listing:
 
     def placeholder(self) -> str:
         """What an empty list says: offline, empty, or not synced yet."""
+        if self.spec.query:
+            return "No message matches the filter (escape shows all)"
         if self._host.online is False:
             return "No messages in the cache (offline)"
         return "No messages" if self.view.synced else "Loading…"
@@ -157,8 +162,15 @@ class Listing:
         if keep is not None:
             self._keep = keep
         self.spec = spec
-        self._host.status.set(sort=spec.sort, reverse=spec.reverse, threaded=spec.threaded)
+        self._host.status.set(
+            sort=spec.sort, reverse=spec.reverse, threaded=spec.threaded, filter=spec.query
+        )
         self.reload()
+
+    def sort_by(self, key: str, reverse: bool | None = None) -> None:
+        """Order by `key` (one of SORT_KEYS); `reverse` None keeps the direction."""
+        spec = self.spec
+        self.set_view(replace(spec, sort=key, reverse=spec.reverse if reverse is None else reverse))
 
     # --- counts --------------------------------------------------------------------------
 
@@ -193,7 +205,14 @@ class Listing:
 
     def toggle_threads(self) -> None:
         spec = self.spec
-        self.set_view(ViewSpec(spec.sort, spec.reverse, not spec.threaded, frozenset()))
+        self.set_view(replace(spec, threaded=not spec.threaded, collapsed=frozenset()))
+
+    def set_filter(self, query: str, only: frozenset[int] | None = None) -> None:
+        """Show only the messages matching `query` ("" shows all); `only`: the matches
+        when the server found them (bodies), else the cache finds them on every reload,
+        so new mail that matches joins the list."""
+        keep = self._host.messages.cursor_uid
+        self.set_view(replace(self.spec, query=query, only=only), keep=keep)
 
     def toggle_thread(self) -> None:
         host = self._host
@@ -206,7 +225,7 @@ class Listing:
             return
         spec = self.spec
         self.set_view(
-            ViewSpec(spec.sort, spec.reverse, True, toggle(spec.collapsed, root)), keep=root
+            replace(spec, threaded=True, collapsed=toggle(spec.collapsed, root)), keep=root
         )
 
     def sort(self) -> None:
@@ -217,12 +236,12 @@ class Listing:
             else "date"
         )
         # In threads, conversations are ordered by the key (date: latest activity).
-        self.set_view(ViewSpec(nxt, spec.reverse, spec.threaded, spec.collapsed))
+        self.set_view(replace(spec, sort=nxt))
         self._host.notify(f"Sorted by {nxt}", timeout=2, markup=False)
 
     def reverse_sort(self) -> None:
         spec = self.spec
-        self.set_view(ViewSpec(spec.sort, not spec.reverse, spec.threaded, spec.collapsed))
+        self.set_view(replace(spec, reverse=not spec.reverse))
 
     def refresh(self) -> None:
         """Ask the server for new mail in the open folder now."""

@@ -10,6 +10,7 @@ from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mailtui.backend import query
 from mailtui.mime.threads import ThreadItem, ThreadNode, flatten, thread_messages
 from mailtui.ui.widgets.message_list import Rows
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
 
 SORT_KEYS = ("date", "from", "subject", "size")
+_NO_LIMIT = 2**62
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class ViewSpec:
     reverse: bool = True
     threaded: bool = False
     collapsed: frozenset[int] = frozenset()
+    query: str = ""  # the filter (limit): only messages matching it are rows
+    only: frozenset[int] | None = None  # the filter's matches, when the server found them
 
 
 @dataclass
@@ -67,19 +71,63 @@ def _membership(roots: list[ThreadNode]) -> tuple[dict[int, list[int]], dict[int
     return members, root_of
 
 
+def matching(service: SyncService, folder: str, text: str) -> list[int]:
+    """The folder's UIDs matching the query `text` in the cache, newest first (no limit:
+    a filter shows every match). Raises QueryError for a query that cannot be read."""
+    return service.cache().search(folder, query.parse(text), limit=_NO_LIMIT)
+
+
+def needs_server(text: str) -> bool:
+    """Whether the query looks into bodies, which only the server can search (the cache
+    holds headers; body: and free words match its subject, sender and recipients)."""
+    return _has_body_term(query.parse(text))
+
+
+def _has_body_term(node: query.Query) -> bool:
+    if isinstance(node, query.Body | query.Text):
+        return True
+    if isinstance(node, query.And | query.Or):
+        return any(_has_body_term(item) for item in node.items)
+    if isinstance(node, query.Not):
+        return _has_body_term(node.item)
+    return False
+
+
+def _filtered(service: SyncService, folder: str, spec: ViewSpec) -> list[int] | None:
+    """The filter's matches, newest first (None without a filter)."""
+    if spec.only is not None:
+        return sorted(spec.only, reverse=True)
+    if not spec.query:
+        return None
+    return matching(service, folder, spec.query)
+
+
 def compute_view(service: SyncService, folder: str, spec: ViewSpec) -> FolderView:
     """The folder's rows in display order, from the cache (no network)."""
     synced = service.folder_state(folder).synced
+    only = _filtered(service, folder, spec)
+    keep = set(only) if only is not None else None
     if not spec.threaded:
-        return FolderView(Rows(service.view(folder, spec.sort, spec.reverse)), synced=synced)
-    roots = _threads(service.thread_items(folder))
+        if only is not None and spec.only is None and spec.sort == "date":
+            # The cache's search answers in the date order already: no 100k view to walk.
+            return FolderView(Rows(only if spec.reverse else only[::-1]), synced=synced)
+        uids = service.view(folder, spec.sort, spec.reverse)
+        if keep is not None:
+            uids = [uid for uid in uids if uid in keep]
+        return FolderView(Rows(uids), synced=synced)
+    items = service.thread_items(folder)
+    if keep is not None:
+        # Threads of the matches only, as mutt's limit shows them.
+        items = [item for item in items if item[0] in keep]
+    roots = _threads(items)
     if spec.sort == "date":
         if spec.reverse:
             roots.reverse()  # the most recently active conversation first
     else:
         # Conversations in the order of their first message by the chosen key (its
         # sender, subject or size), as the flat list would place it.
-        order = {uid: i for i, uid in enumerate(service.view(folder, spec.sort, spec.reverse))}
+        ordered = service.view(folder, spec.sort, spec.reverse)
+        order = {uid: i for i, uid in enumerate(ordered) if keep is None or uid in keep}
         last = len(order)
 
         def rank(node: ThreadNode) -> int:

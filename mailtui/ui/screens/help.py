@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from mailtui.ui import format as fmt
-from mailtui.ui.keymap import ACTIONS, GROUPS, Keymap
+from mailtui.ui.keymap import ACTIONS, GROUPS, Keymap, command_name
 
 _PRETTY = {
     "question_mark": "?",
@@ -21,6 +21,10 @@ _PRETTY = {
     "slash": "/",
     "asterisk": "*",
     "backslash": "\\",
+    "ampersand": "&",
+    "vertical_line": "|",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
     "space": "space",
     "escape": "esc",
     "pagedown": "PgDn",
@@ -37,24 +41,39 @@ def key_label(key: str) -> str:
     return _PRETTY.get(key, key)
 
 
-def help_text(keymap: Keymap) -> Table:
-    table = Table.grid(padding=(0, 2))
+def _group_table(keymap: Keymap, groups: tuple[str, ...]) -> Table:
+    table = Table.grid(padding=(0, 1))
     table.add_column(justify="right", style="bold", no_wrap=True)
     table.add_column()
-    for group in GROUPS:
-        table.add_row(Text(""), Text(""))
+    for group in groups:
         table.add_row(Text(group, style="bold underline"), Text(""))
         for spec in ACTIONS:
             if spec.group != group:
                 continue
             keys = keymap.keys(spec.name)
-            shown = " ".join(key_label(k) for k in keys) if keys else ":"
+            # An action without a key runs from the command line by its name.
+            shown = " ".join(key_label(k) for k in keys) if keys else f":{command_name(spec)}"
             line = Text(spec.help, end="")
             if spec.multi:
                 line.append("  (selection)", style="dim")
             table.add_row(Text(shown), line)
-    table.add_row(Text(""), Text(""))
-    table.add_row(Text("Markers", style="bold underline"), Text(""))
+        table.add_row(Text(""), Text(""))
+    return table
+
+
+def help_text(keymap: Keymap) -> Table:
+    """Every action with its keys, in two columns (so 40 lines hold them), then markers."""
+    size = {g: 2 + sum(1 for spec in ACTIONS if spec.group == g) for g in GROUPS}
+
+    def longer_side(k: int) -> int:
+        return max(sum(size[g] for g in GROUPS[:k]), sum(size[g] for g in GROUPS[k:]) + 6)
+
+    half = min(range(1, len(GROUPS)), key=longer_side)
+    left = _group_table(keymap, GROUPS[:half])
+    markers = Table.grid(padding=(0, 1))
+    markers.add_column(justify="right", style="bold", no_wrap=True)
+    markers.add_column()
+    markers.add_row(Text("Markers", style="bold underline"), Text(""))
     for mark, meaning in (
         (fmt.UNREAD_MARK, "unread (and bold)"),
         (fmt.ANSWERED_MARK, "answered"),
@@ -62,8 +81,15 @@ def help_text(keymap: Keymap) -> Table:
         (fmt.ATTACHMENT_MARK, "has attachments"),
         (fmt.SELECTED_MARK, "selected"),
     ):
-        table.add_row(Text(mark), Text(meaning))
-    return table
+        markers.add_row(Text(mark), Text(meaning))
+    right = Table.grid()
+    right.add_row(_group_table(keymap, GROUPS[half:]))
+    right.add_row(markers)
+    outer = Table.grid(padding=(0, 2), expand=True)
+    outer.add_column(ratio=1)
+    outer.add_column(ratio=1)
+    outer.add_row(left, right)
+    return outer
 
 
 class HelpScreen(ModalScreen[None]):

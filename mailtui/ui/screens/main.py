@@ -25,6 +25,7 @@ from mailtui.model import Role
 from mailtui.sync import commands, events
 from mailtui.ui.composing import Composer
 from mailtui.ui.connection import Connection
+from mailtui.ui.filtering import Filter
 from mailtui.ui.keymap import bindings
 from mailtui.ui.listing import Listing
 from mailtui.ui.messages import ServiceMessage
@@ -33,6 +34,7 @@ from mailtui.ui.outgoing import Outbox, OutboxChecked
 from mailtui.ui.reading import Reading
 from mailtui.ui.search import Search
 from mailtui.ui.triage import Triage
+from mailtui.ui.views import needs_server
 from mailtui.ui.widgets.folder_tree import FolderRef, FolderTree, display_name
 from mailtui.ui.widgets.message_list import MessageList
 from mailtui.ui.widgets.reader import Reader
@@ -89,6 +91,7 @@ class MainScreen(Screen[None]):
         self.reading = Reading(self, write_to=lambda link: self.composer.start("mailto", link))
         self.navigation = Navigation(self)
         self.search = Search(self)
+        self.filter = Filter(self, self.listing)
         self.triage = Triage(self, self.listing, self.reading)
         self.outbox = Outbox(self)
         self.composer = Composer(self, self.outbox, self.reading)
@@ -146,6 +149,20 @@ class MainScreen(Screen[None]):
         self.mail.bridge.deliver_to(self)
         self.listing.start()
         self.reader.set_palette(self.mail.palette())
+        self.folder_tree.set_saved_searches(
+            [
+                (
+                    s.name,
+                    FolderRef(
+                        s.account or self.mail.ctx.settings.default_account or "",
+                        s.folder,
+                        query=s.query,
+                    ),
+                )
+                for s in self.mail.ctx.settings.ui.saved_searches
+                if (s.account or self.mail.ctx.settings.default_account) in self.mail.services
+            ]
+        )
         for name, one in self.mail.services.items():
             self.folder_tree.set_folders(name, one.folders())
             # Counts of every account's folders stay current, watched or not.
@@ -183,8 +200,9 @@ class MainScreen(Screen[None]):
             return account, folder
         return preferred, "INBOX"
 
-    def open_folder(self, account: str, folder: str) -> None:
-        """Rows from the cache now; the service brings the folder up to date behind it."""
+    def open_folder(self, account: str, folder: str, query: str = "") -> None:
+        """Rows from the cache now; the service brings the folder up to date behind it.
+        `query`: show it filtered (a saved search)."""
         switched = account != self.account
         self.account = account
         self.folder = folder
@@ -202,7 +220,7 @@ class MainScreen(Screen[None]):
         one = self.mail.services[account]
         self.messages.fetch = lambda uids: one.envelopes(folder, uids)
         self.mail.save_state({"last": {"account": account, "folder": folder}})
-        self.listing.show(account, folder)
+        self.listing.show(account, folder, query)
 
     # --- widget messages -------------------------------------------------------------------
 
@@ -215,7 +233,11 @@ class MainScreen(Screen[None]):
         if not ref.selectable:
             self.notify("This folder holds only other folders", timeout=3, markup=False)
             return
-        self.open_folder(ref.account, ref.folder)
+        if ref.query is not None and not self.filter.check(ref.query):
+            return
+        self.open_folder(ref.account, ref.folder, ref.query or "")
+        if ref.query and needs_server(ref.query):
+            self.filter.apply(ref.query)  # bodies: the server's SEARCH answers
         self.messages.focus()
 
     @on(MessageList.CursorMoved)
@@ -406,11 +428,19 @@ class MainScreen(Screen[None]):
         self.navigation.select_all()
 
     def action_clear(self) -> None:
-        """escape: leave full screen, else clear the selection, else the search."""
+        """escape: leave full screen, else clear the selection, else the search, else the
+        filter — one layer a press, so the filter survives clearing a selection."""
         if self.has_class("-zoom"):
             self.reading.zoom()
-        elif not self.navigation.clear_selection() and self.search.query:
+        elif self.navigation.clear_selection():
+            return
+        elif self.search.query:
             self.search.clear()
+        else:
+            self.filter.clear()
+
+    def action_filter(self) -> None:
+        self.filter.ask()
 
     def action_search(self) -> None:
         self.search.ask()

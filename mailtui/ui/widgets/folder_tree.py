@@ -33,11 +33,13 @@ _RANK = {role: i for i, role in enumerate(ROLE_ORDER)}
 
 @dataclass(frozen=True)
 class FolderRef:
-    """What a tree node stands for: an account (folder None) or one of its folders."""
+    """What a tree node stands for: an account (folder None), one of its folders, or a
+    saved search (a folder shown through the filter `query`)."""
 
     account: str
     folder: str | None = None
     selectable: bool = True
+    query: str | None = None
 
 
 @dataclass
@@ -99,6 +101,23 @@ class FolderTree(Tree[FolderRef]):
         self._accounts: dict[str, TreeNode[FolderRef]] = {}
         self._shape: dict[str, tuple[tuple[str, str, bool], ...]] = {}
         self._folders: dict[tuple[str, str], Folder] = {}
+        self._saved: TreeNode[FolderRef] | None = None
+
+    def set_saved_searches(self, searches: Sequence[tuple[str, FolderRef]]) -> None:
+        """Pin (name, ref) saved searches above the accounts, as virtual folders."""
+        if self._saved is not None:
+            self._saved.remove()
+            self._saved = None
+        if not searches:
+            return
+        node = self.root.add(Text("Saved searches", style="bold"), None, before=0)
+        for name, ref in searches:
+            label = Text(end="", no_wrap=True, overflow="ellipsis")
+            label.append("⌕ ", style="bold")
+            label.append(clean_line(name))
+            node.add_leaf(label, ref)
+        node.expand()
+        self._saved = node
 
     # --- building ------------------------------------------------------------------------
 

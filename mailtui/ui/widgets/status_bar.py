@@ -27,6 +27,8 @@ class Status:
     unread: int = 0
     selected: int = 0
     search: str = ""
+    filter: str = ""  # the list shows only messages matching this
+    shown: int = 0  # rows the filter left
     matches: int = -1
     sort: str = "date"
     reverse: bool = True
@@ -58,6 +60,10 @@ def status_text(s: Status) -> Text:
         out.append(f" {s.count} messages, {s.unread} unread")
     if s.selected:
         out.append(f" │ {s.selected} selected")
+    if s.filter:
+        out.append(" │ filter ", style="bold")
+        out.append(clean_line(s.filter))
+        out.append(f": {s.shown} shown")
     if s.search:
         found = (
             f"{s.matches} match{'es' if s.matches != 1 else ''}" if s.matches >= 0 else "searching…"
