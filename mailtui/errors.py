@@ -32,6 +32,13 @@ class CredentialError(MailtuiError):
     """No secret could be obtained for a server."""
 
 
+class SignInExpired(CredentialError):
+    """A stored sign-in (an OAuth2 grant) no longer works: only the user can renew it.
+
+    Scripts and cron jobs tell it apart by its exit status (77, EX_NOPERM) from a
+    server that is down for a while (75) — one needs a person, the other a retry."""
+
+
 # --- mail store errors: raised by every backend (IMAP server, local Maildir) -----------
 
 

@@ -23,12 +23,13 @@ from mailtui.cli.args import parse_attachment_number, parse_limit, parse_uid
 from mailtui.cli.output import (
     EXIT_ERROR,
     EXIT_QUEUED,
+    EXIT_SIGN_IN,
     EXIT_SOFTWARE,
     EXIT_USAGE,
     error,
     reader_gone,
 )
-from mailtui.errors import ConfigError, MailtuiError, NoConfigFile
+from mailtui.errors import ConfigError, MailtuiError, NoConfigFile, SignInExpired
 
 __all__ = ["build_parser", "main"]
 
@@ -236,6 +237,9 @@ def main(argv: Sequence[str] | None = None, *, app: Command | None = None) -> in
     except queued_error() as exc:
         error(exc.sentence())
         return EXIT_QUEUED
+    except SignInExpired as exc:
+        error(exc.sentence())
+        return EXIT_SIGN_IN
     except MailtuiError as exc:
         error(exc.sentence())
         return EXIT_ERROR

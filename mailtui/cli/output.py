@@ -16,6 +16,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_DATAERR = 65  # EX_DATAERR: the message given to `send` cannot be sent as it is
 EXIT_QUEUED = 75  # EX_TEMPFAIL: saved, will be sent when the server is reachable
+EXIT_SIGN_IN = 77  # EX_NOPERM: the stored sign-in is dead; `mailtui setup --reauth NAME`
 EXIT_SOFTWARE = 70  # EX_SOFTWARE: a bug in mailtui
 EXIT_SIGPIPE = 141  # what a shell reports for a tool ended by SIGPIPE (128 + 13)
 

@@ -7,7 +7,7 @@ that branch on it (the device-grant poll loop does).
 
 from __future__ import annotations
 
-from mailtui.errors import CredentialError
+from mailtui.errors import CredentialError, SignInExpired
 from mailtui.text.safe import clean_line
 
 
@@ -23,7 +23,7 @@ class SignInFailed(OAuth2Error):
     """An interactive sign-in ended without a token (denied, expired, abandoned)."""
 
 
-class ReauthRequired(OAuth2Error):
+class ReauthRequired(OAuth2Error, SignInExpired):
     """The stored refresh token no longer works: only a new sign-in helps."""
 
     def __init__(self, account: str, why: str = "") -> None:

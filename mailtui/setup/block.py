@@ -83,6 +83,9 @@ class AccountChoice:
     oauth2_provider: str | None = None
     password_command: str | None = None
     oauth2_token_file: str | None = None
+    # Explicit `oauth2_*` keys (a custom provider, or overrides of a preset): key, value;
+    # "scopes" holds space-separated scope names.
+    oauth2_settings: tuple[tuple[str, str], ...] = ()
     sent_folder: str | None = None
     trash_folder: str | None = None
     sent_copy: bool = True
@@ -135,6 +138,12 @@ def _server_lines(choice: AccountChoice, ep: Endpoint) -> list[str]:
     if choice.auth == "oauth2":
         lines.append('auth = "oauth2"')
         lines.append(f"oauth2_provider = {toml_str(choice.oauth2_provider or 'custom')}")
+        for key, value in choice.oauth2_settings:
+            if key == "scopes":
+                scopes = ", ".join(toml_str(x) for x in value.split())
+                lines.append(f"oauth2_scopes = [{scopes}]")
+            else:
+                lines.append(f"oauth2_{key} = {toml_str(value)}")
         if choice.oauth2_token_file:
             lines.append("# The refresh token (0600; refused if others can read it).")
             lines.append(f"oauth2_token_file = {toml_str(choice.oauth2_token_file)}")

@@ -20,6 +20,10 @@ from pathlib import Path
 from mailtui.config import paths
 from mailtui.errors import CredentialError
 
+TOKEN_FILE_TRADE_OFF = (
+    "The file (0600) is readable by anything running as you and by your backups; if it "
+    "leaks, remove mailtui's access in your provider's account settings."
+)
 TRADE_OFF = (
     "A password manager keeps it encrypted until you unlock it; a file is simpler but "
     "readable by anything running as you (and by your backups)."
@@ -87,6 +91,11 @@ def store_in_manager(manager: Manager, account: str, password: str) -> str:
 def default_secret_file(account: str) -> Path:
     """Where a secret file goes unless the user says otherwise (private data dir)."""
     return paths.data_dir(create=False) / f"{paths.safe_name(account)}.password"
+
+
+def default_token_file(account: str) -> Path:
+    """Where an OAuth2 refresh token goes on a box without a keyring, unless told."""
+    return paths.data_dir(create=False) / f"{paths.safe_name(account)}.oauth2"
 
 
 def write_secret_file(path: Path, password: str) -> str:

@@ -406,13 +406,18 @@ class SyncService:
 
 
 def _error_kinds() -> dict[str, type[MailtuiError]]:
+    """Error classes by name, so `run` raises what the worker caught (a dead OAuth2
+    sign-in stays a SignInExpired, which the CLI exits on with its own status)."""
     from mailtui import errors as store_errors
+    from mailtui.oauth2 import errors as oauth2_errors
 
     kinds: dict[str, type[MailtuiError]] = {}
-    for name in dir(store_errors):
-        obj = getattr(store_errors, name)
-        if isinstance(obj, type) and issubclass(obj, MailtuiError):
-            kinds[name] = obj
+    for module in (store_errors, oauth2_errors):
+        for name in dir(module):
+            obj = getattr(module, name)
+            if isinstance(obj, type) and issubclass(obj, MailtuiError):
+                # The nearest mailtui.errors class: its constructor takes (message, hint).
+                kinds[name] = next(c for c in obj.__mro__ if c.__module__ == "mailtui.errors")
     from mailtui.errors import ConfigError, CredentialError
 
     kinds["ConfigError"] = ConfigError

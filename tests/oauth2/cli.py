@@ -3,7 +3,6 @@ subprocess, the device code read from its output and approved on the test server
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.accounts import _toml
+from tests.support.accounts import _toml, private_env
 from tests.support.dovecot import Dovecot, MailUser
 from tests.support.oauth_server import CLIENT_ID, SCOPE, OAuthServer
 
@@ -63,12 +62,9 @@ def write_config(path: Path, name: str, email: str, **tables: dict[str, Any]) ->
 
 def cli_env(tmp_path: Path, config: Path) -> dict[str, str]:
     """A private environment: config, XDG dirs and a file keyring under tmp_path."""
-    return dict(
-        os.environ,
-        MAILTUI_CONFIG=str(config),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    return private_env(
+        tmp_path,
+        config,
         PYTHON_KEYRING_BACKEND="tests.support.filekeyring.FileKeyring",
         MAILTUI_TEST_KEYRING=str(tmp_path / "keyring.json"),
         PYTHONPATH=str(ROOT),
@@ -107,11 +103,14 @@ def login_approving(
     *args: str,
     command: str = "login",
     timeout: float = 60,
+    deny: bool = False,
+    options: tuple[str, ...] = (),
 ) -> Login:
     """`mailtui login ARGS` (or another `command`) with no terminal on stdin; every
-    device code it prints is approved on `server` as `username`, as the user would."""
+    device code it prints is approved on `server` as `username`, as the user would
+    (or refused, with `deny`). `options` go before the command (e.g. --log FILE)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mailtui", command, *args],
+        [sys.executable, "-m", "mailtui", *options, command, *args],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -128,7 +127,10 @@ def login_approving(
             found = CODE.search(line)
             if found:
                 codes.append(found.group(1))
-                server.approve(found.group(1), username)
+                if deny:
+                    server.deny(found.group(1))
+                else:
+                    server.approve(found.group(1), username)
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()

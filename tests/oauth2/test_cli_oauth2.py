@@ -86,7 +86,7 @@ def test_login_sync_list_on_an_oauth2_account(
     log = tmp_path / "mailtui.log"
 
     before = mailtui(env, "sync", "work")
-    assert before.returncode == 1
+    assert before.returncode == 77  # a person must sign in first
     assert "has not signed in" in before.stderr and "mailtui login work" in before.stderr
 
     login = login_approving(env, server, user.name, "work")
@@ -140,7 +140,7 @@ def test_revoked_sign_in_gives_the_reauth_line(
 
     server.revoke_user(user.name)  # the user removed mailtui's access in their account
     failed = mailtui(env, "--log", str(log), "sync", "work")
-    assert failed.returncode == 1
+    assert failed.returncode == 77  # EX_NOPERM: a person must sign in; not a retry (75)
     lines = failed.stderr.splitlines()
     assert len(lines) == 1, failed.stderr
     assert "expired or was revoked" in lines[0]

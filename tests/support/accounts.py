@@ -72,13 +72,19 @@ def write_config(
 def cli_env(tmp_path: Path, dovecot: Dovecot, user: MailUser, **imap: Any) -> dict[str, str]:
     """The environment of a `mailtui` subprocess on this user: a config.toml in
     tmp_path, and cache, data and config dirs under tmp_path ("cache", "data", "config")."""
-    config = write_config(tmp_path / "config.toml", dovecot, user, **imap)
+    return private_env(tmp_path, write_config(tmp_path / "config.toml", dovecot, user, **imap))
+
+
+def private_env(tmp_path: Path, config: Path, **extra: str) -> dict[str, str]:
+    """A `mailtui` subprocess's environment: `config`, and cache, data and config dirs
+    under tmp_path ("cache", "data", "config"); `extra` variables on top."""
     return dict(
         os.environ,
         MAILTUI_CONFIG=str(config),
         XDG_CACHE_HOME=str(tmp_path / "cache"),
         XDG_DATA_HOME=str(tmp_path / "data"),
         XDG_CONFIG_HOME=str(tmp_path / "config"),
+        **extra,
     )
 
 
