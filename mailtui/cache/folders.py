@@ -93,6 +93,19 @@ class FolderTable(CacheDB):
                 return f
         return None
 
+    def set_store_features(self, features: frozenset[str]) -> None:
+        """What the account's store does differently, as sessions reported it (e.g.
+        "labels": archive removes a label), for actions applied before any connection."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('store_features', ?)",
+                (" ".join(sorted(features)),),
+            )
+
+    def store_features(self) -> frozenset[str]:
+        row = self.db.execute("SELECT value FROM meta WHERE key='store_features'").fetchone()
+        return frozenset((row[0] or "").split()) if row else frozenset()
+
     def raw_name(self, name: str) -> str | None:
         row = self.db.execute("SELECT raw_name FROM folders WHERE name=?", (name,)).fetchone()
         return row[0] if row else None

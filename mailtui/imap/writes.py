@@ -91,6 +91,21 @@ class WriteBack:
         return _combined(_wanted(uids), parts)
 
     @drops_on_malformed
+    def store_labels(
+        self, uids: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> Outcome:
+        """Gmail's STORE ±X-GM-LABELS, confirmed (imap/ext/gmail.py)."""
+        if not self.caps.labels:
+            raise Unsupported("This server has no labels", "use keywords (`l`) instead")
+        return gmail.store_labels(self, uids, add, remove)
+
+    @drops_on_malformed
+    def folder_label(self, raw: str) -> str | None:
+        if not self.caps.labels:
+            return None
+        return gmail.folder_label(self, raw)
+
+    @drops_on_malformed
     def move(self, uids: str, dest_raw: str) -> Outcome:
         """UID MOVE (RFC 6851), confirmed by COPYUID (RFC 4315 §3) or by the messages
         being gone from the source afterwards."""

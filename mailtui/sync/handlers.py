@@ -41,6 +41,7 @@ def refresh_folders(host: HandlerHost, worker: Worker, command: cmd.Command) -> 
         and worker.cache.counts(f.name) != (f.total, f.unread)
     ]
     worker.cache.replace_folders(folders)
+    worker.cache.set_store_features(store_features(session))
     listed = worker.cache.folders()
     host.folders_listed()
     host.emit(events.FoldersListed(account=host.account, folders=tuple(listed)))
@@ -48,6 +49,11 @@ def refresh_folders(host: HandlerHost, worker: Worker, command: cmd.Command) -> 
         for name in stale:
             host.submit(cmd.SyncFolder(folder=name))
     return listed
+
+
+def store_features(session: Session) -> frozenset[str]:
+    """The session's capabilities that change what actions mean (see ops/labels.py)."""
+    return frozenset({"labels"} if session.caps.labels else ())
 
 
 def sync_folder(host: HandlerHost, worker: Worker, command: cmd.SyncFolder) -> SyncStats:

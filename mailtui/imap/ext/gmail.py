@@ -100,6 +100,36 @@ def store_labels(
     return out
 
 
+# LIST attributes of Gmail's system folders (RFC 6154 and Gmail's \\Important) → the
+# label the folder shows; None: the folder is a place (All Mail, Trash, Spam), not a label.
+_SYSTEM_FOLDERS = {
+    b"\\IMPORTANT": "\\Important",
+    b"\\SENT": "\\Sent",
+    b"\\DRAFTS": "\\Draft",
+    b"\\ALL": None,
+    b"\\TRASH": None,
+    b"\\JUNK": None,
+    b"\\FLAGGED": None,
+    b"\\NOSELECT": None,
+}
+
+
+def folder_label(session: ImapSession, raw: str) -> str | None:
+    """The label whose view folder `raw` is: `\\Inbox` for INBOX, a system label from
+    the folder's LIST attributes, else the folder's own name (a user label's folder is
+    named after it, "/" and all)."""
+    if raw.upper() == "INBOX":
+        return INBOX_LABEL
+    resp = session.raw(b'LIST "" ' + quote(raw))
+    for u in resp.all(b"LIST"):
+        toks = u.tokens()
+        if len(toks) >= 4 and isinstance(toks[1], list):
+            for attr in toks[1]:
+                if isinstance(attr, bytes) and attr.upper() in _SYSTEM_FOLDERS:
+                    return _SYSTEM_FOLDERS[attr.upper()]
+    return utf7.decode_name(raw)
+
+
 def _labels_match(add: list[str], remove: list[str]):
     want = {label.casefold() for label in add}
     unwanted = {label.casefold() for label in remove}

@@ -20,7 +20,17 @@ Adding an operation (mark_read.py is the smallest example):
 
 from __future__ import annotations
 
-from mailtui.sync.ops import append, copy, delete, expunge, flags, folders, mark_read, move
+from mailtui.sync.ops import (
+    append,
+    copy,
+    delete,
+    expunge,
+    flags,
+    folders,
+    labels,
+    mark_read,
+    move,
+)
 from mailtui.sync.ops.base import Operation
 from mailtui.sync.request import Command
 
@@ -32,6 +42,8 @@ OPERATIONS: tuple[Operation, ...] = (
     delete.OP,
     expunge.OP,
     append.OP,
+    labels.UNLABEL,
+    labels.PURGE,
     *folders.OPS,
 )
 

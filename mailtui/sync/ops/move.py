@@ -26,6 +26,7 @@ from mailtui.sync.ops.base import (
 )
 from mailtui.sync.ops.copy import copy_confirmed
 from mailtui.sync.ops.expunge import delete_for_good
+from mailtui.sync.ops.labels import apply_archive, uses_labels
 from mailtui.sync.request import Action, Command
 
 
@@ -36,7 +37,8 @@ class MoveMessages(Action):
 
 @dataclass(frozen=True, kw_only=True)
 class ArchiveMessages(Action):
-    """Move to the account's archive folder (config `archive_folder`, else \\Archive)."""
+    """Move to the account's archive folder (config `archive_folder`, else \\Archive);
+    on a store with labels (Gmail) remove the folder's label instead (ops/labels.py)."""
 
 
 def apply_move(
@@ -68,6 +70,9 @@ class Move(Operation):
         self, log: Applying, cache: HeaderCache, command: MoveMessages | ArchiveMessages
     ) -> tuple[Applied, UndoRecord]:
         if isinstance(command, ArchiveMessages):
+            if not log.policy.archive_folder and uses_labels(cache):
+                # Gmail: archiving removes the folder's label (\Inbox in INBOX).
+                return apply_archive(cache, command.folder, command.uids)
             dest = log.role_folder(cache, Role.ARCHIVE, log.policy.archive_folder)
             return apply_move(cache, command.folder, command.uids, dest, kind="archive")
         return apply_move(cache, command.folder, command.uids, command.dest)
