@@ -219,6 +219,7 @@ def main(argv: Sequence[str] | None = None, *, app: Command | None = None) -> in
         logs.setup(args.log)
     try:
         run = func if func is not None else app
+        args.open_app = app  # `setup` opens the inbox it set up (main.open_app)
         if run is None:
             parser.print_usage(sys.stderr)
             error("say which command to run (`mailtui --help` lists them)")

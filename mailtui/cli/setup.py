@@ -88,11 +88,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    """Run setup; prints how to open the inbox at the end."""
+    """Run setup; on a terminal, offer to open the inbox in the app at the end (scripts
+    and --yes get the command to run instead)."""
+    import sys
+
     ui = Prompter(args.yes)
     name = run_setup(args, ui)
     if name is None:
         return 1
+    open_app = getattr(args, "open_app", None)
+    on_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    offer = open_app is not None and on_terminal and not args.yes and not args.reauth
+    if offer and ui.confirm("Open your inbox now?"):
+        return int(open_app(args))
     ui.say("Open your inbox: mailtui" + (f" (or: mailtui list INBOX -a {shlex.quote(name)})"))
     return 0
 
