@@ -63,6 +63,9 @@ class MailStore:
     sent_folder: str | None = None
     drafts_folder: str | None = None
     discard: DiscardFn | None = None
+    # False where no copy is wanted: `sent_copy = false`, or left out on a server that
+    # files sent mail itself (usecase/store.py).
+    keep_sent_copy: bool = True
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,8 @@ def _finish(
     sent_copy = False
     sent_copy_done = entry.sent_copy_done
     if not sent_copy_done:
-        if not account.sent_copy:
+        wanted = account.sent_copy if account.sent_copy is not None else store.keep_sent_copy
+        if not wanted:
             sent_copy_done = True
         elif not store.sent_folder:
             warnings.append("No Sent folder was found, so no copy was kept.")

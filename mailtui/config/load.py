@@ -176,7 +176,7 @@ def _account(src: Source, name: object, raw: object) -> AccountSettings:
         email=email,
         display_name=r.text("name", allow_empty=True).strip(),
         signature=_signature(r),
-        sent_copy=r.boolean("sent_copy"),
+        sent_copy=r.boolean("sent_copy") if r.has("sent_copy") else None,
         imap=_server(src, r.at("imap"), imap, "imap", email) if imap is not None else None,
         smtp=_server(src, r.at("smtp"), r.table("smtp"), "smtp", email) if r.has("smtp") else None,
         maildir=maildir,

@@ -179,8 +179,9 @@ class AccountSettings:
     """The person's name shown in From: (TOML key `name` inside the account table)."""
     signature: str = ""
     """Text appended to new messages, after a "-- " line."""
-    sent_copy: bool = True
-    """Append a copy of sent mail to the Sent folder (off for servers that do it)."""
+    sent_copy: bool | None = None
+    """Append a copy of sent mail to the Sent folder. Left out: yes, except on a server
+    that files sent mail itself (Gmail, known by its labels: docs/providers.md)."""
     imap: ServerSettings | None = None
     """The IMAP server (exactly one of `imap` / `maildir`)."""
     smtp: ServerSettings | None = None

@@ -204,7 +204,7 @@ class OutboxSender:
             except MailtuiError as exc:
                 log.info("outbox of %s waits for the folder list: %s", self.account.name, exc)
         store = service_store(self.service, self.account)
-        if self.account.sent_copy and store.sent_folder is None and not self.service.folders():
+        if store.keep_sent_copy and store.sent_folder is None and not self.service.folders():
             return None
         return store
 

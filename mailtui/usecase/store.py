@@ -75,6 +75,13 @@ def service_store(
         discard=discard,
         sent_folder=resolve_folder(account, Role.SENT, folders),
         drafts_folder=resolve_folder(account, Role.DRAFTS, folders),
+        # Gmail files what its SMTP server sends in Sent Mail itself: a copy would show
+        # twice. A store with labels is such a server (sync/ops/labels.py).
+        keep_sent_copy=(
+            account.sent_copy
+            if account.sent_copy is not None
+            else "labels" not in service.cache().store_features()
+        ),
     )
 
 

@@ -114,7 +114,7 @@ def test_defaults_for_a_minimal_account() -> None:
     )
     assert acct.imap.auth_source == "keyring"
     assert acct.delete == "trash" and acct.idle and acct.poll_interval == 60
-    assert acct.part_cache_mb == 200 and acct.sent_copy and acct.signature == ""
+    assert acct.part_cache_mb == 200 and acct.sent_copy is None and acct.signature == ""
     assert s.path is None
 
 
