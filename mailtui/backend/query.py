@@ -147,6 +147,15 @@ class Or:
 
 
 @dataclass(frozen=True)
+class Raw:
+    """The store's own search language, sent as typed: `gmail:has:attachment
+    older_than:1y` is Gmail's X-GM-RAW (imap/ext/gmail.py). Only a server offering
+    one answers it (`Capabilities.raw_search`); the cache and a Maildir cannot."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Not:
     """The item does not match."""
 
@@ -155,7 +164,7 @@ class Not:
 
 TextTerm = From | To | Cc | Subject | Body | Text
 DateTerm = Since | Before | On
-Query = TextTerm | MessageId | Flag | Keyword | DateTerm | Larger | Smaller | And | Or | Not
+Query = TextTerm | MessageId | Flag | Keyword | DateTerm | Larger | Smaller | Raw | And | Or | Not
 TEXT_TERMS = (From, To, Cc, Subject, Body, Text)
 DATE_TERMS = (Since, Before, On)
 
@@ -257,9 +266,20 @@ def split_words(text: str) -> list[str]:
     return words
 
 
+RAW_PREFIX = "gmail:"
+
+
 def parse(text: str) -> And:
     """The query the user typed, as an `And` of its terms; raises QueryError naming the
-    offending term (with a hint the UI and the CLI show as is)."""
+    offending term (with a hint the UI and the CLI show as is).
+
+    `gmail:` first: everything after it is the store's own language (`Raw`)."""
+    head = text.lstrip()
+    if head[:6].lower() == RAW_PREFIX:
+        raw = head[6:].strip().replace("\x00", "").replace("\r", " ").replace("\n", " ")
+        if not raw:
+            raise QueryError("gmail: needs Gmail's search words", "e.g. gmail:has:attachment")
+        return And((Raw(raw),))
     try:
         words = split_words(text)
     except ValueError as exc:
@@ -352,6 +372,8 @@ def format_query(query: Query) -> str:
     """The text that parses back to `query` (relative dates come back as the days they
     meant): what a saved search or a status line shows. Trees the language cannot say
     (Or, nested And, MessageId, a flag word it lacks) raise ValueError."""
+    if isinstance(query, And) and len(query.items) == 1 and isinstance(query.items[0], Raw):
+        return RAW_PREFIX + query.items[0].text
     if isinstance(query, And):
         return " ".join(_format_term(q) for q in query.items)
     return _format_term(query)

@@ -28,6 +28,8 @@ from mailtui.backend.query import (
     On,
     Or,
     Query,
+    QueryError,
+    Raw,
     Since,
     Smaller,
     Subject,
@@ -127,6 +129,11 @@ class _Sql:
         if isinstance(query, Larger | Smaller):
             self.params.append(query.size)
             return "m.size > ?" if isinstance(query, Larger) else "m.size < ?"
+        if isinstance(query, Raw):
+            raise QueryError(
+                "A gmail: search runs on the server, not in the cache",
+                "search the folder on the server (not the local filter)",
+            )
         raise TypeError(f"not a query term: {query!r}")
 
 
@@ -135,10 +142,10 @@ class SearchTable(MessageTable):
 
     def search(self, folder: str, query: Query, limit: int = 5000) -> list[int]:
         """UIDs of `folder` matching `query` in the cache, newest first."""
+        compiled = compile_query(query)  # first: a query the cache cannot answer says so
         fid = self.folder_id(folder)
         if fid is None:
             return []
-        compiled = compile_query(query)
         lo, hi = folder_range(fid)
         sql = "SELECT m.uid FROM messages m WHERE m.id BETWEEN ? AND ?"
         args: list[object] = [lo, hi]

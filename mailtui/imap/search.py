@@ -27,6 +27,8 @@ from mailtui.backend.query import (
     On,
     Or,
     Query,
+    QueryError,
+    Raw,
     Since,
     Smaller,
     Subject,
@@ -45,7 +47,8 @@ _DATE_KEYS = {Since: "SINCE", Before: "BEFORE", On: "ON"}
 def criteria(query: Query, *, labels: bool = False) -> tuple[Criteria, str | None]:
     """Criteria for imapclient.search (nested lists become parenthesised groups), and
     "UTF-8" when any string is non-ASCII, else None. With `labels` (Gmail), a label
-    term is `X-GM-LABELS name` (imap/ext/gmail.py), else `KEYWORD name`."""
+    term is `X-GM-LABELS name` and `gmail:…` is `X-GM-RAW` (imap/ext/gmail.py); else a
+    label is `KEYWORD name` and `gmail:` is refused."""
     out = _keys(query, labels) or ["ALL"]
     return out, (None if _ascii(out) else "UTF-8")
 
@@ -80,6 +83,13 @@ def _keys(query: Query, labels: bool = False) -> Criteria:
         return ["KEYWORD", query.name]
     if isinstance(query, DATE_TERMS):
         return [_DATE_KEYS[type(query)], _imap_date(query.day)]
+    if isinstance(query, Raw):
+        if not labels:
+            raise QueryError(
+                "This server has no search language of its own (gmail: is for Gmail)",
+                "drop the gmail: prefix",
+            )
+        return ["X-GM-RAW", query.text]
     if isinstance(query, Larger):
         return ["LARGER", str(query.size)]
     if isinstance(query, Smaller):

@@ -28,6 +28,8 @@ from mailtui.backend.query import (
     On,
     Or,
     Query,
+    QueryError,
+    Raw,
     Since,
     Smaller,
     Subject,
@@ -167,6 +169,8 @@ def matcher(query: Query) -> Node:
     if isinstance(query, From | To | Cc | Subject):
         name, needle = _HEADER_OF[type(query)], query.text.casefold()
         return Node(lambda m: needle in m.header_text(name), 2)
+    if isinstance(query, Raw):
+        raise QueryError("gmail: searches need a Gmail account", "drop the gmail: prefix")
     raise TypeError(f"not a query term: {query!r}")
 
 

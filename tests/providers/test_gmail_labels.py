@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mailtui.errors import MailtuiError
 from mailtui.sync import commands
 from mailtui.ui.format import labels as shown_labels
 from tests.support.scripted_fixture import scripted_context
@@ -124,3 +125,32 @@ def test_label_search_finds_gmail_labels_on_the_server_and_in_the_cache(gmail_ac
         commands.Search(folder=ALL_MAIL, query='label:"Muy Importante"', local=True), timeout=30
     )
     assert {subjects[u] for u in spaced} == {"two"}
+
+
+def test_gmail_prefix_sends_gmails_own_search_syntax(gmail_account) -> None:
+    ctx, _server, store = gmail_account
+    service = ctx.service()
+    subjects = {
+        u: e.subject for u, e in service.envelopes(ALL_MAIL, service.view(ALL_MAIL)).items()
+    }
+    store.mail[store.find("three").msgid].flags.add("\\Seen")
+    store.refresh()
+    found = service.run(
+        commands.Search(folder=ALL_MAIL, query="gmail:label:work is:unread"), timeout=30
+    )
+    assert {subjects[u] for u in found} == {"one"}
+
+
+def test_gmail_prefix_elsewhere_is_refused_with_a_sentence(scripted_imap, tmp_path: Path) -> None:
+    ctx = scripted_context(scripted_imap, tmp_path)
+    try:
+        with pytest.raises(MailtuiError, match="no search language of its own"):
+            ctx.service().run(
+                commands.Search(folder="INBOX", query="gmail:has:attachment"), timeout=30
+            )
+        with pytest.raises(MailtuiError, match="runs on the server"):
+            ctx.service().run(
+                commands.Search(folder="INBOX", query="gmail:x", local=True), timeout=30
+            )
+    finally:
+        ctx.close()
