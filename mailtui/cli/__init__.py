@@ -5,7 +5,7 @@ Every subcommand runs on the same SyncService the TUI uses; failures print one l
 package never imports `mailtui.ui`: `mailtui` with no command (the app) is dispatched
 by `mailtui.main`, which passes the app in as `main(app=…)`.
 
-Modules: `read` (list, show, search), `triage` (mark, move, copy, delete, archive),
+Modules: `read` (list, show, search), `thread` (a conversation across folders), `triage` (mark, move, copy, delete, archive),
 `folders` (folders, folder …), `sync` (sync, watch), `attachments` (save), `send`
 (send, outbox), `account` (login), `setup` (setup, its questions in `prompts`); `access` opens the context and checks folders and
 UIDs, `output` prints, `args` holds the argument types.
@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from mailtui import __version__
-from mailtui.cli import account, attachments, folders, read, send, setup, sync, triage
+from mailtui.cli import account, attachments, folders, read, send, setup, sync, thread, triage
 from mailtui.cli.args import parse_attachment_number, parse_limit, parse_uid
 from mailtui.cli.output import (
     EXIT_ERROR,
@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account", "-a")
     p.add_argument("--html", action="store_true", help="prefer the HTML part when both exist")
     p.set_defaults(func=read.cmd_show)
+
+    thread.add_parser(sub)
 
     p = sub.add_parser("folders", help="list folders with roles and counts")
     p.add_argument("--account", "-a")

@@ -80,6 +80,7 @@ recall          | E               | Edit draft       | Triage |             | Ed
 outbox          | ctrl+o          | Outbox           | Triage |             | Messages waiting to be sent: retry, edit, delete
 # Reading
 zoom            | z               | Full screen      | Read   |             | Show the reader full screen, or back
+conversation    | V               | Conversation     | Read   |             | Show the whole conversation from every folder (Sent, archive), stacked
 toggle_quotes   | T               | Quotes           | Read   |             | Fold or unfold long quotes; show a very long message whole
 toggle_html     | H               | Plain/HTML       | Read   |             | Switch between the plain and the HTML version
 links           | L               | Links            | Read   |             | Open or copy a link or an address of the message

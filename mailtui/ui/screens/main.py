@@ -460,6 +460,25 @@ class MainScreen(Screen[None]):
     def action_zoom(self) -> None:
         self.reading.zoom()
 
+    def action_conversation(self) -> None:
+        from mailtui.ui.screens.conversation import ConversationScreen
+
+        uid = self.messages.cursor_uid
+        if uid is None or self.folder is None:
+            return
+        reader = self.reader
+        self.app.push_screen(
+            ConversationScreen(
+                self.service,
+                self.mail.bridge,
+                self.folder,
+                uid,
+                clock=reader.clock,
+                palette=reader.palette,
+                prefer=self.reading.prefer,
+            )
+        )
+
     def action_toggle_quotes(self) -> None:
         self.reading.toggle_quotes()
 

@@ -1,0 +1,113 @@
+"""A conversation across every folder of the account, found in the cache alone.
+
+The list threads one folder (mime/threads.py over `thread_items`); a conversation
+also holds your replies in Sent and the messages archived since, so it is looked up
+account-wide: starting from one message, every cached message linked to it by
+Message-ID, In-Reply-To or References (transitively), and every message sharing its
+store thread id (Gmail's X-GM-THRID) when the cache has that column.
+
+No network and no index to maintain: each round is one scan of the messages table
+(tens of milliseconds at 100k messages), new ids feed the next round, and rounds and
+members are capped, since References are written by strangers and can name anything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from mailtui.cache.db import CacheDB
+from mailtui.text.msgids import normalize_msgid
+
+__all__ = ["MAX_MEMBERS", "MAX_ROUNDS", "Member", "conversation_members", "thread_key_column"]
+
+MAX_ROUNDS = 8
+"""Link-following rounds; a real conversation closes in two or three."""
+MAX_MEMBERS = 500
+"""The most messages a conversation returns (the newest kept)."""
+
+# Column names a store thread id may have in the messages table (the Gmail helper's).
+_THREAD_COLUMNS = ("thread_key", "thrid", "thread_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One cached message of a conversation: where it is and how it links."""
+
+    folder: str
+    uid: int
+    date: int
+    message_id: str
+    in_reply_to: str
+    references: tuple[str, ...]
+
+
+def thread_key_column(cache: CacheDB) -> str | None:
+    """The messages table's store-thread-id column, when this cache has one."""
+    names = {row[1] for row in cache.db.execute("PRAGMA table_info(messages)")}
+    return next((c for c in _THREAD_COLUMNS if c in names), None)
+
+
+def _ids_of(message_id: str, in_reply_to: str, refs: str) -> set[str]:
+    out = {normalize_msgid(message_id), normalize_msgid(in_reply_to)}
+    out.update(normalize_msgid(r) for r in refs.split())
+    out.discard("")
+    return out
+
+
+def conversation_members(cache: CacheDB, folder: str, uid: int) -> list[Member]:
+    """Every cached message of the conversation of (folder, uid), oldest first.
+
+    Empty when that message is not cached. A message stored in two folders (a copy,
+    or Gmail's All Mail beside a label) is returned once per folder: the caller decides
+    which copy to show.
+    """
+    fid = cache.folder_id(folder)
+    if fid is None:
+        return []
+    thread_col = thread_key_column(cache)
+    thread = f"m.{thread_col}" if thread_col else "0"
+    select = (
+        f"SELECT m.id, f.name, m.uid, m.date, m.message_id, m.in_reply_to, m.refs, {thread} "
+        "FROM messages m JOIN folders f ON f.id = m.folder"
+    )
+    seed = cache.db.execute(f"{select} WHERE m.id=?", ((fid << 32) | uid,)).fetchone()
+    if seed is None:
+        return []
+    found: dict[int, tuple] = {seed[0]: seed}
+    known = _ids_of(seed[4], seed[5], seed[6])
+    frontier = set(known)
+    threads = {seed[7]} - {0, None}
+    seen_threads = set(threads)
+    rounds = 0
+    while (frontier or threads) and rounds < MAX_ROUNDS and len(found) < MAX_MEMBERS:
+        rounds += 1
+        # ' ' || refs || ' ' holds ' id ' exactly when refs names that id (space-joined).
+        where = (
+            "m.message_id IN (SELECT value FROM json_each(:ids)) "
+            "OR m.in_reply_to IN (SELECT value FROM json_each(:ids)) "
+            "OR (m.refs <> '' AND EXISTS (SELECT 1 FROM json_each(:ids) "
+            "WHERE instr(' ' || m.refs || ' ', ' ' || value || ' ') > 0))"
+        )
+        if thread_col and threads:
+            where += f" OR m.{thread_col} IN (SELECT value FROM json_each(:threads))"
+        params = {"ids": json.dumps(sorted(frontier)), "threads": json.dumps(sorted(threads))}
+        rows = cache.db.execute(f"{select} WHERE {where}", params).fetchall()
+        frontier = set()
+        threads = set()
+        for row in rows:
+            if row[0] in found:
+                continue
+            found[row[0]] = row
+            new = _ids_of(row[4], row[5], row[6]) - known
+            known |= new
+            frontier |= new
+            if row[7] and row[7] not in seen_threads:
+                seen_threads.add(row[7])
+                threads.add(row[7])
+    members = [
+        Member(row[1], row[2], row[3], normalize_msgid(row[4]), row[5], tuple(row[6].split()))
+        for row in found.values()
+    ]
+    members.sort(key=lambda m: (m.date, m.folder, m.uid))
+    return members[-MAX_MEMBERS:]
