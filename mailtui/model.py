@@ -129,6 +129,9 @@ class Envelope:
     list_id: str = ""
     modseq: int = 0
     has_attachments: bool = False
+    # See HeaderRow: Gmail's X-GM-MSGID and X-GM-THRID, 0 elsewhere.
+    message_key: int = 0
+    thread_key: int = 0
 
     @property
     def seen(self) -> bool:
@@ -171,6 +174,10 @@ class HeaderRow(NamedTuple):
     references: str  # space-separated message ids
     list_id: str
     has_attachments: int
+    # The store's identity across folders and its conversation (Gmail's X-GM-MSGID and
+    # X-GM-THRID); 0 where the store has none.
+    message_key: int = 0
+    thread_key: int = 0
 
 
 # Signature and encryption control parts: plumbing of a signed or encrypted message,

@@ -29,6 +29,14 @@ PAGE_CACHE_KB = 4096
 BULK_PAGE_CACHE_KB = 32768
 
 
+# What each version added to the one before, from v7 on (see CacheDB._migrate).
+_ADDED_COLUMNS = (
+    "ALTER TABLE folders ADD COLUMN change_token INTEGER NOT NULL DEFAULT 0;\n",  # v7
+    "ALTER TABLE messages ADD COLUMN message_key INTEGER NOT NULL DEFAULT 0;\n"  # v8
+    "ALTER TABLE messages ADD COLUMN thread_key INTEGER NOT NULL DEFAULT 0;\n",
+)
+
+
 def message_key(folder_id: int, uid: int) -> int:
     """A message's primary key: its folder's rows form one contiguous id range."""
     return (folder_id << 32) | uid
@@ -77,11 +85,12 @@ class CacheDB:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
-        if version == 6:  # v7 only adds a column: keep the cached mail
+        if version in (6, 7):  # v7 and v8 only add columns: keep the cached mail
+            steps = _ADDED_COLUMNS[version - 6 :]
             self.db.executescript(
                 "BEGIN IMMEDIATE;\n"
-                "ALTER TABLE folders ADD COLUMN change_token INTEGER NOT NULL DEFAULT 0;\n"
-                f"PRAGMA user_version={SCHEMA_VERSION};\nCOMMIT;"
+                + "".join(steps)
+                + f"PRAGMA user_version={SCHEMA_VERSION};\nCOMMIT;"
             )
             return
         drops = "".join(f"DROP TABLE IF EXISTS {t};\n" for t in DISPOSABLE) if version else ""

@@ -23,11 +23,11 @@ SORT_COLUMNS = {
 
 _ROW_COLUMNS = (
     "uid, flags, modseq, internaldate, size, date, subject, from_name, from_addr, to_, cc, "
-    "reply_to, message_id, in_reply_to, refs, list_id, has_attachments"
+    "reply_to, message_id, in_reply_to, refs, list_id, has_attachments, message_key, thread_key"
 )
 _INSERT = (
     f"INSERT OR REPLACE INTO messages(id, folder, {_ROW_COLUMNS}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_ENVELOPE = f"SELECT {_ROW_COLUMNS} FROM messages"
 
@@ -216,11 +216,12 @@ class MessageTable(FolderTable):
         if fid is None:
             return []
         lo, hi = folder_range(fid)
-        return self.db.execute(
-            "SELECT uid, message_id, in_reply_to, refs, subject, date FROM messages "
+        rows = self.db.execute(
+            "SELECT uid, message_id, in_reply_to, refs, subject, date, thread_key FROM messages "
             "WHERE id BETWEEN ? AND ?",
             (lo, hi),
         ).fetchall()
+        return _by_thread_key(rows)
 
     def rows(self, folder: str, uids: Sequence[int]) -> list[HeaderRow]:
         """The stored rows of these messages (to move them between folders locally)."""
@@ -287,6 +288,24 @@ class MessageTable(FolderTable):
         )
 
 
+def _by_thread_key(rows: list[tuple]) -> list[tuple[int, str, str, str, str, int]]:
+    """Thread items where the store names each message's conversation (Gmail's
+    X-GM-THRID): the conversation's earliest message becomes every other member's first
+    reference, so JWZ (mime/threads.py) groups what Gmail groups, whether References
+    link them or not. Messages without a key keep their own headers."""
+    first: dict[int, tuple[int, int, str]] = {}
+    for uid, mid, _irt, _refs, _subj, date, key in rows:
+        if key and mid and (key not in first or (date, uid) < first[key][:2]):
+            first[key] = (date, uid, mid)
+    out = []
+    for uid, mid, irt, refs, subj, date, key in rows:
+        root = first.get(key) if key else None
+        if root is not None and root[1] != uid and root[2] not in refs.split():
+            refs = f"{root[2]} {refs}" if refs else root[2]
+        out.append((uid, mid, irt, refs, subj, date))
+    return out
+
+
 def _row_to_envelope(row: tuple) -> Envelope:
     (
         uid,
@@ -306,6 +325,8 @@ def _row_to_envelope(row: tuple) -> Envelope:
         refs,
         list_id,
         has_att,
+        message_key,
+        thread_key,
     ) = row
     return Envelope(
         uid=uid,
@@ -324,4 +345,6 @@ def _row_to_envelope(row: tuple) -> Envelope:
         list_id=list_id,
         modseq=modseq,
         has_attachments=bool(has_att),
+        message_key=message_key,
+        thread_key=thread_key,
     )

@@ -7,7 +7,7 @@ and the same integer is the FTS5 rowid.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Tables dropped and rebuilt when the schema version changes.
 DISPOSABLE = ("messages_fts", "parts", "messages", "folders", "meta")
@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS messages(
     refs TEXT NOT NULL DEFAULT '',
     list_id TEXT NOT NULL DEFAULT '',
     has_attachments INTEGER NOT NULL DEFAULT 0,
+    message_key INTEGER NOT NULL DEFAULT 0, -- the store's id across folders (X-GM-MSGID; v8)
+    thread_key INTEGER NOT NULL DEFAULT 0,  -- its conversation (X-GM-THRID; v8)
     bodystructure TEXT                  -- JSON BodyPart, NULL until the message is opened
 );
 CREATE INDEX IF NOT EXISTS messages_by_date ON messages(folder, date);

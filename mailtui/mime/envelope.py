@@ -168,8 +168,11 @@ def header_row(
     internaldate: int,
     size: int,
     block: bytes | None,
+    message_key: int = 0,
+    thread_key: int = 0,
 ) -> HeaderRow:
-    """One cache row from a message's list headers and its IMAP/Maildir metadata.
+    """One cache row from a message's list headers and its IMAP/Maildir metadata (and
+    the store's message and thread keys, Gmail's X-GM-MSGID/X-GM-THRID, where it has them).
 
     Never raises and never takes long: the block is cut at HEADER_BLOCK_CAP, and a block
     that still cannot be parsed gives a row with its raw subject, made safe, so the
@@ -178,11 +181,14 @@ def header_row(
     if block and len(block) > HEADER_BLOCK_CAP:
         block = block[:HEADER_BLOCK_CAP]
     try:
-        return _parsed_row(uid, flags, modseq, internaldate, size, block)
+        row = _parsed_row(uid, flags, modseq, internaldate, size, block)
     except Exception:  # a stranger's bytes must not stop a sync; the row is still listed
         # The row of a message without headers (dated by INTERNALDATE), with its subject.
         empty = _parsed_row(uid, flags, modseq, internaldate, size, None)
-        return empty._replace(subject=_raw_subject(block))
+        row = empty._replace(subject=_raw_subject(block))
+    if message_key or thread_key:
+        row = row._replace(message_key=message_key, thread_key=thread_key)
+    return row
 
 
 def _raw_subject(block: bytes | None) -> str:

@@ -28,7 +28,8 @@ from mailtui.sync import events
 
 log = logging.getLogger("mailtui.sync.coldstore")
 
-# (uid, flags, modseq, internaldate, size, header block) — what the parser hands over.
+# (uid, flags, modseq, internaldate, size, header block[, message key, thread key]) —
+# what the parser hands over (the keys only from a store that has them: Gmail).
 Record = tuple[int, "tuple[str, ...] | None", int, int, int, "bytes | None"]
 
 # Below this many messages a child process is not worth its start-up (~0.1 s).

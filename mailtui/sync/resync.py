@@ -40,7 +40,18 @@ def rows_from(records: list[Fetched]) -> list[HeaderRow]:
         if not rec.uid:
             continue
         block = rec.header_block()
-        out.append(header_row(rec.uid, rec.flags, rec.modseq, rec.internaldate, rec.size, block))
+        out.append(
+            header_row(
+                rec.uid,
+                rec.flags,
+                rec.modseq,
+                rec.internaldate,
+                rec.size,
+                block,
+                rec.message_key,
+                rec.thread_key,
+            )
+        )
     return out
 
 
@@ -51,7 +62,18 @@ def _row_collector(rows: list[HeaderRow]) -> Callable[[Fetched], None]:
     def collect(rec: Fetched) -> None:
         if rec.uid:
             block = rec.header_block()
-            append(header_row(rec.uid, rec.flags, rec.modseq, rec.internaldate, rec.size, block))
+            append(
+                header_row(
+                    rec.uid,
+                    rec.flags,
+                    rec.modseq,
+                    rec.internaldate,
+                    rec.size,
+                    block,
+                    rec.message_key,
+                    rec.thread_key,
+                )
+            )
 
     return collect
 
@@ -62,7 +84,22 @@ def _record_collector(records: list[coldstore.Record]) -> Callable[[Fetched], No
 
     def collect(rec: Fetched) -> None:
         if rec.uid:
-            append((rec.uid, rec.flags, rec.modseq, rec.internaldate, rec.size, rec.header_block()))
+            uid, flags, block = rec.uid, rec.flags, rec.header_block()
+            if rec.message_key:  # Gmail's X-GM-MSGID/X-GM-THRID, only where the store has them
+                append(
+                    (
+                        uid,
+                        flags,
+                        rec.modseq,
+                        rec.internaldate,
+                        rec.size,
+                        block,
+                        rec.message_key,
+                        rec.thread_key,
+                    )
+                )
+            else:
+                append((uid, flags, rec.modseq, rec.internaldate, rec.size, block))
 
     return collect
 

@@ -154,3 +154,36 @@ def test_gmail_prefix_elsewhere_is_refused_with_a_sentence(scripted_imap, tmp_pa
             )
     finally:
         ctx.close()
+
+
+def test_gmail_conversations_are_the_threads_and_each_message_is_cached_once(
+    scripted_imap_factory, tmp_path: Path
+) -> None:
+    from mailtui.mime.threads import ThreadItem, thread_messages
+
+    server = gmail.start(scripted_imap_factory)
+    store: GmailStore = server.store
+    store.create("Work")
+    plan = store.add_mail(_raw("plan"), labels={"\\Inbox", "Work"})
+    # Gmail put this one in the plan's conversation though no header links them.
+    store.add_mail(_raw("budget"), labels={"\\Inbox", "Work"}, thread_of=plan)
+    store.add_mail(_raw("other"), labels={"\\Inbox"})
+    ctx = scripted_context(server, tmp_path)
+    try:
+        service = ctx.service()
+        service.run(commands.SyncAll(), timeout=60)
+        envs = service.envelopes("INBOX", service.view("INBOX"))
+        assert {e.message_key for e in envs.values()} == {m.msgid for m in store.mail.values()}
+        roots = thread_messages(
+            [
+                ThreadItem(uid, mid, irt, tuple(refs.split()), subj, date)
+                for uid, mid, irt, refs, subj, date in service.thread_items("INBOX")
+            ]
+        )
+        threads = sorted(sorted(envs[n.item.uid].subject for n in r.walk()) for r in roots)
+        assert threads == [["budget", "plan"], ["other"]]
+        # Filed under two labels, each message is one row per folder, once in All Mail.
+        assert service.counts(ALL_MAIL) == (3, 3)
+        assert service.counts("Work") == (2, 2)
+    finally:
+        ctx.close()

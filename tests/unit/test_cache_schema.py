@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mailtui.cache.schema import SCHEMA_VERSION
 from mailtui.cache.store import HeaderCache
-from mailtui.model import Folder, FolderState
+from mailtui.model import Folder, FolderState, HeaderRow
 
 
 def test_a_v6_cache_gains_the_change_token_and_keeps_its_mail(tmp_path: Path) -> None:
@@ -18,6 +18,8 @@ def test_a_v6_cache_gains_the_change_token_and_keeps_its_mail(tmp_path: Path) ->
     cache.close()
     db = sqlite3.connect(path)  # what the previous release wrote
     db.execute("ALTER TABLE folders DROP COLUMN change_token")
+    db.execute("ALTER TABLE messages DROP COLUMN message_key")
+    db.execute("ALTER TABLE messages DROP COLUMN thread_key")
     db.execute("PRAGMA user_version=6")
     db.commit()
     db.close()
@@ -27,6 +29,27 @@ def test_a_v6_cache_gains_the_change_token_and_keeps_its_mail(tmp_path: Path) ->
     cache.set_folder_state("INBOX", FolderState(uidvalidity=7, uidnext=42, change_token=5))
     assert cache.folder_state("INBOX").change_token == 5
     assert cache.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    cache.close()
+
+
+def test_a_v7_cache_gains_message_and_thread_keys_and_keeps_its_mail(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    cache = HeaderCache(path)
+    cache.replace_folders([Folder(name="INBOX", raw_name="INBOX")])
+    cache.store_batch("INBOX", [HeaderRow(5, "\\Seen", 1, 0, 10, 0, "kept", *[""] * 9, 0)])
+    cache.close()
+    db = sqlite3.connect(path)  # what the previous release wrote
+    db.execute("ALTER TABLE messages DROP COLUMN message_key")
+    db.execute("ALTER TABLE messages DROP COLUMN thread_key")
+    db.execute("PRAGMA user_version=7")
+    db.commit()
+    db.close()
+    cache = HeaderCache(path)
+    (env,) = cache.envelopes("INBOX", [5]).values()
+    assert (env.subject, env.message_key, env.thread_key) == ("kept", 0, 0)
+    cache.store_batch("INBOX", [HeaderRow(6, "", 1, 0, 10, 0, "new", *[""] * 9, 0, 1234, 99)])
+    (env,) = cache.envelopes("INBOX", [6]).values()
+    assert (env.message_key, env.thread_key) == (1234, 99)
     cache.close()
 
 

@@ -249,12 +249,20 @@ class GmailStore(Mailstore):
             return [self._uid_of(name, m) for m in mails]
 
     def add_mail(
-        self, raw: bytes, *, labels: Iterable[str] = (), flags: Iterable[str] = (), place: str = ""
+        self,
+        raw: bytes,
+        *,
+        labels: Iterable[str] = (),
+        flags: Iterable[str] = (),
+        place: str = "",
+        thread_of: Mail | None = None,
     ) -> Mail:
-        """A message as a test sets it up: its labels and place, not a folder."""
+        """A message as a test sets it up: its labels and place, not a folder; in the
+        conversation of `thread_of` (Gmail threads by its own rules, not only References)."""
         with self.lock:
             msgid = next(self._ids)
-            mail = Mail(msgid, raw, datetime.now(UTC).replace(microsecond=0), msgid)
+            thrid = thread_of.thrid if thread_of is not None else msgid
+            mail = Mail(msgid, raw, datetime.now(UTC).replace(microsecond=0), thrid)
             mail.labels, mail.flags, mail.place = set(labels), set(flags), place
             self.mail[msgid] = mail
             self.refresh()
