@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from mailtui.cli.access import ensure_cached, open_context, require_uids
 from mailtui.cli.output import iso, json_text, short_date
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -61,21 +65,36 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a message: headers, the body the reader would show (whole), attachments."""
+    from dataclasses import replace
+
     from rich.console import Console
 
+    from mailtui.crypto import Pinentry
     from mailtui.mime import render
-    from mailtui.usecase.reading import read_body
+    from mailtui.usecase.reading import SecureReading, read_body
 
     ctx = open_context(args)
     try:
-        service = ctx.service(args.account)
+        account = ctx.account(args.account)
+        service = ctx.service(account.name)
         require_uids(service, args.folder, [args.uid], changes=False)
         env = service.envelope(args.folder, args.uid)
-        shown = read_body(service, args.folder, args.uid, prefer="html" if args.html else "plain")
-        attachments = render.attachments(shown.structure)
+        # A locked key's passphrase: gpg-agent's own pinentry asks (on this terminal
+        # through GPG_TTY, or a GUI one), never this command.
+        secure = SecureReading(account, Pinentry.agent())
+        shown = read_body(
+            service, args.folder, args.uid, prefer="html" if args.html else "plain", secure=secure
+        )
+        hidden = shown.secure.hidden if shown.secure is not None else frozenset()
+        attachments = [a for a in render.attachments(shown.structure) if a.section not in hidden]
     finally:
         ctx.close()
+    if env is not None and shown.secure is not None and shown.secure.subject:
+        env = replace(env, subject=shown.secure.subject)
     text = render.render_message(env, shown.text, attachments)
+    status = security_lines(shown)
+    if status:
+        text = status + text
     console = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
     # Captured, then written: rich ends the process itself (exit 1) on a closed pipe,
     # where main() would end quietly as other commands do.
@@ -83,6 +102,32 @@ def cmd_show(args: argparse.Namespace) -> int:
         console.print(text)
     sys.stdout.write(captured.get())
     return 0
+
+
+def security_lines(shown: object) -> Text:
+    """The signature/encryption status printed above the headers: one line each, a
+    bracketed verdict of ours first ("[GOOD]", "[BAD]", "[WARN]", "[ENCRYPTED]")."""
+    from rich.text import Text
+
+    from mailtui.usecase.reading import ShownBody
+
+    assert isinstance(shown, ShownBody)
+    lines = list(shown.secure.lines) if shown.secure is not None else []
+    lines += list(shown.inline.lines) if shown.inline is not None else []
+    out = Text(end="")
+    styles = {
+        "good": "bold green",
+        "bad": "bold red",
+        "warn": "bold yellow",
+        "encrypted": "bold blue",
+        "off": "bold yellow",
+    }
+    for line in lines:
+        out.append(f"[{line.kind.upper()}]", style=styles.get(line.kind, "bold"))
+        out.append(" " + line.text + "\n")
+    if lines:
+        out.append("\n")
+    return out
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -23,12 +23,16 @@ from mailtui.config.model import (
     DELETE_POLICIES,
     IN_CODE,
     MARK_READ_MODES,
+    PGP_ENCRYPT_MODES,
+    PGP_PINENTRY_MODES,
     SECURITIES,
     SORT_KEYS,
     AccountSettings,
     DeletePolicy,
     IdentitySettings,
     MarkRead,
+    PgpEncrypt,
+    PgpPinentry,
     Protocol,
     SavedSearch,
     Security,
@@ -190,6 +194,11 @@ def _account(src: Source, name: object, raw: object) -> AccountSettings:
         part_cache_mb=r.integer("part_cache_mb", 0, 1 << 20),
         default=r.boolean("default"),
         identities=_identities(r),
+        pgp_sign=r.boolean("pgp_sign"),
+        pgp_encrypt=cast(PgpEncrypt, r.text("pgp_encrypt", choices=PGP_ENCRYPT_MODES)),
+        pgp_key=r.text("pgp_key", allow_empty=True).strip().replace(" ", ""),
+        pgp_pinentry=cast(PgpPinentry, r.text("pgp_pinentry", choices=PGP_PINENTRY_MODES)),
+        autocrypt=r.boolean("autocrypt"),
     )
 
 

@@ -27,6 +27,8 @@ MarkRead = Literal["on-view", "on-open"]
 AuthSource = Literal["keyring", "password_command", "oauth2_token_command", "oauth2"]
 Auth = Literal["password", "oauth2"]
 OAuth2Provider = Literal["google", "microsoft", "custom"]
+PgpEncrypt = Literal["never", "opportunistic", "always"]
+PgpPinentry = Literal["mailtui", "agent"]
 
 SECURITIES: Final[tuple[str, ...]] = get_args(Security)
 DELETE_POLICIES: Final[tuple[str, ...]] = get_args(DeletePolicy)
@@ -34,6 +36,8 @@ SORT_KEYS: Final[tuple[str, ...]] = get_args(SortKey)
 MARK_READ_MODES: Final[tuple[str, ...]] = get_args(MarkRead)
 AUTHS: Final[tuple[str, ...]] = get_args(Auth)
 OAUTH2_PROVIDERS: Final[tuple[str, ...]] = get_args(OAuth2Provider)
+PGP_ENCRYPT_MODES: Final[tuple[str, ...]] = get_args(PgpEncrypt)
+PGP_PINENTRY_MODES: Final[tuple[str, ...]] = get_args(PgpPinentry)
 # The keys of the built-in sign-in (`auth = "oauth2"`): refused with any other auth.
 OAUTH2_KEYS: Final[tuple[str, ...]] = (
     "oauth2_provider",
@@ -209,6 +213,22 @@ class AccountSettings:
     identities: tuple[IdentitySettings, ...] = ()
     """Further addresses (aliases) with their own name and signature: a reply is sent
     from the one the original was addressed to, and reply-all leaves them all out."""
+    pgp_sign: bool = False
+    """Sign outgoing mail with OpenPGP (PGP/MIME) by default; `S` on the review screen
+    and `mailtui send --sign` change it for one message."""
+    pgp_encrypt: PgpEncrypt = "never"
+    """"never"; "opportunistic" (encrypt when every recipient has a usable key, from the
+    keyring or Autocrypt); "always" (a recipient without a key stops the send). `X` on
+    the review screen and `mailtui send --encrypt` change it for one message."""
+    pgp_key: str = ""
+    """Fingerprint of the secret key to sign with and encrypt to (so Sent stays
+    readable); "" → the key whose user id is the account's address."""
+    pgp_pinentry: PgpPinentry = "mailtui"
+    """Who asks for a locked key's passphrase in the app: "mailtui" (its own masked
+    prompt, gpg in loopback mode) or "agent" (gpg-agent's pinentry, the app suspended)."""
+    autocrypt: bool = False
+    """Autocrypt Level 1: add an `Autocrypt:` header with your key to outgoing mail, and
+    learn correspondents' keys from theirs (kept in the account's cache directory)."""
 
     @property
     def address(self) -> Address:

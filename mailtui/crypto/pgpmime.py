@@ -99,7 +99,12 @@ def with_sender(engine: Engine, status: SignatureStatus, from_addr: str) -> Sign
     if key is None:
         return replace(status, from_addr=addr)
     uids = tuple(u.text for u in key.user_ids if u.usable)
-    matches = (addr in key.emails()) if addr else None
+    emails = key.emails()
+    if status.state in (SigState.EXPIRED_KEY, SigState.REVOKED_KEY):
+        # The whole key is dead, so are its user ids; still, whose key it was is known:
+        # an expired key of the sender is not also "someone else's key".
+        emails = frozenset(u.email for u in key.user_ids if u.email)
+    matches = (addr in emails) if addr else None
     return replace(
         status,
         user_id=status.user_id or key.primary_user_id,

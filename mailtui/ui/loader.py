@@ -37,10 +37,12 @@ from mailtui.text.addresses import parse_addresses
 from mailtui.text.chunks import CancelCheck, Cancelled
 from mailtui.text.safe import clean_line
 from mailtui.usecase.reading import attachment_data, decode_body, shown_part
+from mailtui.usecase.secure import InlineBody, Secured
 
 if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
     from mailtui.ui.bridge import Bridge
+    from mailtui.usecase.reading import SecureReading
 
 __all__ = [
     "FOLD_OVER",
@@ -74,6 +76,10 @@ class Loaded:
     cut: int = 0  # characters of the part left unrendered by the size cap (T renders all)
     payload: bytes = field(default=b"", repr=False)  # the part as fetched, to render it whole
     width: int = 0
+    # OpenPGP/S-MIME: the status, and a decrypted message (in memory only) whose parts
+    # the body and the attachments come from; inline PGP runs of the text shown.
+    secure: Secured | None = field(default=None, repr=False)
+    inline: InlineBody | None = field(default=None, repr=False)
 
 
 def long_quotes(text: str) -> frozenset[int]:
@@ -171,19 +177,25 @@ def _loaded(
     width: int,
     prefer: str,
     from_cache: bool,
+    secure: Secured | None = None,
+    inline: InlineBody | None = None,
 ) -> Loaded:
+    hidden = secure.hidden if secure is not None else frozenset()
+    atts = attachments(structure, "html" if prefer == "html" else "plain")
     return Loaded(
         structure=structure,
         part=part,
         text=rendered.text if rendered else "",
         links=rendered.links if rendered else [],
-        attachments=attachments(structure, "html" if prefer == "html" else "plain"),
+        attachments=[a for a in atts if a.section not in hidden],
         alternatives=alternatives(structure),
         from_cache=from_cache,
         quotes=quotes,
         cut=rendered.cut if rendered else 0,
         payload=payload if rendered and rendered.cut else b"",
         width=width,
+        secure=secure,
+        inline=inline,
     )
 
 
@@ -236,18 +248,37 @@ async def load_message(
     prefer: str = "plain",
     part: BodyPart | None = None,
     width: int = 0,
+    secure: SecureReading | None = None,
 ) -> Loaded:
-    """Structure and body text of a message (`part` forces one alternative)."""
+    """Structure and body text of a message (`part` forces one alternative).
+
+    With `secure` (the account and how to ask for a passphrase), a signed message is
+    verified and an encrypted one decrypted first (`usecase.reading.secure_view`, in a
+    thread); the body then comes from the decrypted message, in memory."""
     structure, cached = await fetch_structure(bridge, service, folder, uid)
-    chosen = shown_part(structure, prefer, part)
+    secured: Secured | None = None
+    if secure is not None:
+        secured = await asyncio.to_thread(secure.examine, service, folder, uid, structure)
+    tree = secured.structure if secured is not None and secured.structure is not None else structure
+    chosen = shown_part(tree, prefer, part)
     rendered: RenderedBody | None = None
+    inline: InlineBody | None = None
     quotes: frozenset[int] = frozenset()
     payload = b""
     if chosen is not None:
-        payload, part_cached = await fetch_part(bridge, service, folder, uid, chosen.section)
-        cached = cached and part_cached
-        rendered, quotes = await in_render_thread(_render, chosen, payload, width, False)
-    return _loaded(structure, chosen, rendered, quotes, payload, width, prefer, cached)
+        if secured is not None and secured.message is not None:
+            payload = secured.message.part_bytes(chosen.section)
+            chosen = replace(chosen, encoding="binary")  # part_bytes decoded it already
+        else:
+            payload, part_cached = await fetch_part(bridge, service, folder, uid, chosen.section)
+            cached = cached and part_cached
+        if secure is not None:
+            inline = await asyncio.to_thread(secure.inline, service, folder, uid, chosen, payload)
+        if inline is not None:
+            rendered = RenderedBody(inline.text, plain_links(inline.text))
+        else:
+            rendered, quotes = await in_render_thread(_render, chosen, payload, width, False)
+    return _loaded(tree, chosen, rendered, quotes, payload, width, prefer, cached, secured, inline)
 
 
 async def fetch_attachment(

@@ -29,6 +29,7 @@ from mailtui.ui import loader
 from mailtui.ui.bridge import ServiceCancelled, ServiceFailed
 from mailtui.ui.opener import opener_command, run_opener
 from mailtui.ui.screens.picker import Item, Menu
+from mailtui.usecase.reading import SecureReading
 
 if TYPE_CHECKING:
     from mailtui.ui.host import ScreenHost
@@ -147,7 +148,14 @@ class Reading:
         width = max(host.reader.scrollable_content_region.width - 2, 40)
         try:
             loaded = await loader.load_message(
-                host.mail.bridge, service, folder, uid, prefer=self._prefer, part=part, width=width
+                host.mail.bridge,
+                service,
+                folder,
+                uid,
+                prefer=self._prefer,
+                part=part,
+                width=width,
+                secure=self._secure(account),
             )
         except ServiceCancelled:
             return
@@ -165,6 +173,37 @@ class Reading:
             return
         host.reader.show_loaded(loaded)
         self._arm_mark_read(key)
+
+    def _secure(self, account: str) -> SecureReading:
+        """How this account's signed and encrypted mail is read (passphrases asked by
+        mailtui's own masked prompt, or gpg-agent's pinentry with the app suspended)."""
+        from mailtui.ui.screens.passphrase import tui_pinentry
+
+        settings = self._host.mail.ctx.account(account)
+        return SecureReading(settings, tui_pinentry(self._host.mail, settings))
+
+    def import_key(self) -> None:
+        """Fetch the unknown signer's key of the message shown, because the user asked."""
+        host = self._host
+        loaded = host.reader.loaded
+        fingerprint = loaded.secure.import_fingerprint if loaded and loaded.secure else ""
+        if not fingerprint:
+            host.notify(
+                "The message shown has no signature by an unknown key", timeout=3, markup=False
+            )
+            return
+        host.notify(f"Fetching key {fingerprint}…", timeout=3, markup=False)
+
+        async def fetch() -> None:
+            from mailtui.usecase.secure import import_key
+
+            sentence = await asyncio.to_thread(import_key, fingerprint)
+            host.notify(sentence, timeout=8, markup=False)
+            key = host.reader.key
+            if key is not None and "Imported" in sentence:
+                self.open_now(key[2])
+
+        host.run_worker(fetch(), group="import-key")
 
     def _arm_mark_read(self, key: Key) -> None:
         """Mark `key` read after the delay if the user chose it and it is still shown then."""
@@ -335,10 +374,15 @@ class Reading:
         account, folder, uid = key
         service = host.mail.services[account]
         host.notify(f"Fetching {att.filename}…", timeout=2, markup=False)
+        loaded = host.reader.loaded
+        secret = loaded.secure.message if loaded and loaded.secure else None
         try:
-            data = await loader.fetch_attachment(
-                host.mail.bridge, service, folder, uid, structure, att.section
-            )
+            if secret is not None and loaded is not None and loaded.structure is structure:
+                data = secret.part_bytes(att.section)  # a part of the decrypted message
+            else:
+                data = await loader.fetch_attachment(
+                    host.mail.bridge, service, folder, uid, structure, att.section
+                )
             directory = host.mail.open_dir() if open_it else host.mail.ctx.settings.ui.download_dir
             path = await asyncio.to_thread(save_attachment, data, att.filename, directory)
         except MailtuiError as exc:

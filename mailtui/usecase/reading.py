@@ -3,8 +3,9 @@
 One rule for both faces and for the text a reply quotes: the reader (`ui/loader.py`,
 which adds only the render thread and its cancellation), `mailtui show`, and
 `ui/screens/review.original_from_raw` all choose with `shown_part` and decode with
-`decode_body` (`original_from_raw` builds the message a reply quotes). What changes how a body is shown — PGP/MIME verification or
-decryption (issue 18, `mailtui.crypto`) — therefore plugs in here, once. An
+`decode_body` (`original_from_raw` builds the message a reply quotes). What changes how
+a body is shown — PGP/MIME verification or decryption (`usecase.secure`) — plugs in
+here, once: `SecureReading` is handed to both faces' loaders. An
 attachment's bytes are decoded here too (`attachment_data`), for the reader's open and
 save keys and for `mailtui save`.
 """
@@ -15,18 +16,22 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from mailtui.compose.draft import AttachmentData, Original
+from mailtui.config.model import AccountSettings
+from mailtui.crypto import Pinentry
 from mailtui.mime.parse import parse_message, transfer_decode
 from mailtui.mime.render import RenderedBody, attachments, choose_body, render_part
 from mailtui.model import BodyPart, MessageRef
 from mailtui.sync import commands
 from mailtui.text.chunks import CancelCheck
 from mailtui.text.safe import safe_filename
+from mailtui.usecase.secure import InlineBody, Secured, examine, inline_body, learn_autocrypt
 
 if TYPE_CHECKING:
     from mailtui.mime.parse import ParsedMessage
     from mailtui.sync.service import SyncService
 
 __all__ = [
+    "SecureReading",
     "ShownBody",
     "attachment_data",
     "decode_body",
@@ -60,30 +65,87 @@ def decode_body(
 
 
 @dataclass(frozen=True)
+class SecureReading:
+    """How a face reads signed and encrypted mail of one account: `pinentry` says who
+    asks for a passphrase (the TUI's own masked prompt, or gpg-agent's pinentry)."""
+
+    account: AccountSettings
+    pinentry: Pinentry | None = None
+
+    @staticmethod
+    def _sender(service: SyncService, folder: str, uid: int) -> tuple[str, int | None]:
+        env = service.envelope(folder, uid)
+        if env is None or not env.from_:
+            return "", None
+        return env.from_[0].addr, env.date
+
+    def examine(
+        self, service: SyncService, folder: str, uid: int, structure: BodyPart
+    ) -> Secured | None:
+        """Verify/decrypt (see `usecase.secure.examine`) and learn an Autocrypt header."""
+        sender, date = self._sender(service, folder, uid)
+        learn_autocrypt(service, self.account, folder, uid, sender, date)
+        return examine(service, self.account, folder, uid, structure, sender, self.pinentry)
+
+    def inline(
+        self, service: SyncService, folder: str, uid: int, part: BodyPart, payload: bytes
+    ) -> InlineBody | None:
+        """Inline PGP in the text part shown (`payload` as fetched), or None."""
+        if part.mime_type != "text/plain":
+            return None
+        plain = part.encoding.lower() in ("7bit", "8bit", "binary", "")
+        if plain and b"-----BEGIN PGP " not in payload:
+            return None
+        data = payload if plain else transfer_decode(payload, part.encoding)
+        sender, _ = self._sender(service, folder, uid)
+        return inline_body(part, data, sender, self.pinentry)
+
+
+@dataclass(frozen=True)
 class ShownBody:
-    """A message's MIME tree, the part shown and that part as text (None: no text body)."""
+    """A message's MIME tree, the part shown and that part as text (None: no text body);
+    `secure` and `inline` say what OpenPGP made of it."""
 
     structure: BodyPart
     part: BodyPart | None
     body: RenderedBody | None
+    secure: Secured | None = None
+    inline: InlineBody | None = None
 
     @property
     def text(self) -> str:
+        if self.inline is not None:
+            return self.inline.marked_text()
         return self.body.text if self.body is not None else ""
 
 
-def read_body(service: SyncService, folder: str, uid: int, *, prefer: str = "plain") -> ShownBody:
+def read_body(
+    service: SyncService,
+    folder: str,
+    uid: int,
+    *,
+    prefer: str = "plain",
+    secure: SecureReading | None = None,
+) -> ShownBody:
     """The whole body of a message, for printing; blocking (the CLI, or a thread).
 
     Structure and part come from the cache when it holds them, else from the server
-    (BODY.PEEK: reading does not set \\Seen).
+    (BODY.PEEK: reading does not set \\Seen). With `secure`, signed mail is verified
+    and encrypted mail decrypted in memory, its body shown instead.
     """
     structure = service.run(commands.FetchStructure(folder=folder, uid=uid))
-    part = shown_part(structure, prefer)
+    secured = secure.examine(service, folder, uid, structure) if secure is not None else None
+    tree = secured.structure if secured is not None and secured.structure is not None else structure
+    part = shown_part(tree, prefer)
     if part is None:
-        return ShownBody(structure, None, None)
-    raw = service.run(commands.FetchPart(folder=folder, uid=uid, section=part.section))
-    return ShownBody(structure, part, decode_body(part, raw, whole=True))
+        return ShownBody(tree, None, None, secured)
+    if secured is not None and secured.message is not None:
+        raw = secured.message.part_bytes(part.section)
+        part = replace(part, encoding="binary")
+    else:
+        raw = service.run(commands.FetchPart(folder=folder, uid=uid, section=part.section))
+    inline = secure.inline(service, folder, uid, part, raw) if secure is not None else None
+    return ShownBody(tree, part, decode_body(part, raw, whole=True), secured, inline)
 
 
 def quoted_body(message: ParsedMessage, prefer: str = "plain") -> str:

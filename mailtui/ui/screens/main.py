@@ -491,6 +491,9 @@ class MainScreen(Screen[None]):
     def action_attachments(self) -> None:
         self.reading.attachments()
 
+    def action_import_key(self) -> None:
+        self.reading.import_key()
+
     def action_delete(self) -> None:
         self.triage.delete()
 

@@ -26,6 +26,7 @@ from mailtui.text.chunks import CancelCheck, check
 from mailtui.text.safe import clean_line
 from mailtui.ui import format as fmt
 from mailtui.ui.loader import FOLD_OVER, Loaded, in_render_thread, long_quotes, render_whole
+from mailtui.ui.widgets.security import SecurityStatus, inline_text
 
 __all__ = [
     "FOLD_OVER",
@@ -197,12 +198,14 @@ class Reader(VerticalScroll, can_focus=True):
         self._whole_pending = False  # T is rendering a cut body whole
         # The reader's parts, made once: showing a message updates them, never replaces them.
         self._headers = Static(Text(""), id="reader-headers", markup=False)
+        self.security = SecurityStatus(id="reader-security")
         self._body = Static(Text(""), id="reader-body", markup=False)
         self._lines = BodyLines(id="reader-lines")
         self._attachments = Static(Text(""), id="reader-attachments", markup=False)
 
     def compose(self) -> ComposeResult:
         yield self._headers
+        yield self.security
         yield self._body
         yield self._lines
         yield self._attachments
@@ -224,6 +227,7 @@ class Reader(VerticalScroll, can_focus=True):
         self.loaded = None
         self.error = ""
         self._headers.update(Text(""))
+        self.security.show_lines(())
         self._show_static(Text(message, style="dim", end=""))
         self._attachments.update(Text(""))
         self._attachments.display = False
@@ -237,6 +241,7 @@ class Reader(VerticalScroll, can_focus=True):
         self.error = ""
         self.quotes_open = False
         self._draw_headers()
+        self.security.show_lines(())
         self._show_static(Text(""))
         self._body.loading = True
         self._attachments.display = False
@@ -252,6 +257,7 @@ class Reader(VerticalScroll, can_focus=True):
         self.folded = set() if self.quotes_open else set(loaded.quotes)
         self._body.loading = False
         self._draw_headers()
+        self._draw_security()
         self._draw_body()
         self._attachments.update(attachments_text(loaded.attachments, self.palette))
         self._attachments.display = bool(loaded.attachments)
@@ -323,11 +329,23 @@ class Reader(VerticalScroll, can_focus=True):
             return
         fields = header_fields(self.envelope, self.clock)
         loaded = self.loaded
+        if loaded is not None and loaded.secure is not None and loaded.secure.subject:
+            # The real Subject, from inside the encryption (protected headers).
+            fields = [
+                (k, clean_line(loaded.secure.subject)) if k == "Subject" else (k, v)
+                for k, v in fields
+            ]
         if loaded is not None and len(loaded.alternatives) > 1 and loaded.part is not None:
             kinds = "/".join(clean_line(p.subtype) for p in loaded.alternatives)
             shown = clean_line(loaded.part.subtype)
             fields.append(("Part", f"{shown} of {kinds} (H switches)"))
         self._headers.update(render_headers(fields, palette=self.palette))
+
+    def _draw_security(self) -> None:
+        loaded = self.loaded
+        lines = list(loaded.secure.lines) if loaded and loaded.secure else []
+        lines += list(loaded.inline.lines) if loaded and loaded.inline else []
+        self.security.show_lines(lines)
 
     def _draw_body(self) -> None:
         loaded = self.loaded
@@ -335,6 +353,10 @@ class Reader(VerticalScroll, can_focus=True):
             return
         self._drawing += 1
         self.workers.cancel_group(self, _DRAW)
+        if loaded.inline is not None:
+            width = max(self.scrollable_content_region.width - 3, 20)
+            self._show_static(inline_text(loaded.inline, self.palette, width))
+            return
         if not loaded.text or loaded.text.isspace():
             self._show_static(Text("(no text body)", style=self.palette.dim or None, end=""))
             return
