@@ -43,14 +43,18 @@ async def test_the_app_asks_for_the_passphrase_in_its_own_masked_prompt(
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, PassphraseScreen), what="the prompt")
         assert app.screen.query_one(Input).password  # masked
-        assert "Locked Key <locked@example.org>" in screen_text(app)
+        await wait_for(
+            pilot, lambda: "Locked Key <locked@example.org>" in screen_text(app), what="whose key"
+        )
         await pilot.press(*"wrong", "enter")
         await wait_for(
             pilot,
             lambda: isinstance(app.screen, PassphraseScreen) and app.screen.request.retry,
             what="the second prompt",
         )
-        assert "That passphrase was wrong" in screen_text(app)
+        await wait_for(
+            pilot, lambda: "That passphrase was wrong" in screen_text(app), what="the retry"
+        )
         await pilot.press(*["space" if c == " " else c for c in PASSPHRASE], "enter")
         reader = app.main.reader
         await wait_for(
