@@ -178,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("send", help="send a complete message read from stdin (like sendmail -t)")
     p.add_argument("--account", "-a")
+    p.add_argument("--sign", action="store_true", help="sign with OpenPGP (PGP/MIME)")
+    p.add_argument(
+        "--encrypt",
+        action="store_true",
+        help="encrypt with OpenPGP to every recipient and to yourself; stops if one has no key",
+    )
     p.set_defaults(func=send.cmd_send)
 
     p = sub.add_parser("outbox", help="show the outbox, or retry sending it (--retry)")

@@ -18,10 +18,13 @@ from mailtui.errors import MailtuiError
 def cmd_send(args: argparse.Namespace) -> int:
     """Send a whole message from stdin; Sent copy and outbox as in the app."""
     import contextlib
+    from dataclasses import replace
 
     from mailtui.compose.draft import DraftError
     from mailtui.compose.flow import send_raw
+    from mailtui.crypto import CryptoError, Pinentry
     from mailtui.sync import commands
+    from mailtui.usecase.protect import PgpChoice, send_protected
     from mailtui.usecase.store import service_store
 
     raw = sys.stdin.buffer.read()
@@ -32,9 +35,28 @@ def cmd_send(args: argparse.Namespace) -> int:
         if not service.folders():
             with contextlib.suppress(MailtuiError):
                 service.run(commands.RefreshFolders(), timeout=60)
+        choice = PgpChoice.for_account(account)
+        if args.sign:
+            choice = replace(choice, sign=True)
+        if args.encrypt:
+            choice = replace(choice, encrypt="on")
         try:
-            report = send_raw(account, raw, store=service_store(service, account))
+            if choice.active or account.autocrypt:
+                # A locked key's passphrase: gpg-agent's pinentry asks, not this command.
+                report = send_protected(
+                    account,
+                    raw,
+                    choice,
+                    store=service_store(service, account),
+                    service=service,
+                    pinentry=Pinentry.agent(),
+                )
+            else:
+                report = send_raw(account, raw, store=service_store(service, account))
         except DraftError as exc:
+            error(exc.sentence())
+            return EXIT_DATAERR
+        except CryptoError as exc:  # nothing was sent
             error(exc.sentence())
             return EXIT_DATAERR
         service.wait_writer_idle(timeout=30)

@@ -24,10 +24,14 @@ from mailtui.ui.bridge import ServiceFailed
 # message is first written: it is ~30 ms of every start-up otherwise.
 if TYPE_CHECKING:
     from mailtui.compose.draft import Draft, Original
-    from mailtui.compose.flow import DeliveryReport
+    from mailtui.compose.flow import DeliveryReport, MailStore
+    from mailtui.config.model import AccountSettings
+    from mailtui.sync.service import SyncService
     from mailtui.ui.host import ScreenHost
     from mailtui.ui.outgoing import Outbox
     from mailtui.ui.reading import Reading
+    from mailtui.ui.screens.review import KeyCheck
+    from mailtui.usecase.protect import PgpChoice
     from mailtui.usecase.sending import Queued
 
 MODES = ("reply", "reply_all", "forward", "forward_attached", "new", "recall", "mailto")
@@ -60,18 +64,23 @@ class Composer:
             if draft is None:
                 return
             book = await asyncio.to_thread(address_book, service, account)
-            result = await run_compose(host.mail, draft, known_addresses=book, pristine=draft)
+            pgp, check = await asyncio.to_thread(_openpgp_review, account, service)
+            result = await run_compose(
+                host.mail, draft, known_addresses=book, pristine=draft, pgp=pgp, check_keys=check
+            )
             if result.action == "cancel":
                 host.notify("Not sent", timeout=2, markup=False)
                 return
-            report = await self._finish(account.name, result.action, result.draft)
+            report = await self._finish(account.name, result.action, result.draft, result.pgp)
         except MailtuiError as exc:
             host.notify(exc.sentence(), severity="error", markup=False, timeout=8)
             return
         if report is None or report.sent:
             self._drop_draft(old)
 
-    async def _finish(self, account_name: str, action: str, draft: Draft) -> DeliveryReport | None:
+    async def _finish(
+        self, account_name: str, action: str, draft: Draft, pgp: PgpChoice | None = None
+    ) -> DeliveryReport | None:
         """Save the draft to Drafts ("draft": None) or send it (the report), and say so.
 
         A draft that answers a message but does not know where it lives (recalled,
@@ -89,7 +98,12 @@ class Composer:
             return None
         host.notify("Sending…", timeout=2, markup=False)
         draft = await asyncio.to_thread(with_replied, service, draft)
-        report = await asyncio.to_thread(send_draft, account, draft, store=store)
+        if (pgp is not None and pgp.active) or account.autocrypt:
+            report = await self._send_protected(account, service, draft, pgp, store)
+            if report is None:
+                return None
+        else:
+            report = await asyncio.to_thread(send_draft, account, draft, store=store)
         host.notify(
             report.summary(),
             severity="information" if report.ok else "warning" if report.sent else "error",
@@ -99,6 +113,43 @@ class Composer:
         self._outbox.note(account_name, report)
         self._outbox.recount()
         return report
+
+    async def _send_protected(
+        self,
+        account: AccountSettings,
+        service: SyncService,
+        draft: Draft,
+        pgp: PgpChoice | None,
+        store: MailStore,
+    ) -> DeliveryReport | None:
+        """Sign/encrypt (asking for a passphrase in mailtui's own prompt if the key is
+        locked), then deliver. If OpenPGP fails nothing is sent and the draft is kept in
+        Drafts, so the message is not lost."""
+        from mailtui.compose.flow import save_draft
+        from mailtui.crypto import CryptoError
+        from mailtui.ui.screens.passphrase import tui_pinentry
+        from mailtui.usecase.protect import PgpChoice, send_protected
+
+        host = self._host
+        choice = pgp if pgp is not None else PgpChoice()
+        try:
+            return await asyncio.to_thread(
+                send_protected,
+                account,
+                draft,
+                choice,
+                store=store,
+                service=service,
+                pinentry=tui_pinentry(host.mail, account),
+            )
+        except CryptoError as exc:
+            try:
+                await asyncio.to_thread(save_draft, account, draft, store=store)
+                kept = " The message was saved to Drafts."
+            except MailtuiError:
+                kept = ""
+            host.notify(exc.sentence() + kept, severity="error", markup=False, timeout=12)
+            return None
 
     def _drop_draft(self, old: tuple[str | None, int | None] | None) -> None:
         """Remove the draft that was edited again, for good (it is not mail to keep)."""
@@ -217,3 +268,26 @@ class Composer:
                 message = exc.sentence() if isinstance(exc, MailtuiError) else str(exc)
                 host.notify(message, severity="error", markup=False, timeout=8)
         self._outbox.recount()
+
+
+def _openpgp_review(
+    account: AccountSettings, service: SyncService
+) -> tuple[PgpChoice | None, KeyCheck | None]:
+    """The review screen's OpenPGP line and the key check run before sending; (None,
+    None) when gpg is not installed (the review then has no OpenPGP line)."""
+    from mailtui.compose.build import build_message, message_bytes
+    from mailtui.usecase.protect import PgpChoice, decide
+    from mailtui.usecase.secure import engine, peer_store
+
+    if isinstance(engine(), str):
+        return None, None
+
+    def check(draft: Draft, choice: PgpChoice) -> str:
+        try:
+            raw = message_bytes(build_message(draft, account))
+            decide(account, raw, choice, peer_store(service))
+        except MailtuiError as exc:
+            return exc.sentence()
+        return ""
+
+    return PgpChoice.for_account(account), check

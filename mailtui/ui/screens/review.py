@@ -13,6 +13,7 @@ it is drawn as rich Text built from strings cleaned by `text.safe`, never as mar
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -40,6 +41,10 @@ from mailtui.mime.render import human_size
 from mailtui.model import Address
 from mailtui.text.safe import clean_line, clean_text
 from mailtui.ui.screens.editor import ConfirmScreen, edit_with_external
+from mailtui.usecase.protect import PgpChoice
+
+# Blocking check run before sending with encryption on: "" or why it cannot be sent.
+KeyCheck = Callable[[Draft, PgpChoice], str]
 
 __all__ = [
     "AddressSuggester",
@@ -61,6 +66,7 @@ class ReviewResult:
     action: Action
     draft: Draft
     text: str = ""
+    pgp: PgpChoice | None = None  # sign/encrypt as the review line showed it
 
 
 # --------------------------------------------------------------------------- completion
@@ -185,6 +191,7 @@ class ReviewScreen(Screen[ReviewResult]):
     ReviewScreen #review-title { height: 1; padding: 0 1; background: $panel; }
     ReviewScreen #review-headers { height: auto; padding: 0 1; }
     ReviewScreen #review-error { height: auto; padding: 0 1; color: $error; }
+    ReviewScreen #review-pgp { height: auto; padding: 0 1; }
     ReviewScreen #review-attachments { height: auto; max-height: 8; border: round $panel; }
     ReviewScreen #review-body { height: 1fr; padding: 0 1; border-top: solid $panel; }
     """
@@ -197,6 +204,8 @@ class ReviewScreen(Screen[ReviewResult]):
         Binding("c", "recipients('cc')", "Cc"),
         Binding("b", "recipients('bcc')", "Bcc"),
         Binding("s", "save_draft", "Save draft"),
+        Binding("S", "toggle_sign", "Sign"),
+        Binding("X", "toggle_encrypt", "Encrypt"),
         Binding("q,escape", "cancel", "Cancel"),
     ]
 
@@ -208,8 +217,12 @@ class ReviewScreen(Screen[ReviewResult]):
         pristine: Draft | None = None,
         known_addresses: AddressBook | Iterable[Address | str] = (),
         editor_command: Sequence[str] | None = None,
+        pgp: PgpChoice | None = None,
+        check_keys: KeyCheck | None = None,
     ) -> None:
         super().__init__()
+        self.pgp = pgp
+        self.check_keys = check_keys
         self.draft = draft
         self.pristine = pristine if pristine is not None else draft
         self.book = (
@@ -230,6 +243,7 @@ class ReviewScreen(Screen[ReviewResult]):
         title.append("   y send · e edit · a attach · s save draft · q cancel", style="dim")
         yield Static(title, id="review-title", markup=False)
         yield Static("", id="review-headers", markup=False)
+        yield Static("", id="review-pgp", markup=False)
         yield Static("", id="review-error", markup=False)
         yield OptionList(id="review-attachments", markup=False)
         with VerticalScroll(id="review-body"):
@@ -241,6 +255,11 @@ class ReviewScreen(Screen[ReviewResult]):
 
     def _refresh(self) -> None:
         self.query_one("#review-headers", Static).update(_header_text(self.draft))
+        pgp_line = self.query_one("#review-pgp", Static)
+        pgp_line.display = self.pgp is not None
+        if self.pgp is not None:
+            style = "bold green" if self.pgp.active else "dim"
+            pgp_line.update(Text(self.pgp.line(), style=style))
         error = self.query_one("#review-error", Static)
         error.update(Text(clean_text(self.error)))  # may quote a stranger's address
         error.display = bool(self.error)
@@ -293,11 +312,36 @@ class ReviewScreen(Screen[ReviewResult]):
         if not self.draft.recipients:
             self.notify("Add a recipient first (t)", severity="warning", markup=False)
             return
-        self.dismiss(ReviewResult("send", self.draft, self.text))
+        if self.pgp is not None and self.pgp.encrypt != "off" and self.check_keys is not None:
+            self.run_worker(self._send_checked(self.pgp), exclusive=True, group="review-keys")
+            return
+        self.dismiss(ReviewResult("send", self.draft, self.text, self.pgp))
+
+    async def _send_checked(self, pgp: PgpChoice) -> None:
+        """Encryption on: every recipient needs a key, or nothing is sent (and the
+        review stays, saying who lacks one)."""
+        assert self.check_keys is not None
+        problem = await asyncio.to_thread(self.check_keys, self.draft, pgp)
+        if problem:
+            self.error = problem
+            self._refresh()
+            self.error = ""  # the draft itself is fine: y again after X or an import
+            return
+        self.dismiss(ReviewResult("send", self.draft, self.text, pgp))
+
+    def action_toggle_sign(self) -> None:
+        if self.pgp is not None:
+            self.pgp = self.pgp.toggled_sign()
+            self._refresh()
+
+    def action_toggle_encrypt(self) -> None:
+        if self.pgp is not None:
+            self.pgp = self.pgp.toggled_encrypt()
+            self._refresh()
 
     def action_save_draft(self) -> None:
         if not self._blocked():
-            self.dismiss(ReviewResult("draft", self.draft, self.text))
+            self.dismiss(ReviewResult("draft", self.draft, self.text, self.pgp))
 
     def action_edit(self) -> None:
         self.run_worker(self._edit(), exclusive=True, group="review-edit")
@@ -381,6 +425,8 @@ async def run_compose(
     pristine: Draft | None = None,
     edit_first: bool = True,
     editor_command: Sequence[str] | None = None,
+    pgp: PgpChoice | None = None,
+    check_keys: KeyCheck | None = None,
 ) -> ReviewResult:
     """Edit, then review; the user's choice. Run it in a worker (`@work` or run_worker).
 
@@ -398,6 +444,8 @@ async def run_compose(
         pristine=pristine if pristine is not None else draft,
         known_addresses=known_addresses,
         editor_command=editor_command,
+        pgp=pgp,
+        check_keys=check_keys,
     )
     result: ReviewResult = await app.push_screen(screen, wait_for_dismiss=True)
     return result
