@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mailtui.cli import setup_oauth2
 from mailtui.cli.prompts import Prompter
 from mailtui.errors import AuthFailed, ConfigError, MailtuiError, NoConfigFile
 
@@ -33,16 +34,6 @@ if TYPE_CHECKING:
 
 SECURITIES = ("tls", "starttls", "none")
 PASSWORD_TRIES = 3
-# The `oauth2_*` keys a flag may set: (key, metavar, help). The preset fills the rest.
-OAUTH2_FLAGS = (
-    ("client_id", "ID", "your registered client's id"),
-    ("client_secret", "SECRET", "its (public, installed-app) client secret, if it has one"),
-    ("device_url", "URL", "the device authorization endpoint (RFC 8628)"),
-    ("authorize_url", "URL", "the authorization endpoint (for --browser)"),
-    ("token_url", "URL", "the token endpoint"),
-    ("scopes", "SCOPES", "the scopes to ask for, separated by spaces"),
-    ("tenant", "TENANT", "Microsoft: the tenant (default: common)"),
-)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,17 +64,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--no-sync", action="store_true", help="do not sync INBOX at the end")
     p.add_argument("--reauth", metavar="ACCOUNT", help="sign an existing account in again")
     p.add_argument("--browser", action="store_true", help="OAuth2: sign in in a local browser")
-    oauth = p.add_argument_group(
-        "OAuth2 (a provider's preset, or your own registered client; see docs/oauth2.md)"
-    )
-    oauth.add_argument("--oauth2-provider", choices=("google", "microsoft", "custom"))
-    for key, meta, what in OAUTH2_FLAGS:
-        oauth.add_argument(f"--oauth2-{key.replace('_', '-')}", metavar=meta, help=what)
-    oauth.add_argument(
-        "--oauth2-token-file",
-        metavar="PATH",
-        help="keep the refresh token in this 0600 file (for boxes without a keyring)",
-    )
+    setup_oauth2.add_arguments(p)
     p.set_defaults(func=cmd_setup)
 
 
@@ -131,7 +112,7 @@ def run_setup(args: argparse.Namespace, ui: Prompter) -> str | None:
     proposal = _find_servers(args, ui, email)
     choice = _choose(args, ui, proposal, email, taken)
     if choice.auth == "oauth2":
-        choice = _oauth2_choice(args, ui, choice)
+        choice = setup_oauth2.choose(args, ui, choice)
     block_name = choice.name
     from mailtui.setup.block import account_block
 
@@ -153,7 +134,7 @@ def run_setup(args: argparse.Namespace, ui: Prompter) -> str | None:
             "to get one), or sign in with an app password: --auth password",
         ) from None
     if choice.auth == "oauth2":  # signed in before anything is written
-        _oauth2_sign_in(args, ui, account)
+        setup_oauth2.sign_in(args, ui, account)
     append_account(path, block, block_name)
     ui.say(f"Wrote the account {block_name!r} to {_home(path)} (private, 0600).")
     if not args.no_sync:
@@ -374,57 +355,6 @@ def _secret(
     command = secrets.store_in_manager(manager, choice.name, password)
     ui.say(f"The password is in {manager.name} ({manager.entry(choice.name)}).")
     return command
-
-
-def _oauth2_choice(args: argparse.Namespace, ui: Prompter, choice: AccountChoice) -> AccountChoice:
-    """The provider, the flags' `oauth2_*` keys, and where the refresh token is kept."""
-    from mailtui.config import credentials
-    from mailtui.setup import secrets
-
-    given = tuple((key, value) for key, _meta, _what in OAUTH2_FLAGS if (value := _flag(args, key)))
-    provider = args.oauth2_provider or choice.oauth2_provider
-    if provider is None and given:
-        provider = "custom"
-    if provider is None:
-        raise MailtuiError(
-            "The server offers OAuth2, but which provider signs in to it is not known",
-            "give --oauth2-provider custom with --oauth2-client-id, --oauth2-token-url and "
-            "--oauth2-device-url (docs/oauth2.md), or --auth password",
-        )
-    token_file = args.oauth2_token_file
-    if token_file is None and not credentials.keyring_available():
-        ui.say("There is no system keyring here, so the sign-in goes in a file (never the config).")
-        ui.say(secrets.TOKEN_FILE_TRADE_OFF)
-        if ui.assume_yes:
-            raise MailtuiError(
-                "No system keyring to keep the sign-in in",
-                "give --oauth2-token-file PATH (it is created 0600)",
-            )
-        token_file = ui.ask("Sign-in file", str(secrets.default_token_file(choice.name)))
-    if token_file is not None:
-        token_file = str(Path(token_file).expanduser().absolute())
-    return replace(
-        choice, oauth2_provider=provider, oauth2_settings=given, oauth2_token_file=token_file
-    )
-
-
-def _flag(args: argparse.Namespace, key: str) -> str | None:
-    value = getattr(args, f"oauth2_{key}", None)
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _oauth2_sign_in(args: argparse.Namespace, ui: Prompter, account: AccountSettings) -> None:
-    """The built-in sign-in (device code, or --browser), checked by an IMAP login; on
-    failure nothing is written, and the message says what to do."""
-    from mailtui.cli.account import oauth2_sign_in
-
-    ui.say("Signing in with OAuth2…")
-    try:
-        oauth2_sign_in(account, browser=args.browser)
-    except MailtuiError as exc:
-        raise MailtuiError(
-            f"{exc}; nothing written", exc.hint or "run `mailtui setup` again to retry"
-        ) from None
 
 
 def _where_without_keyring(args: argparse.Namespace, ui: Prompter) -> str:

@@ -315,9 +315,46 @@ def _run(
     return value
 
 
-def _run_in_group(command: str, timeout: float) -> tuple[bytes, bytes, int]:
-    """(stdout, stderr, exit status) of `command` run by the shell in a process group of
-    its own; on timeout the whole group is killed and TimeoutExpired raised.
+def read_refresh_token(account: AccountSettings, server: ServerSettings, protocol: str) -> str:
+    """The refresh token `oauth2_refresh_command` prints (first line)."""
+    command = server.oauth2_refresh_command
+    assert command is not None
+    return _run(account, server, protocol, "oauth2_refresh_command", command)
+
+
+def store_refresh_token(
+    account: AccountSettings, server: ServerSettings, protocol: str, token: str
+) -> None:
+    """Give a new refresh token to `oauth2_refresh_store_command` on its stdin.
+
+    A failure is an error naming the key and quoting the command's stderr (never the
+    token, never the command line, which may embed a secret)."""
+    command = server.oauth2_refresh_store_command
+    assert command is not None
+    key = "oauth2_refresh_store_command"
+    what = f"{key} for account {account.name!r} ({protocol})"
+    hint = f"check {key} under [accounts.{account.name}.{protocol}] by running it in a shell"
+    problem = ""
+    try:
+        _stdout, stderr, returncode = _run_in_group(
+            command, server.timeout, (token + "\n").encode("utf-8")
+        )
+    except subprocess.TimeoutExpired:
+        problem = f"did not finish within {server.timeout:g} s"
+    except (OSError, ValueError) as exc:
+        problem = f"could not be started: {getattr(exc, 'strerror', None) or type(exc).__name__}"
+    if not problem and returncode != 0:
+        message = _first_line(stderr.decode("utf-8", "replace"))
+        problem = f"failed with exit status {returncode}" + (f": {message}" if message else "")
+    if problem:
+        raise CredentialError(f"{what} {problem}; the new sign-in was not kept", hint=hint)
+
+
+def _run_in_group(
+    command: str, timeout: float, stdin: bytes | None = None
+) -> tuple[bytes, bytes, int]:
+    """(stdout, stderr, exit status) of `command` run by the shell (given `stdin`, else
+    none) in a process group of its own; on timeout the whole group is killed and TimeoutExpired raised.
 
     A pipeline (`gpg -d f | head -1`) is several processes: killing only the shell, as
     subprocess.run does, would leave the rest running and, holding the output pipe,
@@ -329,13 +366,13 @@ def _run_in_group(command: str, timeout: float) -> tuple[bytes, bytes, int]:
     proc = subprocess.Popen(
         command,
         shell=True,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         process_group=0,
     )
     try:
-        stdout, stderr = proc.communicate(timeout=timeout)
+        stdout, stderr = proc.communicate(stdin, timeout=timeout)
     except BaseException:  # the timeout, or ctrl-c: no process of the command outlives it
         _kill_group(proc)
         raise

@@ -49,6 +49,8 @@ OAUTH2_KEYS: Final[tuple[str, ...]] = (
     "oauth2_scopes",
     "oauth2_tenant",
     "oauth2_token_file",
+    "oauth2_refresh_command",
+    "oauth2_refresh_store_command",
 )
 
 # Well-known ports: IMAP RFC 9051 §2.1 / RFC 8314 §7 (993); SMTP submission RFC 6409
@@ -134,6 +136,12 @@ class ServerSettings:
     oauth2_token_file: Path | None = None
     """Where the refresh token lives when there is no keyring: created 0600, and refused
     if group or others can read it. Left out, the system keyring."""
+    oauth2_refresh_command: str | None = field(default=None, repr=False)
+    """A command printing the stored refresh token (a password manager entry, like
+    password_command); with oauth2_refresh_store_command, instead of keyring or file."""
+    oauth2_refresh_store_command: str | None = field(default=None, repr=False)
+    """A command that stores a new refresh token, given on its stdin (after a sign-in,
+    and when the provider rotates it)."""
     ca_file: Path | None = None
     """Extra CA certificates (PEM) trusted in addition to the system's."""
     timeout: float = 30.0

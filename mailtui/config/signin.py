@@ -84,7 +84,34 @@ def oauth2_keys(r: Reader, token_command: bool) -> dict[str, Any]:
         "oauth2_scopes": _scopes(r),
         "oauth2_tenant": tenant,
         "oauth2_token_file": _token_file(r),
+        **_token_commands(r),
     }
+
+
+def _token_commands(r: Reader) -> dict[str, str | None]:
+    """`oauth2_refresh_command` and `oauth2_refresh_store_command`: both or neither
+    (a token that is read but never stored would die at the first rotation), and not
+    next to `oauth2_token_file` (one place for the sign-in)."""
+    read: str | None = r.text("oauth2_refresh_command")
+    store: str | None = r.text("oauth2_refresh_store_command")
+    for key, value, other in (
+        ("oauth2_refresh_command", read, store),
+        ("oauth2_refresh_store_command", store, read),
+    ):
+        if value is not None and other is None:
+            missing = "oauth2_refresh_store_command" if other is store else "oauth2_refresh_command"
+            r.src.fail(
+                r.at(key),
+                f"needs {missing} too: the provider may replace the refresh token, and "
+                "mailtui must be able to both read and store it",
+            )
+    if read is not None and r.has("oauth2_token_file"):
+        r.src.fail(
+            r.at("oauth2_token_file"),
+            "conflicts with oauth2_refresh_command: the sign-in is kept in one place",
+            hint="remove one of them",
+        )
+    return {"oauth2_refresh_command": read, "oauth2_refresh_store_command": store}
 
 
 _AUTH_HINT = 'auth = "oauth2" (and no oauth2_token_command) for the built-in sign-in'

@@ -28,7 +28,13 @@ from mailtui.oauth2 import flows
 from mailtui.oauth2.errors import SignInFailed
 from mailtui.oauth2.http import HttpClient
 from mailtui.oauth2.providers import PACKAGED_CLIENTS, Provider, ProviderError, make_provider
-from mailtui.oauth2.tokens import FileStore, KeyringStore, TokenManager, TokenStore
+from mailtui.oauth2.tokens import (
+    CommandStore,
+    FileStore,
+    KeyringStore,
+    TokenManager,
+    TokenStore,
+)
 
 MAX_HTTP_TIMEOUT = 30.0
 
@@ -114,13 +120,20 @@ def provider_of(account: AccountSettings, protocol: Protocol) -> Provider:
 def _store(account: AccountSettings, server: ServerSettings, protocol: Protocol) -> TokenStore:
     if server.oauth2_token_file is not None:
         return FileStore(server.oauth2_token_file)
+    if server.oauth2_refresh_command is not None:
+        return CommandStore(
+            lambda: credentials.read_refresh_token(account, server, protocol),
+            lambda token: credentials.store_refresh_token(account, server, protocol, token),
+        )
     return KeyringStore(store_name(account, protocol), credentials.token_keyring(account, protocol))
 
 
 def manager(account: AccountSettings, protocol: Protocol) -> TokenManager:
     """The account's TokenManager for `protocol`, built once per process."""
     server = _server(account, protocol)
-    where = server.oauth2_token_file or store_name(account, protocol)
+    where = (
+        server.oauth2_token_file or server.oauth2_refresh_command or store_name(account, protocol)
+    )
     key = (account.name, where, _identity(server))
     with _lock:
         found = _managers.get(key)

@@ -133,6 +133,30 @@ class FileStore:
             self.path.unlink()
 
 
+class CommandStore:
+    """The refresh token in the user's password manager: two commands of their config
+    (`oauth2_refresh_command` prints it, `oauth2_refresh_store_command` takes a new one
+    on stdin), run through mailtui.config.credentials like password_command."""
+
+    def __init__(self, read: Callable[[], str], write: Callable[[str], None]) -> None:
+        self._read = read
+        self._write = write
+        self._known: str | None = None  # what was last stored: no second run to read it
+
+    def load(self) -> str | None:
+        if self._known is None:
+            value = self._read().strip()
+            if value:
+                logs.remember_secret(value)
+            self._known = value or None
+        return self._known
+
+    def save(self, refresh_token: str) -> None:
+        logs.remember_secret(refresh_token)
+        self._write(refresh_token)
+        self._known = refresh_token
+
+
 class TokenManager:
     """Fresh access tokens for one account; see the module docstring."""
 

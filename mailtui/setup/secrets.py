@@ -88,6 +88,14 @@ def store_in_manager(manager: Manager, account: str, password: str) -> str:
     return manager.command(account)
 
 
+def token_commands(manager: Manager, account: str) -> tuple[str, str]:
+    """(oauth2_refresh_command, oauth2_refresh_store_command) keeping an account's OAuth2
+    refresh token in `manager` under the entry `mail/ACCOUNT-oauth2`."""
+    entry = f"{account}-oauth2"
+    store = [part.format(entry=manager.entry(entry)) for part in manager.store]
+    return manager.command(entry), shlex.join(store)
+
+
 def default_secret_file(account: str) -> Path:
     """Where a secret file goes unless the user says otherwise (private data dir)."""
     return paths.data_dir(create=False) / f"{paths.safe_name(account)}.password"

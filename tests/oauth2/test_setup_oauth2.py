@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -146,3 +147,63 @@ def test_setup_without_a_keyring_needs_a_token_file_and_keeps_it_private(
     assert token_file.stat().st_mode & 0o777 == 0o600
     assert re.search(r"oauth2_token_file = \".*work\.oauth2\"", config.read_text())
     assert_no_secret_in(config, server.secrets_issued(user.name))
+
+
+def _pass_store(tmp_path: Path, env: dict[str, str]) -> None:
+    """A real `pass` store, initialised for a fresh gpg key without a passphrase."""
+    env["GNUPGHOME"] = str(tmp_path / "gnupg")
+    env["PASSWORD_STORE_DIR"] = str(tmp_path / "password-store")
+    Path(env["GNUPGHOME"]).mkdir(mode=0o700)
+    subprocess.run(
+        ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "me@example.test",
+         "ed25519", "cert", "never"],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    fpr = subprocess.run(
+        ["gpg", "--batch", "--with-colons", "--list-keys", "me@example.test"],
+        env=env, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    key = next(line.split(":")[9] for line in fpr.splitlines() if line.startswith("fpr:"))
+    subprocess.run(
+        ["gpg", "--batch", "--passphrase", "", "--quick-add-key", key, "cv25519", "encr", "never"],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(["pass", "init", key], env=env, check=True, capture_output=True)
+
+
+def _pass_show(env: dict[str, str], entry: str) -> str:
+    shown = subprocess.run(["pass", "show", entry], env=env, capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout.strip()
+
+
+def test_without_a_keyring_the_sign_in_can_live_in_pass(
+    oauth_stack: tuple[OAuthServer, Dovecot], tmp_path: Path
+) -> None:
+    server, dovecot = oauth_stack
+    user = dovecot.add_user()
+    _fill(user, 3)
+    config = tmp_path / "config.toml"
+    env = cli_env(tmp_path, config)
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # a box with none
+    _pass_store(tmp_path, env)
+
+    done = login_approving(env, server, user.name,
+                           *_setup_args(server, dovecot, user, "--oauth2-token-manager", "pass"),
+                           command="setup")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "INBOX: 3 message(s)" in done.stdout
+    text = config.read_text()
+    assert 'oauth2_refresh_command = "pass show mail/work-oauth2"' in text
+    assert_no_secret_in(config, server.secrets_issued(user.name))
+    first = _pass_show(env, "mail/work-oauth2")
+    assert first in server.secrets_issued(user.name)  # the refresh token, in pass
+
+    # A later run reads the sign-in from pass; when the access token has expired the
+    # refresh rotates the refresh token (as Microsoft does) and the new one goes to pass.
+    server.expire_access_tokens(user.name)
+    synced = mailtui(env, "sync", "work")
+    assert synced.returncode == 0, synced.stderr
+    rotated = _pass_show(env, "mail/work-oauth2")
+    assert rotated != first and rotated in server.secrets_issued(user.name)
+    assert mailtui(env, "sync", "work").returncode == 0  # and the rotated one works
