@@ -47,6 +47,7 @@ last            | G,end           | Last             | Move   |             | Go
 page_down       | pagedown,ctrl+d | Page down        | Move   |             | Move a screenful down
 page_up         | pageup,ctrl+u   | Page up          | Move   |             | Move a screenful up
 open            | enter           | Open             | Move   |             | Open the message (in the folder tree: open the folder)
+conversation    | V               | Conversation     | Move   |             | The whole conversation, from every folder
 page            | space           | Page             | Move   |             | Page through the message; at its end, go to the next
 focus_next_pane | tab             | Next pane        | Move   |             | Focus the next pane
 focus_prev_pane | shift+tab       | Previous pane    | Move   |             | Focus the previous pane
@@ -80,7 +81,6 @@ recall          | E               | Edit draft       | Triage |             | Ed
 outbox          | ctrl+o          | Outbox           | Triage |             | Messages waiting to be sent: retry, edit, delete
 # Reading
 zoom            | z               | Full screen      | Read   |             | Show the reader full screen, or back
-conversation    | V               | Conversation     | Read   |             | Show the whole conversation from every folder (Sent, archive), stacked
 toggle_quotes   | T               | Quotes           | Read   |             | Fold or unfold long quotes; show a very long message whole
 toggle_html     | H               | Plain/HTML       | Read   |             | Switch between the plain and the HTML version
 links           | L               | Links            | Read   |             | Open or copy a link or an address of the message
