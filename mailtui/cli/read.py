@@ -109,6 +109,7 @@ def security_lines(shown: object) -> Text:
     bracketed verdict of ours first ("[GOOD]", "[BAD]", "[WARN]", "[ENCRYPTED]")."""
     from rich.text import Text
 
+    from mailtui.text.safe import clean_line
     from mailtui.usecase.reading import ShownBody
 
     assert isinstance(shown, ShownBody)
@@ -124,7 +125,7 @@ def security_lines(shown: object) -> Text:
     }
     for line in lines:
         out.append(f"[{line.kind.upper()}]", style=styles.get(line.kind, "bold"))
-        out.append(" " + line.text + "\n")
+        out.append(" " + clean_line(line.text) + "\n")
     if lines:
         out.append("\n")
     return out

@@ -299,6 +299,31 @@ class Engine:
         run = self.call("import_keys", keydata)
         return [v.split()[1] for v in run.values("IMPORT_OK") if len(v.split()) > 1]
 
+    def fetch_key(self, fingerprint: str, addr: str = "") -> list[str]:
+        """Fetch a key from the network because the user asked (never while reading):
+        the sender's Web Key Directory first, then the keyserver dirmngr is set up with
+        (keys.openpgp.org unless dirmngr.conf says otherwise). Fingerprints imported."""
+        attempts = []
+        if addr:
+            wkd = "clear,wkd,nodefault"
+            attempts.append(["--auto-key-locate", wkd, "--locate-external-keys", addr])
+        attempts.append(["--recv-keys", fingerprint])
+        found: list[str] = []
+        for args in attempts:
+            result = self._gpg.result_map["import"](self._gpg)
+            data = _gnupg._make_binary_stream("", self._gpg.encoding)
+            try:
+                self._gpg._handle_io(args, data, result, binary=True)
+            except (OSError, ValueError) as exc:
+                raise CryptoError(f"gpg could not fetch the key: {exc}") from None
+            finally:
+                data.close()
+            run = self._run_of(result)
+            found = [v.split()[1] for v in run.values("IMPORT_OK") if len(v.split()) > 1]
+            if any(f.upper().endswith(fingerprint.upper()) for f in found):
+                return found
+        return found
+
     def export_minimal(self, fingerprint: str, addr: str) -> bytes:
         """The public key reduced for an Autocrypt header: primary key, the user id for
         `addr`, encryption subkeys, no third-party signatures (Autocrypt Level 1 §2.1)."""

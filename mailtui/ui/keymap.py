@@ -85,7 +85,7 @@ toggle_quotes   | T               | Quotes           | Read   |             | Fo
 toggle_html     | H               | Plain/HTML       | Read   |             | Switch between the plain and the HTML version
 links           | L               | Links            | Read   |             | Open or copy a link or an address of the message
 attachments     | A               | Attachments      | Read   |             | Save or open an attachment
-import_key      |                 | Import key       | Read   |             | Fetch the unknown OpenPGP key that signed the message shown (keys.openpgp.org)
+import_key      |                 | Import key       | Read   |             | Fetch the unknown OpenPGP key that signed the message shown (WKD, then the keyserver)
 # View
 toggle_threads  | t               | Threads          | View   |             | Show conversations as threads, or a flat list
 toggle_thread   | e               | Fold thread      | View   |             | Collapse or expand the conversation

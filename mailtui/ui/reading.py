@@ -197,11 +197,13 @@ class Reading:
         async def fetch() -> None:
             from mailtui.usecase.secure import import_key
 
-            sentence = await asyncio.to_thread(import_key, fingerprint)
+            env = host.reader.envelope
+            sender = env.from_[0].addr if env is not None and env.from_ else ""
+            sentence = await asyncio.to_thread(import_key, fingerprint, sender)
             host.notify(sentence, timeout=8, markup=False)
             key = host.reader.key
-            if key is not None and "Imported" in sentence:
-                self.open_now(key[2])
+            if key is not None and sentence.startswith("Imported"):
+                self.open_now(key[2])  # checked again, with the key now at hand
 
         host.run_worker(fetch(), group="import-key")
 

@@ -78,7 +78,6 @@ __all__ = [
 
 Kind = Literal["good", "bad", "warn", "encrypted", "off"]
 _MEMO_SIZE = 64
-KEYSERVER = "hkps://keys.openpgp.org"
 
 
 @dataclass(frozen=True)
@@ -461,14 +460,17 @@ def learn_autocrypt(
     return header is not None
 
 
-def import_key(fingerprint: str) -> str:
-    """Fetch a signer's key on the user's request (WKD, then the keyserver gpg is set
-    up with); the sentence to show. Blocking (network)."""
+def import_key(fingerprint: str, addr: str = "") -> str:
+    """Fetch a signer's key on the user's request (the sender's WKD, then the keyserver
+    gpg's dirmngr uses); the sentence to show. Blocking (network)."""
     eng = engine()
     if isinstance(eng, str):
         return eng
-    run = eng.call("recv_keys", KEYSERVER, fingerprint)
-    if run.has("IMPORT_OK") or run.has("IMPORTED"):
+    try:
+        found = eng.fetch_key(fingerprint, addr)
+    except CryptoError as exc:
+        return exc.sentence()
+    if any(f.upper().endswith(fingerprint.upper()) for f in found):
         forget_session()
-        return f"Imported key {_fpr(fingerprint)}; open the message again to check it"
-    return f"Could not fetch key {_fpr(fingerprint)} from {KEYSERVER}"
+        return f"Imported key {_fpr(fingerprint)}"
+    return f"Key {_fpr(fingerprint)} was found neither in the sender's WKD nor on the keyserver"

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from mailtui.mime.render import Palette, render_body
+from mailtui.text.safe import clean_line
 from mailtui.usecase.secure import InlineBody, StatusLine
 
 __all__ = ["BADGES", "SecurityStatus", "inline_text", "security_text"]
@@ -40,7 +41,7 @@ def security_text(lines: Sequence[StatusLine]) -> Text:
             out.append("\n")
         out.append(badge, style=badge_style)
         out.append(" ")
-        out.append(line.text, style=style)
+        out.append(clean_line(line.text), style=style)
     return out
 
 
@@ -74,7 +75,7 @@ def inline_text(inline: InlineBody, palette: Palette, width: int) -> Text:
         if out and not out.plain.endswith("\n"):
             out.append("\n")
         out.append("┏ ", style=f"bold {colour}")
-        out.append(label, style=f"bold {colour}")
+        out.append(clean_line(label), style=f"bold {colour}")
         out.append("\n")
         for n, line in enumerate(body.split("\n", allow_blank=True)):
             if n and not line.plain and n == len(body.plain.split("\n")) - 1:
