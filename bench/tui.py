@@ -298,7 +298,7 @@ async def with_pilot(dc: Dovecot, big: MailUser, small: MailUser, work: Path, n:
             await _read(pilot, app, uid)
         out["open_cached"] = [await _read(pilot, app, uid) for uid in uids * 2]
         sender = main.messages.envelope(uids[0])
-        who = sender.sender.email.split("@")[0] if sender and sender.sender else "alice"
+        who = sender.from_[0].addr.split("@")[0] if sender and sender.from_ else "alice"
         for label, text in (("filter_flag", "unseen"), ("filter_from", f"from:{who}")):
             out[label] = [await _filter(pilot, app, text, n + 1) for _ in range(6)][1:]
     app.ctx.close()

@@ -236,7 +236,8 @@ def _signature(r: Reader) -> str:
 
 
 def _keys(src: Source, key: str, raw: object) -> dict[str, str]:
-    """`[ui.keys]`: action → "a,b" (a string, or an array of key names)."""
+    """`[ui.keys]`: action → "a,b" (a string, or an array of key names); or a key
+    sequence → ":command line" (`"g a" = ":move Archive"`)."""
     if not isinstance(raw, Mapping):
         src.fail(key, f'must be a table of action = "keys", not {type_name(raw)}')
     keys: dict[str, str] = {}
@@ -245,6 +246,9 @@ def _keys(src: Source, key: str, raw: object) -> dict[str, str]:
             src.fail(key, f"action names must be strings, not {type_name(action)}")
         where = dotted_key(key, action)
         check_text(src, where, action)
+        if isinstance(value, str) and value.startswith(":"):
+            keys[action] = value  # a key sequence that runs a command line
+            continue
         if isinstance(value, str):
             parts = value.split(",")
         elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):

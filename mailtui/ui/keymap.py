@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.binding import Binding
 from textual.keys import _character_to_key
 
 # Help-screen sections, in display order.
-GROUPS = ("Move", "Select", "Triage", "Read", "View", "App")
+GROUPS = ("Move", "Select", "Triage", "Read", "View", "Folder", "App")
 
 
 @dataclass(frozen=True)
@@ -93,10 +93,18 @@ sort            | o               | Sort             | View   |             | So
 reverse_sort    | O               | Reverse          | View   |             | Reverse the sort order
 refresh         | ctrl+r          | Refresh          | View   |             | Check the server for new mail now
 toggle_folders  | backslash       | Folder pane      | View   |             | Hide or show the folder tree
+# Folders
+mark_folder_read| M               | Folder read      | Folder |             | Mark every message of the folder read (u undoes)
+folder_create   |                 | New folder       | Folder |             | Create a folder (under the one at the cursor)
+folder_rename   |                 | Rename folder    | Folder |             | Rename the folder
+folder_delete   |                 | Delete folder    | Folder |             | Delete the folder and its messages (asks first)
+folder_subscribe|                 | Subscribe        | Folder |             | Subscribe to the folder, or unsubscribe
+toggle_subscribed|                | Subscribed only  | Folder |             | Show only subscribed folders in the tree, or all
 # App
 help            | ?               | Help             | App    | footer      | Show every key
-command_palette | :,ctrl+p        | Commands         | App    | footer      | Run any action by name
-change_theme    |                 | Theme            | App    |             | Choose another colour theme
+command_line    | :               | Command          | App    | footer      | Type a command: :move Archive, :label +todo, :sort subject (Tab completes)
+command_palette | ctrl+p          | Palette          | App    |             | Find any action by name (the command palette)
+change_theme    |                 | Theme            | App    |             | Pick a colour theme from a list
 quit            | q               | Quit             | App    | footer      | Leave mailtui
 """
 
@@ -170,6 +178,8 @@ class Keymap:
 
     overrides: dict[str, str]
     problems: list[str]
+    # `[ui.keys] "g a" = ":move Archive"`: key sequences that run a command line.
+    commands: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     def keys(self, name: str) -> list[str]:
         """The keys that run `name` now."""
@@ -182,7 +192,15 @@ def build_keymap(config_keys: Mapping[str, str]) -> Keymap:
     """Validate `[ui.keys]` (action name → keys) against the registry."""
     overrides: dict[str, str] = {}
     problems: list[str] = []
+    lines: dict[tuple[str, ...], str] = {}
     for name, keys in config_keys.items():
+        if keys.startswith(":"):
+            sequence = tuple(k for word in name.split() for k in normalize_keys(word))
+            if not sequence:
+                problems.append(f"[ui.keys] {name!r} names no key for {keys!r}")
+            else:
+                lines[sequence] = keys
+            continue
         if name not in BY_NAME:
             close = difflib.get_close_matches(name, list(BY_NAME), n=1)
             guess = f" (did you mean {close[0]!r}?)" if close else ""
@@ -191,7 +209,7 @@ def build_keymap(config_keys: Mapping[str, str]) -> Keymap:
         overrides[name] = ",".join(normalize_keys(keys))
     # A key that now runs two actions runs neither predictably: report it.
     owner: dict[str, str] = {}
-    keymap = Keymap(overrides, problems)
+    keymap = Keymap(overrides, problems, lines)
     for spec in ACTIONS:
         for key in keymap.keys(spec.name):
             other = owner.setdefault(key, spec.name)
@@ -200,3 +218,13 @@ def build_keymap(config_keys: Mapping[str, str]) -> Keymap:
                     f"[ui.keys] the key {key!r} is bound to both {other!r} and {spec.name!r}"
                 )
     return keymap
+
+
+def sequence_state(
+    commands: Mapping[tuple[str, ...], str], typed: tuple[str, ...]
+) -> tuple[str | None, bool]:
+    """For keys typed so far: the command line they complete (or None), and whether a
+    longer sequence still starts with them (then the next key decides)."""
+    line = commands.get(typed)
+    longer = any(len(seq) > len(typed) and seq[: len(typed)] == typed for seq in commands)
+    return line, longer

@@ -78,12 +78,16 @@ class Triage:
         self._submit(lambda u: commands.ArchiveMessages(folder=folder, uids=u), "Archived")
 
     def move(self) -> None:
-        self._pick_folder("Move", lambda dest: self._move_to(dest, copy=False))
+        self._pick_folder("Move", lambda dest: self.move_to(dest, copy=False))
 
     def copy(self) -> None:
-        self._pick_folder("Copy", lambda dest: self._move_to(dest, copy=True))
+        self._pick_folder("Copy", lambda dest: self.move_to(dest, copy=True))
 
-    def _move_to(self, dest: str, *, copy: bool) -> None:
+    def move_to(self, dest: str, *, copy: bool) -> None:
+        """Move (or copy) the targets to `dest` (`:move`, `:copy` and the pickers)."""
+        if not copy and dest == self._host.folder:
+            self._host.notify(f"Already in {dest}", timeout=2, markup=False)
+            return
         folder = self._host.folder or ""
         kind = commands.CopyMessages if copy else commands.MoveMessages
         verb = "Copied" if copy else "Moved"
@@ -155,6 +159,25 @@ class Triage:
 
         title = f"Label {_count(len(uids))} (a label they all have is removed)"
         host.mail.push_screen(Picker(title, items, new_label="New label"), chosen)
+
+    def set_labels(self, add: frozenset[str], remove: frozenset[str]) -> None:
+        """`:label +a -b`: add and remove labels on the targets in one command."""
+        host = self._host
+        bad = [x for x in add | remove if any(c.isspace() or c in _NOT_IN_LABEL for c in x)]
+        if bad:
+            host.notify(
+                f'A label cannot hold spaces or ( ) [ ] {{ }} % * " \\: {bad[0]}',
+                severity="error",
+                markup=False,
+            )
+            return
+        host.mail.labels.update(add)
+        folder = host.folder or ""
+        said = " ".join([*(f"+{x}" for x in sorted(add)), *(f"-{x}" for x in sorted(remove))])
+        self._submit(
+            lambda u: commands.SetFlags(folder=folder, uids=u, add=add, remove=remove),
+            f"Labels {said}:",
+        )
 
     # --- undo ----------------------------------------------------------------------------------
 

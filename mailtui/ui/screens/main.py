@@ -23,15 +23,18 @@ from textual.widgets import Footer, Tree
 
 from mailtui.model import Role
 from mailtui.sync import commands, events
+from mailtui.ui.commanding import Commands
 from mailtui.ui.composing import Composer
 from mailtui.ui.connection import Connection
 from mailtui.ui.filtering import Filter
+from mailtui.ui.folders import Folders
 from mailtui.ui.keymap import bindings
 from mailtui.ui.listing import Listing
 from mailtui.ui.messages import ServiceMessage
 from mailtui.ui.navigation import Navigation
 from mailtui.ui.outgoing import Outbox, OutboxChecked
 from mailtui.ui.reading import Reading
+from mailtui.ui.screens.keys import KeyActions
 from mailtui.ui.search import Search
 from mailtui.ui.triage import Triage
 from mailtui.ui.views import needs_server
@@ -76,7 +79,7 @@ def _while_shown(handler: Callable[[MainScreen, M], None]) -> Callable[[MainScre
     return guarded
 
 
-class MainScreen(Screen[None]):
+class MainScreen(KeyActions, Screen[None]):
     """Three panes over one account's folder at a time."""
 
     BINDINGS = bindings()
@@ -92,9 +95,18 @@ class MainScreen(Screen[None]):
         self.navigation = Navigation(self)
         self.search = Search(self)
         self.filter = Filter(self, self.listing)
+        self.folders = Folders(self)
         self.triage = Triage(self, self.listing, self.reading)
         self.outbox = Outbox(self)
         self.composer = Composer(self, self.outbox, self.reading)
+        self.commands = Commands(
+            self,
+            listing=self.listing,
+            triage=self.triage,
+            search=self.search,
+            filter=self.filter,
+            folders=self.folders,
+        )
 
     @property
     def mail(self) -> MailApp:
@@ -144,6 +156,9 @@ class MainScreen(Screen[None]):
         return self.query_one(OfflineBanner)
 
     def on_mount(self) -> None:
+        # [ui.keys] sequences bound to command lines: their first keys go first.
+        for first in sorted({seq[0] for seq in self.mail.keymap.commands}):
+            self._bindings.bind(first, f"key_sequence({first!r})", show=False, priority=True)
         # Service events come here as messages from now on; what was announced before
         # is read from the cache and the services below.
         self.mail.bridge.deliver_to(self)
@@ -373,198 +388,3 @@ class MainScreen(Screen[None]):
 
     def outbox_recount(self) -> None:
         self.outbox.recount()
-
-    # --- keys: ui/keymap.py names them, a component does the work ---------------------------
-
-    def action_cursor_down(self) -> None:
-        self.navigation.step(1)
-
-    def action_cursor_up(self) -> None:
-        self.navigation.step(-1)
-
-    def action_page_down(self) -> None:
-        self.navigation.page(1)
-
-    def action_page_up(self) -> None:
-        self.navigation.page(-1)
-
-    def action_first(self) -> None:
-        self.navigation.end(last=False)
-
-    def action_last(self) -> None:
-        self.navigation.end(last=True)
-
-    def action_next_unread(self) -> None:
-        self.navigation.unread(1)
-
-    def action_prev_unread(self) -> None:
-        self.navigation.unread(-1)
-
-    def action_focus_next_pane(self) -> None:
-        self.navigation.cycle_focus(1)
-
-    def action_focus_prev_pane(self) -> None:
-        self.navigation.cycle_focus(-1)
-
-    def action_go_folder(self) -> None:
-        self.navigation.go_folder()
-
-    def action_toggle_folders(self) -> None:
-        self.navigation.toggle_folders()
-
-    def action_visual(self) -> None:
-        self.navigation.visual()
-
-    def action_select_down(self) -> None:
-        self.navigation.extend(1)
-
-    def action_select_up(self) -> None:
-        self.navigation.extend(-1)
-
-    def action_select_toggle(self) -> None:
-        self.navigation.select_toggle()
-
-    def action_select_all(self) -> None:
-        self.navigation.select_all()
-
-    def action_clear(self) -> None:
-        """escape: leave full screen, else clear the selection, else the search, else the
-        filter — one layer a press, so the filter survives clearing a selection."""
-        if self.has_class("-zoom"):
-            self.reading.zoom()
-        elif self.navigation.clear_selection():
-            return
-        elif self.search.query:
-            self.search.clear()
-        else:
-            self.filter.clear()
-
-    def action_filter(self) -> None:
-        self.filter.ask()
-
-    def action_search(self) -> None:
-        self.search.ask()
-
-    def action_search_next(self) -> None:
-        self.search.next(1)
-
-    def action_search_prev(self) -> None:
-        self.search.next(-1)
-
-    def action_open(self) -> None:
-        self.reading.open()
-
-    def action_page(self) -> None:
-        self.reading.page()
-
-    def action_zoom(self) -> None:
-        self.reading.zoom()
-
-    def action_conversation(self) -> None:
-        from mailtui.ui.screens.conversation import ConversationScreen
-
-        uid = self.messages.cursor_uid
-        if uid is None or self.folder is None:
-            return
-        reader = self.reader
-        self.app.push_screen(
-            ConversationScreen(
-                self.service,
-                self.mail.bridge,
-                self.folder,
-                uid,
-                clock=reader.clock,
-                palette=reader.palette,
-                prefer=self.reading.prefer,
-            )
-        )
-
-    def action_toggle_quotes(self) -> None:
-        self.reading.toggle_quotes()
-
-    def action_toggle_html(self) -> None:
-        self.reading.toggle_html()
-
-    def action_links(self) -> None:
-        self.reading.links()
-
-    def action_attachments(self) -> None:
-        self.reading.attachments()
-
-    def action_import_key(self) -> None:
-        self.reading.import_key()
-
-    def action_delete(self) -> None:
-        self.triage.delete()
-
-    def action_archive(self) -> None:
-        self.triage.archive()
-
-    def action_move(self) -> None:
-        self.triage.move()
-
-    def action_copy(self) -> None:
-        self.triage.copy()
-
-    def action_flag(self) -> None:
-        self.triage.flag()
-
-    def action_toggle_read(self) -> None:
-        self.triage.toggle_read()
-
-    def action_label(self) -> None:
-        self.triage.label()
-
-    def action_undo(self) -> None:
-        self.triage.undo()
-
-    def action_reply(self) -> None:
-        self.composer.start("reply")
-
-    def action_reply_all(self) -> None:
-        self.composer.start("reply_all")
-
-    def action_forward(self) -> None:
-        self.composer.start("forward")
-
-    def action_forward_attached(self) -> None:
-        self.composer.start("forward_attached")
-
-    def action_compose(self) -> None:
-        self.composer.start("new")
-
-    def action_recall(self) -> None:
-        self.composer.start("recall")
-
-    def action_outbox(self) -> None:
-        from mailtui.ui.screens.outbox import OutboxScreen
-
-        self.outbox.setup()
-        self.app.push_screen(OutboxScreen(self))
-
-    def action_toggle_threads(self) -> None:
-        self.listing.toggle_threads()
-
-    def action_toggle_thread(self) -> None:
-        self.listing.toggle_thread()
-
-    def action_sort(self) -> None:
-        self.listing.sort()
-
-    def action_reverse_sort(self) -> None:
-        self.listing.reverse_sort()
-
-    def action_refresh(self) -> None:
-        self.listing.refresh()
-
-    def action_help(self) -> None:
-        self.mail.action_show_keys()
-
-    def action_command_palette(self) -> None:
-        self.app.action_command_palette()
-
-    def action_change_theme(self) -> None:
-        self.app.action_change_theme()
-
-    def action_quit(self) -> None:
-        self.app.exit(0)

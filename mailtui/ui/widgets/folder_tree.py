@@ -102,6 +102,14 @@ class FolderTree(Tree[FolderRef]):
         self._shape: dict[str, tuple[tuple[str, str, bool], ...]] = {}
         self._folders: dict[tuple[str, str], Folder] = {}
         self._saved: TreeNode[FolderRef] | None = None
+        self._listed: dict[str, list[Folder]] = {}
+        self.subscribed_only = False  # hide folders not subscribed to (INBOX stays)
+
+    def show_subscribed_only(self, on: bool) -> None:
+        """Show only subscribed folders (True) or every folder; the lists are kept."""
+        self.subscribed_only = on
+        for account, folders in list(self._listed.items()):
+            self.set_folders(account, folders)
 
     def set_saved_searches(self, searches: Sequence[tuple[str, FolderRef]]) -> None:
         """Pin (name, ref) saved searches above the accounts, as virtual folders."""
@@ -123,9 +131,14 @@ class FolderTree(Tree[FolderRef]):
 
     def set_folders(self, account: str, folders: Sequence[Folder]) -> None:
         """Show `account`'s folders; only labels change when the list is the same."""
-        shape = tuple(sorted((f.name, f.role.value, f.selectable) for f in folders))
+        self._listed[account] = list(folders)
+        for key in [k for k in self._folders if k[0] == account]:
+            del self._folders[key]
         for folder in folders:
             self._folders[(account, folder.name)] = folder
+        if self.subscribed_only:
+            folders = [f for f in folders if f.subscribed or f.name.upper() == "INBOX"]
+        shape = tuple(sorted((f.name, f.role.value, f.selectable) for f in folders))
         if self._shape.get(account) == shape and account in self._accounts:
             for folder in folders:
                 self._relabel(account, folder.name)
