@@ -25,6 +25,7 @@ from mailtui.config.model import (
     MARK_READ_MODES,
     PGP_ENCRYPT_MODES,
     PGP_PINENTRY_MODES,
+    QUIRKS,
     SECURITIES,
     SORT_KEYS,
     AccountSettings,
@@ -132,6 +133,24 @@ def _server(src: Source, key: str, raw: object, protocol: Protocol, email: str) 
             src.fail(where, f'{shown} is not a capability name (like "QRESYNC")')
         if cap.upper() not in caps:
             caps.append(cap.upper())
+    quirks_raw = r.raw("quirks") if r.has("quirks") else ()
+    if not isinstance(quirks_raw, list | tuple):
+        src.fail(
+            r.at("quirks"),
+            f"must be an array of strings, not {type_name(quirks_raw)}",
+            hint='e.g. quirks = ["no-qresync"]',
+        )
+    quirks: list[str] = []
+    for i, quirk in enumerate(quirks_raw):
+        if not isinstance(quirk, str) or quirk.lower() not in QUIRKS:
+            shown = show(quirk) if isinstance(quirk, str) else type_name(quirk)
+            src.fail(
+                f"{r.at('quirks')}[{i}]",
+                f"{shown} is not a known quirk",
+                hint="one of: " + ", ".join(QUIRKS),
+            )
+        if quirk.lower() not in quirks:
+            quirks.append(quirk.lower())
     return ServerSettings(
         host=host,
         port=port,
@@ -142,6 +161,7 @@ def _server(src: Source, key: str, raw: object, protocol: Protocol, email: str) 
         ca_file=ca_file,
         timeout=timeout,
         ignore_capabilities=tuple(caps),
+        quirks=tuple(quirks),
         log_protocol=r.boolean("log_protocol"),
         **oauth2,
     )
@@ -191,6 +211,7 @@ def _account(src: Source, name: object, raw: object) -> AccountSettings:
         delete=cast(DeletePolicy, r.text("delete", choices=DELETE_POLICIES)),
         idle=r.boolean("idle"),
         poll_interval=r.integer("poll_interval", 1, 86400),
+        max_connections=r.integer("max_connections", 3, 15),
         part_cache_mb=r.integer("part_cache_mb", 0, 1 << 20),
         default=r.boolean("default"),
         identities=_identities(r),

@@ -91,6 +91,19 @@ def _key(name: str | None) -> dict[str, str | None]:
     return {KEY: name}
 
 
+# The names `quirks = [...]` takes (what each does: imap/ext/quirks.py, docs/providers.md).
+QUIRKS = (
+    "no-qresync",
+    "no-condstore",
+    "no-move",
+    "no-idle",
+    "no-esearch",
+    "no-list-status",
+    "no-special-use",
+    "no-gmail-extensions",
+)
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """How to reach and log in to one IMAP or SMTP server."""
@@ -148,6 +161,10 @@ class ServerSettings:
     """Seconds to wait for connect and for each command's response."""
     ignore_capabilities: tuple[str, ...] = ()
     """Extensions mailtui must not use even if advertised (upper-case; for debugging)."""
+    quirks: tuple[str, ...] = ()
+    """Workarounds for a server's known faults, by name (QUIRKS; docs/providers.md):
+    e.g. ["no-qresync"] for a server whose QRESYNC loses messages. Known servers (iCloud,
+    Yahoo) get theirs without this."""
     log_protocol: bool = False
     """Log the protocol exchange (credentials redacted) to help debug a server."""
 
@@ -214,6 +231,10 @@ class AccountSettings:
     """Use IMAP IDLE for push; off → poll every `poll_interval` seconds."""
     poll_interval: int = 60
     """Seconds between checks when IDLE is off or unsupported."""
+    max_connections: int = 4
+    """IMAP connections this account may hold open at once (Gmail allows 15 per account
+    across all clients): a command worker, a reader, the writer, and IDLE watchers for
+    what is left (INBOX first; other watched folders are checked by polling)."""
     part_cache_mb: int = 200
     """Size cap of the cache of fetched message parts, in MiB."""
     default: bool = False

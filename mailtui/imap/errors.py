@@ -26,6 +26,11 @@ ImapError = StoreError
 R = TypeVar("R")
 
 
+class TooManyConnections(ConnectionLost):
+    """The server refused a login for the connections already open (Gmail: 15 per
+    account, all clients together): waited out and tried again (imap/ext/quirks.py)."""
+
+
 def drops_on_malformed(method: Callable[..., R]) -> Callable[..., R]:
     """A session method whose reply could not be read (MalformedResponse) drops the
     connection: nothing read after it could be trusted to answer the right command."""
@@ -56,6 +61,7 @@ __all__ = [
     "ImapError",
     "ProtocolError",
     "TlsError",
+    "TooManyConnections",
     "Unsupported",
     "drops_on_malformed",
     "short_error",

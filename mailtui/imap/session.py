@@ -12,7 +12,8 @@ is read in `wire`, parsed in `parse` and `scan`; typed errors in `errors`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
@@ -22,7 +23,7 @@ from imapclient.exceptions import ProtocolError as ImapclientParseError
 
 from mailtui.backend import HEADER_SECTION, Fetched, SelectResult, compress_uids
 from mailtui.errors import MalformedResponse
-from mailtui.imap import scan, translate
+from mailtui.imap import scan
 from mailtui.imap.connect import ServerLike, close_quietly, connect, make_ssl_context
 from mailtui.imap.errors import (
     AuthFailed,
@@ -30,17 +31,19 @@ from mailtui.imap.errors import (
     FolderGone,
     ImapError,
     ProtocolError,
+    TooManyConnections,
     Unsupported,
     drops_on_malformed,
     short_error,
 )
-from mailtui.imap.ext import gmail
+from mailtui.imap.ext import gmail, quirks
 from mailtui.imap.folders import FolderCommands
 from mailtui.imap.idle import LiveUpdates, vanished_set
 from mailtui.imap.parse import Response, parse_search
-from mailtui.imap.wire import MAX_HEADER_LITERAL, MAX_PART_LITERAL, ResponseReader, quote
+from mailtui.imap.parts import PartFetching
+from mailtui.imap.wire import MAX_HEADER_LITERAL, ResponseReader, quote
 from mailtui.imap.writes import WriteBack
-from mailtui.model import BodyPart, Capabilities
+from mailtui.model import Capabilities
 from mailtui.oauth2 import sasl
 
 log = logging.getLogger("mailtui.imap")
@@ -57,7 +60,7 @@ class SecretLike(Protocol):
 T = TypeVar("T")
 
 
-class ImapSession(FolderCommands, WriteBack, LiveUpdates):
+class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching):
     """A logged-in IMAP connection with the capabilities mailtui uses."""
 
     def __init__(
@@ -91,7 +94,19 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
     # --- connection -------------------------------------------------------------------
 
     def connect(self) -> None:
-        """Connect, secure, authenticate and read capabilities; raises typed errors."""
+        """Connect, secure, authenticate and read capabilities; raises typed errors.
+        A login refused for too many open connections is tried again after a pause."""
+        for attempt in range(quirks.RETRIES + 1):
+            try:
+                self._connect_once()
+                return
+            except TooManyConnections:
+                if attempt == quirks.RETRIES:
+                    raise
+                log.info("%s: too many connections; waiting %d s", self.server.host, 2**attempt)
+                time.sleep(2**attempt)
+
+    def _connect_once(self) -> None:
         client = connect(self.server)
         self.client = client
         self._install_protocol_log()
@@ -121,6 +136,14 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
                 self._authenticate(secret)
         except LoginError as exc:
             self.close()
+            if quirks.TOO_MANY in short_error(exc).lower():
+                # Gmail's 15 connections per account (all clients together): not a
+                # wrong password; the thread's Link waits and tries again.
+                raise TooManyConnections(
+                    f"{self.server.host} has too many connections open for {user} "
+                    "(other mail clients count too)",
+                    "mailtui tries again shortly; lower max_connections or close other clients",
+                ) from exc
             hint = (
                 f"check that username is the account you signed in as, or sign in again: "
                 f"`mailtui login {self.label}`"
@@ -166,6 +189,7 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
         with self._errors("CAPABILITY", fresh=False):
             raw = self.client.capabilities()
         ignored = {c.upper() for c in self.server.ignore_capabilities}
+        ignored |= quirks.withheld(self.server)
         names = frozenset(
             c.decode("ascii", "replace").upper() if isinstance(c, bytes) else str(c).upper()
             for c in raw
@@ -298,10 +322,28 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
         max_literal: int = MAX_HEADER_LITERAL,
     ) -> Response:
         """Send one command and read its whole response with the lean reader
-        (literals up to `max_literal` bytes: see wire's caps)."""
-        return self.read_reply(
-            self.send(command), on_fetch=on_fetch, check=check, max_literal=max_literal
-        )
+        (literals up to `max_literal` bytes: see wire's caps).
+
+        A "not now" (Microsoft 365's throttling, [UNAVAILABLE], [SERVERBUG]) is waited out
+        and the command sent again, a few times (imap/ext/quirks.py); a session the
+        server says it dropped is ConnectionLost."""
+        attempt = 0
+        while True:
+            resp = self.read_reply(
+                self.send(command), on_fetch=on_fetch, check=False, max_literal=max_literal
+            )
+            if quirks.dead_session(resp.status, resp.text):
+                self._drop()
+                raise ConnectionLost(f"The IMAP server dropped the session: {resp.text[:200]}")
+            delay = quirks.wait_before_retry(resp.status, resp.text, attempt)
+            if delay is None:
+                break
+            log.info("%s: %s; waiting %.1f s", self.server.host, resp.text[:120], delay)
+            time.sleep(delay)
+            attempt += 1
+        if check:
+            self._raise_for(command, resp)
+        return resp
 
     def send(self, command: bytes) -> bytes:
         """Send a command without waiting (pipelining, RFC 9051 §5.5); returns its tag."""
@@ -357,13 +399,20 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
             # News about the selected folder that this command's caller may not apply:
             # the next resync must not trust a quiet NOOP (see FolderSyncer._unchanged).
             self.changes_pending = True
-        if check and resp.status != "OK":
-            verb = command.split(b" ", 2)[:2]
-            what = b" ".join(verb).decode("ascii", "replace")
-            if "NONEXISTENT" in resp.text.upper():
-                raise FolderGone(f"{what}: {resp.text}")
-            raise ProtocolError(f"{what} failed: {resp.status} {resp.text}")
+        if check:
+            self._raise_for(command, resp)
         return resp
+
+    @staticmethod
+    def _raise_for(command: bytes, resp: Response) -> None:
+        """A NO or BAD as a typed error naming the command."""
+        if resp.status == "OK":
+            return
+        verb = command.split(b" ", 2)[:2]
+        what = b" ".join(verb).decode("ascii", "replace")
+        if "NONEXISTENT" in resp.text.upper():
+            raise FolderGone(f"{what}: {resp.text}")
+        raise ProtocolError(f"{what} failed: {resp.status} {resp.text}")
 
     # --- selecting ----------------------------------------------------------------------
 
@@ -479,9 +528,17 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
         if self.caps.labels:
             items += gmail.FLAG_ITEMS
         cmd = b"UID FETCH " + uids.encode() + b" (" + items + b")"
-        if changedsince is not None:
-            cmd += f" (CHANGEDSINCE {changedsince})".encode()
-        return self.raw(cmd).fetches
+        if changedsince is None:
+            return self.raw(cmd).fetches
+        resp = self.raw(cmd + f" (CHANGEDSINCE {changedsince})".encode(), check=False)
+        if quirks.clientbug(resp.status, resp.text):
+            # Yahoo refuses CHANGEDSINCE: every flag is a superset of the changed ones;
+            # this run's sessions go without CONDSTORE from now on (imap/ext/quirks.py).
+            log.info("%s refused CHANGEDSINCE (%s): plain resync", self.server.host, resp.text)
+            quirks.learn(self.server, "no-condstore")
+            return self.raw(cmd).fetches
+        self._raise_for(cmd, resp)
+        return resp.fetches
 
     @drops_on_malformed
     def search_uids(self, criteria: bytes = b"ALL", *, charset: str | None = None) -> list[int]:
@@ -492,57 +549,6 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates):
         if charset:
             cmd += b"CHARSET " + charset.encode() + b" "
         return parse_search(self.raw(cmd + criteria))
-
-    def _look_twice(self, fetch: Callable[[], T]) -> T:
-        """A message added after this session's last look (by our own APPEND on another
-        connection, or by anyone) is unknown here until the server reports it, and a
-        UID FETCH of it answers nothing (RFC 9051 §7.4.1): one NOOP, then ask again."""
-        try:
-            return fetch()
-        except FolderGone:
-            self.noop()
-            return fetch()
-
-    def fetch_bodystructure(self, uid: int) -> BodyPart:
-        client = self._require()
-
-        def fetch() -> BodyPart:
-            with self._errors("FETCH BODYSTRUCTURE"):
-                data = client.fetch([uid], ["BODYSTRUCTURE"])
-            item = data.get(uid)
-            if not item or b"BODYSTRUCTURE" not in item:
-                raise FolderGone(f"Message {uid} is no longer on the server")
-            return translate.bodystructure_to_part(item[b"BODYSTRUCTURE"])
-
-        return self._look_twice(fetch)
-
-    def fetch_section(self, uid: int, section: str, *, max_bytes: int | None = None) -> bytes:
-        """BODY.PEEK[section] (never sets \\Seen), optionally only the first max_bytes."""
-        partial = f"<0.{max_bytes}>" if max_bytes else ""
-        cmd = f"UID FETCH {uid} (UID BODY.PEEK[{section}]{partial})".encode()
-
-        def fetch() -> bytes:
-            for rec in self.raw(cmd, max_literal=MAX_PART_LITERAL).fetches:
-                if rec.uid == uid:
-                    for data in rec.sections.values():
-                        return data or b""
-            raise FolderGone(f"Message {uid} is no longer on the server")
-
-        return self._look_twice(fetch)
-
-    def fetch_sections(self, uid: int, sections: Iterable[str]) -> dict[str, bytes]:
-        """Several parts of one message in one round trip (e.g. "1.MIME" and "1")."""
-        names = list(sections)
-        items = " ".join(f"BODY.PEEK[{s}]" for s in names)
-
-        def fetch() -> dict[str, bytes]:
-            command = f"UID FETCH {uid} (UID {items})".encode()
-            for rec in self.raw(command, max_literal=MAX_PART_LITERAL).fetches:
-                if rec.uid == uid:
-                    return {k: (v or b"") for k, v in rec.sections.items()}
-            raise FolderGone(f"Message {uid} is no longer on the server")
-
-        return self._look_twice(fetch)
 
     # --- misc ---------------------------------------------------------------------------
 

@@ -230,11 +230,22 @@ class SyncService:
         """Start the wanted watchers whose folders the cache knows. On a first start the
         folder list is not cached yet: the LIST that fills it calls this again."""
         with self._watch_lock:
-            for name in self._watch_wanted:
+            budget = self._watcher_budget()
+            for name in sorted(self._watch_wanted, key=lambda n: (n != "INBOX", n)):
+                if len(self._watchers) >= budget:
+                    break  # the rest is kept current by the folder poller
                 if name not in self._watchers and self.cache().raw_name(name) is not None:
                     watcher = Watcher(self, name)
                     self._watchers[name] = watcher
                     watcher.start()
+
+    def _watcher_budget(self) -> int:
+        """IDLE watchers this account may run: `max_connections` less the two command
+        workers and the writer (an IMAP account; a Maildir holds no connections)."""
+        settings = self.settings
+        if settings is None or settings.imap is None:
+            return 1 << 16
+        return max(settings.max_connections - 3, 0)
 
     def retry_now(self) -> None:
         """Wake the journal writer (e.g. the user asked to retry, or the link is back)."""

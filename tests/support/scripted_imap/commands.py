@@ -242,7 +242,11 @@ def _attributes(
         attrs.append("\\HasChildren" if has else "\\HasNoChildren")
     if subscribed and folder is not None and folder.subscribed:
         attrs.append("\\Subscribed")
-    if folder is not None and folder.special_use and session.has("SPECIAL-USE"):
+    if (
+        folder is not None
+        and folder.special_use
+        and (session.has("SPECIAL-USE") or session.server.special_use_in_list)
+    ):
         attrs.append(folder.special_use)
     return attrs
 

@@ -126,6 +126,9 @@ class ScriptedImap:
             None if report_on is None else frozenset(c.upper() for c in report_on)
         )
         self.lies = lies or Lies()
+        # Microsoft 365 marks Sent Items etc. in every LIST without advertising
+        # SPECIAL-USE: True sends the attributes whatever the capabilities say.
+        self.special_use_in_list = False
         self.hooks: dict[str, list[Hook]] = {}
         self.filters: list[Callable[[bytes], bytes]] = []
         self.session_hooks: list[Callable[[Session], None]] = []
