@@ -41,7 +41,14 @@ def refresh_folders(host: HandlerHost, worker: Worker, command: cmd.Command) -> 
         and worker.cache.counts(f.name) != (f.total, f.unread)
     ]
     worker.cache.replace_folders(folders)
-    worker.cache.set_store_features(store_features(session))
+    features = store_features(session)
+    if "labels" in features and "labels" not in worker.cache.store_features():
+        # Rows cached before the store's labels were fetched (an older version) hold
+        # none: those folders start again from a cold sync, which fetches them.
+        for folder in worker.cache.folders():
+            if worker.cache.folder_state(folder.name).uidvalidity:
+                worker.cache.reset_folder(folder.name, 0)
+    worker.cache.set_store_features(features)
     listed = worker.cache.folders()
     host.folders_listed()
     host.emit(events.FoldersListed(account=host.account, folders=tuple(listed)))

@@ -187,3 +187,22 @@ def test_gmail_conversations_are_the_threads_and_each_message_is_cached_once(
         assert service.counts("Work") == (2, 2)
     finally:
         ctx.close()
+
+
+def test_a_cache_synced_without_labels_is_refetched_once_labels_are_offered(
+    scripted_imap_factory, tmp_path: Path
+) -> None:
+    server = gmail.start(scripted_imap_factory)
+    store: GmailStore = server.store
+    store.create("Work")
+    store.add_mail(_raw("old"), labels={"\\Inbox", "Work"})
+    before = scripted_context(server, tmp_path, imap={"quirks": ["no-gmail-extensions"]})
+    before.service().run(commands.SyncAll(), timeout=60)
+    assert shown_labels(_by_subject(before.service(), "INBOX")["old"]) == []
+    before.close()
+    ctx = scripted_context(server, tmp_path)  # the same cache, labels now fetched
+    try:
+        ctx.service().run(commands.SyncAll(), timeout=60)
+        assert shown_labels(_by_subject(ctx.service(), "INBOX")["old"]) == ["Work"]
+    finally:
+        ctx.close()
