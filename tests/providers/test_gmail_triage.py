@@ -11,6 +11,7 @@ import pytest
 
 from mailtui.errors import MailtuiError
 from mailtui.sync import commands
+from tests.support.accounts import wait_until
 from tests.support.scripted_fixture import scripted_context
 from tests.support.scripted_imap import gmail
 from tests.support.scripted_imap.gmail import ALL_MAIL, SPAM, TRASH, GmailStore
@@ -129,3 +130,14 @@ def test_moving_to_spam_files_it_as_spam(account) -> None:
     uid = _uid(service, "INBOX", "inboxed")
     _act(ctx, commands.MoveMessages(folder="INBOX", uids=(uid,), dest=SPAM))
     assert store.find("inboxed").place == "spam"
+
+
+def test_undo_of_an_archive_puts_the_inbox_label_back(account) -> None:
+    ctx, store = account
+    service = ctx.service()
+    _act(ctx, commands.ArchiveMessages(folder="INBOX", uids=(_uid(service, "INBOX", "inboxed"),)))
+    assert "\\Inbox" not in store.find("inboxed").labels
+    service.run(commands.Undo(), timeout=30)
+    assert service.wait_writer_idle()
+    assert store.find("inboxed").labels == {"\\Inbox", "Work"}
+    wait_until(lambda: len(service.view("INBOX")) == 1, what="the message back in INBOX's cache")

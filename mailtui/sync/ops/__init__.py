@@ -43,6 +43,7 @@ OPERATIONS: tuple[Operation, ...] = (
     expunge.OP,
     append.OP,
     labels.UNLABEL,
+    labels.RELABEL,
     labels.PURGE,
     *folders.OPS,
 )

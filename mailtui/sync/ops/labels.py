@@ -15,6 +15,8 @@ module knows no provider. The account's store features are what the last LIST fo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mailtui.backend import Outcome, Session, compress_uids
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import ProtocolError
@@ -23,6 +25,7 @@ from mailtui.sync.names import raw_name
 from mailtui.sync.ops.base import (
     ActionError,
     Applied,
+    Applying,
     Entry,
     Operation,
     Sending,
@@ -35,6 +38,7 @@ from mailtui.sync.ops.base import (
     some_selected,
 )
 from mailtui.sync.ops.expunge import delete_for_good
+from mailtui.sync.request import Command
 
 # Folders that are no label's view: nothing to archive there.
 _NOT_A_LABEL = (Role.ALL, Role.TRASH, Role.JUNK, Role.SENT, Role.DRAFTS, Role.FLAGGED)
@@ -76,6 +80,17 @@ def apply_purge(
     return Applied(jid, "expunge", folder, tuple(uids)), record
 
 
+@dataclass(frozen=True, kw_only=True)
+class RestoreLabel(Command):
+    """Internal: the undo of an archive on a store with labels. The messages (by
+    Message-ID) get `dest`'s label back, found in `folder`, the All Mail folder, which
+    holds every message that is not in Trash or Spam."""
+
+    folder: str
+    dest: str
+    message_ids: tuple[str, ...]
+
+
 class Unlabel(Operation):
     kind = "unlabel"
     noun = "archiving"
@@ -108,6 +123,52 @@ class Unlabel(Operation):
             return False
         cache.store_batch(record.folder, [r for r in record.rows if r.uid in uids])
         return True
+
+    def inverse(self, cache: HeaderCache, record: UndoRecord) -> list[Command]:
+        """The label back, on the messages as All Mail holds them."""
+        everything = next((f.name for f in cache.folders() if f.role == Role.ALL), None)
+        mids = tuple(r.message_id for r in record.rows if r.message_id)
+        if everything is None or not mids:
+            raise ActionError(
+                "This archiving cannot be undone here (no All Mail folder, or no Message-IDs)",
+                "find the messages in All Mail and move them back",
+            )
+        return [RestoreLabel(folder=everything, dest=record.folder, message_ids=mids)]
+
+
+class Relabel(Operation):
+    kind = "relabel"
+    commands = (RestoreLabel,)
+    noun = "undo of the archiving"
+    places_rows = True  # the messages come back to `dest`: it is resynced
+
+    def apply(
+        self, log: Applying, cache: HeaderCache, command: RestoreLabel
+    ) -> tuple[Applied, None]:
+        folder_known(cache, command.folder)
+        folder_known(cache, command.dest)
+        args = {"dest": command.dest, "message_ids": list(command.message_ids)}
+        jid = cache.journal_add("relabel", command.folder, "", args)
+        return Applied(jid, "relabel", command.folder, ()), None
+
+    def send(self, writer: Sending, session: Session, entry: Entry, replay: bool) -> dict:
+        """Find the messages in All Mail by Message-ID, then UID STORE +X-GM-LABELS of the
+        destination's label, confirmed; adding a label twice is harmless on replay."""
+        select(writer, session, entry.folder)
+        found = session.search_message_ids(entry.args.get("message_ids", ()))
+        if not found:
+            raise ProtocolError(
+                f"The archived messages are no longer in {entry.folder}",
+                "they were deleted or moved elsewhere since",
+            )
+        label = session.folder_label(raw_name(writer.cache, entry.args["dest"]))
+        if label is None:
+            raise ProtocolError(f"{entry.args['dest']!r} is not a label's folder")
+        uids = compress_uids(sorted(found.values()))
+        outcome = confirmed(
+            writer, session, entry.folder, uids, lambda u: session.store_labels(u, add=(label,))
+        )
+        return result(outcome)
 
 
 class Purge(Operation):
@@ -145,4 +206,5 @@ class Purge(Operation):
 
 
 UNLABEL = Unlabel()
+RELABEL = Relabel()
 PURGE = Purge()
