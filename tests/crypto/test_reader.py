@@ -162,13 +162,15 @@ async def test_reader_shows_each_state_and_the_body_cannot_imitate_it(
 def test_show_prints_the_status_above_the_message(
     signed_user: MailUser, dovecot: Dovecot, tmp_path: Path, gnupghome: Path
 ) -> None:
-    env = cli_env(tmp_path, dovecot, signed_user)
+    # With a debug log and the IMAP protocol log on: neither may hold the plaintext.
+    env = cli_env(tmp_path, dovecot, signed_user, log_protocol=True)
     env["GNUPGHOME"] = str(gnupghome)
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    debug_log = tmp_path / "debug.log"
 
     def show(uid: int) -> str:
         proc = subprocess.run(
-            [sys.executable, "-m", "mailtui", "show", "INBOX", str(uid)],
+            [sys.executable, "-m", "mailtui", "--log", str(debug_log), "show", "INBOX", str(uid)],
             env=env,
             capture_output=True,
             timeout=120,
@@ -201,6 +203,9 @@ def test_show_prints_the_status_above_the_message(
     before, _, rest = inline.partition("[-- begin")
     assert "This intro is NOT covered." in before
     assert "Signed line one." in rest.split("[-- end")[0]
+    assert debug_log.stat().st_size > 0
+    protocol_logs = list(Path(tmp_path).rglob("protocol.log"))
+    assert protocol_logs and b"BODY.PEEK[2]" in protocol_logs[0].read_bytes()  # it logged the fetch
     for path in Path(tmp_path).rglob("*"):
         if path.is_file():
             assert SECRET not in path.read_bytes(), path
