@@ -179,7 +179,7 @@ def signature_line(status: SignatureStatus, what: str = "Signature") -> StatusLi
         text = f"{what} by an EXPIRED key: {who} · key {key}"
         kind = "warn"
     elif state is SigState.UNKNOWN_KEY:
-        text = f"{what} by a key you do not have: {key} (the palette's “Import key” fetches it)"
+        text = f"{what} by a key you do not have: {key} (:import-key fetches it)"
         kind = "warn"
     else:
         text = f"{what} not checked: {status.detail or 'gpg failed'}"

@@ -1,5 +1,5 @@
 """An unknown signer's key is fetched only when the user asks (the palette's "Import
-key"), from the keyserver gpg's dirmngr is set up with — here a real HKP server on
+key" in the palette, `:import-key` on the command line), from the keyserver gpg's dirmngr is set up with — here a real HKP server on
 loopback serving the key gpg exported — and the message then verifies."""
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ async def test_import_key_fetches_only_when_asked_then_verifies(
         assert [line.kind for line in reader.security.lines] == ["warn"]
         assert "key you do not have" in reader.security.lines[0].text
         assert keyserver[1] == []  # reading reached out to no one
-        await pilot.press("colon")
+        await pilot.press("ctrl+p")  # the command palette
         await wait_for(pilot, lambda: app.screen is not app.main)
         await pilot.press(*"import", "space", "key")
         await wait_for(pilot, lambda: "Import key" in screen_text(app), what="the command")
