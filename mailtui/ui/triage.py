@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from mailtui.model import FLAGGED, SEEN, Envelope
 from mailtui.sync import commands
+from mailtui.text.labels import label_of
 from mailtui.ui.bridge import ServiceFailed
 from mailtui.ui.screens.picker import Item, Picker
 from mailtui.ui.widgets.folder_tree import role_note
@@ -138,13 +139,15 @@ class Triage:
         known: set[str] = set(host.mail.labels)
         for env in envs.values():
             known.update(env.keywords)
-        items = [Item(k, k) for k in sorted(known, key=str.casefold)]
+        # A Gmail label is cached spelt as a keyword ("Muy%20Importante"): shown as Gmail
+        # spells it, chosen by its keyword (text/labels.py).
+        items = [Item(k, label_of(k)) for k in sorted(known, key=str.casefold)]
 
         def chosen(label: str | None) -> None:
             label = (label or "").strip()
             if not label:
                 return
-            if any(c.isspace() or c in _NOT_IN_LABEL for c in label):
+            if label not in known and any(c.isspace() or c in _NOT_IN_LABEL for c in label):
                 host.notify(
                     'A label cannot hold spaces or ( ) [ ] { } % * " \\',
                     severity="error",
@@ -152,10 +155,11 @@ class Triage:
                 )
                 return
             host.mail.labels.add(label)
+            shown = label_of(label)
             if _all_have(envs, label):
-                self._set_flags(frozenset({label}), remove=True, done=f"Removed {label} from")
+                self._set_flags(frozenset({label}), remove=True, done=f"Removed {shown} from")
             else:
-                self._set_flags(frozenset({label}), remove=False, done=f"Labelled {label}:")
+                self._set_flags(frozenset({label}), remove=False, done=f"Labelled {shown}:")
 
         title = f"Label {_count(len(uids))} (a label they all have is removed)"
         host.mail.push_screen(Picker(title, items, new_label="New label"), chosen)

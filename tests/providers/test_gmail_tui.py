@@ -1,0 +1,45 @@
+"""The TUI on the scripted Gmail, keys pressed with Pilot: labels are shown as Gmail
+spells them, `l` removes a Gmail label (with a space in its name) and `a` archives by
+removing the inbox label — asserted on what Gmail then holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailtui.ui.app import MailApp
+from tests.support.scripted_fixture import scripted_context
+from tests.support.scripted_imap import gmail
+from tests.support.scripted_imap.gmail import GmailStore
+from tests.ui.helpers import NOW, fixed_clock, ready, screen_text, wait_for, wait_server
+
+
+def _raw(subject: str) -> bytes:
+    return (
+        f"From: Ann <ann@example.test>\r\nTo: me@example.test\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{subject}@example.test>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n"
+        f"\r\nhello\r\n"
+    ).encode()
+
+
+async def test_labels_shown_l_unlabels_and_a_archives_on_gmail(
+    scripted_imap_factory, tmp_path: Path
+) -> None:
+    server = gmail.start(scripted_imap_factory)
+    store: GmailStore = server.store
+    store.create("Muy Importante")
+    store.add_mail(_raw("planning"), labels={"\\Inbox", "Muy Importante"})
+    ui = {"download_dir": str(tmp_path / "dl"), "themes_dir": str(tmp_path / "themes")}
+    ctx = scripted_context(server, tmp_path / "cache", ui=ui)
+    app = MailApp(ctx, clock=fixed_clock(NOW))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await wait_for(pilot, lambda: "Muy Importante" in screen_text(app), what="the label")
+        assert "Muy%20" not in screen_text(app)
+        mail = store.find("planning")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: "Label 1 message" in screen_text(app), what="the picker")
+        await pilot.press(*"Muy", "enter")
+        await wait_server(lambda: store.user_labels(mail) == set(), what="label removed")
+        await pilot.press("a")
+        await wait_server(lambda: "\\Inbox" not in mail.labels, what="archived")
+        assert mail.place == ""  # still in All Mail: archived, not deleted
