@@ -252,17 +252,33 @@ class Composer:
                 return
             try:
                 raw = await asyncio.to_thread(sender.outbox.raw, held)
+                pgp, check = await asyncio.to_thread(_openpgp_review, account, sender.service)
+                if pgp is not None:
+                    # Signed or encrypted when queued: edit what it was built from (our
+                    # own key decrypts it, in memory), and keep the same choices.
+                    from mailtui.ui.screens.passphrase import tui_pinentry
+                    from mailtui.usecase.protect import unprotect
+
+                    pinentry = tui_pinentry(host.mail, account)
+                    raw, was = await asyncio.to_thread(unprotect, raw, account, pinentry)
+                    pgp = was or pgp
                 saved = original_from_raw(raw)
                 draft = replace(
                     recalled_draft(account, saved), replied=held.replied, forwarded=held.forwarded
                 )
                 book = await asyncio.to_thread(address_book, sender.service, account)
                 result = await run_compose(
-                    host.mail, draft, known_addresses=book, pristine=draft, edit_first=False
+                    host.mail,
+                    draft,
+                    known_addresses=book,
+                    pristine=draft,
+                    edit_first=False,
+                    pgp=pgp,
+                    check_keys=check,
                 )
                 if result.action == "cancel":
                     return
-                await self._finish(account.name, result.action, result.draft)
+                await self._finish(account.name, result.action, result.draft, result.pgp)
                 await asyncio.to_thread(sender.drop, held, draft_copy=True)
             except (MailtuiError, OSError) as exc:
                 message = exc.sentence() if isinstance(exc, MailtuiError) else str(exc)

@@ -32,6 +32,9 @@ from mailtui.crypto import (
     signing_key,
 )
 from mailtui.crypto.autocrypt import PeerStore
+from mailtui.crypto.outgoing import split_message
+from mailtui.crypto.pgpmime import decrypt_message
+from mailtui.crypto.rawmime import parse_tree, signed_parts
 from mailtui.usecase.secure import engine, peer_store
 
 if TYPE_CHECKING:
@@ -44,6 +47,7 @@ __all__ = [
     "decide",
     "protect",
     "send_protected",
+    "unprotect",
 ]
 
 Encrypt = Literal["on", "off", "auto"]
@@ -196,3 +200,32 @@ def send_protected(
     peers = peer_store(service) if service is not None else None
     raw = protect(account, raw, choice, pinentry, peers)
     return deliver(account, raw, store=store, replied=replied, forwarded=forwarded, send=send)
+
+
+def unprotect(
+    raw: bytes, account: AccountSettings, pinentry: Pinentry | None = None
+) -> tuple[bytes, PgpChoice | None]:
+    """A message of ours that waits in the outbox, back as the plain message it was
+    built from (to edit it again), and the choice it was sent with; (raw, None) when it
+    is neither signed nor encrypted. Decryption is in memory, with our own key."""
+    tree = parse_tree(raw)
+    kind = tree.content_type
+    if kind not in ("multipart/signed", "multipart/encrypted"):
+        return raw, None
+    outer, _ = split_message(raw)
+    outer = [(n, f) for n, f in outer if n != b"autocrypt"]  # protect() adds it again
+    if kind == "multipart/signed":
+        parts = signed_parts(raw)
+        if parts is None:
+            return raw, None
+        entity, choice = parts.signed, PgpChoice(True, "off")
+    else:
+        plain = decrypt_message(_engine(), raw, "", pinentry)
+        inner = parse_tree(plain.data)
+        if inner.content_type == "multipart/signed" and (parts := signed_parts(plain.data)):
+            plain_entity = parts.signed
+        else:
+            plain_entity = plain.data
+        _, entity = split_message(plain_entity)
+        choice = PgpChoice(plain.signature is not None or account.pgp_sign, "on")
+    return b"".join(f for _, f in outer) + b"MIME-Version: 1.0\r\n" + entity, choice
