@@ -45,7 +45,7 @@ prev_unread     | K               | Previous unread  | Move   |             | Ju
 first           | g,home          | First            | Move   |             | Go to the first message
 last            | G,end           | Last             | Move   |             | Go to the last message
 page_down       | pagedown,ctrl+d | Page down        | Move   |             | Move a screenful down
-page_up         | pageup,ctrl+u   | Page up          | Move   |             | Move a screenful up
+page_up         | pageup          | Page up          | Move   |             | Move a screenful up
 open            | enter           | Open             | Move   |             | Open the message (in the folder tree: open the folder)
 conversation    | V               | Conversation     | Move   |             | The whole conversation, from every folder
 page            | space           | Page             | Move   |             | Page through the message; at its end, go to the next
@@ -85,6 +85,10 @@ toggle_quotes   | T               | Quotes           | Read   |             | Fo
 toggle_html     | H               | Plain/HTML       | Read   |             | Switch between the plain and the HTML version
 links           | L               | Links            | Read   |             | Open or copy a link or an address of the message
 attachments     | A               | Attachments      | Read   |             | Save or open an attachment
+pipe            | vertical_line   | Pipe             | Read   |             | Pipe the message to a command (:pipe -d: its text) and show the output
+save            | S               | Save message     | Read   |             | Save the message as .eml, or append it to an mbox (path completes)
+source          | ctrl+u          | Source           | Read   |             | Show the message's raw source
+headers         | h               | Headers          | Read   |             | Show every header of the message, or the usual few
 import_key      |                 | Import key       | Read   |             | Fetch the unknown OpenPGP key that signed the message shown (WKD, then the keyserver)
 # View
 toggle_threads  | t               | Threads          | View   |             | Show conversations as threads, or a flat list

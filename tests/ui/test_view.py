@@ -262,7 +262,7 @@ async def test_page_home_end_and_wheel_keep_cursor_and_view_together(
         await cursor_is(1)
         await pilot.press("ctrl+d")
         await cursor_is(1 + page)
-        await pilot.press("ctrl+u")
+        await pilot.press("pageup")
         await cursor_is(1)
         # The wheel scrolls the view and leaves the cursor (as in mutt and most lists)...
         for _ in range(12):

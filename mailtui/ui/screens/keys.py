@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from mailtui.ui.app import MailApp
     from mailtui.ui.commanding import Commands
     from mailtui.ui.composing import Composer
+    from mailtui.ui.exporting import Exporting
     from mailtui.ui.filtering import Filter
     from mailtui.ui.folders import Folders
     from mailtui.ui.listing import Listing
@@ -37,6 +38,7 @@ class KeyActions:
     outbox: Outbox
     folders: Folders
     commands: Commands
+    exporting: Exporting
 
     if TYPE_CHECKING:
         folder: str | None
@@ -228,6 +230,18 @@ class KeyActions:
 
     def action_import_key(self) -> None:
         self.reading.import_key()
+
+    def action_pipe(self) -> None:
+        self.exporting.ask_pipe()
+
+    def action_save(self) -> None:
+        self.exporting.ask_save()
+
+    def action_source(self) -> None:
+        self.commands.run("source")
+
+    def action_headers(self) -> None:
+        self.commands.run("headers")
 
     def action_toggle_threads(self) -> None:
         self.listing.toggle_threads()

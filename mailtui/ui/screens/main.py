@@ -26,6 +26,7 @@ from mailtui.sync import commands, events
 from mailtui.ui.commanding import Commands
 from mailtui.ui.composing import Composer
 from mailtui.ui.connection import Connection
+from mailtui.ui.exporting import Exporting
 from mailtui.ui.filtering import Filter
 from mailtui.ui.folders import Folders
 from mailtui.ui.keymap import bindings
@@ -106,6 +107,9 @@ class MainScreen(KeyActions, Screen[None]):
             search=self.search,
             filter=self.filter,
             folders=self.folders,
+        )
+        self.exporting = Exporting(
+            self, listing=self.listing, reading=self.reading, commands=self.commands
         )
 
     @property

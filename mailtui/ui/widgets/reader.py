@@ -196,6 +196,7 @@ class Reader(VerticalScroll, can_focus=True):
         self._drawing = 0  # bumped by every draw: a slower, older one is then dropped
         self._shown = 0  # bumped when another message (or none) is shown
         self._whole_pending = False  # T is rendering a cut body whole
+        self.all_headers: list[tuple[str, str]] | None = None  # h: every field, cleaned
         # The reader's parts, made once: showing a message updates them, never replaces them.
         self._headers = Static(Text(""), id="reader-headers", markup=False)
         self.security = SecurityStatus(id="reader-security")
@@ -240,6 +241,7 @@ class Reader(VerticalScroll, can_focus=True):
         self.loaded = None
         self.error = ""
         self.quotes_open = False
+        self.all_headers = None
         self._draw_headers()
         self.security.show_lines(())
         self._show_static(Text(""))
@@ -324,8 +326,16 @@ class Reader(VerticalScroll, can_focus=True):
 
     # --- drawing -------------------------------------------------------------------------
 
+    def show_all_headers(self, fields: list[tuple[str, str]] | None) -> None:
+        """Every header field of the shown message (`h`), or None: the usual few."""
+        self.all_headers = fields
+        self._draw_headers()
+
     def _draw_headers(self) -> None:
         if self.envelope is None:
+            return
+        if self.all_headers is not None:
+            self._headers.update(render_headers(self.all_headers, palette=self.palette))
             return
         fields = header_fields(self.envelope, self.clock)
         loaded = self.loaded
