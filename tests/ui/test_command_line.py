@@ -153,12 +153,14 @@ async def test_folder_commands_and_keys(
         # Delete asks first, naming what it holds.
         await _line(pilot, app, "folder delete Archive/2025")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "Delete the folder Archive/2025 and its 10 messages" in screen_text(app)
+        await wait_for(
+            pilot, lambda: "Delete the folder Archive/2025 and its 10 messages" in screen_text(app)
+        )
         await pilot.press("n")
         assert "Archive/2025" in _server_folders(client)
         await _line(pilot, app, "folder delete Lists/old")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "it is empty" in screen_text(app)
+        await wait_for(pilot, lambda: "it is empty" in screen_text(app))
         await pilot.press("y")
         await wait_server(lambda: "Lists/old" not in _server_folders(client), what="deleted")
         # M marks the open folder read, on the server.
