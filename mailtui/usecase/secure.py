@@ -412,6 +412,7 @@ def inline_body(
 
 _stores_lock = threading.Lock()
 _stores: dict[str, SqlitePeerStore] = {}
+_learnt: set[tuple[str, str, int]] = set()  # messages whose Autocrypt header was applied
 
 
 def peer_store(service: SyncService) -> SqlitePeerStore:
@@ -439,6 +440,11 @@ def learn_autocrypt(
     eng = engine()
     if isinstance(eng, str):
         return False
+    seen = (str(service.cache_path), folder, uid)
+    with _stores_lock:
+        if seen in _learnt:
+            return False  # read before in this session: its header was applied then
+        _learnt.add(seen)
     try:
         head = _fetch(service, folder, uid, "HEADER", cache=False)
     except MailtuiError:

@@ -198,6 +198,20 @@ def test_show_prints_the_status_above_the_message(
     assert SECRET.decode() in combined
     protected = show(11)
     assert "Subject: The real subject" in protected
+
+    # The real Subject and the text live in memory only: the cache's search never sees them.
+    def search(words: str) -> bytes:
+        return subprocess.run(
+            [sys.executable, "-m", "mailtui", "search", "INBOX", "--local", words],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=True,
+        ).stdout.strip()
+
+    assert search("imitation").split()[0] == b"7"  # the index does answer
+    assert search("real subject") == b""
+    assert search(SECRET.decode()) == b""
     inline = show(12)
     assert "[-- begin signed text: Good inline signature" in inline
     before, _, rest = inline.partition("[-- begin")
