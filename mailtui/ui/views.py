@@ -79,12 +79,13 @@ def matching(service: SyncService, folder: str, text: str) -> list[int]:
 
 def needs_server(text: str) -> bool:
     """Whether the query looks into bodies, which only the server can search (the cache
-    holds headers; body: and free words match its subject, sender and recipients)."""
+    holds headers; body: and free words match its subject, sender and recipients), or is
+    in the server's own language (`gmail:`: backend.query.Raw)."""
     return _has_body_term(query.parse(text))
 
 
 def _has_body_term(node: query.Query) -> bool:
-    if isinstance(node, query.Body | query.Text):
+    if isinstance(node, query.Body | query.Text | query.Raw):
         return True
     if isinstance(node, query.And | query.Or):
         return any(_has_body_term(item) for item in node.items)

@@ -43,3 +43,23 @@ async def test_labels_shown_l_unlabels_and_a_archives_on_gmail(
         await pilot.press("a")
         await wait_server(lambda: "\\Inbox" not in mail.labels, what="archived")
         assert mail.place == ""  # still in All Mail: archived, not deleted
+
+
+async def test_the_filter_takes_gmail_syntax_to_the_server(
+    scripted_imap_factory, tmp_path: Path
+) -> None:
+    server = gmail.start(scripted_imap_factory)
+    store: GmailStore = server.store
+    store.add_mail(_raw("unread-one"), labels={"\\Inbox"})
+    store.add_mail(_raw("read-one"), labels={"\\Inbox"}, flags={"\\Seen"})
+    ui = {"download_dir": str(tmp_path / "dl"), "themes_dir": str(tmp_path / "themes")}
+    app = MailApp(scripted_context(server, tmp_path / "cache", ui=ui), clock=fixed_clock(NOW))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("&")
+        await wait_for(pilot, lambda: "Show only messages matching" in screen_text(app))
+        await pilot.press(*"gmail:is:unread", "enter")
+        await wait_for(pilot, lambda: "1 shown" in screen_text(app), what="one match")
+        assert "unread-one" in screen_text(app) and "read-one" not in screen_text(app).replace(
+            "unread-one", ""
+        )
