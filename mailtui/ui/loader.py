@@ -257,7 +257,7 @@ async def load_message(
     thread); the body then comes from the decrypted message, in memory."""
     structure, cached = await fetch_structure(bridge, service, folder, uid)
     secured: Secured | None = None
-    if secure is not None:
+    if secure is not None and secure.needed(structure):
         secured = await asyncio.to_thread(secure.examine, service, folder, uid, structure)
     tree = secured.structure if secured is not None and secured.structure is not None else structure
     chosen = shown_part(tree, prefer, part)
@@ -272,7 +272,7 @@ async def load_message(
         else:
             payload, part_cached = await fetch_part(bridge, service, folder, uid, chosen.section)
             cached = cached and part_cached
-        if secure is not None:
+        if secure is not None and secure.may_be_inline(chosen, payload):
             inline = await asyncio.to_thread(secure.inline, service, folder, uid, chosen, payload)
         if inline is not None:
             rendered = RenderedBody(inline.text, plain_links(inline.text))

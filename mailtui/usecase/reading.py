@@ -24,7 +24,14 @@ from mailtui.model import BodyPart, MessageRef
 from mailtui.sync import commands
 from mailtui.text.chunks import CancelCheck
 from mailtui.text.safe import safe_filename
-from mailtui.usecase.secure import InlineBody, Secured, examine, inline_body, learn_autocrypt
+from mailtui.usecase.secure import (
+    InlineBody,
+    Secured,
+    examine,
+    inline_body,
+    involves_crypto,
+    learn_autocrypt,
+)
 
 if TYPE_CHECKING:
     from mailtui.mime.parse import ParsedMessage
@@ -72,6 +79,19 @@ class SecureReading:
     account: AccountSettings
     pinentry: Pinentry | None = None
 
+    def needed(self, structure: BodyPart) -> bool:
+        """Whether `examine` has anything to do (cheap: the app skips the thread hop
+        for the plain mail that is most mail)."""
+        return self.account.autocrypt or involves_crypto(structure)
+
+    @staticmethod
+    def may_be_inline(part: BodyPart, payload: bytes) -> bool:
+        """Whether `inline` could find an armored block (cheap, same reason)."""
+        if part.mime_type != "text/plain":
+            return False
+        plain = part.encoding.lower() in ("7bit", "8bit", "binary", "")
+        return not plain or b"-----BEGIN PGP " in payload
+
     @staticmethod
     def _sender(service: SyncService, folder: str, uid: int) -> tuple[str, int | None]:
         env = service.envelope(folder, uid)
@@ -91,11 +111,9 @@ class SecureReading:
         self, service: SyncService, folder: str, uid: int, part: BodyPart, payload: bytes
     ) -> InlineBody | None:
         """Inline PGP in the text part shown (`payload` as fetched), or None."""
-        if part.mime_type != "text/plain":
+        if not self.may_be_inline(part, payload):
             return None
         plain = part.encoding.lower() in ("7bit", "8bit", "binary", "")
-        if plain and b"-----BEGIN PGP " not in payload:
-            return None
         data = payload if plain else transfer_decode(payload, part.encoding)
         sender, _ = self._sender(service, folder, uid)
         return inline_body(part, data, sender, self.pinentry)
