@@ -186,9 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=send.cmd_send)
 
-    p = sub.add_parser("outbox", help="show the outbox, or retry sending it (--retry)")
+    p = sub.add_parser(
+        "outbox",
+        help="show the outbox with due times, or send what is due (--retry)",
+        description=send.outbox_help(),
+    )
     p.add_argument("--account", "-a")
-    p.add_argument("--retry", action="store_true")
+    p.add_argument("--retry", action="store_true", help="send what is due now")
     p.set_defaults(func=send.cmd_outbox)
 
     p = sub.add_parser(

@@ -80,7 +80,13 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             for item in outbox.pending():
                 when = datetime.fromtimestamp(item.created).strftime("%Y-%m-%d %H:%M")
                 error = f"  ({clean_line(item.last_error)})" if item.last_error else ""
-                print(f"{when}  {item.state:<8} {clean_line(item.subject)}{error}")
+                # When it goes: "due" (the next try sends it), else the time it waits for.
+                due = (
+                    "due"
+                    if item.due()
+                    else f"{datetime.fromtimestamp(item.not_before):%Y-%m-%d %H:%M}"
+                )
+                print(f"{when}  {item.state:<8} {due:<16}  {clean_line(item.subject)}{error}")
             return 0
         service = ctx.service(account.name)
         reports = OutboxSender(account, service, outbox=outbox).retry()
@@ -90,3 +96,13 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     for report in reports:
         say(report.summary())
     return 0 if all(r.sent for r in reports) else EXIT_QUEUED
+
+
+def outbox_help() -> str:
+    """`mailtui outbox --help`: what is listed, and the cron line for messages sent later."""
+    return (
+        "Lists what waits to be sent: when it was queued, its state, when it goes (due, or "
+        "the time chosen with the review screen's L), its subject. --retry sends what is "
+        "due. With the app closed, a cron line sends messages at their time:  "
+        "*/5 * * * * mailtui outbox --retry  (one line per account, with --account)"
+    )

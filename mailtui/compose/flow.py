@@ -16,8 +16,10 @@ The order is what makes "nothing is lost" true:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 
 from mailtui.compose.build import build_message, complete_raw, message_bytes
@@ -82,12 +84,23 @@ class DeliveryReport:
     queued: bool = False
     """Still in the outbox (not sent, or its Sent copy is still to be stored)."""
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    not_before: float = 0.0
+    """Waiting in the outbox until then (the undo window, or send later): not tried."""
 
     @property
     def ok(self) -> bool:
         return self.sent and not self.warnings
 
+    @property
+    def waiting(self) -> bool:
+        """Held in the outbox until `not_before`, by design rather than by a failure."""
+        return not self.sent and self.error is None and self.not_before > 0
+
     def summary(self) -> str:
+        if self.waiting:
+            return (
+                f"It waits in the outbox until {datetime.fromtimestamp(self.not_before):%H:%M:%S}."
+            )
         if not self.sent:
             where = " and a copy is in Drafts" if self.draft_saved else ""
             error = self.error.sentence() if self.error else "unknown error"
@@ -263,12 +276,24 @@ def deliver(
     forwarded: MessageRef | None = None,
     outbox: Outbox | None = None,
     send: SendFn | None = None,
+    not_before: float = 0.0,
+    scheduled: bool = False,
 ) -> DeliveryReport:
     """Send one message the safe way (see the module docstring); never raises for SMTP
-    or IMAP trouble — the report says what happened. Blocking."""
+    or IMAP trouble — the report says what happened. Blocking.
+
+    With `not_before` in the future the message only enters the outbox (the undo
+    window after `y`, or a time the user chose: `scheduled`); a retry sends it when due.
+    """
     box = outbox if outbox is not None else Outbox.for_account(account.name)
     raw = message_bytes(message)
-    entry = box.enqueue(raw, replied=replied, forwarded=forwarded)
+    entry = box.enqueue(
+        raw, replied=replied, forwarded=forwarded, not_before=not_before, scheduled=scheduled
+    )
+    if not entry.due():
+        return DeliveryReport(
+            entry_id=entry.id, message_id=entry.message_id, queued=True, not_before=not_before
+        )
     return _process(account, box, entry, store, send or _default_send)
 
 
@@ -283,8 +308,11 @@ def send_draft(
     store: MailStore,
     outbox: Outbox | None = None,
     send: SendFn | None = None,
+    not_before: float = 0.0,
+    scheduled: bool = False,
 ) -> DeliveryReport:
-    """Build a draft (DraftError if it cannot be) and deliver it."""
+    """Build a draft (DraftError if it cannot be) and deliver it (`not_before`: see
+    `deliver`)."""
     msg = build_message(draft, account)
     return deliver(
         account,
@@ -294,6 +322,8 @@ def send_draft(
         forwarded=draft.forwarded,
         outbox=outbox,
         send=send,
+        not_before=not_before,
+        scheduled=scheduled,
     )
 
 
@@ -316,8 +346,12 @@ def retry_outbox(
     outbox: Outbox | None = None,
     send: SendFn | None = None,
     only: Sequence[str] = (),
+    early: Sequence[str] = (),
 ) -> list[DeliveryReport]:
     """Try every waiting message again (or those in `only`), oldest first.
+
+    A message held until later (`OutboxEntry.not_before`) is left alone until then,
+    unless it is in `early` (quitting during its undo window sends it at once).
 
     Stops sending after the first failure that is not about one message (server down,
     login refused), so a long outbox does not hammer an unreachable server; queued
@@ -327,8 +361,11 @@ def retry_outbox(
     send_fn = send or _default_send
     reports: list[DeliveryReport] = []
     server_down = False
+    now = time.time()
     for entry in box.pending():
         if only and entry.id not in only:
+            continue
+        if not entry.due(now) and entry.id not in early:
             continue
         if server_down and entry.state == "queued":
             continue

@@ -7,6 +7,9 @@ bytes to send) and `<id>.json` (state, the replied-to message, the last error), 
 crash leaves either the old or the new file, never half of one. The `.eml` is the
 entry: an orphaned `.json` is ignored and swept.
 
+An entry may carry `not_before`: the undo window after `y` (`[ui] send_delay`), or a
+time the user chose (send later); nothing sends it before then.
+
 States: "queued" (not accepted by SMTP yet) → "sent" (accepted; the Sent copy or a
 flag is still to be done) → removed. While a process works on an entry it holds an
 exclusive `flock` on the `.eml`, so the UI and `mailtui send` never send it twice.
@@ -54,6 +57,15 @@ class OutboxEntry:
     sent_copy_done: bool = False
     flags_done: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    not_before: float = 0.0
+    """Not sent before this time (epoch seconds): the undo window after `y`, or the
+    time the user chose to send it at; 0 = as soon as possible."""
+    scheduled: bool = False
+    """`not_before` is a time the user chose (send later), not the undo window."""
+
+    def due(self, now: float | None = None) -> bool:
+        """Whether it may be sent now."""
+        return self.not_before <= (time.time() if now is None else now)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -83,6 +95,8 @@ class OutboxEntry:
             sent_copy_done=bool(data.get("sent_copy_done", False)),
             flags_done=bool(data.get("flags_done", False)),
             extra=dict(data.get("extra", {})),
+            not_before=float(data.get("not_before", 0.0)),
+            scheduled=bool(data.get("scheduled", False)),
         )
 
 
@@ -115,8 +129,11 @@ class Outbox:
         *,
         replied: MessageRef | None = None,
         forwarded: MessageRef | None = None,
+        not_before: float = 0.0,
+        scheduled: bool = False,
     ) -> OutboxEntry:
-        """Store a message before it is sent; returns its entry (state "queued")."""
+        """Store a message before it is sent; returns its entry (state "queued").
+        `not_before`: not sent before then (see OutboxEntry)."""
         directory = self._dir()
         now = time.time()
         entry_id = f"{time.time_ns():020d}-{secrets.token_hex(4)}"
@@ -127,6 +144,8 @@ class Outbox:
             subject=subject_of(raw),
             replied=replied,
             forwarded=forwarded,
+            not_before=not_before,
+            scheduled=scheduled,
         )
         # The metadata first: an .eml without its .json would still be sent, but
         # without the replied-to reference; a .json alone is swept as an orphan.

@@ -334,6 +334,7 @@ def _ui(src: Source, raw: object) -> UiSettings:
         keys=_keys(src, r.at("keys"), r.table("keys")) if r.has("keys") else r.default("keys"),
         themes_dir=cast(Path, r.path("themes_dir")),
         saved_searches=_saved_searches(r),
+        send_delay=r.integer("send_delay", 0, 3600),
     )
 
 

@@ -322,6 +322,9 @@ class UiSettings:
     saved_searches: tuple[SavedSearch, ...] = ()
     """Queries pinned in the folder tree (`[[ui.saved_searches]]` name, query, account,
     folder)."""
+    send_delay: int = 10
+    """Seconds a message sent with `y` waits in the outbox, counting down, before it
+    goes out; `u` brings it back to the review screen meanwhile. 0 sends at once."""
 
 
 @dataclass(frozen=True)

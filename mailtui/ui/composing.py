@@ -11,7 +11,9 @@ thread (SMTP, then the Sent copy and \\Answered through the service's journal).
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -51,35 +53,81 @@ class Composer:
         self._host.run_worker(partial(self._compose, mode, mailto), group="compose", exclusive=True)
 
     async def _compose(self, mode: str, mailto: str) -> None:
-        from mailtui.ui.screens.review import run_compose
-        from mailtui.usecase.addressbook import address_book
-
         host = self._host
-        account = host.mail.ctx.account(host.account)
-        service = host.service
         # A recalled draft is replaced by what comes of it: sent, or saved anew.
         old = (host.folder, host.messages.cursor_uid) if mode == "recall" else None
         try:
             draft = await self._draft_for(mode, mailto)
             if draft is None:
                 return
-            book = await asyncio.to_thread(address_book, service, account)
-            pgp, check = await asyncio.to_thread(_openpgp_review, account, service)
-            result = await run_compose(
-                host.mail, draft, known_addresses=book, pristine=draft, pgp=pgp, check_keys=check
-            )
-            if result.action == "cancel":
-                host.notify("Not sent", timeout=2, markup=False)
-                return
-            report = await self._finish(account.name, result.action, result.draft, result.pgp)
+            action, report = await self._review(draft, draft)
         except MailtuiError as exc:
             host.notify(exc.sentence(), severity="error", markup=False, timeout=8)
             return
-        if report is None or report.sent:
+        if action == "draft" or (report is not None and (report.sent or report.waiting)):
             self._drop_draft(old)
 
+    async def _review(
+        self, draft: Draft, pristine: Draft, *, edit_first: bool = True, pgp: object = None
+    ) -> tuple[str, DeliveryReport | None]:
+        """The editor (unless `edit_first` is off) and the review screen, then what the
+        user chose ("send", "later", "draft", "cancel") and the delivery report."""
+        from mailtui.ui.screens.review import run_compose
+        from mailtui.usecase.addressbook import address_book
+
+        host = self._host
+        account = host.mail.ctx.account(host.account)
+        service = host.service
+        book = await asyncio.to_thread(address_book, service, account)
+        shown, check = await asyncio.to_thread(_openpgp_review, account, service)
+        result = await run_compose(
+            host.mail,
+            draft,
+            known_addresses=book,
+            pristine=pristine,
+            pgp=pgp if pgp is not None else shown,  # type: ignore[arg-type]
+            check_keys=check,
+            edit_first=edit_first,
+        )
+        if result.action == "cancel":
+            host.notify("Not sent", timeout=2, markup=False)
+            return "cancel", None
+        report = await self._finish(
+            account.name,
+            result.action,
+            result.draft,
+            result.pgp,
+            when=result.when,
+            pristine=pristine,
+        )
+        return result.action, report
+
+    def undo_send(self) -> None:
+        """u in the undo window: the message out of the outbox, back on the review screen."""
+        self._host.run_worker(self._undo_send, group="compose", exclusive=True)
+
+    async def _undo_send(self) -> None:
+        host = self._host
+        delayed, why = await asyncio.to_thread(self._outbox.take_back)
+        self._outbox.recount()
+        if delayed is None:
+            host.notify(why, severity="warning", markup=False, timeout=4)
+            return
+        host.notify("Not sent: back to the review screen", timeout=3, markup=False)
+        try:
+            await self._review(delayed.draft, delayed.pristine, edit_first=False, pgp=delayed.extra)
+        except MailtuiError as exc:
+            host.notify(exc.sentence(), severity="error", markup=False, timeout=8)
+
     async def _finish(
-        self, account_name: str, action: str, draft: Draft, pgp: PgpChoice | None = None
+        self,
+        account_name: str,
+        action: str,
+        draft: Draft,
+        pgp: PgpChoice | None = None,
+        *,
+        when: float = 0.0,
+        pristine: Draft | None = None,
     ) -> DeliveryReport | None:
         """Save the draft to Drafts ("draft": None) or send it (the report), and say so.
 
@@ -96,14 +144,50 @@ class Composer:
             await asyncio.to_thread(save_draft, account, draft, store=store)
             host.notify("Saved to Drafts", timeout=3, markup=False)
             return None
-        host.notify("Sending…", timeout=2, markup=False)
+        # "send": the undo window ([ui] send_delay); "later": the time chosen.
+        delay = host.mail.ctx.settings.ui.send_delay
+        not_before = when if action == "later" else time.time() + delay if delay > 0 else 0.0
+        later = {"not_before": not_before, "scheduled": action == "later"}
+        if not not_before:
+            host.notify("Sending…", timeout=2, markup=False)
         draft = await asyncio.to_thread(with_replied, service, draft)
         if (pgp is not None and pgp.active) or account.autocrypt:
-            report = await self._send_protected(account, service, draft, pgp, store)
+            report = await self._send_protected(account, service, draft, pgp, store, later)
             if report is None:
                 return None
         else:
-            report = await asyncio.to_thread(send_draft, account, draft, store=store)
+            report = await asyncio.to_thread(
+                partial(send_draft, account, draft, store=store, **later)  # type: ignore[arg-type]
+            )
+        if report.waiting:
+            self._outbox.recount()
+            if action == "later":
+                host.notify(
+                    f"It will be sent {datetime.fromtimestamp(report.not_before):%a %d %b %H:%M} "
+                    "(ctrl+o shows the outbox)",
+                    timeout=6,
+                    markup=False,
+                )
+                self._outbox.note(account_name, report)
+            else:
+                from mailtui.ui.outgoing import Delayed
+
+                self._outbox.hold(
+                    Delayed(
+                        account_name,
+                        report.entry_id,
+                        report.not_before,
+                        draft,
+                        pristine if pristine is not None else draft,
+                        pgp,
+                    )
+                )
+                host.notify(
+                    f"Sending in {round(report.not_before - time.time())} s — u brings it back",
+                    timeout=3,
+                    markup=False,
+                )
+            return report
         host.notify(
             report.summary(),
             severity="information" if report.ok else "warning" if report.sent else "error",
@@ -121,6 +205,7 @@ class Composer:
         draft: Draft,
         pgp: PgpChoice | None,
         store: MailStore,
+        later: dict[str, float | bool] | None = None,
     ) -> DeliveryReport | None:
         """Sign/encrypt (asking for a passphrase in mailtui's own prompt if the key is
         locked), then deliver. If OpenPGP fails nothing is sent and the draft is kept in
@@ -141,6 +226,7 @@ class Composer:
                 store=store,
                 service=service,
                 pinentry=tui_pinentry(host.mail, account),
+                **(later or {}),  # type: ignore[arg-type]
             )
         except CryptoError as exc:
             try:
@@ -278,7 +364,9 @@ class Composer:
                 )
                 if result.action == "cancel":
                     return
-                await self._finish(account.name, result.action, result.draft, result.pgp)
+                await self._finish(
+                    account.name, result.action, result.draft, result.pgp, when=result.when
+                )
                 await asyncio.to_thread(sender.drop, held, draft_copy=True)
             except (MailtuiError, OSError) as exc:
                 message = exc.sentence() if isinstance(exc, MailtuiError) else str(exc)

@@ -1,18 +1,27 @@
-"""The outbox retried without the user asking, and the count of what waits.
+"""The outbox retried without the user asking, the count of what waits, and the undo
+window of a message just sent.
 
 A component of the main screen (see ui/host.py). Retries happen at start, on a
 backoff timer, and when an account comes back online. The schedule and the sending
 live in `mailtui.usecase.sending.OutboxSender` (shared with `mailtui outbox --retry`); this
 component only ticks a clock and runs due retries in thread workers, off the event
 loop. The status bar shows how many messages wait, when any do.
+
+Undo send: after `y` a message waits `[ui] send_delay` seconds in the outbox (on disk,
+so quitting cannot lose it); the status bar counts down and `u` takes it back out
+(`take_back`), unless a retry already holds it. Quitting in the window sends it first
+(`before_quit`). A message sent later (review `L`) waits the same way until its time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from textual.css.query import NoMatches
 from textual.message import Message
@@ -22,6 +31,7 @@ from mailtui.errors import MailtuiError
 # sending (email building, smtplib) is imported when the outbox is first looked at (a
 # second after start): it is ~30 ms of every start-up otherwise.
 if TYPE_CHECKING:
+    from mailtui.compose.draft import Draft
     from mailtui.compose.flow import DeliveryReport
     from mailtui.ui.host import ScreenHost
     from mailtui.usecase.sending import OutboxSender
@@ -30,6 +40,22 @@ log = logging.getLogger("mailtui.ui.composing")
 
 OUTBOX_TICK = 1.0
 """Seconds between looks at the outbox senders' schedules (a clock comparison each)."""
+QUIT_SEND_TIMEOUT = 30.0
+"""Quitting in an undo window waits this long for the send; the message stays queued
+(sent at the next start or by `mailtui outbox --retry`) if it takes longer."""
+
+
+@dataclass(frozen=True)
+class Delayed:
+    """A message in its undo window: where it waits, until when, and how it was written
+    (what `u` puts back on the review screen)."""
+
+    account: str
+    entry_id: str
+    due: float  # epoch seconds
+    draft: Draft
+    pristine: Draft
+    extra: Any = None  # the review's other choices (OpenPGP), handed back as they were
 
 
 class OutboxChecked(Message, bubble=False):
@@ -49,6 +75,7 @@ class Outbox:
         self._host = host
         self.senders: dict[str, OutboxSender] = {}
         self._unsubscribe: list[Callable[[], None]] = []
+        self.delayed: list[Delayed] = []
 
     def start(self) -> None:
         """The first tick, a second from now, sets up the senders and tries the outbox:
@@ -78,11 +105,85 @@ class Outbox:
             self._unsubscribe.append(lambda: None)  # set up: no account sends
 
     def tick(self) -> None:
-        """Run the retries that are due (each sender's backoff says when)."""
+        """Run the retries that are due (each sender's backoff says when), and count
+        the undo window down."""
         self.setup()
+        self._countdown()
         for sender in self.senders.values():
             if sender.due():
                 self._run(sender, (), manual=False)
+
+    # --- undo send -------------------------------------------------------------------
+
+    def hold(self, delayed: Delayed) -> None:
+        """A message now waits in the outbox until `delayed.due`; count it down."""
+        self.setup()
+        sender = self.senders.get(delayed.account)
+        if sender is not None:
+            sender.hold_until(delayed.due)
+        self.delayed.append(delayed)
+        self._countdown()
+
+    def _countdown(self) -> None:
+        """The status bar's "sending in N s · u undoes", or nothing once all are due."""
+        now = time.time()
+        self.delayed = [d for d in self.delayed if d.due > now]
+        text = ""
+        if self.delayed:
+            left = max(1, round(min(d.due for d in self.delayed) - now))
+            many = f"{len(self.delayed)} messages" if len(self.delayed) > 1 else "sending"
+            text = f"{many} in {left} s · u undoes"
+        with contextlib.suppress(NoMatches):
+            self._host.status.set(sending=text)
+
+    @property
+    def undoable(self) -> bool:
+        """A message is in its undo window (so `u` takes it back, not a triage undo)."""
+        return any(d.due > time.time() for d in self.delayed)
+
+    def take_back(self) -> tuple[Delayed | None, str]:
+        """Out of the outbox: the newest message still in its window, and "" — or None
+        and why not (it is being sent right now). Blocking (file locks): a thread."""
+        now = time.time()
+        waiting = [d for d in self.delayed if d.due > now]
+        if not waiting:
+            return None, "Nothing to take back: it has been sent"
+        delayed = waiting[-1]
+        self.delayed.remove(delayed)
+        sender = self.senders.get(delayed.account)
+        entry = sender.outbox.get(delayed.entry_id) if sender is not None else None
+        if sender is None or entry is None:
+            return None, "Too late: it has been sent"
+        with sender.hold(entry) as held:
+            if held is None or held.state != "queued":
+                return None, "Too late: it is being sent"
+            sender.drop(held)
+        return delayed, ""
+
+    def before_quit(self, then: Callable[[], object]) -> None:
+        """Quitting: messages in their undo window are sent first (the user said y),
+        for at most QUIT_SEND_TIMEOUT; then `then()`. They are on disk whatever happens:
+        what is not sent now goes at the next start or with `mailtui outbox --retry`."""
+        waiting = [d for d in self.delayed if d.due > time.time()]
+        if not waiting:
+            then()
+            return
+        count = f"{len(waiting)} messages" if len(waiting) > 1 else "the message"
+        self._host.notify(f"Sending {count} before quitting…", timeout=QUIT_SEND_TIMEOUT)
+
+        async def send_then_quit() -> None:
+            accounts = {d.account for d in waiting}
+            ids = [d.entry_id for d in waiting]
+            jobs = [
+                asyncio.to_thread(self.senders[a].retry, ids, early=ids)
+                for a in accounts
+                if a in self.senders
+            ]
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*jobs), QUIT_SEND_TIMEOUT)
+            then()
+
+        self._host.run_worker(send_then_quit, group="outbox-quit", exclusive=True)
 
     def retry_now(self, only: Sequence[str] = ()) -> None:
         """The user's "retry now": every account, refused messages included."""

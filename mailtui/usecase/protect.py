@@ -185,8 +185,11 @@ def send_protected(
     service: SyncService | None = None,
     pinentry: Pinentry | None = None,
     send: SendFn | None = None,
+    not_before: float = 0.0,
+    scheduled: bool = False,
 ) -> DeliveryReport:
-    """Build (a draft) or complete (raw bytes from `mailtui send`), protect, deliver.
+    """Build (a draft) or complete (raw bytes from `mailtui send`), protect, deliver
+    (`not_before`: held in the outbox until then, see `compose.flow.deliver`).
 
     Protection happens before the outbox sees the message, so a retry sends, and Sent
     keeps, exactly what was signed."""
@@ -199,7 +202,16 @@ def send_protected(
         replied = forwarded = None
     peers = peer_store(service) if service is not None else None
     raw = protect(account, raw, choice, pinentry, peers)
-    return deliver(account, raw, store=store, replied=replied, forwarded=forwarded, send=send)
+    return deliver(
+        account,
+        raw,
+        store=store,
+        replied=replied,
+        forwarded=forwarded,
+        send=send,
+        not_before=not_before,
+        scheduled=scheduled,
+    )
 
 
 def unprotect(

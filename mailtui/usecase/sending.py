@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -106,13 +107,21 @@ class OutboxSender:
         self._next = 0.0  # due at once: the app tries the outbox when it starts
         self._pause = 0.0
         self._refused: set[str] = set()
+        self._wake_at = math.inf  # wall clock: the earliest message held until later
 
     # --- schedule ----------------------------------------------------------------------
 
     def due(self) -> bool:
-        """Whether the outbox should be tried now (and no try is running)."""
+        """Whether the outbox should be tried now (and no try is running): the retry
+        schedule says so, or a message held until later has come due."""
         with self._lock:
-            return self.clock() >= self._next and not self._running.locked()
+            ready = self.clock() >= self._next or time.time() >= self._wake_at
+            return ready and not self._running.locked()
+
+    def hold_until(self, when: float) -> None:
+        """A message waits until `when` (epoch seconds): try the outbox then."""
+        with self._lock:
+            self._wake_at = min(self._wake_at, when)
 
     def wake(self) -> None:
         """Try again at the next check, without waiting out the pause."""
@@ -208,16 +217,25 @@ class OutboxSender:
             return None
         return store
 
-    def retry(self, only: Sequence[str] = (), *, automatic: bool = False) -> list[DeliveryReport]:
+    def retry(
+        self, only: Sequence[str] = (), *, automatic: bool = False, early: Sequence[str] = ()
+    ) -> list[DeliveryReport]:
         """Send what waits (or the entries in `only`), oldest first; blocking.
 
         `automatic` (the app's timer) skips messages the server refused for good;
-        an explicit retry tries them too. Returns [] when another retry is running.
+        an explicit retry tries them too. Messages held until later wait for their
+        time, except those in `early`. Returns [] when another retry is running.
         """
         if not self._running.acquire(blocking=False):
             return []
         try:
             pending = self.outbox.pending()
+            now = time.time()
+            with self._lock:
+                self._wake_at = min(
+                    (e.not_before for e in pending if not e.due(now) and e.id not in early),
+                    default=math.inf,
+                )
             if automatic:
                 with self._lock:
                     wanted = [e.id for e in pending if e.id not in self._refused]
@@ -228,6 +246,8 @@ class OutboxSender:
                 only = [e.id for e in pending if e.id in only]
             else:
                 only = [e.id for e in pending]
+            ready = {e.id for e in pending if e.due(now) or e.id in early}
+            only = [i for i in only if i in ready]
             if not only:
                 self.note([])
                 return []
@@ -241,7 +261,12 @@ class OutboxSender:
                 reports = [DeliveryReport(entry_id=i, error=waiting, queued=True) for i in only]
             else:
                 reports = retry_outbox(
-                    self.account, store=store, outbox=self.outbox, send=self.send, only=only
+                    self.account,
+                    store=store,
+                    outbox=self.outbox,
+                    send=self.send,
+                    only=only,
+                    early=early,
                 )
         finally:
             self._running.release()

@@ -40,6 +40,8 @@ def make_app(
         "download_dir": str(cache_dir / "downloads"),
         "themes_dir": str(cache_dir / "themes"),
     }
+    # Sent at once unless a test asks for the undo window ([ui] send_delay, default 10 s).
+    settings_ui["send_delay"] = 0
     settings_ui.update(ui or {})
     ctx = context_for(dovecot, user, cache_dir, ui=settings_ui, **kwargs)
     return MailApp(ctx, clock=fixed_clock(NOW), theme=theme)

@@ -183,7 +183,10 @@ class KeyActions:
         self.triage.label()
 
     def action_undo(self) -> None:
-        self.triage.undo()
+        if self.outbox.undoable:  # a message just sent, in its undo window
+            self.composer.undo_send()
+        else:
+            self.triage.undo()
 
     def action_reply(self) -> None:
         self.composer.start("reply")
@@ -321,4 +324,4 @@ class KeyActions:
         self.app.action_change_theme()
 
     def action_quit(self) -> None:
-        self.app.exit(0)
+        self.outbox.before_quit(lambda: self.app.exit(0))  # a message in its undo window first

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from rich.text import Text
@@ -71,6 +72,8 @@ def queued_text(item: Queued, *, now: float, account: bool = False) -> Text:
     out.append(clean_line(", ".join(item.recipients)) or "(no recipient)")
     out.append("\n")
     details = [f"waiting {age(now - entry.created)}"]
+    if not entry.due(now):
+        details.append(f"sends {datetime.fromtimestamp(entry.not_before):%a %d %b %H:%M}")
     if entry.state == "sent":
         details.append("sent; its copy in Sent is still to be stored")
     elif entry.attempts:

@@ -36,6 +36,7 @@ from mailtui.compose.draft import (
     DraftError,
 )
 from mailtui.compose.editable import draft_to_editable_text, parse_edited_text
+from mailtui.compose.when import parse_when
 from mailtui.errors import MailtuiError
 from mailtui.mime.render import human_size
 from mailtui.model import Address
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-Action = Literal["send", "draft", "cancel"]
+Action = Literal["send", "later", "draft", "cancel"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class ReviewResult:
     draft: Draft
     text: str = ""
     pgp: PgpChoice | None = None  # sign/encrypt as the review line showed it
+    when: float = 0.0  # "later": send at this time (epoch seconds)
 
 
 # --------------------------------------------------------------------------- completion
@@ -197,6 +199,7 @@ class ReviewScreen(Screen[ReviewResult]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "send", "Send"),
+        Binding("L", "send_later", "Send later"),
         Binding("e", "edit", "Edit"),
         Binding("a", "attach", "Attach"),
         Binding("D", "detach", "Remove attachment"),
@@ -223,6 +226,7 @@ class ReviewScreen(Screen[ReviewResult]):
         super().__init__()
         self.pgp = pgp
         self.check_keys = check_keys
+        self._when = 0.0  # set by L (send later) once a time is chosen
         self.draft = draft
         self.pristine = pristine if pristine is not None else draft
         self.book = (
@@ -315,7 +319,32 @@ class ReviewScreen(Screen[ReviewResult]):
         if self.pgp is not None and self.pgp.encrypt != "off" and self.check_keys is not None:
             self.run_worker(self._send_checked(self.pgp), exclusive=True, group="review-keys")
             return
-        self.dismiss(ReviewResult("send", self.draft, self.text, self.pgp))
+        self._dismiss_send(self.pgp)
+
+    def _dismiss_send(self, pgp: PgpChoice | None) -> None:
+        """y: send (after the undo window); after L: send at the time chosen."""
+        action: Action = "later" if self._when else "send"
+        self.dismiss(ReviewResult(action, self.draft, self.text, pgp, when=self._when))
+
+    def action_send_later(self) -> None:
+        """Ask when, then send as y does but held in the outbox until then."""
+        if self._blocked():
+            return
+        if not self.draft.recipients:
+            self.notify("Add a recipient first (t)", severity="warning", markup=False)
+            return
+
+        def chosen(when: float | None) -> None:
+            if when is not None:
+                self._when = when
+                self.action_send()
+
+        prompt: PromptScreen[float] = PromptScreen(
+            "Send at",
+            lambda text: parse_when(text).timestamp(),
+            placeholder="tomorrow 9:00 · in 2h · fri 8:30 · 2026-12-24T09:00",
+        )
+        self.app.push_screen(prompt, chosen)
 
     async def _send_checked(self, pgp: PgpChoice) -> None:
         """Encryption on: every recipient needs a key, or nothing is sent (and the
@@ -326,8 +355,9 @@ class ReviewScreen(Screen[ReviewResult]):
             self.error = problem
             self._refresh()
             self.error = ""  # the draft itself is fine: y again after X or an import
+            self._when = 0.0
             return
-        self.dismiss(ReviewResult("send", self.draft, self.text, pgp))
+        self._dismiss_send(pgp)
 
     def action_toggle_sign(self) -> None:
         if self.pgp is not None:

@@ -22,6 +22,7 @@ class Status:
     total: int = 0
     pending: int = 0
     outbox: int = 0  # messages waiting to be sent, every account's
+    sending: str = ""  # the undo window's countdown ("sending in 8 s · u undoes")
     folder: str = ""
     count: int = 0
     unread: int = 0
@@ -54,6 +55,9 @@ def status_text(s: Status) -> Text:
     if s.outbox:
         out.append(" │ ")
         out.append(f"{s.outbox} in outbox", style="bold")
+    if s.sending:
+        out.append(" │ ")
+        out.append(s.sending, style="bold reverse")
     if s.folder:
         out.append(" │ ")
         out.append(clean_line(s.folder), style="bold")
