@@ -33,7 +33,10 @@ def test_outbox_lists_due_times_and_retry_sends_only_what_is_due(
 
     def queue(subject: str, not_before: float) -> None:
         draft = Draft(
-            from_=account.address, to=(Address("", "zoe@example.test"),), subject=subject, body="Hi\n"
+            from_=account.address,
+            to=(Address("", "zoe@example.test"),),
+            subject=subject,
+            body="Hi\n",
         )
         raw = message_bytes(build_message(draft, account))
         box.enqueue(raw, not_before=not_before, scheduled=True)
