@@ -161,28 +161,29 @@ def _fpr(text: str) -> str:
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4)) if text else "?"
 
 
-def signature_line(status: SignatureStatus, what: str = "Signature") -> StatusLine:
+def signature_line(status: SignatureStatus, what: str = "signature") -> StatusLine:
     """Our sentence for one signature; the kind decides the badge the face draws."""
     key = _fpr(status.fingerprint)
     who = status.user_id or "an unknown signer"
+    cap = what[:1].upper() + what[1:]
     state = status.state
     if state is SigState.GOOD:
-        text = f"Good {what.lower()} from {who} · key {key} · validity {status.validity.value}"
+        text = f"Good {what} from {who} · key {key} · validity {status.validity.value}"
         kind: Kind = "good"
     elif state is SigState.BAD:
-        text = f"BAD {what.lower()}: the signed text was changed (claims {who}, key {key})"
+        text = f"BAD {what}: the signed text was changed (claims {who}, key {key})"
         kind = "bad"
     elif state is SigState.REVOKED_KEY:
-        text = f"{what} by a REVOKED key: {who} · key {key}"
+        text = f"{cap} by a REVOKED key: {who} · key {key}"
         kind = "bad"
     elif state is SigState.EXPIRED_KEY:
-        text = f"{what} by an EXPIRED key: {who} · key {key}"
+        text = f"{cap} by an EXPIRED key: {who} · key {key}"
         kind = "warn"
     elif state is SigState.UNKNOWN_KEY:
-        text = f"{what} by a key you do not have: {key} (:import-key fetches it)"
+        text = f"{cap} by a key you do not have: {key} (:import-key fetches it)"
         kind = "warn"
     else:
-        text = f"{what} not checked: {status.detail or 'gpg failed'}"
+        text = f"{cap} not checked: {status.detail or 'gpg failed'}"
         kind = "warn"
     if status.from_matches is False:
         text += f" · NOT a key of the sender {status.from_addr}"
@@ -345,7 +346,7 @@ def examine(
     lines = [StatusLine("encrypted", "Encrypted · decrypted in memory only (not cached)")]
     unknown = ""
     if plain.signature is not None:
-        lines.append(signature_line(plain.signature, "Signature inside"))
+        lines.append(signature_line(plain.signature, "signature inside"))
         if plain.signature.state is SigState.UNKNOWN_KEY:
             unknown = plain.signature.fingerprint
     else:
@@ -387,7 +388,7 @@ def inline_body(
         if seg.error:
             line = StatusLine("warn", f"Inline PGP block not usable: {seg.error}")
         elif seg.signature is not None:
-            line = signature_line(seg.signature, "Inline signature")
+            line = signature_line(seg.signature, "inline signature")
         else:
             line = StatusLine(
                 "encrypted", "Inline encrypted block, decrypted in memory (not signed)"

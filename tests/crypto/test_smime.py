@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from mailtui.crypto.smime import smime_availability, smime_sections, verify_smim
 from mailtui.mime.parse import parse_message
 from tests.crypto.keyring import Keyring
 from tests.crypto.messages import TEXT_ENTITY, headers
+from tests.support import mailgen
+from tests.support.accounts import cli_env
+from tests.support.dovecot import Dovecot
 
 
 def gpgsm(home: Path, *args: str, data: bytes = b"") -> bytes:
@@ -172,3 +176,33 @@ def test_unknown_certificate(keys: Keyring, smime: Smime) -> None:
 def test_pgp_message_is_not_smime(keys: Keyring, corpus: object) -> None:
     status = verify_smime_message(corpus.good, "", gnupghome=str(keys.reader))  # type: ignore[attr-defined]
     assert status.state is SigState.ERROR
+
+
+def test_mailtui_show_checks_smime_over_the_servers_bytes(
+    keys: Keyring, smime: Smime, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """The same path as PGP/MIME: BODY.PEEK[1.MIME] + BODY.PEEK[1] from Dovecot."""
+    user = dovecot.add_user()
+    mail = [smime.good, smime.bad.replace(b"Subject: smime", b"Subject: changed"), smime.untrusted]
+    mailgen.write_maildir(user.maildir, "INBOX", [mailgen.from_bytes(m) for m in mail])
+    env = cli_env(tmp_path, dovecot, user)
+    env["GNUPGHOME"] = str(keys.reader)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+
+    def show(uid: int) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mailtui", "show", "INBOX", str(uid)],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr.decode()
+        return proc.stdout.decode()
+
+    assert show(1).startswith("[GOOD] Good S/MIME signature from /CN=Sam Smime")
+    assert "smime.p7s" not in show(1)
+    assert show(2).startswith("[BAD] BAD S/MIME signature")
+    untrusted = show(3).splitlines()[0]
+    assert untrusted.startswith("[WARN] Good S/MIME signature from /CN=Una Trusted")
+    assert "certificate not from an authority you trust" in untrusted
