@@ -141,3 +141,20 @@ def test_undo_of_an_archive_puts_the_inbox_label_back(account) -> None:
     assert service.wait_writer_idle()
     assert store.find("inboxed").labels == {"\\Inbox", "Work"}
     wait_until(lambda: len(service.view("INBOX")) == 1, what="the message back in INBOX's cache")
+
+
+def test_archive_in_important_removes_the_important_system_label(
+    scripted_imap_factory, tmp_path: Path
+) -> None:
+    server = gmail.start(scripted_imap_factory)
+    store: GmailStore = server.store
+    mail = store.add_mail(_raw("vip"), labels={"\\Inbox", "\\Important"})
+    ctx = scripted_context(server, tmp_path)
+    try:
+        service = ctx.service()
+        service.run(commands.SyncAll(), timeout=60)
+        uid = _uid(service, gmail.IMPORTANT, "vip")
+        _act(ctx, commands.ArchiveMessages(folder=gmail.IMPORTANT, uids=(uid,)))
+        assert mail.labels == {"\\Inbox"}  # out of Important, still in the inbox
+    finally:
+        ctx.close()
