@@ -44,6 +44,7 @@ class Composer:
     """Writing and sending (see the module docstring)."""
 
     def __init__(self, host: ScreenHost, outbox: Outbox, reading: Reading) -> None:
+        self._answers_encrypted = False  # the message being answered was encrypted
         self._host = host
         self._outbox = outbox
         self._reading = reading
@@ -56,6 +57,7 @@ class Composer:
         host = self._host
         # A recalled draft is replaced by what comes of it: sent, or saved anew.
         old = (host.folder, host.messages.cursor_uid) if mode == "recall" else None
+        self._answers_encrypted = False
         try:
             draft = await self._draft_for(mode, mailto)
             if draft is None:
@@ -80,6 +82,9 @@ class Composer:
         service = host.service
         book = await asyncio.to_thread(address_book, service, account)
         shown, check = await asyncio.to_thread(_openpgp_review, account, service)
+        if shown is not None and self._answers_encrypted:
+            # Answering encrypted mail: encrypted too, unless the user presses X.
+            shown = replace(shown, encrypt="on")
         result = await run_compose(
             host.mail,
             draft,
@@ -303,12 +308,33 @@ class Composer:
                     markup=False,
                 )
                 return None
+            data = await asyncio.to_thread(self._readable, bytes(raw or b""))
             originals.append(
-                original_from_raw(
-                    bytes(raw or b""), ref=MessageRef(folder, one), prefer=self._reading.prefer
-                )
+                original_from_raw(data, ref=MessageRef(folder, one), prefer=self._reading.prefer)
             )
         return originals
+
+    def _readable(self, raw: bytes) -> bytes:
+        """An encrypted original decrypted (in memory, with its real Subject) so the
+        reply quotes its text and a forward carries its attachments; as it came when it
+        is not encrypted or cannot be decrypted. In a thread (gpg, maybe a passphrase)."""
+        from mailtui.crypto.rawmime import parse_tree
+
+        if parse_tree(raw).content_type != "multipart/encrypted":
+            return raw
+        from mailtui.ui.screens.passphrase import tui_pinentry
+        from mailtui.usecase.protect import unprotect
+
+        account = self._host.mail.ctx.account(self._host.account)
+        try:
+            plain, was = unprotect(raw, account, tui_pinentry(self._host.mail, account))
+        except MailtuiError as exc:
+            self._host.mail.call_from_thread(
+                self._host.notify, f"Quoting it as it came: {exc.sentence()}", markup=False
+            )
+            return raw
+        self._answers_encrypted = was is not None
+        return plain
 
     def edit_queued(self, item: Queued) -> None:
         """A waiting message back on the review screen; held meanwhile, so no retry

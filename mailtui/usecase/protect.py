@@ -240,4 +240,13 @@ def unprotect(
             plain_entity = plain.data
         _, entity = split_message(plain_entity)
         choice = PgpChoice(plain.signature is not None or account.pgp_sign, "on")
+        if plain.protected is not None:
+            # The real headers were inside (header protection): they win over "...".
+            real = {k.lower(): (k, v) for k, v in plain.protected.headers}
+            outer = [
+                (n, f"{real[n.decode()][0]}: {real[n.decode()][1]}\r\n".encode())
+                if n.decode() in real
+                else (n, f)
+                for n, f in outer
+            ]
     return b"".join(f for _, f in outer) + b"MIME-Version: 1.0\r\n" + entity, choice

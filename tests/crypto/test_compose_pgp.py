@@ -16,6 +16,7 @@ from textual.widgets import TextArea
 from mailtui.ui.screens.passphrase import PassphraseScreen
 from tests.compose.smtpd import SmtpServer
 from tests.crypto.keyring import PASSPHRASE, Keyring
+from tests.crypto.messages import SECRET, Corpus
 from tests.crypto.test_send import armored, split_signed
 from tests.crypto.test_send_flow import sent_copies
 from tests.support import mailgen
@@ -117,3 +118,31 @@ async def test_signing_with_a_locked_key_asks_in_mailtuis_prompt(
     check = keys.verify(signed, sig, tmp_path)
     assert f"GOODSIG {keys.locked[-16:]}" in check.stdout.decode(), check.stderr
     assert keys.pinentry_calls() == before  # gpg-agent's own pinentry never ran
+
+
+async def test_replying_to_encrypted_mail_quotes_it_and_encrypts_by_default(
+    dovecot: Dovecot, smtp: SmtpServer, tmp_path: Path, keys: Keyring, corpus: Corpus
+) -> None:
+    user = dovecot.add_user()
+    mailgen.write_maildir(user.maildir, "INBOX", [mailgen.from_bytes(corpus.protected)])
+    mailgen.write_maildir(user.maildir, "Sent", [])
+    account = {"email": "me@example.org", "smtp": smtp.table(), "pgp_key": keys.me}
+    app = make_app(dovecot, user, tmp_path, ui={"mark_read_delay": -1}, account=account)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.screen.query(TextArea), what="the editor")
+        text = app.screen.query_one(TextArea).text
+        assert "Subject: Re: The real subject" in text  # the protected Subject
+        assert f"> Protected body {SECRET.decode()}" in text  # the decrypted text, quoted
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "encrypt: yes" in screen_text(app), what="encrypt on")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: smtp.messages, timeout=30, what="the SMTP delivery")
+        await wait_server(lambda: sent_copies(dovecot, user), what="the Sent copy")
+    raw = smtp.messages[0].content
+    assert SECRET not in raw and b"multipart/encrypted" in raw
+    # The quote went out encrypted; nothing decrypted reached the app's files.
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert SECRET not in path.read_bytes(), path
