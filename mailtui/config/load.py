@@ -333,9 +333,29 @@ def _ui(src: Source, raw: object) -> UiSettings:
         prefer_html=r.boolean("prefer_html"),
         keys=_keys(src, r.at("keys"), r.table("keys")) if r.has("keys") else r.default("keys"),
         themes_dir=cast(Path, r.path("themes_dir")),
+        openers=_openers(src, r.at("openers"), r.table("openers"))
+        if r.has("openers")
+        else r.default("openers"),
         saved_searches=_saved_searches(r),
         send_delay=r.integer("send_delay", 0, 3600),
     )
+
+
+def _openers(src: Source, key: str, raw: object) -> dict[str, str]:
+    """`[ui.openers]`: "type/subtype" or "type/*" → a command (argument list rules as
+    open_command's: the file is one whole word)."""
+    if not isinstance(raw, Mapping):
+        src.fail(key, f'must be a table of "type/subtype" = "command", not {type_name(raw)}')
+    out: dict[str, str] = {}
+    for mime_type, command in raw.items():
+        where = dotted_key(key, str(mime_type))
+        if not isinstance(command, str) or not command.strip():
+            src.fail(where, "must be a command (a non-empty string)")
+        check_text(src, where, command)
+        if "/" not in str(mime_type):
+            src.fail(where, 'must name a MIME type like "image/png" or "image/*"')
+        out[str(mime_type)] = command
+    return out
 
 
 def _saved_searches(r: Reader) -> tuple[SavedSearch, ...]:

@@ -319,6 +319,9 @@ class UiSettings:
     """Key bindings from `[ui.keys]`: action name → comma-separated keys."""
     themes_dir: Path = field(default_factory=_default_themes_dir)
     """Directory searched for user themes."""
+    openers: dict[str, str] = field(default_factory=dict)
+    """`[ui.openers]`: MIME type (or "image/*") → the command that opens it, before
+    ~/.mailcap; "%s" or "{}" marks the file (a whole word), else it is appended."""
     saved_searches: tuple[SavedSearch, ...] = ()
     """Queries pinned in the folder tree (`[[ui.saved_searches]]` name, query, account,
     folder)."""

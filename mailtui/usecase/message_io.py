@@ -99,16 +99,24 @@ def pipe(
     """Run `command` with `sh -c`, `data` on its stdin; stdout and stderr together."""
     if not command.strip():
         raise ExportError("No command to pipe to")
+    return run_capture(["/bin/sh", "-c", command], data, timeout=timeout, limit=limit)
+
+
+def run_capture(
+    argv: list[str], data: bytes = b"", *, timeout: float = PIPE_TIMEOUT, limit: int = MAX_OUTPUT
+) -> PipeResult:
+    """Run `argv` (no shell) with `data` on its stdin; its output capped, its time limited
+    (a mailcap copiousoutput viewer, a pipe's shell)."""
     try:
         proc = subprocess.Popen(
-            ["/bin/sh", "-c", command],
+            argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: a timeout kills its children too
         )
     except OSError as exc:
-        raise ExportError(f"Cannot run the shell: {exc.strerror or exc}") from exc
+        raise ExportError(f"Cannot run {argv[0]!r}: {exc.strerror or exc}") from exc
     assert proc.stdin is not None and proc.stdout is not None
 
     def feed() -> None:

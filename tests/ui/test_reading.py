@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mailtui.model import SEEN
+from mailtui.ui.screens.command import CommandLine
 from tests.support import mailgen
 from tests.support.accounts import server_flags
 from tests.support.dovecot import Dovecot, MailUser
@@ -159,6 +160,10 @@ async def test_html_links_alternatives_and_attachments(
         await pilot.press("A")
         await wait_for(pilot, lambda: "Attachments" in screen_text(app))
         await pilot.press("s")
+        # s asks where, the download folder filled in; enter takes it.
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandLine), what="the path")
+        assert app.screen.field.value.rstrip("/").endswith("downloads")
+        await pilot.press("enter")
         saved = downloads / "q3 report (1).pdf"
         await wait_for(pilot, saved.exists, what="the saved attachment")
         await wait_for(pilot, lambda: saved.stat().st_size == len(PDF))

@@ -8,6 +8,7 @@ Candidates are folder and label names from strangers: shown as plain Text, clean
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -35,9 +36,20 @@ class CommandLine(ModalScreen[str | None]):
         Binding("down", "history(1)", show=False, priority=True),
     ]
 
-    def __init__(self, sources: Sources, history: list[str], value: str = "") -> None:
+    def __init__(
+        self,
+        sources: Sources,
+        history: list[str],
+        value: str = "",
+        *,
+        completer: Callable[[str], list[str]] | None = None,
+        placeholder: str = "command (Tab completes)",
+    ) -> None:
+        """`completer`: what Tab offers for the text (default: the command line's)."""
         super().__init__(classes="command-line")
         self.sources = sources
+        self.completer = completer or (lambda text: complete(text, sources))
+        self.placeholder = placeholder
         self.history = history
         self.value = value
         self._cycle: list[str] = []
@@ -47,7 +59,7 @@ class CommandLine(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="command-box"):
             yield Static(Text(""), id="command-candidates", markup=False)
-            yield Input(self.value, placeholder="command (Tab completes)", id="command-input")
+            yield Input(self.value, placeholder=self.placeholder, id="command-input")
 
     def on_mount(self) -> None:
         self.query_one("#command-candidates", Static).display = False
@@ -86,7 +98,7 @@ class CommandLine(ModalScreen[str | None]):
             self._set(self._cycle[self._cycle_at])
             self._show(self._cycle)
             return
-        candidates = complete(self.field.value, self.sources)
+        candidates = self.completer(self.field.value)
         self._cycle, self._cycle_at = candidates, -1
         if not candidates:
             self.app.bell()

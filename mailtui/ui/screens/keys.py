@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
     from mailtui.ui.app import MailApp
+    from mailtui.ui.attaching import Attaching
     from mailtui.ui.commanding import Commands
     from mailtui.ui.composing import Composer
     from mailtui.ui.exporting import Exporting
@@ -39,6 +40,7 @@ class KeyActions:
     folders: Folders
     commands: Commands
     exporting: Exporting
+    attaching: Attaching
 
     if TYPE_CHECKING:
         folder: str | None
@@ -159,7 +161,7 @@ class KeyActions:
         self.reading.links()
 
     def action_attachments(self) -> None:
-        self.reading.attachments()
+        self.attaching.menu()
 
     def action_delete(self) -> None:
         self.triage.delete()

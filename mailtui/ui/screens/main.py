@@ -23,6 +23,7 @@ from textual.widgets import Footer, Tree
 
 from mailtui.model import Role
 from mailtui.sync import commands, events
+from mailtui.ui.attaching import Attaching
 from mailtui.ui.commanding import Commands
 from mailtui.ui.composing import Composer
 from mailtui.ui.connection import Connection
@@ -108,6 +109,7 @@ class MainScreen(KeyActions, Screen[None]):
             filter=self.filter,
             folders=self.folders,
         )
+        self.attaching = Attaching(self, self.commands)
         self.exporting = Exporting(
             self, listing=self.listing, reading=self.reading, commands=self.commands
         )
