@@ -103,7 +103,7 @@ class MailApp(App[int]):
         self.keymap = build_keymap(ctx.settings.ui.keys)
         self.problems.extend(self.keymap.problems)
         self.labels: set[str] = set()
-        self._state_dir = state_dir or ctx.cache_dir
+        self._state_dir = state_dir or _state_home(ctx)
         self._open_dirs: list[Path] = []
         self.bridge: Bridge | None = None  # type: ignore[assignment]
         super().__init__()
@@ -111,7 +111,9 @@ class MailApp(App[int]):
         self.problems.extend(loaded.problems)
         for item in loaded.themes.values():
             self.register_theme(item)
-        wanted = theme or ctx.settings.ui.theme or themes.DEFAULT_THEME
+        chosen = self.load_state().get("theme")  # picked in the app last time
+        chosen = chosen if isinstance(chosen, str) else None
+        wanted = theme or chosen or ctx.settings.ui.theme or themes.DEFAULT_THEME
         if wanted not in self.available_themes:
             self.problems.append(
                 f"Unknown theme {wanted!r}; using {themes.DEFAULT_THEME} "
@@ -131,11 +133,13 @@ class MailApp(App[int]):
         return themes.reader_palette(self.theme_variables)
 
     def watch_theme(self, theme: str) -> None:
-        """The reader's Rich styles follow the theme."""
+        """The reader's Rich styles follow the theme; a theme picked here is remembered."""
         try:
             main = self.main
         except LookupError:
             return
+        if self.load_state().get("theme", self.ctx.settings.ui.theme) != theme:
+            self.save_state({"theme": theme})
         self.call_after_refresh(lambda: main.reader.set_palette(self.palette()))
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -242,6 +246,17 @@ class MailApp(App[int]):
             atomic_write(path, json.dumps({**self.load_state(), **data}).encode("utf-8"))
         except OSError:
             pass
+
+
+def _state_home(ctx: AppContext) -> Path:
+    """Where ui-state.json lives: $XDG_STATE_HOME/mailtui for the user's own cache; a
+    context with a cache dir of its own (tests, screenshots) keeps it beside that."""
+    try:
+        if ctx.cache_dir == paths.cache_dir(create=False):
+            return paths.state_dir()
+    except OSError:
+        pass
+    return ctx.cache_dir
 
 
 def _terminal_theme(ctx: AppContext) -> str | None:

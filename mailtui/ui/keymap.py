@@ -97,6 +97,8 @@ sort            | o               | Sort             | View   |             | So
 reverse_sort    | O               | Reverse          | View   |             | Reverse the sort order
 refresh         | ctrl+r          | Refresh          | View   |             | Check the server for new mail now
 toggle_folders  | backslash       | Folder pane      | View   |             | Hide or show the folder tree
+shrink_list     | left_square_bracket | Shorter list | View   |             | Give the reader more of the height (remembered)
+grow_list       | right_square_bracket | Taller list | View   |             | Give the message list more of the height (remembered)
 # Folders
 mark_folder_read| M               | Folder read      | Folder |             | Mark every message of the folder read (u undoes)
 folder_create   |                 | New folder       | Folder |             | Create a folder (under the one at the cursor)

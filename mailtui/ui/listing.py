@@ -47,9 +47,15 @@ class Listing:
     def start(self) -> None:
         """The order the config asks for, shown in the status bar."""
         ui = self._host.mail.ctx.settings.ui
-        sort = ui.sort if ui.sort in SORT_KEYS else "date"
-        self.spec = ViewSpec(sort, ui.reverse, ui.threaded)
-        self._host.status.set(sort=sort, reverse=ui.reverse, threaded=ui.threaded)
+        sort, reverse, threaded = ui.sort, ui.reverse, ui.threaded
+        saved = self._host.mail.load_state().get("view")  # chosen in the app last time
+        if isinstance(saved, dict):
+            sort = saved.get("sort", sort)
+            reverse = bool(saved.get("reverse", reverse))
+            threaded = bool(saved.get("threaded", threaded))
+        sort = sort if sort in SORT_KEYS else "date"
+        self.spec = ViewSpec(sort, reverse, threaded)
+        self._host.status.set(sort=sort, reverse=reverse, threaded=threaded)
 
     def show(self, account: str, folder: str, query: str = "") -> None:
         """A folder was opened: its recent rows at once, else a placeholder; then reload.
@@ -165,6 +171,9 @@ class Listing:
         self._host.status.set(
             sort=spec.sort, reverse=spec.reverse, threaded=spec.threaded, filter=spec.query
         )
+        view = {"sort": spec.sort, "reverse": spec.reverse, "threaded": spec.threaded}
+        if self._host.mail.load_state().get("view") != view:
+            self._host.mail.save_state({"view": view})
         self.reload()
 
     def sort_by(self, key: str, reverse: bool | None = None) -> None:

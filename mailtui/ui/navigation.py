@@ -9,12 +9,17 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from textual.css.scalar import Unit
+
 from mailtui.ui.screens.picker import Item, Picker
 from mailtui.ui.widgets.folder_tree import FolderTree, role_note
 from mailtui.ui.widgets.reader import Reader
 
 if TYPE_CHECKING:
     from mailtui.ui.host import ScreenHost
+
+SPLIT_DEFAULT = 45  # the list's share of the height, as mailtui.tcss sets it
+SPLIT_MIN, SPLIT_MAX, SPLIT_STEP = 15, 85, 5
 
 
 class Navigation:
@@ -117,12 +122,41 @@ class Navigation:
         host.mail.push_screen(Picker("Go to folder", items), chosen)
 
     def toggle_folders(self) -> None:
-        """Hide or show the folder pane."""
+        """Hide or show the folder pane (remembered for the next start)."""
         host = self._host
         tree = host.folder_tree
         tree.display = not tree.display
         if not tree.display and host.focused is tree:
             host.messages.focus()
+        host.mail.save_state({"folders_shown": bool(tree.display)})
+
+    # --- the panes' sizes, remembered -------------------------------------------------------
+
+    def restore_layout(self) -> None:
+        """The split, the folder pane and the tree's filter as the user left them."""
+        host = self._host
+        state = host.mail.load_state()
+        split = state.get("split")
+        if isinstance(split, int) and SPLIT_MIN <= split <= SPLIT_MAX:
+            host.messages.styles.height = f"{split}%"
+        if state.get("folders_shown") is False:
+            host.folder_tree.display = False
+        if state.get("subscribed_only") is True:
+            host.folder_tree.subscribed_only = True
+
+    def split(self) -> int:
+        """The list's share of the right-hand pane, in percent."""
+        height = self._host.messages.styles.height
+        if height is not None and height.unit in (Unit.PERCENT, Unit.HEIGHT):
+            return int(height.value)
+        return SPLIT_DEFAULT
+
+    def resize_split(self, step: int) -> None:
+        """[ / ]: the list shorter or taller by SPLIT_STEP percent (the reader the rest)."""
+        host = self._host
+        split = max(SPLIT_MIN, min(SPLIT_MAX, self.split() + step * SPLIT_STEP))
+        host.messages.styles.height = f"{split}%"
+        host.mail.save_state({"split": split})
 
     # --- selection -------------------------------------------------------------------------
 

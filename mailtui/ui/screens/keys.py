@@ -248,6 +248,12 @@ class KeyActions:
     def action_headers(self) -> None:
         self.commands.run("headers")
 
+    def action_shrink_list(self) -> None:
+        self.navigation.resize_split(-1)
+
+    def action_grow_list(self) -> None:
+        self.navigation.resize_split(1)
+
     def action_toggle_threads(self) -> None:
         self.listing.toggle_threads()
 

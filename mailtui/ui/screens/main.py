@@ -168,6 +168,7 @@ class MainScreen(KeyActions, Screen[None]):
         # Service events come here as messages from now on; what was announced before
         # is read from the cache and the services below.
         self.mail.bridge.deliver_to(self)
+        self.navigation.restore_layout()
         self.listing.start()
         self.reader.set_palette(self.mail.palette())
         self.folder_tree.set_saved_searches(
