@@ -8,15 +8,17 @@ is what the user asked for.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from mailtui import cli
 from mailtui.errors import MailtuiError, NoConfigFile
 
-__all__ = ["demo_notice", "main", "open_app"]
+__all__ = ["demo_notice", "leave_now", "main", "open_app"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,4 +64,23 @@ def open_app(args: argparse.Namespace) -> int:
     from mailtui.ui.app import run_app
 
     notice = demo_notice(args.config) if args.demo else ""
-    return run_app(ctx, notice=notice, syncing=True)
+    leave_now(run_app(ctx, notice=notice, syncing=True))
+
+
+def leave_now(code: int) -> NoReturn:
+    """End the process as soon as the app has closed, without the interpreter's tear-down.
+
+    run_app has restored the terminal and stopped every service (sockets shut, the
+    storing child killed, each batch and journal row committed or not: SQLite keeps
+    what was committed whatever happens next). What is left is freeing a heap of
+    widgets and rows, and closing cache connections some threads still hold, each
+    close checkpointing the WAL: 0.3-0.6 s measured on a 100k folder (issue 17),
+    for nothing a next start needs.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)

@@ -20,7 +20,9 @@ keep imaplib's behaviour and add mailtui's rules where it reads:
 from __future__ import annotations
 
 import imaplib
+import socket
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -61,6 +63,9 @@ class _Guarded:
 
     refuse_preauth = ""
     _starting_tls = False
+    # Told each socket as soon as it exists, before the greeting is read: whoever stops
+    # the session from another thread can then shut it (see abort_socket).
+    on_socket: Callable[[socket.socket], None] | None = None
     # What this command's replies may still cost (see wire.MAX_REPLY); renewed by
     # `forget_replies` before each imapclient command.
     reply_budget = MAX_REPLY
@@ -68,10 +73,23 @@ class _Guarded:
     state: str
     untagged_responses: dict[str, list[Any]]
 
-    def __init__(self, *args: Any, refuse_preauth: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        refuse_preauth: str = "",
+        on_socket: Callable[[socket.socket], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         # Set before imaplib's constructor: it reads the greeting.
         self.refuse_preauth = refuse_preauth
+        self.on_socket = on_socket
         super().__init__(*args, **kwargs)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        sock: socket.socket = super()._create_socket(timeout)  # type: ignore[misc]
+        if self.on_socket is not None:
+            self.on_socket(sock)
+        return sock
 
     def forget_replies(self) -> None:
         """Before a command: nothing said earlier (or unasked) may answer it, and its
@@ -138,25 +156,31 @@ class _Tls(_Guarded, IMAP4_TLS):
 class GuardedClient(imapclient.IMAPClient):
     """imapclient over the guarded imaplib classes."""
 
-    def __init__(self, host: str, *, refuse_preauth: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        host: str,
+        *,
+        refuse_preauth: str = "",
+        on_socket: Callable[[socket.socket], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self._refuse_preauth = refuse_preauth
+        self._on_socket = on_socket
         super().__init__(host, **kwargs)
 
     def _create_IMAP4(self) -> imaplib.IMAP4:
         connect_timeout = getattr(self._timeout, "connect", None)
+        guards = {"refuse_preauth": self._refuse_preauth, "on_socket": self._on_socket}
         if self.ssl:
-            return _Tls(
-                self.host,
-                self.port,
-                self.ssl_context,
-                connect_timeout,
-                refuse_preauth=self._refuse_preauth,
-            )
-        return _Plain(self.host, self.port, connect_timeout, refuse_preauth=self._refuse_preauth)
+            return _Tls(self.host, self.port, self.ssl_context, connect_timeout, **guards)
+        return _Plain(self.host, self.port, connect_timeout, **guards)
 
 
-def connect(server: ServerLike) -> GuardedClient:
+def connect(
+    server: ServerLike, on_socket: Callable[[socket.socket], None] | None = None
+) -> GuardedClient:
     """A connected client, secured as `server.security` says, not yet logged in.
+    `on_socket` is told the socket as soon as it is connected (see abort_socket).
 
     Every failure is a typed error naming host and port: TlsError (certificate,
     handshake, policy), ConnectionLost (timeout, refused, reset), MalformedResponse
@@ -164,7 +188,7 @@ def connect(server: ServerLike) -> GuardedClient:
     """
     where = f"{server.host}:{server.port}"
     try:
-        return open_client(server, where)
+        return open_client(server, where, on_socket)
     except ssl.SSLCertVerificationError as exc:
         raise TlsError(
             f"The certificate of {where} cannot be trusted: {exc.verify_message}",
@@ -195,7 +219,11 @@ def connect(server: ServerLike) -> GuardedClient:
         raise MalformedResponse(f"{where} sent an unreadable greeting: {exc!r}") from exc
 
 
-def open_client(server: ServerLike, where: str) -> GuardedClient:
+def open_client(
+    server: ServerLike,
+    where: str,
+    on_socket: Callable[[socket.socket], None] | None = None,
+) -> GuardedClient:
     """A connected client, secured as `server.security` says (not yet logged in).
 
     Raises TlsError for a policy refusal; socket and TLS errors are left to the caller.
@@ -219,6 +247,7 @@ def open_client(server: ServerLike, where: str) -> GuardedClient:
             ssl_context=ctx,
             timeout=timeout,
             refuse_preauth=refuse,
+            on_socket=on_socket,
         )
     if server.security == "none" and not is_loopback(server.host):
         raise TlsError(
@@ -226,7 +255,12 @@ def open_client(server: ServerLike, where: str) -> GuardedClient:
             'use security = "tls" or "starttls"; plaintext is only allowed to loopback',
         )
     client = GuardedClient(
-        server.host, port=server.port, ssl=False, timeout=timeout, refuse_preauth=refuse
+        server.host,
+        port=server.port,
+        ssl=False,
+        timeout=timeout,
+        refuse_preauth=refuse,
+        on_socket=on_socket,
     )
     if server.security != "starttls":
         return client
@@ -260,3 +294,41 @@ def close_quietly(client: imapclient.IMAPClient) -> None:
             client.shutdown()
         except Exception:
             pass
+
+
+def abort_socket(sock: socket.socket | None) -> None:
+    """Shut the connection down under whichever thread is blocked on it; never raises.
+
+    Safe from any thread: shutdown(2) makes a blocked recv return at once (EOF, so the
+    owner's read ends in ConnectionLost) where close() from another thread would not.
+    The plain socket's own shutdown, also for a TLS socket: ssl's override drops the
+    TLS state the reading thread is still using. The owner closes the socket.
+    """
+    if sock is None:
+        return
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except (OSError, ValueError, TypeError):
+        pass  # not connected yet, or already shut or closed
+
+
+class Abort:
+    """Lets any thread stop a session's connection, from the moment its socket exists.
+
+    The session passes `opened` to `connect` as `on_socket`; `abort()` may come before
+    (the socket is then shut as soon as it exists), during or after set-up.
+    """
+
+    def __init__(self) -> None:
+        self.socket: socket.socket | None = None
+        self.requested = False
+
+    def opened(self, sock: socket.socket) -> None:
+        self.socket = sock
+        if self.requested:
+            abort_socket(sock)
+
+    def __call__(self, client: imapclient.IMAPClient | None) -> None:
+        self.requested = True
+        imap = getattr(client, "_imap", None)
+        abort_socket(getattr(imap, "sock", None) or self.socket)

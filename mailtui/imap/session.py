@@ -24,7 +24,7 @@ from imapclient.exceptions import ProtocolError as ImapclientParseError
 from mailtui.backend import HEADER_SECTION, Fetched, SelectResult, compress_uids
 from mailtui.errors import MalformedResponse
 from mailtui.imap import scan
-from mailtui.imap.connect import ServerLike, close_quietly, connect, make_ssl_context
+from mailtui.imap.connect import Abort, ServerLike, close_quietly, connect, make_ssl_context
 from mailtui.imap.errors import (
     AuthFailed,
     ConnectionLost,
@@ -90,6 +90,7 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching):
         # The highest UID of the selected folder this connection is known to have been
         # told about (UIDNEXT at SELECT, or what a NOOP brought in): see ensure_visible.
         self._horizon = 0
+        self._abort = Abort()
 
     # --- connection -------------------------------------------------------------------
 
@@ -101,14 +102,17 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching):
                 self._connect_once()
                 return
             except TooManyConnections:
-                if attempt == quirks.RETRIES:
+                if attempt == quirks.RETRIES or self._abort.requested:
                     raise
                 log.info("%s: too many connections; waiting %d s", self.server.host, 2**attempt)
                 time.sleep(2**attempt)
 
     def _connect_once(self) -> None:
-        client = connect(self.server)
+        client = connect(self.server, on_socket=self._abort.opened)
         self.client = client
+        if self._abort.requested:  # abort() came during set-up
+            self._drop()
+            raise ConnectionLost("The connection was closed: mailtui is stopping")
         self._install_protocol_log()
         self._login()
         self._read_capabilities()
@@ -213,6 +217,10 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching):
             enabled |= {w.upper() for w in u.rest.split()}
         self.qresync_enabled = b"QRESYNC" in enabled
         self.condstore_enabled = self.qresync_enabled or b"CONDSTORE" in enabled
+
+    def abort(self) -> None:
+        """From any thread: the owner's blocked read ends at once (ConnectionLost)."""
+        self._abort(self.client)
 
     def close(self) -> None:
         """Log out politely if possible; never raises."""

@@ -160,6 +160,9 @@ class MaildirBase:
             ) from exc
         self._refresh_dirs()
 
+    def abort(self) -> None:
+        """Nothing blocks on a Maildir for long: the owner stops at its next step."""
+
     def close(self) -> None:
         """Forget everything; never raises."""
         self._stop_watch()

@@ -10,6 +10,7 @@ most batches in flight, never consistency.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -19,7 +20,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from mailtui.cache.store import BULK_PAGE_CACHE_KB, HeaderCache
 from mailtui.mime.envelope import header_row
@@ -67,16 +68,42 @@ class _Progress:
         )
 
 
+class Stopped(Exception):
+    """The sync was cancelled while waiting for the store (see `_wait`)."""
+
+
+# How often a sync blocked on a busy store looks at its cancel flag (seconds).
+_CANCEL_POLL = 0.05
+
+
+def _wait(acquire: Callable[[float], bool], cancel: threading.Event) -> None:
+    """Block on `acquire(timeout)` until it succeeds, or raise Stopped once `cancel` is set:
+    a stop must not wait for the store to finish a batch (issue 17: q within 0.3 s)."""
+    while not acquire(_CANCEL_POLL):
+        if cancel.is_set():
+            raise Stopped
+
+
 class ThreadBatchStore:
     """Parses and commits on a thread: sqlite3 releases the GIL while it writes."""
 
-    def __init__(self, cache: HeaderCache, folder: str, progress: _Progress) -> None:
+    def __init__(
+        self,
+        cache: HeaderCache,
+        folder: str,
+        progress: _Progress,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.path = cache.path
         self.part_cap = cache.part_cap_bytes
         self.folder = folder
         self.progress = progress
+        self.cancel = cancel or threading.Event()
         self.queue: queue.Queue[tuple[list[Record], int] | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
+        # Set when the sync stopped early: batches still queued are dropped, not stored
+        # (each batch commits whole, in order, so what is stored stays a clean prefix).
+        self.dropping = False
         self.thread = threading.Thread(
             target=self._run, name=f"mailtui-store-{folder}", daemon=True
         )
@@ -88,12 +115,22 @@ class ThreadBatchStore:
     def put(self, records: list[Record], floor: int) -> None:
         if self.error is not None:
             raise self.error
-        self.queue.put((records, floor))
+        item = (records, floor)
+        _wait(lambda t: _put(self.queue, item, t), self.cancel)
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc is not None:
+            # Stopped (or failed): keep what is committed, drop what waits, and do not
+            # wait for the batch being committed (the thread ends after it by itself).
+            self.dropping = True
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self.queue.get_nowait()
+            self.queue.put_nowait(None)  # room now: only the storing thread takes items
+            return
         self.queue.put(None)
         self.thread.join()
-        if self.error is not None and exc is None:
+        if self.error is not None:
             raise self.error
 
     def _run(self) -> None:
@@ -102,7 +139,7 @@ class ThreadBatchStore:
         )
         try:
             while (item := self.queue.get()) is not None:
-                if self.error is not None:
+                if self.error is not None or self.dropping:
                     continue  # drain so the producer never blocks
                 records, floor = item
                 try:
@@ -155,8 +192,15 @@ class ProcessBatchStore:
     parent's __main__ (a script, `python -m mailtui`, a test runner), whatever it is.
     """
 
-    def __init__(self, cache: HeaderCache, folder: str, progress: _Progress) -> None:
+    def __init__(
+        self,
+        cache: HeaderCache,
+        folder: str,
+        progress: _Progress,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.progress = progress
+        self.cancel = cancel or threading.Event()
         self.error: str | None = None
         import mailtui
 
@@ -197,7 +241,7 @@ class ProcessBatchStore:
             message: tuple = ("rows", [tuple(r) for r in rows_of(records)], floor)
         else:
             message = ("records", records, floor)
-        self.in_flight.acquire()
+        _wait(lambda t: self.in_flight.acquire(timeout=t), self.cancel)
         with self.lock:
             self.backlog += 1
         try:
@@ -206,6 +250,13 @@ class ProcessBatchStore:
             raise RuntimeError(f"storing the headers failed: {self.error or exc}") from exc
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc is not None:
+            # Stopped (or failed): end the child now. Each batch it commits is one
+            # transaction, so what it committed stays and a batch half-written is rolled
+            # back by SQLite; the next run resumes from the last committed floor.
+            self.proc.kill()
+            self.proc.wait()
+            return
         try:
             _send(self.to_child, None)
             self.to_child.close()
@@ -251,15 +302,25 @@ def batch_store(
     done_before: int,
     *,
     pending: int,
+    cancel: threading.Event | None = None,
 ) -> ThreadBatchStore | ProcessBatchStore:
-    """The right store for a cold sync of `pending` messages."""
+    """The right store for a cold sync of `pending` messages; `cancel` (the sync's) stops
+    a put() that waits for the store."""
     progress = _Progress(emit, account, folder, total, done_before)
     if pending >= PROCESS_THRESHOLD and str(cache.path) != ":memory:":
         try:
-            return ProcessBatchStore(cache, folder, progress)
+            return ProcessBatchStore(cache, folder, progress, cancel)
         except (OSError, RuntimeError) as exc:  # no multiprocessing here: the thread will do
             log.warning("cannot start a storing process (%s); storing on a thread", exc)
-    return ThreadBatchStore(cache, folder, progress)
+    return ThreadBatchStore(cache, folder, progress, cancel)
+
+
+def _put(q: queue.Queue[Any], item: object, timeout: float) -> bool:
+    try:
+        q.put(item, timeout=timeout) if timeout else q.put_nowait(item)
+    except queue.Full:
+        return False
+    return True
 
 
 if __name__ == "__main__":  # the child: python -m mailtui.sync.coldstore PATH PART_CAP FOLDER

@@ -55,6 +55,8 @@ class Watcher(LinkedThread):
                     log.info("watched folder %s is gone", self.folder)
                     return
                 except MailtuiError as exc:
+                    if self.stopping.is_set():  # shut by stop(): nothing to report
+                        return
                     self._sleep(self.link.lost(exc))
         finally:
             self.release()

@@ -55,6 +55,8 @@ class Writer(LinkedThread):
                     self._replay(entries)
                     self.link.succeeded()
                 except ConnectionLost as exc:
+                    if self.stopping.is_set():  # shut by stop(): the rows wait as they are
+                        return
                     self.wake.wait(self._offline(exc, entries))
                 except MailtuiError as exc:  # credentials, TLS: no point hammering the server
                     self._offline(exc, entries)

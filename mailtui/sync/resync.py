@@ -232,6 +232,7 @@ class FolderSyncer:
                             total,
                             done_before,
                             pending=len(pending),
+                            cancel=self.cancel,
                         )
                     )
                 # Everything from this batch's lowest UID up to uidnext is now cached.
@@ -243,7 +244,10 @@ class FolderSyncer:
                         self.cache.set_cold_floor(folder, batch[0])
                     store.progress.committed(tuple(r.uid for r in rows))
                 else:
-                    store.put(records, batch[0])
+                    try:
+                        store.put(records, batch[0])
+                    except coldstore.Stopped:
+                        raise SyncCancelled(folder) from None
         if store is not None:
             fetched = store.progress.stored
         self.cache.set_cold_floor(folder, 1, synced=True)

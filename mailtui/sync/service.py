@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,7 +31,7 @@ from mailtui.sync.idle import Watcher
 from mailtui.sync.journal import Writer
 from mailtui.sync.ops.base import ActionError, Entry, Policy, UndoRecord
 from mailtui.sync.reconcile import Reconciler
-from mailtui.sync.worker import Worker
+from mailtui.sync.worker import LinkedThread, Worker
 
 if TYPE_CHECKING:
     from mailtui.config.model import AccountSettings
@@ -100,8 +101,17 @@ class SyncService:
         self._writer = Writer(self)
         self._writer.start()
 
-    def stop(self, timeout: float = 10) -> None:
-        """Stop everything after the command in hand (syncs stop at the next batch)."""
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop now, whatever is in hand (issue 17: `q` gives the prompt back at once).
+
+        Every thread is told to stop, then every connection is shut under it (so a read
+        blocked on the network, a cold-sync batch or a part fetch, ends at once) and a
+        cold sync's storing child is killed. Nothing committed is lost: each batch is
+        one transaction, a journal row still 'sending' is replayed by the next start,
+        and the next cold sync resumes from the last committed batch. Threads are
+        joined for at most `timeout` seconds in all; one still blocked (a TCP connect
+        to a host that never answers) is a daemon and ends with the process.
+        """
         with self._watch_lock:
             watchers = list(self._watchers.values())
             self._watchers.clear()
@@ -114,13 +124,16 @@ class SyncService:
             self._writer.stop()
         for worker in self._workers.values():
             worker.stop()
-        for thread in [
+        linked: list[LinkedThread] = [
             *self._workers.values(),
             *watchers,
-            *([poller] if poller else []),
             *([self._writer] if self._writer else []),
-        ]:
-            thread.join(timeout)
+        ]
+        for thread in linked:
+            thread.abort()
+        deadline = time.monotonic() + timeout
+        for thread in [*linked, *([poller] if poller else [])]:
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._workers.clear()
         self._writer = None
         self._started = False
@@ -183,8 +196,6 @@ class SyncService:
         if self._writer is None:
             return self.cache().journal_count() == 0
         self._writer.wake.set()
-        import time
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._writer.idle.wait(0.05) and self.cache().journal_count() == 0:

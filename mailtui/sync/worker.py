@@ -38,24 +38,43 @@ class Link:
         # Say "connecting…" before the account's first connection (the command workers).
         self.announce = announce
         self.failures = 0
+        # Set by abort(): no new connection is made, the one being made is shut.
+        self.aborted = False
+        self._opening: Session | None = None
 
     def connected(self) -> Session:
         """The session, (re)connecting if needed; the account goes online once it is."""
         if self.session is not None and self.session.connected:
             return self.session
+        if self.aborted:
+            raise ConnectionLost("mailtui is stopping")
         session = self.host.session_factory()
         if self.write_only:
             session.enable_condstore = False
         if self.announce:
             self.host.connecting()
+        self._opening = session
         try:
+            if self.aborted:  # abort() may have missed this session: do not connect
+                raise ConnectionLost("mailtui is stopping")
             session.connect()
         except MailtuiError as exc:
-            self.host.connection_state(False, exc.sentence())
+            if not self.aborted:
+                self.host.connection_state(False, exc.sentence())
             raise
+        finally:
+            self._opening = None
         self.session = session
         self.host.connection_state(True)
         return session
+
+    def abort(self) -> None:
+        """From any thread: shut this link's connection (made or being made) so the
+        owning thread's blocked call ends now; no new one is made after this."""
+        self.aborted = True
+        for session in (self.session, self._opening):
+            if session is not None:
+                session.abort()
 
     def succeeded(self) -> None:
         """The link worked: the next failure waits the shortest delay again."""
@@ -64,7 +83,8 @@ class Link:
     def lost(self, exc: MailtuiError) -> float:
         """Drop the session, report the account offline; the seconds to wait before retrying."""
         self.drop()
-        self.host.connection_state(False, exc.sentence())
+        if not self.aborted:  # a link shut on purpose says nothing about the account
+            self.host.connection_state(False, exc.sentence())
         return self.backoff()
 
     def backoff(self) -> float:
@@ -99,6 +119,10 @@ class LinkedThread(threading.Thread):
             self._cache = self.host.open_cache()
         return self._cache
 
+    def abort(self) -> None:
+        """Called by the service's stop(), from another thread, after the stop flags."""
+        self.link.abort()
+
     def release(self) -> None:
         """Close the session and the cache connection (the thread is ending)."""
         self.link.drop()
@@ -125,7 +149,8 @@ class Worker(LinkedThread):
         return self.link.connected()
 
     def stop(self) -> None:
-        """Stop after the command in hand (a sync stops at its next batch)."""
+        """Stop soon: the command in hand is cancelled (at its next batch, or at once
+        when abort() shuts the link under it) and queued ones end as Cancelled."""
         self.cancel.set()
         self.queue.put(_STOP)
 
@@ -135,9 +160,15 @@ class Worker(LinkedThread):
                 item = self.queue.get()
                 if item is _STOP:
                     break
+                if self.cancel.is_set():
+                    self._cancelled(item)
+                    continue
                 self._handle(item)
         finally:
             self.release()
+
+    def _cancelled(self, command: cmd.Command) -> None:
+        self.host.emit(events.Cancelled(account=self.host.account, request_id=command.request_id))
 
     def _handle(self, command: cmd.Command) -> None:
         emit = self.host.emit
@@ -147,6 +178,9 @@ class Worker(LinkedThread):
         except SyncCancelled:
             emit(events.Cancelled(account=account, request_id=command.request_id))
         except MailtuiError as exc:
+            if self.cancel.is_set():  # stopped under it: not a failure to report
+                self._cancelled(command)
+                return
             if isinstance(exc, ConnectionLost):
                 self._went_offline(exc)
             emit(
@@ -159,6 +193,9 @@ class Worker(LinkedThread):
                 )
             )
         except Exception as exc:  # a bug: keep the worker alive, tell the user
+            if self.cancel.is_set():  # (or a link shut under a library mid-call)
+                self._cancelled(command)
+                return
             log.exception("command %r failed", command)
             emit(
                 events.Failed(

@@ -152,6 +152,14 @@ class MailApp(App[int]):
         for problem in self.problems:
             self.notify(problem, severity="warning", timeout=10, markup=False)
 
+    def exit(self, result: int | None = None, return_code: int = 0, message: Any = None) -> None:
+        """Quit: the services stop first (sockets shut under their threads, a cold
+        sync's storing child killed; what is committed stays), so no sync competes
+        with Textual's tear-down for the CPU and the prompt comes back at once."""
+        if not self._exit:
+            self.ctx.close()
+        super().exit(result, return_code, message)
+
     def on_unmount(self) -> None:
         if self.bridge is not None:
             self.bridge.close()

@@ -15,6 +15,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 
 EXIT_MARK = re.compile(r"\[exit (\d+)\]")
 
@@ -76,6 +77,15 @@ class TmuxSession:
     def send(self, *keys: str) -> None:
         """Keys by tmux's names ("q", "Enter", "C-c")."""
         self._tmux("send-keys", *keys)
+
+    def program_pid(self) -> int:
+        """The pid of `argv` (the pane runs `sh -c`, whose child it is); 0 once it ended."""
+        shell = int(self._tmux("display-message", "-p", "#{pane_pid}").strip())
+        kids = Path(f"/proc/{shell}/task/{shell}/children")
+        try:
+            return next((int(k) for k in kids.read_text().split()), 0)
+        except OSError:
+            return 0
 
     def wait_exit(self, timeout: float = 60.0) -> int:
         """The program's exit status, once it has ended."""
