@@ -51,6 +51,7 @@ from tests.support.dovecot import Dovecot, MailUser  # noqa: E402
 from tests.ui.helpers import make_app, wait_for  # noqa: E402
 
 SMALL = 100
+UI: dict[str, object] = {"mark_read_delay": -1}  # --preview adds "preview": True
 MARKER = "Newest message for the benchmark"
 WIDTH, HEIGHT = 120, 40
 TARGETS = {
@@ -185,6 +186,8 @@ def in_tmux(dc: Dovecot, big: MailUser, small: MailUser, work: Path) -> dict[str
     envs = {}
     for user in (big, small):
         config = write_config(work / f"{user.name}.toml", dc, user)
+        if UI.get("preview"):
+            config.write_text(config.read_text() + "\n[ui]\npreview = true\n")
         envs[user.name] = dict(
             base, MAILTUI_CONFIG=str(config), XDG_CACHE_HOME=str(work / f"cache-{user.name}")
         )
@@ -247,6 +250,24 @@ async def _open(pilot, app, folder: str, expected: int) -> float:
     return elapsed
 
 
+async def _previews_shown(pilot, app) -> float:
+    """--preview: from the rows drawn until every row on screen shows its preview (the
+    fetch runs behind the paint; the first time, from the server)."""
+    rows = app.main.messages
+    start = time.perf_counter()
+
+    def shown() -> bool:
+        top = round(rows.scroll_y)
+        visible = rows.rows[top : top + rows.scrollable_content_region.height]
+        return bool(visible) and all(u in rows.previews for u in visible)
+
+    while not shown():
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - start
+    await pilot.pause()
+    return elapsed
+
+
 async def _keys(pilot, app, action: str, times: int) -> list[float]:
     """The app's work per key: run the action, read what is missing, draw the list."""
     out = []
@@ -278,7 +299,7 @@ async def with_pilot(dc: Dovecot, big: MailUser, small: MailUser, work: Path, n:
     ctx = context_for(dc, big, work / "pilot-cache")
     ctx.service().run(commands.SyncAll(), timeout=3600)
     ctx.close()
-    app = make_app(dc, big, work / "pilot-cache", ui={"mark_read_delay": -1})
+    app = make_app(dc, big, work / "pilot-cache", ui=dict(UI))
     out: dict[str, list[float]] = {}
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
         main = app.main
@@ -288,6 +309,9 @@ async def with_pilot(dc: Dovecot, big: MailUser, small: MailUser, work: Path, n:
             out[label] = []
             for _ in range(5):
                 out[label].append(await _open(pilot, app, folder, count))
+                # The app opened INBOX at start: "Small" is the folder seen the first time.
+                if UI.get("preview") and label == "open_small" and "preview_shown" not in out:
+                    out["preview_shown"] = [await _previews_shown(pilot, app)]
         out["page_down"] = await _keys(pilot, app, "page_down", 20)
         out["j"] = await _keys(pilot, app, "cursor_down", 50)
         out["k"] = await _keys(pilot, app, "cursor_up", 50)
@@ -330,8 +354,13 @@ def main() -> int:
     parser.add_argument(
         "--pilot-only", action="store_true", help="skip tmux: only the Pilot figures"
     )
+    parser.add_argument(
+        "--preview", action="store_true", help="with [ui] preview = true (the preview line)"
+    )
     add_json_option(parser, "tui")
     args = parser.parse_args()
+    if args.preview:
+        UI["preview"] = True
     load = os.getloadavg()
     if shutil.which("tmux") is None:
         raise SystemExit("bench/tui.py needs tmux (apt-get install tmux)")
@@ -397,6 +426,8 @@ def main() -> int:
         f"  (target <= {TARGETS['open_ms']} ms)"
     )
     _print_filter(p)
+    if "preview_shown" in p:
+        print(f"  preview line of the first screen shown {ms(p['preview_shown']):.1f} ms after it")
     return finish("tui", figures(t, p, n), args.json, {"messages": n}, load_at_start=load)
 
 
@@ -411,6 +442,9 @@ def _print_filter(p: dict[str, list[float]]) -> None:
 def _pilot_report(p: dict[str, list[float]], n: int, args: argparse.Namespace, load) -> int:
     """--pilot-only: the Pilot figures alone."""
     _print_filter(p)
+    if "preview_shown" in p:
+        shown = statistics.median(p["preview_shown"]) * 1000
+        print(f"  preview line of the first screen shown {shown:.1f} ms after it")
     return finish("tui", figures({}, p, n), args.json, {"messages": n}, load_at_start=load)
 
 

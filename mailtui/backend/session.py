@@ -11,7 +11,7 @@ UID sets cross this boundary as `UidSet` (ranges, never expanded lists): see `ui
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -161,6 +161,10 @@ class Session(Protocol):
     def search_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]: ...
     def fetch_bodystructure(self, uid: int) -> BodyPart: ...
     def fetch_section(self, uid: int, section: str, *, max_bytes: int | None = None) -> bytes: ...
+    def fetch_previews(self, uids: Sequence[int]) -> tuple[dict[int, str], dict[int, BodyPart]]:
+        """The preview line of these messages of the selected folder ({uid: text}, ""
+        for one without text; gone ones left out), and any structures learnt on the way."""
+        ...
 
     # writing: each returns what the store shows it did (see Outcome)
     def ensure_visible(self, top_uid: int) -> None:

@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", "-n", type=parse_limit, default=50)
     p.add_argument("--json", action="store_true", help="print a JSON array")
     p.add_argument("--sync", action="store_true", help="sync the folder first (needs the network)")
+    p.add_argument(
+        "--preview",
+        action="store_true",
+        help="fetch the preview line of the listed messages that lack one (JSON: preview)",
+    )
     p.set_defaults(func=read.cmd_list)
 
     p = sub.add_parser("show", help="print a message as text")

@@ -16,6 +16,8 @@ from mailtui.cli.output import iso, json_text, short_date
 if TYPE_CHECKING:
     from rich.text import Text
 
+    from mailtui.sync.service import SyncService
+
 
 def cmd_list(args: argparse.Namespace) -> int:
     from mailtui.sync import commands
@@ -31,6 +33,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         uids = service.view(args.folder)[: args.limit]
         envs = service.envelopes(args.folder, uids)
         rows = [envs[u] for u in uids if u in envs]
+        previews = _previews(service, args.folder, [e.uid for e in rows], fetch=args.preview)
     finally:
         ctx.close()
     if args.json:
@@ -46,6 +49,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "flags": sorted(e.flags),
                 "size": e.size,
                 "has_attachments": e.has_attachments,
+                **({"preview": previews[e.uid]} if e.uid in previews else {}),
             }
             for e in rows
         ]
@@ -61,6 +65,17 @@ def cmd_list(args: argparse.Namespace) -> int:
         sender = clean_line(e.sender)[:24]
         print(f"{e.uid:>7} {marks} {short_date(e.date):>16}  {sender:<24}  {clean_line(e.subject)}")
     return 0
+
+
+def _previews(service: SyncService, folder: str, uids: list[int], *, fetch: bool) -> dict[int, str]:
+    """The preview lines the cache knows; with `fetch` (--preview) the rest from the
+    server (PREVIEW, else a capped partial fetch), in one request, and kept."""
+    from mailtui.cache.previews import cached_previews
+    from mailtui.sync import commands
+
+    if fetch and uids:
+        return service.run(commands.FetchPreviews(folder=folder, uids=tuple(uids)), timeout=120)
+    return cached_previews(service.cache(), folder, uids)
 
 
 def cmd_show(args: argparse.Namespace) -> int:

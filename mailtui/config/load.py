@@ -338,6 +338,7 @@ def _ui(src: Source, raw: object) -> UiSettings:
         else r.default("openers"),
         saved_searches=_saved_searches(r),
         send_delay=r.integer("send_delay", 0, 3600),
+        preview=r.boolean("preview"),
     )
 
 

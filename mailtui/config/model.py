@@ -325,6 +325,9 @@ class UiSettings:
     saved_searches: tuple[SavedSearch, ...] = ()
     """Queries pinned in the folder tree (`[[ui.saved_searches]]` name, query, account,
     folder)."""
+    preview: bool = False
+    """Show the start of each message's text after its subject in the list (P toggles):
+    the server's PREVIEW, else a small partial fetch, for the rows on screen only."""
     send_delay: int = 10
     """Seconds a message sent with `y` waits in the outbox, counting down, before it
     goes out; `u` brings it back to the review screen meanwhile. 0 sends at once."""

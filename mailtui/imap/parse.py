@@ -16,7 +16,7 @@ from mailtui.backend import Fetched, UidSet
 from mailtui.backend.uidset import _Builder
 from mailtui.errors import MalformedResponse
 from mailtui.imap import scan
-from mailtui.imap.scan import NIL, NUMBER, PAREN, QUOTED, shown, tokenize
+from mailtui.imap.scan import LITERAL, NIL, NUMBER, PAREN, QUOTED, shown, tokenize
 from mailtui.text import utf7
 from mailtui.text.dates import MONTHS_BYTES, day_epoch
 from mailtui.text.labels import token_of
@@ -169,6 +169,8 @@ def parse_fetch(
             rec.size = scan.number(value if kind == NUMBER else None, what="a size")
         elif name.startswith((b"BODY[", b"BINARY[", b"RFC822")):
             rec.sections[section_name(name)] = None if kind == NIL else value
+        elif name == b"PREVIEW":  # RFC 8970 (imap/ext/preview.py): kept as a section
+            rec.sections["PREVIEW"] = value if kind in (QUOTED, LITERAL) else None
         elif name == b"X-GM-LABELS":  # Gmail (imap/ext/gmail.py)
             if kind != PAREN:
                 raise MalformedResponse(f"The IMAP server sent X-GM-LABELS {shown(value)}")

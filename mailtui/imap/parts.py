@@ -7,7 +7,7 @@ A part of ImapSession (imap/session.py), kept apart by subject.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from mailtui.imap import translate
@@ -43,6 +43,13 @@ class PartFetching:
             return translate.bodystructure_to_part(item[b"BODYSTRUCTURE"])
 
         return self._look_twice(fetch)
+
+    def fetch_previews(self, uids: Sequence[int]) -> tuple[dict[int, str], dict[int, BodyPart]]:
+        """The preview line of each message (imap/ext/preview.py: PREVIEW, else a
+        partial fetch of its text part)."""
+        from mailtui.imap.ext.preview import fetch_previews
+
+        return fetch_previews(self, uids)  # type: ignore[arg-type]
 
     def fetch_section(self, uid: int, section: str, *, max_bytes: int | None = None) -> bytes:
         """BODY.PEEK[section] (never sets \\Seen), optionally only the first max_bytes."""

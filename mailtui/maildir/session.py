@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from mailtui.backend import Fetched, SelectResult, UidSet
 from mailtui.backend.query import Query
-from mailtui.errors import FolderGone, ProtocolError
+from mailtui.errors import FolderGone, MailtuiError, ProtocolError
 from mailtui.maildir import keywords as dkeywords
 from mailtui.maildir import sections
 from mailtui.maildir.base import (
@@ -37,6 +38,7 @@ from mailtui.maildir.names import size_from_name
 from mailtui.maildir.search import Candidate, matcher
 from mailtui.maildir.transfer import TransferCommands
 from mailtui.mime.parse import parse_message
+from mailtui.mime.preview import FETCH_BYTES, preview_of_part, preview_part
 from mailtui.model import BodyPart
 
 log = logging.getLogger("mailtui.maildir")
@@ -200,6 +202,21 @@ class MaildirSession(FolderCommands, FlagCommands, TransferCommands, LiveUpdates
     @store_errors("FETCH BODYSTRUCTURE")
     def fetch_bodystructure(self, uid: int) -> BodyPart:
         return parse_message(self._read(uid)).structure
+
+    def fetch_previews(self, uids: Sequence[int]) -> tuple[dict[int, str], dict[int, BodyPart]]:
+        """The preview line from each message's file (local: the whole text part, cut)."""
+        found: dict[int, str] = {}
+        structures: dict[int, BodyPart] = {}
+        for uid in uids:
+            try:
+                parsed = parse_message(self._read(uid))
+            except MailtuiError:
+                continue  # gone meanwhile
+            structures[uid] = parsed.structure
+            part = preview_part(parsed.structure)
+            head = parsed.part_bytes(part.section)[: FETCH_BYTES * 8] if part is not None else b""
+            found[uid] = preview_of_part(replace(part, encoding="binary"), head) if part else ""
+        return found, structures
 
     @store_errors("FETCH")
     def fetch_section(self, uid: int, section: str, *, max_bytes: int | None = None) -> bytes:

@@ -43,6 +43,16 @@ class SyncAll(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FetchPreviews(Command):
+    """The preview line of these messages ({uid: text}): the cache's, else the server's
+    PREVIEW or a capped partial fetch of the text part, then cached."""
+
+    folder: str
+    uids: tuple[int, ...]
+    interactive: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
 class FetchStructure(Command):
     """The message's MIME tree (BODYSTRUCTURE), cached after the first fetch."""
 
@@ -113,6 +123,7 @@ __all__ = [
     "DeleteMessages",
     "ExpungeMessages",
     "FetchPart",
+    "FetchPreviews",
     "FetchStructure",
     "KeepFoldersCurrent",
     "MarkFolderRead",

@@ -135,6 +135,24 @@ def fetch_structure(host: HandlerHost, worker: Worker, command: cmd.FetchStructu
     return part
 
 
+def fetch_previews(host: HandlerHost, worker: Worker, command: cmd.FetchPreviews) -> dict[int, str]:
+    """Previews from the cache, the rest from the server in one go (and kept)."""
+    from mailtui.cache.previews import cached_previews, store_previews
+
+    found = cached_previews(worker.cache, command.folder, command.uids)
+    missing = [u for u in command.uids if u not in found]
+    if missing:
+        session = worker.connected_session()
+        ensure_selected(session, worker.cache, command.folder)
+        fetched, structures = session.fetch_previews(missing)
+        store_previews(worker.cache, command.folder, fetched)
+        for uid, part in structures.items():
+            if worker.cache.bodystructure(command.folder, uid) is None:
+                worker.cache.set_bodystructure(command.folder, uid, part)
+        found.update(fetched)
+    return found
+
+
 def fetch_part(host: HandlerHost, worker: Worker, command: cmd.FetchPart) -> bytes:
     cached = worker.cache.get_part(command.folder, command.uid, command.section)
     if cached is not None:
@@ -169,6 +187,7 @@ HANDLERS: dict[type, Callable[..., Any]] = {
     cmd.SyncAll: sync_all,
     cmd.FetchStructure: fetch_structure,
     cmd.FetchPart: fetch_part,
+    cmd.FetchPreviews: fetch_previews,
 }
 
 

@@ -99,6 +99,7 @@ refresh         | ctrl+r          | Refresh          | View   |             | Ch
 toggle_folders  | backslash       | Folder pane      | View   |             | Hide or show the folder tree
 shrink_list     | left_square_bracket | Shorter list | View   |             | Give the reader more of the height (remembered)
 grow_list       | right_square_bracket | Taller list | View   |             | Give the message list more of the height (remembered)
+toggle_preview  | P               | Preview line     | View   |             | Show the start of each message after its subject
 # Folders
 mark_folder_read| M               | Folder read      | Folder |             | Mark every message of the folder read (u undoes)
 folder_create   |                 | New folder       | Folder |             | Create a folder (under the one at the cursor)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mailtui.ui.listing import Listing
     from mailtui.ui.navigation import Navigation
     from mailtui.ui.outgoing import Outbox
+    from mailtui.ui.previewing import Previews
     from mailtui.ui.reading import Reading
     from mailtui.ui.search import Search
     from mailtui.ui.triage import Triage
@@ -37,6 +38,7 @@ class KeyActions:
     reading: Reading
     composer: Composer
     outbox: Outbox
+    previews: Previews
     folders: Folders
     commands: Commands
     exporting: Exporting
@@ -102,6 +104,9 @@ class KeyActions:
 
     def action_toggle_folders(self) -> None:
         self.navigation.toggle_folders()
+
+    def action_toggle_preview(self) -> None:
+        self.previews.toggle()
 
     def action_visual(self) -> None:
         self.navigation.visual()

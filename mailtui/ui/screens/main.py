@@ -35,6 +35,7 @@ from mailtui.ui.listing import Listing
 from mailtui.ui.messages import ServiceMessage
 from mailtui.ui.navigation import Navigation
 from mailtui.ui.outgoing import Outbox, OutboxChecked
+from mailtui.ui.previewing import Previews
 from mailtui.ui.reading import Reading
 from mailtui.ui.screens.keys import KeyActions
 from mailtui.ui.search import Search
@@ -100,6 +101,7 @@ class MainScreen(KeyActions, Screen[None]):
         self.folders = Folders(self)
         self.triage = Triage(self, self.listing, self.reading)
         self.outbox = Outbox(self)
+        self.previews = Previews(self)
         self.composer = Composer(self, self.outbox, self.reading)
         self.commands = Commands(
             self,
@@ -198,6 +200,7 @@ class MainScreen(KeyActions, Screen[None]):
                 self.mail.bridge.submit(one, commands.SyncAll())
         self.on_resize()
         self.outbox.start()
+        self.previews.start()
 
     def on_unmount(self) -> None:
         self.mail.bridge.deliver_to(None)

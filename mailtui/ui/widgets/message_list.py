@@ -94,6 +94,8 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         self.rows: list[int] = []
         self.depths: Sequence[int] | None = None
         self.hidden: dict[int, int] = {}
+        self.previews: dict[int, str] = {}  # uid → preview line (ui/previewing.py fills it)
+        self.show_previews = False
         self.cursor = 0
         self.selected: set[int] = set()
         self.range_start: int | None = None  # visual range start (row index)
@@ -429,6 +431,9 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             hidden = self.hidden.get(uid)
             if hidden:
                 text.append(f" (+{hidden})", style("message-list--thread"))
+            preview = self.previews.get(uid) if self.show_previews else None
+            if preview:  # already one cleaned line (mime/preview.py)
+                text.append("  " + preview, style("message-list--date"))
         text.truncate(width, overflow="ellipsis", pad=True)
         if uid in self.matches:
             text.stylize(style("message-list--match"))
