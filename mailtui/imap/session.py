@@ -23,7 +23,7 @@ from imapclient.exceptions import ProtocolError as ImapclientParseError
 
 from mailtui.backend import HEADER_SECTION, Fetched, SelectResult, compress_uids
 from mailtui.errors import MalformedResponse
-from mailtui.imap import scan
+from mailtui.imap import compress, scan
 from mailtui.imap.connect import Abort, ServerLike, close_quietly, connect, make_ssl_context
 from mailtui.imap.errors import (
     AuthFailed,
@@ -116,6 +116,7 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching):
         self._install_protocol_log()
         self._login()
         self._read_capabilities()
+        compress.negotiate(self)  # RFC 4978: right after authentication
         # Nothing said before now (greeting, login) may answer a later command.
         client._imap.forget_replies()
         if self.caps.labels and self.caps.has("ID"):

@@ -57,6 +57,12 @@ STOP_TIMEOUT = 15.0
 # Unix socket paths must fit in sun_path (108 bytes); Dovecot's longest name under
 # base_dir is about 30 characters, so keep base_dir short or move it to /tmp.
 MAX_BASE_DIR_LEN = 70
+COMPRESS_CONFIG = """\
+mail_plugins = $mail_plugins zlib
+protocol imap {
+  mail_plugins = $mail_plugins imap_zlib
+}
+"""
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 # RFC 6154 special-use mailboxes every test account has (created and subscribed).
@@ -199,12 +205,17 @@ class Dovecot:
         cert_hostnames: tuple[str, ...] = ("localhost", "127.0.0.1"),
         extra_config: str = "",
         cert_not_after: datetime | None = None,
+        compress: bool = False,
     ) -> None:
         self.base = Path(base).resolve()
         self.base.mkdir(parents=True, exist_ok=True)
         self.host = "127.0.0.1"
         self.ssl = ssl
         self.extra_config = extra_config
+        # COMPRESS=DEFLATE (RFC 4978) offered after login: Dovecot's imap_zlib plugin.
+        # Off by default, so the shared server's traffic stays readable by the fault
+        # proxy and the rawlogs tests inspect.
+        self.compress = compress
         self.binary = find_dovecot()
         self.config_path = self.base / "dovecot.conf"
         self.users_dir = self.base / "users"
@@ -379,6 +390,7 @@ namespace inbox {{
   prefix =
 {mailboxes}
 }}
+{COMPRESS_CONFIG if self.compress else ""}\
 {self.extra_config}
 """
 
