@@ -194,10 +194,11 @@ def capture(env: dict[str, str], tmp: Path) -> None:
         ).stdout
 
     def wait(text: str, timeout: float = 30) -> str:
+        """The screen once it shows `text` and no loading indicator."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             shown = screen()
-            if text in shown:
+            if text in shown and "● ● ●" not in shown:
                 return shown
             time.sleep(0.2)
         raise SystemExit(f"timed out waiting for {text!r}:\n{screen()}")
