@@ -90,3 +90,31 @@ async def test_escape_leaves_it_encrypted_and_says_so(
         assert reader.security.lines[0].kind == "encrypted"
         assert "not decrypted" in reader.security.lines[0].text
         assert SECRET.decode() not in screen_text(app)
+
+
+def test_mailtui_show_lets_gpg_agents_pinentry_ask(
+    locked_user: MailUser, dovecot: Dovecot, tmp_path: Path, keys: Keyring
+) -> None:
+    """The CLI never prompts itself: gpg-agent's pinentry (here the keyring's program,
+    which answers from a file) is asked, once, and the text is printed."""
+    import subprocess
+    import sys
+
+    from tests.support.accounts import cli_env
+
+    env = cli_env(tmp_path, dovecot, locked_user)
+    env["GNUPGHOME"] = str(keys.reader)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    before = keys.pinentry_calls()
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailtui", "show", "INBOX", "1"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = proc.stdout.decode()
+    assert out.startswith("[ENCRYPTED] Encrypted")
+    assert f"Locked {SECRET.decode()}" in out
+    assert keys.pinentry_calls() == before + 1
