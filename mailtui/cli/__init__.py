@@ -6,7 +6,8 @@ package never imports `mailtui.ui`: `mailtui` with no command (the app) is dispa
 by `mailtui.main`, which passes the app in as `main(app=…)`.
 
 Modules: `read` (list, show, search), `thread` (a conversation across folders), `triage` (mark, move, copy, delete, archive),
-`folders` (folders, folder …), `sync` (sync, watch), `attachments` (save), `send`
+`folders` (folders, folder …), `sync` (sync, watch), `attachments` (save), `completion`
+(shell completion scripts), `manpage` (--man), `send`
 (send, outbox), `account` (login), `setup` (setup, its questions in `prompts`); `access` opens the context and checks folders and
 UIDs, `output` prints, `args` holds the argument types.
 """
@@ -18,7 +19,18 @@ import sys
 from collections.abc import Callable, Sequence
 
 from mailtui import __version__
-from mailtui.cli import account, attachments, folders, read, send, setup, sync, thread, triage
+from mailtui.cli import (
+    account,
+    attachments,
+    completion,
+    folders,
+    read,
+    send,
+    setup,
+    sync,
+    thread,
+    triage,
+)
 from mailtui.cli.args import parse_attachment_number, parse_limit, parse_uid
 from mailtui.cli.output import (
     EXIT_ERROR,
@@ -63,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--reset", action="store_true", help="with --demo: start the demo mailbox over"
     )
+    parser.add_argument("--man", action="store_true", help="print the manual page (roff) and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("sync", help="bring the header cache up to date")
@@ -159,19 +172,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", "-n", type=parse_limit, default=200)
     p.set_defaults(func=read.cmd_search)
 
-    p = sub.add_parser("folder", help="create, rename, delete, (un)subscribe folders")
+    p = sub.add_parser(
+        "folder",
+        help="create, rename, delete, (un)subscribe folders",
+        description="Folder operations: create NAME, rename OLD NEW, delete NAME (a folder "
+        "holding messages asks first, or --force), subscribe NAME, unsubscribe NAME.",
+    )
     fsub = p.add_subparsers(dest="op", metavar="OP", required=True)
-    for op, args in (
-        ("create", ("name",)),
-        ("rename", ("old", "new")),
-        ("delete", ("name",)),
-        ("subscribe", ("name",)),
-        ("unsubscribe", ("name",)),
+    for op, args, helptext in (
+        ("create", ("name",), "create a folder (Parent/Child nests it)"),
+        ("rename", ("old", "new"), "rename a folder"),
+        ("delete", ("name",), "delete a folder and its messages"),
+        ("subscribe", ("name",), "subscribe to a folder"),
+        ("unsubscribe", ("name",), "unsubscribe from a folder"),
     ):
-        q = fsub.add_parser(op)
+        q = fsub.add_parser(op, help=helptext, description=helptext)
         for arg in args:
             q.add_argument(arg)
         q.add_argument("--account", "-a")
+        if op == "delete":
+            q.add_argument(
+                "--force",
+                "-f",
+                action="store_true",
+                help="do not ask, even when the folder holds messages",
+            )
     p.set_defaults(func=folders.cmd_folder)
 
     p = sub.add_parser("watch", help="stay connected and print one line per event")
@@ -220,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=account.cmd_login)
 
     setup.add_parser(sub)
+    completion.add_parser(sub, parser)
     return parser
 
 
@@ -229,6 +255,11 @@ def main(argv: Sequence[str] | None = None, *, app: Command | None = None) -> in
     Returns the exit status; every failure is one line on stderr (see module doc)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.man:
+        from mailtui.cli.manpage import manpage
+
+        sys.stdout.write(manpage(parser))
+        return 0
     func: Command | None = getattr(args, "func", None)
     if args.log:
         from mailtui.config import logs

@@ -7,10 +7,11 @@ import sys
 from typing import TYPE_CHECKING
 
 from mailtui.cli.access import open_context
-from mailtui.cli.output import json_text
+from mailtui.cli.output import EXIT_USAGE, json_text
 
 if TYPE_CHECKING:
     from mailtui.sync.commands import Command
+    from mailtui.sync.service import SyncService
 
 
 def cmd_folders(args: argparse.Namespace) -> int:
@@ -66,7 +67,30 @@ def cmd_folder(args: argparse.Namespace) -> int:
         service = ctx.service(args.account)
         if not service.folders():
             service.run(commands.RefreshFolders(), timeout=60)
+        if args.op == "delete" and not args.force and not _may_delete(service, args.name):
+            return EXIT_USAGE
         service.run(make(), timeout=120)
     finally:
         ctx.close()
     return 0
+
+
+def _may_delete(service: SyncService, name: str) -> bool:
+    """A folder holding messages goes only when the user says so: asked on a terminal,
+    else refused (--force deletes without asking)."""
+    from mailtui.cli.output import error
+    from mailtui.text.safe import clean_line
+
+    known = {f.name: f for f in service.folders()}
+    folder = known.get(name)
+    total = service.counts(name)[0] if folder is not None else 0
+    if folder is not None and not total and folder.total:
+        total = folder.total
+    if not total:
+        return True
+    what = f"the folder {clean_line(name)!r} and its {total} message{'s' if total != 1 else ''}"
+    if not sys.stdin.isatty():
+        error(f"Not deleting {what} without --force")
+        return False
+    answer = input(f"Delete {what} for good? [y/N] ").strip().lower()
+    return answer in ("y", "yes")
