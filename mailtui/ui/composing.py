@@ -403,14 +403,19 @@ class Composer:
 def _openpgp_review(
     account: AccountSettings, service: SyncService
 ) -> tuple[PgpChoice | None, KeyCheck | None]:
-    """The review screen's OpenPGP line and the key check run before sending; (None,
-    None) when gpg is not installed (the review then has no OpenPGP line)."""
+    """The review screen's OpenPGP line and the key check run before sending. Without
+    gpg there is no line, unless the account asks to sign or always encrypt: then the
+    line shows and sending stops with the sentence saying how to install gpg (never a
+    silent plaintext send)."""
     from mailtui.compose.build import build_message, message_bytes
     from mailtui.usecase.protect import PgpChoice, decide
     from mailtui.usecase.secure import engine, peer_store
 
-    if isinstance(engine(), str):
-        return None, None
+    off = engine()
+    if isinstance(off, str):
+        if not (account.pgp_sign or account.pgp_encrypt == "always"):
+            return None, None
+        return PgpChoice.for_account(account), lambda _d, c: off if c.encrypt == "on" else ""
 
     def check(draft: Draft, choice: PgpChoice) -> str:
         try:

@@ -156,6 +156,8 @@ def protect(
     `CryptoError` (nothing was sent)."""
     if not choice.active and not account.autocrypt:
         return raw
+    if isinstance(engine(), str) and not choice.sign and choice.encrypt != "on":
+        return raw  # only opportunistic / Autocrypt asked: without gpg there is nothing to add
     eng = _engine()
     own = _own_key(eng, account)
     if account.autocrypt:

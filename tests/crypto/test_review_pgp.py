@@ -78,3 +78,48 @@ async def test_s_and_x_toggle_and_a_missing_key_keeps_the_review(
         await wait_for(pilot, lambda: app.results, what="the result")
     assert app.results[0].action == "send"
     assert app.results[0].pgp == PgpChoice(sign=True, encrypt="off")
+
+
+async def test_without_gpg_an_account_that_encrypts_does_not_send_in_plaintext(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # no gpg here
+    settings = make_settings(
+        {
+            "me": {
+                "email": "me@example.org",
+                "maildir": str(tmp_path / "mail"),
+                "pgp_encrypt": "always",
+            }
+        }
+    )
+    account = settings.accounts["me"]
+    pgp, check = _openpgp_review(account, Service(tmp_path / "me.sqlite3"))  # type: ignore[arg-type]
+    assert pgp == PgpChoice(sign=False, encrypt="on")
+    draft = Draft(from_=ME, to=(Address("Bob", "bob@example.net"),), subject="s", body="x\n")
+    app = Host()
+    async with app.run_test(size=(110, 30)) as pilot:
+        app.push_screen(ReviewScreen(draft, pgp=pgp, check_keys=check), app.results.append)
+        await wait_for(pilot, lambda: "encrypt: yes" in line(app), what="the OpenPGP line")
+        await pilot.press("y")
+        error = app.screen.query_one("#review-error", Static)
+        await wait_for(pilot, lambda: error.display, what="the error")
+        assert "OpenPGP is off: gpg was not found" in str(error.render())
+        assert "apt-get install gnupg" in str(error.render())
+        assert app.results == []
+
+
+def test_without_gpg_opportunistic_sends_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mailtui.usecase.protect import protect
+
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    acct = {"email": "me@example.org", "maildir": str(tmp_path / "m"), "autocrypt": True}
+    account = make_settings({"me": acct}).accounts["me"]
+    raw = b"From: me@example.org\r\nTo: bob@example.net\r\nSubject: s\r\n\r\nx\r\n"
+    assert protect(account, raw, PgpChoice(False, "auto")) == raw
