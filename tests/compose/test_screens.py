@@ -369,3 +369,32 @@ def test_editor_temp_files_are_removed(editor: list[str], monkeypatch: pytest.Mo
     (path,) = seen
     assert path.name == "message.eml" and path.parent.name.startswith("mailtui-edit-")
     assert not path.parent.exists()
+
+
+async def test_tab_accepts_an_address_and_u_edits_the_subject() -> None:
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = ReviewScreen(draft(to=()), known_addresses=KNOWN)
+        app.show(screen)
+        await pilot.pause()
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await type_text(pilot, "al")
+        field = app.screen.query_one(Input)
+        await wait_for(pilot, lambda: field._suggestion, what="an address suggestion")
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert screen.draft.to == (ALICE,)
+        # u: the Subject in one line, without the editor.
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+        field = app.screen.query_one(Input)
+        field.value = ""
+        await type_text(pilot, "Quarterly   numbers")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert screen.draft.subject == "Quarterly numbers"
+        await wait_for(pilot, lambda: "Subject: Quarterly numbers" in screen_text(app))  # type: ignore[arg-type]
+        await pilot.press("s")
+        got = await result(pilot, app)
+    assert "Subject: Quarterly numbers" in got.text

@@ -58,6 +58,13 @@ def item_text(item: Item, offsets: Sequence[int] = ()) -> Text:
     return text
 
 
+def _numbered(index: int, item: Item) -> Text:
+    """An item with its number (1-9 jump to it in a Menu)."""
+    text = Text(f"{index + 1} " if index < 9 else "  ", style="dim", end="")
+    text.append_text(item_text(item))
+    return text
+
+
 class Picker(ModalScreen[str | None]):
     """Type to narrow, arrows to choose, enter to take; escape cancels."""
 
@@ -157,7 +164,9 @@ class Menu(ModalScreen[tuple[str, int] | None]):
         with Vertical(id="picker-box"):
             yield Static(hint, id="picker-title", markup=False)
             yield OptionList(
-                *[Option(item_text(item)) for item in self.items], id="picker-options", markup=False
+                *[Option(_numbered(i, item)) for i, item in enumerate(self.items)],
+                id="picker-options",
+                markup=False,
             )
 
     def on_mount(self) -> None:
@@ -171,6 +180,17 @@ class Menu(ModalScreen[tuple[str, int] | None]):
                 event.stop()
                 self.action_choose(verb)
                 return
+        options = self.query_one(OptionList)
+        if event.key in ("j", "k"):
+            # Up and down as in the list behind (the arrows move too).
+            event.stop()
+            (options.action_cursor_down if event.key == "j" else options.action_cursor_up)()
+        elif event.character is not None and event.character.isdigit() and event.character != "0":
+            # The number shown before each item: straight to it (1-9).
+            event.stop()
+            index = int(event.character) - 1
+            if index < len(self.items):
+                options.highlighted = index
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -99,7 +99,7 @@ class PathSuggester(Suggester):
 class PromptScreen(ModalScreen[T | None], Generic[T]):
     """One line of input, checked by `parse` (a MailtuiError is shown and the prompt stays).
 
-    Right arrow (or end) takes the grey suggestion; enter submits; escape cancels.
+    Right arrow, end or Tab takes the grey suggestion; enter submits; escape cancels.
     """
 
     DEFAULT_CSS = """
@@ -108,7 +108,10 @@ class PromptScreen(ModalScreen[T | None], Generic[T]):
         border: round $primary; background: $surface; padding: 0 1; }
     PromptScreen #prompt-error { color: $error; height: auto; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("tab", "accept", "Complete", show=False, priority=True),
+    ]
 
     def __init__(
         self,
@@ -152,6 +155,12 @@ class PromptScreen(ModalScreen[T | None], Generic[T]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_accept(self) -> None:
+        """Tab: take the grey suggestion, as → does (the cursor goes to the end first)."""
+        field = self.query_one(Input)
+        field.cursor_position = len(field.value)
+        field.action_cursor_right()
 
 
 # --------------------------------------------------------------------------- review
@@ -206,6 +215,7 @@ class ReviewScreen(Screen[ReviewResult]):
         Binding("t", "recipients('to')", "To"),
         Binding("c", "recipients('cc')", "Cc"),
         Binding("b", "recipients('bcc')", "Bcc"),
+        Binding("u", "subject", "Subject"),
         Binding("s", "save_draft", "Save draft"),
         Binding("S", "toggle_sign", "Sign"),
         Binding("X", "toggle_encrypt", "Encrypt"),
@@ -407,6 +417,21 @@ class ReviewScreen(Screen[ReviewResult]):
         self._set_draft(replace(self.draft, attachments=kept))
         self.notify(f"Removed {clean_line(gone.filename)}", markup=False)
 
+    def action_subject(self) -> None:
+        """u: the Subject in a line (the editor is not needed for it)."""
+        if self._blocked():
+            return
+
+        def changed(subject: str | None) -> None:
+            if subject is not None:
+                self._set_draft(replace(self.draft, subject=subject))
+
+        def one_line(text: str) -> str:
+            return " ".join(text.split())
+
+        prompt: PromptScreen[str] = PromptScreen("Subject", one_line, value=self.draft.subject)
+        self.app.push_screen(prompt, changed)
+
     def action_recipients(self, field: str) -> None:
         if self._blocked():
             return
@@ -420,7 +445,7 @@ class ReviewScreen(Screen[ReviewResult]):
             field.title(),
             parse_address_list,
             value=format_addresses(current),
-            placeholder="Name <user@example.com>, …  (→ completes)",
+            placeholder="Name <user@example.com>, …  (Tab or → completes)",
             suggester=AddressSuggester(self.book),
         )
         self.app.push_screen(prompt, changed)
