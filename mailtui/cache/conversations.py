@@ -7,8 +7,10 @@ Message-ID, In-Reply-To or References (transitively), and every message sharing 
 store thread id (Gmail's X-GM-THRID) when the cache has that column.
 
 No network and no index to maintain: each round is one scan of the messages table
-(tens of milliseconds at 100k messages), new ids feed the next round, and rounds and
-members are capped, since References are written by strangers and can name anything.
+(equality on Message-ID and In-Reply-To against the round's new ids, a substring test
+of References for at most MAX_PROBES thread roots), new ids feed the next round, and
+rounds and members are capped, since References are written by strangers and can
+name anything.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ __all__ = ["MAX_MEMBERS", "MAX_ROUNDS", "Member", "conversation_members", "threa
 MAX_ROUNDS = 8
 """Link-following rounds; a real conversation closes in two or three."""
 MAX_MEMBERS = 500
-"""The most messages a conversation returns (the newest kept)."""
+"""The most messages a conversation returns."""
+MAX_PROBES = 8
+"""Thread roots looked for inside References per round (each is a substring test per
+row: bounded, so a hostile References list cannot make a round quadratic)."""
 
-# Column names a store thread id may have in the messages table (the Gmail helper's).
-_THREAD_COLUMNS = ("thread_key", "thrid", "thread_id")
+# The store thread id column (cache v8: Gmail's X-GM-THRID; 0 elsewhere).
+_THREAD_COLUMNS = ("thread_key",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,20 +84,43 @@ def conversation_members(cache: CacheDB, folder: str, uid: int) -> list[Member]:
     frontier = set(known)
     threads = {seed[7]} - {0, None}
     seen_threads = set(threads)
+    # Thread roots (first References) are probed inside every References header: a
+    # reply that names the root but not its parent (trimmed, or In-Reply-To missing)
+    # still joins. Everything else is equality on Message-ID and In-Reply-To.
+    roots = {normalize_msgid(seed[6].split()[0])} if seed[6] else set()
+    roots.add(normalize_msgid(seed[4]))
+    roots.discard("")
+    probed: set[str] = set()
     rounds = 0
     while (frontier or threads) and rounds < MAX_ROUNDS and len(found) < MAX_MEMBERS:
         rounds += 1
+        probe = sorted((roots & known) - probed)[:MAX_PROBES]
+        probed.update(probe)
         # ' ' || refs || ' ' holds ' id ' exactly when refs names that id (space-joined).
         where = (
             "m.message_id IN (SELECT value FROM json_each(:ids)) "
-            "OR m.in_reply_to IN (SELECT value FROM json_each(:ids)) "
-            "OR (m.refs <> '' AND EXISTS (SELECT 1 FROM json_each(:ids) "
-            "WHERE instr(' ' || m.refs || ' ', ' ' || value || ' ') > 0))"
+            "OR m.in_reply_to IN (SELECT value FROM json_each(:ids))"
         )
+        if probe:
+            where += " OR " + " OR ".join(
+                f"instr(' ' || m.refs || ' ', :probe{i}) > 0" for i in range(len(probe))
+            )
         if thread_col and threads:
             where += f" OR m.{thread_col} IN (SELECT value FROM json_each(:threads))"
-        params = {"ids": json.dumps(sorted(frontier)), "threads": json.dumps(sorted(threads))}
-        rows = cache.db.execute(f"{select} WHERE {where}", params).fetchall()
+        params: dict[str, str | int] = {
+            "ids": json.dumps(sorted(frontier)),
+            "threads": json.dumps(sorted(threads)),
+            "found": json.dumps(sorted(found)),
+            "room": MAX_MEMBERS - len(found),
+        }
+        params.update({f"probe{i}": f" {p} " for i, p in enumerate(probe)})
+        # Only new rows, and no more than there is room for: a References header that
+        # links everything to everything costs one capped answer, not the table.
+        rows = cache.db.execute(
+            f"{select} WHERE ({where}) AND m.id NOT IN (SELECT value FROM json_each(:found)) "
+            "LIMIT :room",
+            params,
+        ).fetchall()
         frontier = set()
         threads = set()
         for row in rows:
@@ -102,6 +130,8 @@ def conversation_members(cache: CacheDB, folder: str, uid: int) -> list[Member]:
             new = _ids_of(row[4], row[5], row[6]) - known
             known |= new
             frontier |= new
+            if row[6]:
+                roots.add(normalize_msgid(row[6].split()[0]))
             if row[7] and row[7] not in seen_threads:
                 seen_threads.add(row[7])
                 threads.add(row[7])
