@@ -261,6 +261,8 @@ async def load_message(
         secured = await asyncio.to_thread(secure.examine, service, folder, uid, structure)
     tree = secured.structure if secured is not None and secured.structure is not None else structure
     chosen = shown_part(tree, prefer, part)
+    if secured is not None:
+        secured = secured.for_part(chosen)  # a signature elsewhere does not vouch for it
     rendered: RenderedBody | None = None
     inline: InlineBody | None = None
     quotes: frozenset[int] = frozenset()

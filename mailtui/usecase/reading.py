@@ -155,6 +155,8 @@ def read_body(
     secured = secure.examine(service, folder, uid, structure) if secure is not None else None
     tree = secured.structure if secured is not None and secured.structure is not None else structure
     part = shown_part(tree, prefer)
+    if secured is not None:
+        secured = secured.for_part(part)  # a signature elsewhere does not vouch for it
     if part is None:
         return ShownBody(tree, None, None, secured)
     if secured is not None and secured.message is not None:

@@ -26,7 +26,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from mailtui.config.model import AccountSettings
@@ -97,11 +97,31 @@ class Secured:
     subject: str = ""  # the protected (real) Subject from inside the encryption
     import_fingerprint: str = ""  # an unknown signer's key, fetched only when asked
     hidden: frozenset[str] = frozenset()  # sections not to offer as attachments
+    # The section the signature covers ("" = the whole message), None when no outer
+    # signature: text shown from elsewhere is not covered (`for_part` says so).
+    covers: str | None = None
 
     @property
     def structure(self) -> BodyPart | None:
         """The decrypted message's tree (the body is chosen from it), None if not one."""
         return self.message.structure if self.message is not None else None
+
+    def for_part(self, part: BodyPart | None) -> Secured:
+        """These statuses for the text shown: when the signed part does not hold it (a
+        signed part beside unsigned text), the verdict is downgraded and a line says
+        the text shown is NOT signed — a good signature elsewhere must not vouch for it."""
+        cover = self.covers
+        if cover is None or cover == "" or part is None:
+            return self
+        if part.section == cover or part.section.startswith(cover + "."):
+            return self
+        lines = tuple(
+            StatusLine("warn", line.text) if line.kind == "good" else line for line in self.lines
+        )
+        note = StatusLine(
+            "warn", "The text shown is NOT in the signed part: only another part is signed"
+        )
+        return replace(self, lines=(*lines, note), covers=None)
 
 
 @dataclass(frozen=True)
@@ -246,7 +266,12 @@ def _fetch(
 
 
 def _node(structure: BodyPart, section: str) -> BodyPart | None:
-    return structure if section == "" else structure.find(section)
+    """The multipart node at `section` (`BodyPart.find` is for leaves). An attached
+    message's body shares its container's section; the multipart one is the node."""
+    return next(
+        (p for p in structure.walk() if p.section == section and p.maintype == "multipart"),
+        None,
+    )
 
 
 def _verify_pgp(
@@ -314,7 +339,9 @@ def examine(
         status = _verify_smime(service, account, folder, uid, structure, section, from_addr)
         prefix = f"{section}." if section else ""
         result = Secured(
-            (signature_line(status, "S/MIME signature"),), hidden=frozenset({f"{prefix}2"})
+            (signature_line(status, "S/MIME signature"),),
+            hidden=frozenset({f"{prefix}2"}),
+            covers=f"{prefix}1",
         )
         _remember(key, result)
         return result
@@ -328,7 +355,10 @@ def examine(
         )
         unknown = status.fingerprint if status.state is SigState.UNKNOWN_KEY else ""
         result = Secured(
-            (signature_line(status),), import_fingerprint=unknown, hidden=frozenset({node.fetch[2]})
+            (signature_line(status),),
+            import_fingerprint=unknown,
+            hidden=frozenset({node.fetch[2]}),
+            covers=node.fetch[1],
         )
         _remember(key, result)
         return result
