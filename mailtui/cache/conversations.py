@@ -16,12 +16,20 @@ name anything.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from mailtui.cache.db import CacheDB
+from mailtui.cache.db import CacheDB, message_key
 from mailtui.text.msgids import normalize_msgid
 
-__all__ = ["MAX_MEMBERS", "MAX_ROUNDS", "Member", "conversation_members", "thread_key_column"]
+__all__ = [
+    "MAX_MEMBERS",
+    "MAX_ROUNDS",
+    "Member",
+    "conversation_members",
+    "elsewhere_counts",
+    "thread_key_column",
+]
 
 MAX_ROUNDS = 8
 """Link-following rounds; a real conversation closes in two or three."""
@@ -141,3 +149,62 @@ def conversation_members(cache: CacheDB, folder: str, uid: int) -> list[Member]:
     ]
     members.sort(key=lambda m: (m.date, m.folder, m.uid))
     return members[-MAX_MEMBERS:]
+
+
+def elsewhere_counts(
+    cache: CacheDB, folder: str, groups: Mapping[int, Sequence[int]]
+) -> dict[int, int]:
+    """For each thread of `folder` (root uid → its uids here), how many messages of its
+    conversation other folders hold that this folder does not (your replies in Sent,
+    archived ones): the list's thread view shows it beside the root. One scan for all
+    the threads given: equality on Message-ID / In-Reply-To (and the store thread id);
+    a message in several folders is counted once. Threads with none are left out."""
+    fid = cache.folder_id(folder)
+    if fid is None or not groups:
+        return {}
+    thread_col = thread_key_column(cache)
+    thread = f"m.{thread_col}" if thread_col else "0"
+    root_of_uid = {uid: root for root, uids in groups.items() for uid in uids}
+    keys = json.dumps([message_key(fid, uid) for uid in root_of_uid])
+    root_of_id: dict[str, int] = {}
+    root_of_thread: dict[int, int] = {}
+    here: set[str] = set()
+    for uid, mid, irt, refs, key in cache.db.execute(
+        f"SELECT m.uid, m.message_id, m.in_reply_to, m.refs, {thread} FROM messages m "
+        "WHERE m.id IN (SELECT value FROM json_each(?))",
+        (keys,),
+    ):
+        root = root_of_uid[uid]
+        here.add(normalize_msgid(mid))
+        for ref in _ids_of(mid, irt, refs):
+            root_of_id.setdefault(ref, root)
+        if key:
+            root_of_thread.setdefault(key, root)
+    if not root_of_id and not root_of_thread:
+        return {}
+    where = (
+        "m.message_id IN (SELECT value FROM json_each(:ids)) "
+        "OR m.in_reply_to IN (SELECT value FROM json_each(:ids))"
+    )
+    if thread_col and root_of_thread:
+        where += f" OR m.{thread_col} IN (SELECT value FROM json_each(:threads))"
+    params = {
+        "ids": json.dumps(sorted(root_of_id)),
+        "threads": json.dumps(sorted(root_of_thread)),
+        "fid": fid,
+    }
+    counted: dict[int, set[str]] = {}
+    for mid, irt, key in cache.db.execute(
+        f"SELECT m.message_id, m.in_reply_to, {thread} FROM messages m "
+        f"WHERE m.folder <> :fid AND ({where}) LIMIT 20000",
+        params,
+    ):
+        ident = normalize_msgid(mid)
+        if not ident or ident in here:
+            continue  # a copy of a message this folder shows already
+        root = root_of_id.get(ident) or root_of_id.get(normalize_msgid(irt))
+        if root is None and key:
+            root = root_of_thread.get(key)
+        if root is not None:
+            counted.setdefault(root, set()).add(ident)
+    return {root: len(ids) for root, ids in counted.items()}

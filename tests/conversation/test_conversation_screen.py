@@ -60,3 +60,12 @@ async def test_v_stacks_the_conversation_from_every_folder(
         assert not app.main.service.envelope("INBOX", 2).seen  # type: ignore[union-attr]
         await pilot.press("q")
         await wait_for(pilot, lambda: app.screen is app.main, what="back to the list")
+        # Threads (t): the conversation's first row counts what other folders hold
+        # (B in Sent, D in Archive; A's copy in Archive is no extra message).
+        await pilot.press("t")
+        await wait_for(
+            pilot, lambda: "Launch date (+2 elsewhere)" in screen_text(app), what="the count"
+        )
+        assert screen_text(app).count("elsewhere") == 1  # "Lunch?" has none
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "elsewhere" not in screen_text(app), what="flat again")

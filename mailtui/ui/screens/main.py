@@ -27,6 +27,7 @@ from mailtui.ui.attaching import Attaching
 from mailtui.ui.commanding import Commands
 from mailtui.ui.composing import Composer
 from mailtui.ui.connection import Connection
+from mailtui.ui.elsewhere import Elsewhere
 from mailtui.ui.exporting import Exporting
 from mailtui.ui.filtering import Filter
 from mailtui.ui.folders import Folders
@@ -102,6 +103,7 @@ class MainScreen(KeyActions, Screen[None]):
         self.triage = Triage(self, self.listing, self.reading)
         self.outbox = Outbox(self)
         self.previews = Previews(self)
+        self.elsewhere = Elsewhere(self, self.listing)
         self.composer = Composer(self, self.outbox, self.reading)
         self.commands = Commands(
             self,
@@ -201,6 +203,7 @@ class MainScreen(KeyActions, Screen[None]):
         self.on_resize()
         self.outbox.start()
         self.previews.start()
+        self.elsewhere.start()
 
     def on_unmount(self) -> None:
         self.mail.bridge.deliver_to(None)

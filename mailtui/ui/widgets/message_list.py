@@ -96,6 +96,7 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
         self.hidden: dict[int, int] = {}
         self.previews: dict[int, str] = {}  # uid → preview line (ui/previewing.py fills it)
         self.show_previews = False
+        self.elsewhere: dict[int, int] = {}  # thread root → messages in other folders
         self.cursor = 0
         self.selected: set[int] = set()
         self.range_start: int | None = None  # visual range start (row index)
@@ -431,6 +432,9 @@ class MessageList(ScrollView, can_focus=True, inherit_bindings=False):
             hidden = self.hidden.get(uid)
             if hidden:
                 text.append(f" (+{hidden})", style("message-list--thread"))
+            elsewhere = self.elsewhere.get(uid) if self.depths is not None and not depth else 0
+            if elsewhere:  # ui/elsewhere.py: the conversation's messages in other folders
+                text.append(f" (+{elsewhere} elsewhere)", style("message-list--thread"))
             preview = self.previews.get(uid) if self.show_previews else None
             if preview:  # already one cleaned line (mime/preview.py)
                 text.append("  " + preview, style("message-list--date"))
