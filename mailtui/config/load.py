@@ -416,7 +416,7 @@ def _build(src: Source, data: object, path: Path | None, exposed_mode: int | Non
         accounts[account.name] = account
     ui = _ui(src, top.table("ui") if top.has("ui") else {})
     for i, saved in enumerate(ui.saved_searches):
-        if saved.account is not None and saved.account not in accounts:
+        if saved.account is not None and saved.account not in (*accounts, "*"):
             src.fail(
                 f"ui.saved_searches[{i}].account",
                 f"{show(saved.account)} is not an account; known: {', '.join(accounts)}",

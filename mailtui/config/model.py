@@ -282,9 +282,10 @@ class SavedSearch:
     query: str
     """The filter, in the search language (`from:boss unseen`); empty shows everything."""
     account: str | None = None
-    """The account it looks in; left out, the default account."""
+    """The account it looks in; left out, the default account; "*": every account (with
+    folder = "INBOX", a unified inbox)."""
     folder: str = "INBOX"
-    """The folder it looks in."""
+    """The folder it looks in; "*": every folder of the account."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ matches; the status bar names the filter; escape (or an empty filter) shows all 
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,9 @@ from mailtui.backend.query import QueryError
 from mailtui.sync import commands
 from mailtui.ui.bridge import ServiceFailed
 from mailtui.ui.screens.picker import Prompt
+from mailtui.ui.screens.results import ResultsScreen
 from mailtui.ui.views import needs_server
+from mailtui.usecase.search_all import Hit, search_everywhere
 
 if TYPE_CHECKING:
     from mailtui.ui.host import ScreenHost
@@ -93,6 +96,29 @@ class Filter:
         if folder != host.folder or not host.is_attached:
             return
         self._listing.set_filter(text, frozenset(uids) if uids is not None else None)
+
+    def everywhere(self, account: str, folder: str, text: str, title: str) -> None:
+        """A saved search over every folder ("*") or every account ("*"): its matches
+        from the caches in a list; enter opens one in its folder, at that message."""
+        self._host.run_worker(
+            partial(self._everywhere, account, folder, text, title), group="filter"
+        )
+
+    async def _everywhere(self, account: str, folder: str, text: str, title: str) -> None:
+        host = self._host
+        services = dict(host.mail.services)
+        hits = await asyncio.to_thread(
+            search_everywhere, services, text, account=account, folder=folder
+        )
+
+        def chosen(hit: Hit | None) -> None:
+            if hit is None or not host.is_attached:
+                return
+            self._listing.keep_cursor_on(hit.uid)
+            host.open_folder(hit.account, hit.folder)
+            host.messages.focus()
+
+        host.mail.push_screen(ResultsScreen(title, hits, host.mail.clock), chosen)
 
     def clear(self) -> bool:
         """Show every message again; False when there was no filter."""

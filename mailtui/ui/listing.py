@@ -150,6 +150,10 @@ class Listing:
             return "No messages in the cache (offline)"
         return "No messages" if self.view.synced else "Loading…"
 
+    def keep_cursor_on(self, uid: int) -> None:
+        """After the next reload (a folder about to open), the cursor goes to `uid`."""
+        self._keep = uid
+
     def schedule_reload(self) -> None:
         """Coalesce a burst of deltas (a cold sync's batches) into one update."""
         if self._reloading:

@@ -104,3 +104,61 @@ async def test_saved_search_in_the_folder_tree(
         await wait_for(pilot, lambda: main.folder == "INBOX" and list(rows.rows) == unseen)
         assert len(unseen) < everything
         assert f"filter unseen: {len(unseen)} shown" in screen_text(app)
+
+
+async def test_saved_searches_across_folders_and_accounts(
+    filled_user: MailUser, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    from mailtui.ui.screens.results import ResultsScreen
+
+    saved = [
+        {"name": "Work anywhere", "query": "label:Work", "folder": "*"},
+        {"name": "All inboxes", "query": "unseen", "account": "*"},
+    ]
+    app = make_app(
+        dovecot, filled_user, tmp_path, ui={"mark_read_delay": -1, "saved_searches": saved}
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        main = app.main
+        service = main.service
+        work = {
+            (f.name, uid)
+            for f in service.folders()
+            if f.selectable
+            for uid in service.cache().search(f.name, query.parse("label:Work"), limit=10**6)
+        }
+        assert {folder for folder, _ in work} >= {"Archive"}
+        tree = main.folder_tree
+        tree.focus()
+        saved_node = tree.root.children[0]
+        node = next(n for n in saved_node.children if "Work anywhere" in str(n.label))
+        tree.move_cursor(node)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), what="results")
+        results = app.screen
+        assert {(h.folder, h.uid) for h in results.hits} == work
+        dates = [h.date for h in results.hits]
+        assert dates == sorted(dates, reverse=True)
+        await wait_for(pilot, lambda: "Archive" in screen_text(app))
+        # enter on an Archive hit: Archive opens with the cursor on it.
+        index = next(i for i, h in enumerate(results.hits) if h.folder == "Archive")
+        hit = results.hits[index]
+        for _ in range(index):
+            await pilot.press("j")
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: main.folder == "Archive" and main.messages.cursor_uid == hit.uid,
+            what="Archive open at the hit",
+        )
+        # The unified inbox: every account's INBOX (one account here), unread only.
+        tree.focus()
+        node = next(n for n in saved_node.children if "All inboxes" in str(n.label))
+        tree.move_cursor(node)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        assert {(h.account, h.folder, h.uid) for h in app.screen.hits} == {
+            ("test", "INBOX", uid) for uid in _unseen(app)
+        }
+        await pilot.press("escape")

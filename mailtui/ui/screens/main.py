@@ -175,18 +175,12 @@ class MainScreen(KeyActions, Screen[None]):
         self.navigation.restore_layout()
         self.listing.start()
         self.reader.set_palette(self.mail.palette())
+        default = self.mail.ctx.settings.default_account or ""
         self.folder_tree.set_saved_searches(
             [
-                (
-                    s.name,
-                    FolderRef(
-                        s.account or self.mail.ctx.settings.default_account or "",
-                        s.folder,
-                        query=s.query,
-                    ),
-                )
+                (s.name, FolderRef(s.account or default, s.folder, query=s.query))
                 for s in self.mail.ctx.settings.ui.saved_searches
-                if (s.account or self.mail.ctx.settings.default_account) in self.mail.services
+                if (s.account or default) in (*self.mail.services, "*")
             ]
         )
         for name, one in self.mail.services.items():
@@ -262,6 +256,9 @@ class MainScreen(KeyActions, Screen[None]):
             self.notify("This folder holds only other folders", timeout=3, markup=False)
             return
         if ref.query is not None and not self.filter.check(ref.query):
+            return
+        if ref.query is not None and "*" in (ref.account, ref.folder):
+            self.filter.everywhere(ref.account, ref.folder, ref.query, str(event.node.label))
             return
         self.open_folder(ref.account, ref.folder, ref.query or "")
         if ref.query and needs_server(ref.query):
