@@ -76,6 +76,7 @@ class Outbox:
         self.senders: dict[str, OutboxSender] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self.delayed: list[Delayed] = []
+        self._quitting = False  # a send before quitting is under way
 
     def start(self) -> None:
         """The first tick, a second from now, sets up the senders and tries the outbox:
@@ -164,10 +165,13 @@ class Outbox:
         """Quitting: messages in their undo window are sent first (the user said y),
         for at most QUIT_SEND_TIMEOUT; then `then()`. They are on disk whatever happens:
         what is not sent now goes at the next start or with `mailtui outbox --retry`."""
+        if self._quitting:
+            return  # q again while sending: the first q quits once the send is done
         waiting = [d for d in self.delayed if d.due > time.time()]
         if not waiting:
             then()
             return
+        self._quitting = True
         count = f"{len(waiting)} messages" if len(waiting) > 1 else "the message"
         self._host.notify(f"Sending {count} before quitting…", timeout=QUIT_SEND_TIMEOUT)
 

@@ -118,7 +118,7 @@ async def test_quitting_in_the_window_sends_it_first(
         await pilot.press("y")
         await wait_for(pilot, lambda: app.main.outbox.undoable, what="the undo window")
         assert not smtp.messages
-        await pilot.press("q")
+        await pilot.press("q", "q")  # an impatient second q does not cut the send short
         await wait_for(pilot, lambda: smtp.messages, timeout=40, what="sent on quit")
     assert len(smtp.messages) == 1 and b"Before I go" in smtp.messages[0].content
     assert waiting(app) == []
