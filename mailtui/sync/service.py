@@ -74,6 +74,7 @@ class SyncService:
         self._writer: Writer | None = None
         self._watchers: dict[str, Watcher] = {}
         self._watch_wanted: set[str] = set()
+        self._watch_open: str | None = None  # the folder on screen (watched first)
         self._poller: threading.Thread | None = None
         self._poll_stop = threading.Event()
         self._watch_lock = threading.Lock()
@@ -209,8 +210,10 @@ class SyncService:
         wanted = {"INBOX", *more} | ({folder} if folder else set())
         with self._watch_lock:
             self._watch_wanted = wanted
+            self._watch_open = folder
+            kept = set(self._watch_order()[: self._watcher_budget()])
             for name in list(self._watchers):
-                if name not in wanted:
+                if name not in kept:  # not wanted, or a folder nearer the user needs it
                     self._watchers.pop(name).stop()
         self._start_watchers()
         self._start_poller()
@@ -242,13 +245,20 @@ class SyncService:
         folder list is not cached yet: the LIST that fills it calls this again."""
         with self._watch_lock:
             budget = self._watcher_budget()
-            for name in sorted(self._watch_wanted, key=lambda n: (n != "INBOX", n)):
+            for name in self._watch_order():
                 if len(self._watchers) >= budget:
                     break  # the rest is kept current by the folder poller
                 if name not in self._watchers and self.cache().raw_name(name) is not None:
                     watcher = Watcher(self, name)
                     self._watchers[name] = watcher
                     watcher.start()
+
+    def _watch_order(self) -> list[str]:
+        """Wanted folders, the one on screen first (what the user looks at must show
+        what the server holds), then INBOX, then the rest; when `max_connections`
+        leaves fewer watchers than that, the tail is kept current by the poller."""
+        first = self._watch_open
+        return sorted(self._watch_wanted, key=lambda n: (n != first, n != "INBOX", n))
 
     def _watcher_budget(self) -> int:
         """IDLE watchers this account may run: `max_connections` less the two command

@@ -158,9 +158,10 @@ def test_connections_per_account_stay_within_max_connections(
         service = ctx.service()
         service.run(commands.SyncAll(), timeout=60)
         service.watch("Work")
-        wait_until(lambda: service.watcher("INBOX") is not None, what="the INBOX watcher")
-        watcher = service.watcher("INBOX")
-        wait_until(watcher.ready.is_set, what="the INBOX watcher's first sync")
+        # The folder on screen gets the one watcher left; INBOX is polled meanwhile.
+        wait_until(lambda: service.watcher("Work") is not None, what="the Work watcher")
+        watcher = service.watcher("Work")
+        wait_until(watcher.ready.is_set, what="the Work watcher's first sync")
         # Every connection busy at once: a sync, a part fetch, a write, the watcher.
         (uid,) = service.view("INBOX")
         service.run(commands.FetchPart(folder="INBOX", uid=uid, section="1"), timeout=30)
@@ -168,7 +169,7 @@ def test_connections_per_account_stay_within_max_connections(
             commands.SetFlags(folder="INBOX", uids=(uid,), add=frozenset({"\\Seen"})), timeout=30
         )
         assert service.wait_writer_idle()
-        assert service.watcher("Work") is None  # no connection left for it: polled instead
+        assert service.watcher("INBOX") is None  # no connection left for it: polled instead
         assert "\\Seen" in server.store.flags("INBOX")[uid]
         assert 1 <= peak[0] <= 4
     finally:
