@@ -14,7 +14,9 @@ line shows, which is Python + Textual start-up in the same terminal):
   cold   `mailtui` with an empty cache until the newest subject is on screen (median of 3);
   warm   again with the cache present (median of 5), and the same for the 100-message
          INBOX; the ratio warm-big / warm-small is what a 100k folder costs extra;
-  RSS    peak resident memory of the process tree while the big INBOX is open.
+  RSS    peak resident memory of the process tree while the big INBOX is open;
+  quit   `q` until the process and its children are gone: during the cold sync (right
+         after the newest mail shows) and with the cache present, against the empty app.
 Under Pilot (the app's own work, with no terminal in between): opening each folder
 until its rows are drawn, j / page down / G per key, and opening a message whose text
 is in the part cache. Figures go to bench/results/tui.json (`--json PATH`); the exit
@@ -45,7 +47,7 @@ from bench.sync import floor_fetch  # noqa: E402
 from mailtui.backend import query  # noqa: E402
 from mailtui.imap.session import ImapSession  # noqa: E402
 from mailtui.sync import commands  # noqa: E402
-from tests.support import mailgen  # noqa: E402
+from tests.support import mailgen, procs  # noqa: E402
 from tests.support.accounts import context_for, write_config  # noqa: E402
 from tests.support.dovecot import Dovecot, MailUser  # noqa: E402
 from tests.ui.helpers import make_app, wait_for  # noqa: E402
@@ -55,6 +57,7 @@ UI: dict[str, object] = {"mark_read_delay": -1}  # --preview adds "preview": Tru
 MARKER = "Newest message for the benchmark"
 WIDTH, HEIGHT = 120, 40
 TARGETS = {
+    "quit_s": 0.3,
     "filter_ms": 100.0,
     "cold_s": 1.0,
     "warm_s": 0.6,
@@ -132,16 +135,27 @@ class Tmux:
     def keys(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", "b", *keys)
 
-    def stop(self) -> None:
-        """Quit with q and wait for the session to end; kill it if it does not."""
+    def stop(self, pid: int = 0) -> float:
+        """Quit with q; seconds until `pid` (the program, with its children) is gone,
+        or until the session ended. Kills the session after 20 s."""
+        pids = [pid, *procs.children(pid)] if pid else []
+        start = time.perf_counter()
         self.keys("q")
-        deadline = time.monotonic() + 10
-        while self._tmux("has-session", "-t", "b", check=False).returncode == 0:
+        deadline = time.monotonic() + 20
+        while (
+            any(procs.alive(p) for p in pids)
+            if pids
+            else self._tmux("has-session", "-t", "b", check=False).returncode == 0
+        ):
             if time.monotonic() > deadline:
-                print("  (the app took over 10 s to quit; its session was killed)")
+                print("  (the app took over 20 s to quit; its session was killed)")
                 self._tmux("kill-session", "-t", "b", check=False)
                 break
-            time.sleep(0.02)
+            time.sleep(0.005)  # the sampling period, not synchronisation
+        elapsed = time.perf_counter() - start
+        while self._tmux("has-session", "-t", "b", check=False).returncode == 0:
+            time.sleep(0.02)  # the next start needs the session gone
+        return elapsed
 
     def close(self) -> None:
         self._tmux("kill-server", check=False)
@@ -149,9 +163,9 @@ class Tmux:
 
 def timed_start(
     tmux: Tmux, argv: list[str], env: dict[str, str], text: str, settle: float = 0.0
-) -> tuple[float, float]:
-    """Seconds from launch until `text` is on screen, and the tree's peak RSS in MB
-    from launch until `settle` seconds after that."""
+) -> tuple[float, float, float]:
+    """Seconds from launch until `text` is on screen, the tree's peak RSS in MB from
+    launch until `settle` seconds after that, and seconds from `q` until it is gone."""
     peak = [0.0]
     pid = [0]
 
@@ -168,8 +182,7 @@ def timed_start(
         sample()
         time.sleep(0.05)
     sample()
-    tmux.stop()
-    return elapsed, peak[0]
+    return elapsed, peak[0], tmux.stop(pid[0])
 
 
 def in_tmux(dc: Dovecot, big: MailUser, small: MailUser, work: Path) -> dict[str, float]:
@@ -194,10 +207,11 @@ def in_tmux(dc: Dovecot, big: MailUser, small: MailUser, work: Path) -> dict[str
     out: dict[str, float] = {}
     try:
         floors = [
-            timed_start(tmux, [sys.executable, "-c", FLOOR_APP], base, "floor app ready")[0]
+            timed_start(tmux, [sys.executable, "-c", FLOOR_APP], base, "floor app ready")
             for _ in range(5)
         ]
-        out["floor_s"] = statistics.median(floors)
+        out["floor_s"] = statistics.median(f[0] for f in floors)
+        out["quit_floor_s"] = statistics.median(f[2] for f in floors)
         colds = []
         for _ in range(3):  # each from an empty cache
             for name in ("cache-big", "data"):
@@ -205,6 +219,8 @@ def in_tmux(dc: Dovecot, big: MailUser, small: MailUser, work: Path) -> dict[str
             colds.append(timed_start(tmux, mailtui, envs["big"], MARKER))
         out["cold_s"] = statistics.median(c[0] for c in colds)
         out["cold_rss_mb"] = max(c[1] for c in colds)
+        # q right after the newest mail shows: the cold sync is in full swing.
+        out["quit_cold_s"] = statistics.median(c[2] for c in colds)
         # Finish the cold sync headless, so that "warm" means a complete cache.
         for name in ("big", "small"):
             done = subprocess.run(
@@ -212,12 +228,14 @@ def in_tmux(dc: Dovecot, big: MailUser, small: MailUser, work: Path) -> dict[str
             )
             if done.returncode:
                 raise SystemExit(f"mailtui sync ({name}) failed: {done.stderr.strip()}")
-        warm, rss = [], []
+        warm, rss, quits = [], [], []
         for _ in range(5):
-            seconds, peak = timed_start(tmux, mailtui, envs["big"], MARKER, settle=2.0)
+            seconds, peak, quit_s = timed_start(tmux, mailtui, envs["big"], MARKER, settle=2.0)
             warm.append(seconds)
             rss.append(peak)
+            quits.append(quit_s)
         out["warm_s"] = statistics.median(warm)
+        out["quit_warm_s"] = statistics.median(quits)
         out["warm_rss_mb"] = max(rss)
         out["small_s"] = statistics.median(
             [timed_start(tmux, mailtui, envs["small"], MARKER)[0] for _ in range(5)]
@@ -411,6 +429,11 @@ def main() -> int:
         f"  peak RSS: cold {t['cold_rss_mb']:.0f} MB (app + sync), warm with the big INBOX open"
         f" {t['warm_rss_mb']:.0f} MB  (target <= {TARGET_RSS_MB:.0f} MB)"
     )
+    print(
+        f"  q until the process is gone: cold {t['quit_cold_s']:.2f} s, warm"
+        f" {t['quit_warm_s']:.2f} s; an empty Textual app {t['quit_floor_s']:.2f} s"
+        f"  (target <= {TARGETS['quit_s']} s)"
+    )
     print("== Pilot (the app's work per action, drawing the list included; medians)")
     print(
         f"  open folder: {SMALL} messages {ms(p['open_small']):.1f} ms,"
@@ -480,6 +503,17 @@ def figures(t: dict[str, float], p: dict[str, list[float]], n: int) -> list[Figu
             "ms",
             TARGETS["filter_ms"],
             detail=", ".join(f"{name} {v:.1f}" for name, v in filters.items()),
+        ),
+        Figure(
+            "quit_cold_s",
+            f"`q` during the cold sync of the {k} INBOX until the process is gone (tmux, median of 3)",
+            t["quit_cold_s"],
+            "s",
+            TARGETS["quit_s"],
+            floor=t["quit_floor_s"],
+            floor_unit="s",
+            detail=f"{t['quit_cold_s'] / t['quit_floor_s']:.1f} × an empty Textual app's"
+            f" {t['quit_floor_s']:.2f} s; with the cache present {t['quit_warm_s']:.2f} s",
         ),
         Figure(
             "open_folder_ratio",
