@@ -67,7 +67,14 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
 
 def interrupted(argv: list[str], env: dict[str, str], ready) -> float:
     """Seconds from SIGINT until the process (and its children) are gone."""
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        argv,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        # A background shell starts its jobs with SIGINT ignored, which children inherit.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     ready(proc)
     start = time.perf_counter()
     proc.send_signal(signal.SIGINT)

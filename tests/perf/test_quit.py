@@ -170,7 +170,14 @@ def test_ctrl_c_mid_cold_sync_ends_mailtui_sync_at_once_and_the_next_run_resumes
     def interrupt(
         argv: list[str], ready: Callable[[subprocess.Popen], int]
     ) -> tuple[float, int, bytes]:
-        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # A run started in the background inherits SIGINT ignored: undo that.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         try:
             extra = ready(proc)
             start = time.perf_counter()
