@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conversation import corpus
-from tests.support.accounts import cli_env
+from tests.imap.test_cli import cli  # noqa: F401  (the `mailtui` subprocess fixture)
 from tests.support.dovecot import Dovecot, MailUser
 
 
-@pytest.fixture
-def cli(dovecot: Dovecot, mail_user: MailUser, tmp_path: Path):
-    env = cli_env(tmp_path, dovecot, mail_user)
-
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        out = subprocess.run(
-            [sys.executable, "-m", "mailtui", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if check:
-            assert out.returncode == 0, out.stderr
-        return out
-
-    return run
-
-
 def test_thread_gathers_inbox_sent_and_archive_offline(
-    cli, mail_user: MailUser, dovecot: Dovecot, tmp_path: Path
+    cli,  # noqa: F811
+    mail_user: MailUser,
+    dovecot: Dovecot,
+    tmp_path: Path,
 ) -> None:
     corpus.populate(mail_user)
     cli("sync")
@@ -73,7 +53,10 @@ def test_thread_gathers_inbox_sent_and_archive_offline(
     assert "Archive" in lines[3] and "Carol" in lines[3]
 
 
-def test_unrelated_message_is_alone_and_missing_uid_is_an_error(cli, mail_user: MailUser) -> None:
+def test_unrelated_message_is_alone_and_missing_uid_is_an_error(
+    cli,  # noqa: F811
+    mail_user: MailUser,
+) -> None:
     corpus.populate(mail_user)
     cli("sync")
     rows = json.loads(cli("thread", "INBOX", "3", "--json").stdout)

@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from mailtui.cache.previews import cached_previews
+from tests.imap.test_cli import cli  # noqa: F401  (the `mailtui` subprocess fixture)
 from tests.support import mailgen
-from tests.support.accounts import cli_env
-from tests.support.dovecot import Dovecot
+from tests.support.dovecot import Dovecot, MailUser
 from tests.ui.helpers import make_app, ready, screen_text, wait_for
 
 COUNT = 300
@@ -66,22 +64,13 @@ async def test_preview_line_for_the_rows_on_screen_and_p_toggles_it(
 
 
 def test_list_json_has_preview_when_known_and_preview_fetches_it(
-    dovecot: Dovecot, tmp_path: Path
+    cli,  # noqa: F811
+    mail_user: MailUser,
 ) -> None:
-    user = dovecot.add_user()
-    _fill(user)
-    env = cli_env(tmp_path, dovecot, user)
+    _fill(mail_user)
 
     def run(*args: str) -> list[dict]:
-        out = subprocess.run(
-            [sys.executable, "-m", "mailtui", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert out.returncode == 0, out.stderr
-        return json.loads(out.stdout)
+        return json.loads(cli(*args).stdout)
 
     rows = run("list", "INBOX", "--json", "--sync", "-n", "5")
     assert len(rows) == 5 and all("preview" not in r for r in rows)

@@ -8,12 +8,9 @@ Real parts: the test Dovecot, aiosmtpd (running, or stopped: "SMTP is down"), Pi
 from __future__ import annotations
 
 import time
-import warnings
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from textual.widgets import Input, TextArea
 
 from mailtui.compose.outbox import Outbox
@@ -22,20 +19,19 @@ from mailtui.ui.screens.review import PromptScreen, ReviewScreen
 from tests.compose.smtpd import SmtpServer
 from tests.support.dovecot import Dovecot, MailUser
 from tests.ui.helpers import make_app, ready, screen_text, wait_for, wait_server
-from tests.ui.test_compose import editor_text, no_external_editor  # noqa: F401
+from tests.ui.test_compose import editor_text, no_external_editor, smtp  # noqa: F401
 from tests.ui.test_outbox import sender_user, smtp_down  # noqa: F401
 from tests.ui.test_triage import message_ids
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
-        server = SmtpServer(mode="plain").start()
-        try:
-            yield server
-        finally:
-            server.stop()
+def _app(dovecot: Dovecot, user: MailUser, tmp_path: Path, server: SmtpServer, **ui) -> MailApp:
+    return make_app(
+        dovecot,
+        user,
+        tmp_path,
+        ui={"mark_read_delay": -1, **ui},
+        account={"smtp": server.table()},
+    )
 
 
 def waiting(app: MailApp) -> list:
@@ -58,16 +54,10 @@ async def write(pilot, app: MailApp, subject: str) -> None:
 async def test_y_waits_counting_down_and_u_brings_it_back(
     sender_user: MailUser,  # noqa: F811
     dovecot: Dovecot,
-    smtp: SmtpServer,
+    smtp: SmtpServer,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    app = make_app(
-        dovecot,
-        sender_user,
-        tmp_path,
-        ui={"mark_read_delay": -1, "send_delay": 8},
-        account={"smtp": smtp.table()},
-    )
+    app = _app(dovecot, sender_user, tmp_path, smtp, send_delay=8)
     client = dovecot.client(sender_user)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
@@ -102,16 +92,10 @@ async def test_y_waits_counting_down_and_u_brings_it_back(
 async def test_quitting_in_the_window_sends_it_first(
     sender_user: MailUser,  # noqa: F811
     dovecot: Dovecot,
-    smtp: SmtpServer,
+    smtp: SmtpServer,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    app = make_app(
-        dovecot,
-        sender_user,
-        tmp_path,
-        ui={"mark_read_delay": -1, "send_delay": 300},
-        account={"smtp": smtp.table()},
-    )
+    app = _app(dovecot, sender_user, tmp_path, smtp, send_delay=300)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
         await write(pilot, app, "Before I go")
@@ -130,13 +114,7 @@ async def test_quitting_in_the_window_with_smtp_down_keeps_it_queued(
     smtp_down: SmtpServer,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    app = make_app(
-        dovecot,
-        sender_user,
-        tmp_path,
-        ui={"mark_read_delay": -1, "send_delay": 300},
-        account={"smtp": smtp_down.table()},
-    )
+    app = _app(dovecot, sender_user, tmp_path, smtp_down, send_delay=300)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
         await write(pilot, app, "Not lost")
@@ -151,12 +129,10 @@ async def test_quitting_in_the_window_with_smtp_down_keeps_it_queued(
 async def test_send_later_waits_for_its_time_then_the_app_sends_it(
     sender_user: MailUser,  # noqa: F811
     dovecot: Dovecot,
-    smtp: SmtpServer,
+    smtp: SmtpServer,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    app = make_app(
-        dovecot, sender_user, tmp_path, ui={"mark_read_delay": -1}, account={"smtp": smtp.table()}
-    )
+    app = _app(dovecot, sender_user, tmp_path, smtp)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
         await write(pilot, app, "Good morning")
