@@ -37,6 +37,8 @@ class Role(StrEnum):
     JUNK = "junk"
     ALL = "all"
     FLAGGED = "flagged"
+    # Gmail's \Important (its IMAP extensions page lists it among the special folders).
+    IMPORTANT = "important"
     NONE = ""
 
 
@@ -50,6 +52,7 @@ ROLE_ORDER = (
     Role.TRASH,
     Role.ALL,
     Role.FLAGGED,
+    Role.IMPORTANT,
 )
 
 

@@ -18,6 +18,7 @@ _SPECIAL_USE = {
     b"\\JUNK": Role.JUNK,
     b"\\ALL": Role.ALL,
     b"\\FLAGGED": Role.FLAGGED,
+    b"\\IMPORTANT": Role.IMPORTANT,
 }
 _ROLE_BY_NAME = {
     "sent": Role.SENT,

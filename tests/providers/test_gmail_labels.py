@@ -206,3 +206,17 @@ def test_a_cache_synced_without_labels_is_refetched_once_labels_are_offered(
         assert shown_labels(_by_subject(ctx.service(), "INBOX")["old"]) == ["Work"]
     finally:
         ctx.close()
+
+
+def test_gmail_system_folders_get_their_roles_from_list(gmail_account) -> None:
+    from mailtui.model import Role
+
+    ctx, _server, _store = gmail_account
+    roles = {f.name: f.role for f in ctx.service().folders()}
+    assert roles["INBOX"] == Role.INBOX
+    assert roles[ALL_MAIL] == Role.ALL
+    assert roles[gmail.TRASH] == Role.TRASH and gmail.TRASH == "[Gmail]/Bin"
+    assert roles[gmail.SPAM] == Role.JUNK
+    assert roles[gmail.SENT] == Role.SENT and roles[gmail.DRAFTS] == Role.DRAFTS
+    assert roles[gmail.STARRED] == Role.FLAGGED and roles[gmail.IMPORTANT] == Role.IMPORTANT
+    assert roles["Work"] == Role.NONE

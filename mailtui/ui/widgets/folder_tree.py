@@ -27,6 +27,7 @@ ROLE_MARKS = {
     Role.TRASH: "✗",
     Role.ALL: "≡",
     Role.FLAGGED: "⚑",
+    Role.IMPORTANT: "!",
 }
 _RANK = {role: i for i, role in enumerate(ROLE_ORDER)}
 
