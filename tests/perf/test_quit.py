@@ -17,9 +17,12 @@ are in the commit message). Speed itself is measured by bench/tui.py.
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from bench.shaper import Shaper
+from mailtui.sync import commands
 from mailtui.sync.coldstore import PROCESS_THRESHOLD
 from tests.support import mailgen, procs
 from tests.support.accounts import cli_env, context_for, wait_until
@@ -204,3 +208,47 @@ def test_ctrl_c_mid_cold_sync_ends_mailtui_sync_at_once_and_the_next_run_resumes
         f"ctrl+c took {quit_s:.2f} s mid cold sync; an idle CLI ends in {floor:.2f} s"
     )
     _resumes(dovecot, big_user, env, tmp_path)
+
+
+def test_stop_is_immediate_while_a_server_never_answers_the_connection(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """Offline and reconnecting, the worst way: the host accepts the connection and never
+    greets. The worker blocked reading the greeting used to hold stop() for the whole
+    read timeout; its socket is now shut as soon as it exists."""
+    silent = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(silent.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    user = dovecot.add_user()
+    ctx = context_for(
+        dovecot,
+        user,
+        tmp_path,
+        imap={"port": silent.getsockname()[1], "security": "none", "timeout": 30},
+    )
+    try:
+        idle = ctx.service()
+        idle.start()
+        start = time.perf_counter()
+        idle.stop()
+        floor = time.perf_counter() - start  # nothing in hand
+        service = ctx.service()
+        service.submit(commands.SyncAll())
+        wait_until(lambda: accepted, timeout=10, what="the connection to be accepted")
+        start = time.perf_counter()
+        service.stop(timeout=10)
+        elapsed = time.perf_counter() - start
+        assert elapsed <= floor + SLACK, (
+            f"stop took {elapsed:.2f} s; with nothing in hand {floor:.2f} s"
+        )
+    finally:
+        ctx.close()
+        silent.close()
+        for sock in accepted:
+            sock.close()
