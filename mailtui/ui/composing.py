@@ -161,9 +161,9 @@ class Composer:
             if report is None:
                 return None
         else:
-            report = await asyncio.to_thread(
-                partial(send_draft, account, draft, store=store, **later)  # type: ignore[arg-type]
-            )
+            send = partial(send_draft, account, draft, store=store, **later)  # type: ignore[arg-type]
+            # tracked: quitting waits for the SMTP conversation (see Outbox.before_quit)
+            report = await asyncio.to_thread(self._outbox.track(send))
         if report.waiting:
             self._outbox.recount()
             if action == "later":
@@ -224,14 +224,18 @@ class Composer:
         choice = pgp if pgp is not None else PgpChoice()
         try:
             return await asyncio.to_thread(
-                send_protected,
-                account,
-                draft,
-                choice,
-                store=store,
-                service=service,
-                pinentry=tui_pinentry(host.mail, account),
-                **(later or {}),  # type: ignore[arg-type]
+                self._outbox.track(  # quitting waits for the send (Outbox.before_quit)
+                    partial(
+                        send_protected,
+                        account,
+                        draft,
+                        choice,
+                        store=store,
+                        service=service,
+                        pinentry=tui_pinentry(host.mail, account),
+                        **(later or {}),  # type: ignore[arg-type]
+                    )
+                )
             )
         except CryptoError as exc:
             try:

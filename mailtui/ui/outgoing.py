@@ -11,6 +11,11 @@ Undo send: after `y` a message waits `[ui] send_delay` seconds in the outbox (on
 so quitting cannot lose it); the status bar counts down and `u` takes it back out
 (`take_back`), unless a retry already holds it. Quitting in the window sends it first
 (`before_quit`). A message sent later (review `L`) waits the same way until its time.
+
+Quitting also waits for a send already under way (a retry here, or the composer's send
+wrapped in `Outbox.track`): the process ends with os._exit (main.leave_now), and a
+conversation cut off after the server's 250 but before the outbox marked the entry sent
+would send the message again at the next start.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.css.query import NoMatches
 from textual.message import Message
@@ -41,8 +47,46 @@ log = logging.getLogger("mailtui.ui.composing")
 OUTBOX_TICK = 1.0
 """Seconds between looks at the outbox senders' schedules (a clock comparison each)."""
 QUIT_SEND_TIMEOUT = 30.0
-"""Quitting in an undo window waits this long for the send; the message stays queued
-(sent at the next start or by `mailtui outbox --retry`) if it takes longer."""
+"""Quitting in an undo window, or with a send under way, waits this long for the send;
+the message stays queued (sent at the next start or by `mailtui outbox --retry`) if it
+takes longer."""
+
+T = TypeVar("T")
+
+
+class InFlight:
+    """Sends under way in this process (thread-safe), so that quitting can wait for them."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = threading.Condition()
+
+    def track(self, fn: Callable[[], T]) -> Callable[[], T]:
+        """`fn`, counted as under way from now (the caller's thread, before any worker
+        starts: no gap in which a quit would see nothing) until it returns in whichever
+        thread runs it. Call the result exactly once."""
+        with self._idle:
+            self._count += 1
+
+        def run() -> T:
+            try:
+                return fn()
+            finally:
+                with self._idle:
+                    self._count -= 1
+                    self._idle.notify_all()
+
+        return run
+
+    @property
+    def busy(self) -> bool:
+        with self._idle:
+            return self._count > 0
+
+    def wait(self, timeout: float) -> bool:
+        """Block until nothing is under way (True), or `timeout` seconds (False)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._count == 0, timeout)
 
 
 @dataclass(frozen=True)
@@ -77,6 +121,7 @@ class Outbox:
         self._unsubscribe: list[Callable[[], None]] = []
         self.delayed: list[Delayed] = []
         self._quitting = False  # a send before quitting is under way
+        self._flight = InFlight()
 
     def start(self) -> None:
         """The first tick, a second from now, sets up the senders and tries the outbox:
@@ -110,6 +155,8 @@ class Outbox:
         the undo window down."""
         self.setup()
         self._countdown()
+        if self._quitting:
+            return  # no new conversation to cut off: before_quit sends what must go
         for sender in self.senders.values():
             if sender.due():
                 self._run(sender, (), manual=False)
@@ -161,30 +208,49 @@ class Outbox:
             sender.drop(held)
         return delayed, ""
 
+    def track(self, fn: Callable[[], T]) -> Callable[[], T]:
+        """`fn` (a send, to run in a thread) counted as under way: quitting waits for it."""
+        return self._flight.track(fn)
+
     def before_quit(self, then: Callable[[], object]) -> None:
-        """Quitting: messages in their undo window are sent first (the user said y),
-        for at most QUIT_SEND_TIMEOUT; then `then()`. They are on disk whatever happens:
-        what is not sent now goes at the next start or with `mailtui outbox --retry`."""
+        """Quitting: a send under way ends first, then messages in their undo window are
+        sent (the user said y), for at most QUIT_SEND_TIMEOUT in all; then `then()`.
+        They are on disk whatever happens: what is not sent now goes at the next start
+        or with `mailtui outbox --retry`."""
         if self._quitting:
             return  # q again while sending: the first q quits once the send is done
         waiting = [d for d in self.delayed if d.due > time.time()]
-        if not waiting:
+        if not waiting and not self._flight.busy:
             then()
             return
         self._quitting = True
-        count = f"{len(waiting)} messages" if len(waiting) > 1 else "the message"
-        self._host.notify(f"Sending {count} before quitting…", timeout=QUIT_SEND_TIMEOUT)
+        count = "messages" if len(waiting) > 1 or (waiting and self._flight.busy) else "the message"
+        self._host.notify(
+            f"Sending {count} before quitting… (what is not sent within "
+            f"{QUIT_SEND_TIMEOUT:.0f} s stays in the outbox for the next start)",
+            timeout=QUIT_SEND_TIMEOUT,
+            markup=False,
+        )
 
         async def send_then_quit() -> None:
             accounts = {d.account for d in waiting}
             ids = [d.entry_id for d in waiting]
-            jobs = [
-                asyncio.to_thread(self.senders[a].retry, ids, early=ids)
-                for a in accounts
-                if a in self.senders
-            ]
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*jobs), QUIT_SEND_TIMEOUT)
+
+            async def send() -> None:
+                # A retry under way holds the sender, so the undo-window messages wait
+                # for it to end (their own retry would be refused meanwhile).
+                await asyncio.to_thread(self._flight.wait, QUIT_SEND_TIMEOUT)
+                jobs = [
+                    asyncio.to_thread(self.senders[a].retry, ids, early=ids)
+                    for a in accounts
+                    if a in self.senders and ids
+                ]
+                await asyncio.gather(*jobs)
+
+            try:
+                await asyncio.wait_for(send(), QUIT_SEND_TIMEOUT)
+            except TimeoutError:
+                log.warning("quitting with a send unfinished: it stays in the outbox")
             then()
 
         self._host.run_worker(send_then_quit, group="outbox-quit", exclusive=True)
@@ -220,7 +286,9 @@ class Outbox:
                 reports = []
             self._report(reports, manual=manual)
 
-        self._host.run_worker(retry, thread=True, group="outbox", exit_on_error=False)
+        self._host.run_worker(
+            self._flight.track(retry), thread=True, group="outbox", exit_on_error=False
+        )
 
     def _report(self, reports: Sequence[DeliveryReport], *, manual: bool) -> None:
         """From a worker thread: post what happened and how many messages still wait."""

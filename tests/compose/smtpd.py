@@ -7,6 +7,7 @@ CA; `ca_file` is what an account's `ca_file` should point at.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import ssl
 import threading
@@ -45,6 +46,11 @@ class Recorder:
     messages: list[Received] = field(default_factory=list)
     mechanisms_tried: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hold: threading.Event | None = None
+    """When set to an Event: the reply to DATA waits until the test sets it (a send
+    in flight, the message not yet accepted)."""
+    data_started: threading.Event = field(default_factory=threading.Event)
+    """Set as soon as a message's DATA has arrived (before any `hold`)."""
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -57,6 +63,9 @@ class Recorder:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content or b""
         assert isinstance(content, bytes)
+        self.data_started.set()
+        if self.hold is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.hold.wait, 60)
         auth = session.auth_data
         login = auth.login.decode() if isinstance(auth, LoginPassword) else auth
         with self.lock:
