@@ -23,6 +23,36 @@ pytest_plugins = ["tests.support.scripted_fixture"]
 
 ALLOW_SKIPS_ENV = "MAILTUI_ALLOW_SKIPS"
 
+# Modules whose tests compare wall-clock times (a latency bound, a growth ratio, a
+# floor measured in the same test): scripts/test runs them alone, after the parallel
+# pass, so other workers' load cannot make them fail. Any test named *linear* too.
+SERIAL_MODULES = frozenset(
+    {
+        "tests/crypto/test_timing.py",
+        "tests/imap/test_live_updates.py",
+        "tests/maildir/test_live.py",
+        "tests/perf/test_quit.py",
+        "tests/providers/test_label_codec.py",
+        "tests/ui/test_hostile_screen.py",
+        "tests/ui/test_live.py",
+        "tests/ui/test_render_responsive.py",
+        "tests/unit/test_complexity.py",
+        "tests/unit/test_hostile_corpus.py",
+        "tests/unit/test_mime_html.py",
+        "tests/unit/test_mime_threads.py",
+        "tests/unit/test_uidset.py",
+        "tests/unit/test_wire_hostile.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).resolve().parent.parent
+    for item in items:
+        module = item.path.resolve().relative_to(root).as_posix()
+        if module in SERIAL_MODULES or "linear" in item.name or "quadratic" in item.name:
+            item.add_marker(pytest.mark.serial)
+
 # --------------------------------------------------------------------------------------
 # Dovecot
 
