@@ -49,9 +49,11 @@ SERIAL_MODULES = frozenset(
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     root = Path(__file__).resolve().parent.parent
     for item in items:
-        module = item.path.resolve().relative_to(root).as_posix()
+        path = item.path.resolve()
+        module = path.relative_to(root).as_posix() if path.is_relative_to(root) else ""
         if module in SERIAL_MODULES or "linear" in item.name or "quadratic" in item.name:
             item.add_marker(pytest.mark.serial)
+
 
 # --------------------------------------------------------------------------------------
 # Dovecot

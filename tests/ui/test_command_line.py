@@ -134,11 +134,14 @@ async def test_folder_commands_and_keys(
         assert main.commands.run("folder rename Lists/new Lists/old")
         await wait_server(lambda: "Lists/old" in _server_folders(client), what="renamed")
         assert "Lists/new" not in _server_folders(client)
+        # The user acts on the renamed folder once the tree shows it.
+        await wait_for(pilot, lambda: tree.folder(main.account, "Lists/old") is not None)
         # Unsubscribe, and the tree's subscribed-only view hides it.
         assert main.commands.run("folder unsubscribe Lists/old")
         await wait_server(
             lambda: "Lists/old" not in {n for _f, _d, n in client.list_sub_folders()},
-            what="unsubscribed",
+            timeout=30,
+            what=f"unsubscribed (toasts: {_toasts(app)})",
         )
         await wait_for(pilot, lambda: not tree.folder(main.account, "Lists/old").subscribed)
         assert main.commands.run("toggle-subscribed")
