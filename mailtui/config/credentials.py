@@ -282,26 +282,8 @@ def _run(
     Errors name the account and quote the command's stderr, never its output (which
     may be the secret, or part of it) and never the command (it may embed one).
     """
-    what = f"{key} for account {account.name!r} ({protocol})"
-    hint = f"check {key} under [accounts.{account.name}.{protocol}] by running it in a shell"
-    problem = ""
-    try:
-        stdout, stderr, returncode = _run_in_group(command, server.timeout)
-    except subprocess.TimeoutExpired:
-        problem = f"did not finish within {server.timeout:g} s"
-    except (OSError, ValueError) as exc:
-        problem = f"could not be started: {getattr(exc, 'strerror', None) or type(exc).__name__}"
-    if problem:
-        # Raised outside the except block: TimeoutExpired holds the partial output,
-        # which must not ride along as __context__ into a traceback or log.
-        raise CredentialError(f"{what} {problem}", hint=hint)
-    if returncode != 0:
-        message = _first_line(stderr.decode("utf-8", "replace"))
-        status = (
-            f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
-        )
-        detail = f": {message}" if message else " (no error message)"
-        raise CredentialError(f"{what} failed with {status}{detail}", hint=hint)
+    what, hint = _what(account, protocol, key)
+    stdout = _run_checked(what, hint, command, server.timeout)
     try:
         output = stdout.decode("utf-8")
     except UnicodeDecodeError:
@@ -315,6 +297,39 @@ def _run(
     return value
 
 
+def _what(account: AccountSettings, protocol: str, key: str) -> tuple[str, str]:
+    """How an error names a secret command, and the hint to check it."""
+    what = f"{key} for account {account.name!r} ({protocol})"
+    hint = f"check {key} under [accounts.{account.name}.{protocol}] by running it in a shell"
+    return what, hint
+
+
+def _run_checked(
+    what: str, hint: str, command: str, timeout: float, stdin: bytes | None = None, suffix: str = ""
+) -> bytes:
+    """The command's stdout; CredentialError (`what` ... `suffix`) when it cannot start,
+    times out or fails, quoting its stderr's first line."""
+    problem = ""
+    try:
+        stdout, stderr, returncode = _run_in_group(command, timeout, stdin)
+    except subprocess.TimeoutExpired:
+        problem = f"did not finish within {timeout:g} s"
+    except (OSError, ValueError) as exc:
+        problem = f"could not be started: {getattr(exc, 'strerror', None) or type(exc).__name__}"
+    if problem:
+        # Raised outside the except block: TimeoutExpired holds the partial output,
+        # which must not ride along as __context__ into a traceback or log.
+        raise CredentialError(f"{what} {problem}{suffix}", hint=hint)
+    if returncode != 0:
+        message = _first_line(stderr.decode("utf-8", "replace"))
+        status = (
+            f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
+        )
+        detail = f": {message}" if message else " (no error message)"
+        raise CredentialError(f"{what} failed with {status}{detail}{suffix}", hint=hint)
+    return stdout
+
+
 def read_refresh_token(account: AccountSettings, server: ServerSettings, protocol: str) -> str:
     """The refresh token `oauth2_refresh_command` prints (first line)."""
     command = server.oauth2_refresh_command
@@ -325,29 +340,14 @@ def read_refresh_token(account: AccountSettings, server: ServerSettings, protoco
 def store_refresh_token(
     account: AccountSettings, server: ServerSettings, protocol: str, token: str
 ) -> None:
-    """Give a new refresh token to `oauth2_refresh_store_command` on its stdin.
-
-    A failure is an error naming the key and quoting the command's stderr (never the
-    token, never the command line, which may embed a secret)."""
+    """Give a new refresh token to `oauth2_refresh_store_command` on its stdin; errors
+    as `_run`'s (never the token, never the command line)."""
     command = server.oauth2_refresh_store_command
     assert command is not None
-    key = "oauth2_refresh_store_command"
-    what = f"{key} for account {account.name!r} ({protocol})"
-    hint = f"check {key} under [accounts.{account.name}.{protocol}] by running it in a shell"
-    problem = ""
-    try:
-        _stdout, stderr, returncode = _run_in_group(
-            command, server.timeout, (token + "\n").encode("utf-8")
-        )
-    except subprocess.TimeoutExpired:
-        problem = f"did not finish within {server.timeout:g} s"
-    except (OSError, ValueError) as exc:
-        problem = f"could not be started: {getattr(exc, 'strerror', None) or type(exc).__name__}"
-    if not problem and returncode != 0:
-        message = _first_line(stderr.decode("utf-8", "replace"))
-        problem = f"failed with exit status {returncode}" + (f": {message}" if message else "")
-    if problem:
-        raise CredentialError(f"{what} {problem}; the new sign-in was not kept", hint=hint)
+    what, hint = _what(account, protocol, "oauth2_refresh_store_command")
+    token_in = (token + "\n").encode("utf-8")
+    suffix = "; the new sign-in was not kept"
+    _run_checked(what, hint, command, server.timeout, token_in, suffix)
 
 
 def _run_in_group(
