@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
-__all__ = ["SYSTEM_FLAG_NAMES", "is_encoded", "label_of", "token_of"]
+__all__ = ["SYSTEM_FLAG_NAMES", "is_encoded", "keyword_for", "label_of", "token_of"]
 
 # IMAP system flags (RFC 9051 §2.3.2): these go to FLAGS, never to X-GM-LABELS.
 SYSTEM_FLAG_NAMES = frozenset({"\\seen", "\\answered", "\\flagged", "\\deleted", "\\draft"})
@@ -53,3 +53,12 @@ def is_encoded(token: str) -> bool:
 def label_of(token: str) -> str:
     """The label behind a cached keyword (its display text, and what X-GM-LABELS gets)."""
     return unquote(token) if is_encoded(token) else token
+
+
+def keyword_for(name: str) -> str:
+    """What a name typed for a label (`l`, `:label`, `mark --label`) is cached as on a
+    store with labels: a flag or keyword already spelt as one stays itself, any other
+    name ("Big Project", "50% off") becomes its token."""
+    if name.startswith(("\\", "$")) or token_of(label_of(name)) == name:
+        return name
+    return token_of(name)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from mailtui.model import FLAGGED, SEEN, Envelope
 from mailtui.sync import commands
-from mailtui.text.labels import label_of
+from mailtui.text.labels import keyword_for, label_of
 from mailtui.ui.bridge import ServiceFailed
 from mailtui.ui.screens.picker import Item, Picker
 from mailtui.ui.widgets.folder_tree import role_note
@@ -143,11 +143,22 @@ class Triage:
         # spells it, chosen by its keyword (text/labels.py).
         items = [Item(k, label_of(k)) for k in sorted(known, key=str.casefold)]
 
+        gmail_labels = self._store_has_labels()
+
         def chosen(label: str | None) -> None:
             label = (label or "").strip()
             if not label:
                 return
-            if label not in known and any(c.isspace() or c in _NOT_IN_LABEL for c in label):
+            if label not in known and gmail_labels:
+                # A new Gmail label may hold anything printable ("Big Project", "R&D"):
+                # it is cached spelt as a keyword and sent by its own name.
+                if not label.isprintable():
+                    host.notify(
+                        "A label cannot hold control characters", severity="error", markup=False
+                    )
+                    return
+                label = keyword_for(label)
+            elif label not in known and any(c.isspace() or c in _NOT_IN_LABEL for c in label):
                 host.notify(
                     'A label cannot hold spaces or ( ) [ ] { } % * " \\',
                     severity="error",
@@ -164,9 +175,17 @@ class Triage:
         title = f"Label {_count(len(uids))} (a label they all have is removed)"
         host.mail.push_screen(Picker(title, items, new_label="New label"), chosen)
 
+    def _store_has_labels(self) -> bool:
+        """Whether the account's server keeps labels (Gmail), not IMAP keywords: then a
+        label's name may hold spaces and quotes (sync/ops/labels.py)."""
+        return "labels" in self._host.service.cache().store_features()
+
     def set_labels(self, add: frozenset[str], remove: frozenset[str]) -> None:
         """`:label +a -b`: add and remove labels on the targets in one command."""
         host = self._host
+        if self._store_has_labels():
+            add = frozenset(keyword_for(x) for x in add)
+            remove = frozenset(keyword_for(x) for x in remove)
         bad = [x for x in add | remove if any(c.isspace() or c in _NOT_IN_LABEL for c in x)]
         if bad:
             host.notify(
@@ -177,7 +196,12 @@ class Triage:
             return
         host.mail.labels.update(add)
         folder = host.folder or ""
-        said = " ".join([*(f"+{x}" for x in sorted(add)), *(f"-{x}" for x in sorted(remove))])
+        said = " ".join(
+            [
+                *(f"+{label_of(x)}" for x in sorted(add)),
+                *(f"-{label_of(x)}" for x in sorted(remove)),
+            ]
+        )
         self._submit(
             lambda u: commands.SetFlags(folder=folder, uids=u, add=add, remove=remove),
             f"Labels {said}:",

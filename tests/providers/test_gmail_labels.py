@@ -220,3 +220,27 @@ def test_gmail_system_folders_get_their_roles_from_list(gmail_account) -> None:
     assert roles[gmail.SENT] == Role.SENT and roles[gmail.DRAFTS] == Role.DRAFTS
     assert roles[gmail.STARRED] == Role.FLAGGED and roles[gmail.IMPORTANT] == Role.IMPORTANT
     assert roles["Work"] == Role.NONE
+
+
+@pytest.mark.parametrize(
+    "label", ["Big Project", 'Say "hi"', "back\\slash", "Café ☕", "R&D", "50% off"]
+)
+def test_labels_with_spaces_quotes_backslashes_and_non_ascii_reach_gmail_intact(
+    gmail_account, label: str
+) -> None:
+    """Typed as the user spells them (as `mail --label` and `:label` pass them), sent
+    quoted and in modified UTF-7, and removed again by the same name. ("R&D" went out
+    as a bare "&" before, which Gmail reads as the start of a base64 run: BAD.)"""
+    ctx, _server, store = gmail_account
+    service = ctx.service()
+    uid = _by_subject(service, "INBOX")["one"].uid
+    service.run(commands.SetFlags(folder="INBOX", uids=(uid,), add=frozenset({label})), timeout=30)
+    assert service.wait_writer_idle()
+    assert store.user_labels(store.find("one")) == {"Work", label}
+    env = _by_subject(service, "INBOX")["one"]
+    assert label in shown_labels(env)  # the list shows it as Gmail spells it
+    service.run(
+        commands.SetFlags(folder="INBOX", uids=(uid,), remove=frozenset({label})), timeout=30
+    )
+    assert service.wait_writer_idle()
+    assert store.user_labels(store.find("one")) == {"Work"}

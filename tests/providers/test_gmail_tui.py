@@ -64,3 +64,25 @@ async def test_the_filter_takes_gmail_syntax_to_the_server(
         service = app.main.service
         shown = service.envelopes("INBOX", list(app.main.messages.rows))
         assert [e.subject for e in shown.values()] == ["unread-one"]
+
+
+async def test_a_new_label_with_a_space_typed_in_the_picker_is_created_on_gmail(
+    scripted_imap_factory, tmp_path: Path
+) -> None:
+    """`l`, type a label that does not exist yet with a space in it, enter: Gmail holds the
+    label (the picker refused spaces before, as it must for IMAP keywords elsewhere)."""
+    server = gmail.start(scripted_imap_factory)
+    store: GmailStore = server.store
+    mail = store.add_mail(_raw("plans"), labels={"\\Inbox"})
+    ui = {"download_dir": str(tmp_path / "dl"), "themes_dir": str(tmp_path / "themes")}
+    app = MailApp(scripted_context(server, tmp_path / "cache", ui=ui), clock=fixed_clock(NOW))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await wait_for(pilot, lambda: "plans" in screen_text(app), what="the message")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: "Label 1 message" in screen_text(app), what="the picker")
+        await pilot.press(*"Big Project", "enter")
+        await wait_server(lambda: store.user_labels(mail) == {"Big Project"}, what="labelled")
+        await wait_for(
+            pilot, lambda: "Big Project" in screen_text(app), what="the label on the row"
+        )

@@ -63,11 +63,13 @@ def split(names: Iterable[str]) -> tuple[list[str], list[str]]:
 
 
 def _astring(label: str) -> bytes:
-    """A label as STORE takes it: system labels as atoms, others quoted (non-ASCII in
-    modified UTF-7, as Gmail spells labels)."""
+    """A label as STORE takes it: system labels as atoms, others a quoted string (quote
+    and backslash escaped, RFC 9051 §4.3) of the label in modified UTF-7, as Gmail spells
+    labels like folder names: non-ASCII in base64 and an ASCII "&" as "&-" ("R&D" sent
+    plain would be read as the start of a base64 run)."""
     if label.startswith("\\") and label[1:].isalpha():
         return label.encode()
-    return quote(label if label.isascii() else utf7.encode(label))
+    return quote(utf7.encode(label))
 
 
 def store_labels(

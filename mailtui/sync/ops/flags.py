@@ -21,6 +21,7 @@ from mailtui.sync.ops.base import (
     some_selected,
 )
 from mailtui.sync.request import Action, Command
+from mailtui.text.labels import keyword_for
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,7 +59,13 @@ class Flags(Operation):
     def apply(
         self, log: Applying, cache: HeaderCache, command: SetFlags
     ) -> tuple[Applied, UndoRecord]:
-        return apply_flags(cache, command.folder, command.uids, command.add, command.remove)
+        add, remove = command.add, command.remove
+        if "labels" in cache.store_features():
+            # Gmail labels may hold spaces and quotes: cached spelt as keywords (the
+            # CLI's `mark --label "Big Project"` and the app's `l` alike).
+            add = frozenset(keyword_for(x) for x in add)
+            remove = frozenset(keyword_for(x) for x in remove)
+        return apply_flags(cache, command.folder, command.uids, add, remove)
 
     def send(self, writer: Sending, session: Session, entry: Entry, replay: bool) -> dict:
         """UID STORE ±FLAGS, confirmed by the FETCH responses; by UID, so a replay is harmless."""

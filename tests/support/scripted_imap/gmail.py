@@ -422,7 +422,14 @@ def store_hook(session, cmd: Command, next_) -> None:
         raise ParseError(f"unknown STORE item {item}")
     view = session.view
     mode = item[0] if item[0] in "+-" else ""
-    labels = [utf7_decode(x) for a in args[2:] for x in atoms(a)]
+    sent = [x for a in args[2:] for x in atoms(a)]
+    # Labels travel in modified UTF-7 like folder names (X-GM-LABELS in Google's IMAP
+    # extensions page): a string that is not mUTF-7 ("R&D", raw UTF-8) names no label.
+    bad = [x for x in sent if utf7_encode(utf7_decode(x)) != x]
+    if bad:
+        session.respond(cmd, "BAD", f"Invalid label: {bad[0][:40]}")
+        return
+    labels = [utf7_decode(x) for x in sent]
     msgs = messages.targets(session, cmd, args[0])
     store: GmailStore = session.store
     uids = [m.uid for m in msgs]
