@@ -155,7 +155,7 @@ class Reading:
                 prefer=self._prefer,
                 part=part,
                 width=width,
-                secure=self._secure(account),
+                secure=self.secure_reading(account),
             )
         except ServiceCancelled:
             return
@@ -174,7 +174,7 @@ class Reading:
         host.reader.show_loaded(loaded)
         self._arm_mark_read(key)
 
-    def _secure(self, account: str) -> SecureReading:
+    def secure_reading(self, account: str) -> SecureReading:
         """How this account's signed and encrypted mail is read (passphrases asked by
         mailtui's own masked prompt, or gpg-agent's pinentry with the app suspended)."""
         from mailtui.ui.screens.passphrase import tui_pinentry

@@ -9,6 +9,11 @@ others folded to their first lines; quoted text is folded in open messages.
 `enter` unfolds a folded message, then its quotes, then folds it again; j/k move
 between messages; q or escape closes.
 
+Signed and encrypted messages are read as in the reader (`usecase.reading`): verified,
+or decrypted in memory only, with the verdict drawn as our own coloured badges between
+the message's header line and its body (a body's plain text cannot draw them), and an
+encrypted message's protected Subject shown instead of its placeholder.
+
 Everything shown came from strangers: drawn as rich Text from cleaned strings
 (`text.safe`, `mime.blocks.render_body`), never markup; bodies are drawn in the
 render thread.
@@ -34,11 +39,14 @@ from mailtui.text.chunks import CancelCheck
 from mailtui.text.safe import clean_line
 from mailtui.ui import format as fmt
 from mailtui.ui import loader
+from mailtui.ui.widgets.security import security_text
 from mailtui.usecase.conversation import ConversationMessage, find_conversation, first_lines
+from mailtui.usecase.secure import StatusLine
 
 if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
     from mailtui.ui.bridge import Bridge
+    from mailtui.usecase.reading import SecureReading
 
 __all__ = ["ConversationScreen", "Entry"]
 
@@ -69,6 +77,8 @@ class Entry:
     fold: Fold
     text: str | None = None  # the body as the reader shows it; None while loading
     error: str = ""
+    security: tuple[StatusLine, ...] = ()  # the OpenPGP/S-MIME verdict, when there is one
+    subject: str = ""  # an encrypted message's protected (real) Subject
     widget: Static = field(init=False)
 
 
@@ -98,6 +108,7 @@ class ConversationScreen(Screen[None]):
         clock: fmt.Clock | None = None,
         palette: Palette | None = None,
         prefer: str = "plain",
+        secure: SecureReading | None = None,
     ) -> None:
         super().__init__(id="conversation")
         self.service = service
@@ -107,6 +118,7 @@ class ConversationScreen(Screen[None]):
         self.clock = clock or fmt.Clock()
         self.palette = palette or Palette()
         self.prefer = prefer
+        self.secure = secure
         self.entries: list[Entry] = []
 
     def compose(self) -> ComposeResult:
@@ -163,9 +175,17 @@ class ConversationScreen(Screen[None]):
         message = entry.message
         try:
             loaded = await loader.load_message(
-                self.bridge, self.service, message.folder, message.uid, prefer=self.prefer
+                self.bridge,
+                self.service,
+                message.folder,
+                message.uid,
+                prefer=self.prefer,
+                secure=self.secure,
             )
             entry.text = loaded.text
+            if loaded.secure is not None:
+                entry.security = tuple(loaded.secure.lines)
+                entry.subject = loaded.secure.subject
         except MailtuiError as exc:
             entry.error = exc.sentence()
             entry.text = ""
@@ -181,9 +201,13 @@ class ConversationScreen(Screen[None]):
         out.append(f"  [{clean_line(', '.join(where))}]", style="dim")
         if not env.seen:
             out.append("  unread", style="bold")
-        if base_subject(env.subject)[0] != root_subject:
+        subject = entry.subject or env.subject
+        if base_subject(subject)[0] != root_subject:
             out.append("\n  ")
-            out.append(clean_line(env.subject), style="italic")
+            out.append(clean_line(subject), style="italic")
+        if entry.security:
+            out.append("\n")
+            out.append_text(security_text(entry.security))
         return out
 
     async def _draw(self, entry: Entry, root_subject: str = "") -> None:

@@ -235,6 +235,7 @@ class KeyActions:
                 clock=reader.clock,
                 palette=reader.palette,
                 prefer=self.reading.prefer,
+                secure=self.reading.secure_reading(self.account),
             )
         )
 
