@@ -22,6 +22,7 @@ from __future__ import annotations
 import imaplib
 import socket
 import ssl
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -322,6 +323,12 @@ class Abort:
     def __init__(self) -> None:
         self.socket: socket.socket | None = None
         self.requested = False
+        self._event = threading.Event()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep `seconds` (a server's "not now"), ended at once by an abort; True if
+        aborted."""
+        return self._event.wait(seconds)
 
     def opened(self, sock: socket.socket) -> None:
         self.socket = sock
@@ -330,5 +337,6 @@ class Abort:
 
     def __call__(self, client: imapclient.IMAPClient | None) -> None:
         self.requested = True
+        self._event.set()
         imap = getattr(client, "_imap", None)
         abort_socket(getattr(imap, "sock", None) or self.socket)

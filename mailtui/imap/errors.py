@@ -31,6 +31,13 @@ class TooManyConnections(ConnectionLost):
     account, all clients together): waited out and tried again (imap/ext/quirks.py)."""
 
 
+class Throttled(ConnectionLost):
+    """The server kept saying "not now" (Microsoft 365's throttling, [UNAVAILABLE]) after
+    the waits it asked for, or throttled with a BAD before hanging up: treated as a lost
+    link, so the thread's Link reconnects with backoff and a journaled write stays queued
+    (never refused, never lost)."""
+
+
 def drops_on_malformed(method: Callable[..., R]) -> Callable[..., R]:
     """A session method whose reply could not be read (MalformedResponse) drops the
     connection: nothing read after it could be trusted to answer the right command."""
@@ -60,6 +67,7 @@ __all__ = [
     "FolderGone",
     "ImapError",
     "ProtocolError",
+    "Throttled",
     "TlsError",
     "TooManyConnections",
     "Unsupported",

@@ -35,8 +35,7 @@ class PartFetching:
         client = self._require()
 
         def fetch() -> BodyPart:
-            with self._errors("FETCH BODYSTRUCTURE"):
-                data = client.fetch([uid], ["BODYSTRUCTURE"])
+            data = self._call("FETCH BODYSTRUCTURE", lambda: client.fetch([uid], ["BODYSTRUCTURE"]))
             item = data.get(uid)
             if not item or b"BODYSTRUCTURE" not in item:
                 raise FolderGone(f"Message {uid} is no longer on the server")

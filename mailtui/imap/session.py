@@ -12,7 +12,6 @@ is read in `wire`, parsed in `parse` and `scan`; typed errors in `errors`.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
@@ -31,6 +30,7 @@ from mailtui.imap.errors import (
     FolderGone,
     ImapError,
     ProtocolError,
+    Throttled,
     TooManyConnections,
     Unsupported,
     drops_on_malformed,
@@ -105,7 +105,8 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching):
                 if attempt == quirks.RETRIES or self._abort.requested:
                     raise
                 log.info("%s: too many connections; waiting %d s", self.server.host, 2**attempt)
-                time.sleep(2**attempt)
+                if self._abort.wait(2**attempt):
+                    raise
 
     def _connect_once(self) -> None:
         client = connect(self.server, on_socket=self._abort.opened)
@@ -168,10 +169,10 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching):
         client = self.client
         assert client is not None
         user = self.server.username
+        if secret.kind != "oauth2":
+            self._call("login", lambda: client.login(user, secret.value))
+            return
         with self._errors("login"):
-            if secret.kind != "oauth2":
-                client.login(user, secret.value)
-                return
             offered = [
                 c[5:].decode("ascii", "replace")
                 for c in _caps(client)
@@ -183,16 +184,19 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching):
                     f"{self.server.host} offers neither OAUTHBEARER nor XOAUTH2",
                     'log in with a password instead (remove auth = "oauth2" or oauth2_token_command)',
                 )
-            responder = sasl.Responder(
-                mechanism, user, secret.value, self.server.host, self.server.port
-            )
-            client.sasl_login(mechanism, responder)
+        host, port = self.server.host, self.server.port
+        # A fresh responder each attempt: a throttled exchange starts over.
+        self._call(
+            "AUTHENTICATE",
+            lambda: client.sasl_login(
+                mechanism, sasl.Responder(mechanism, user, secret.value, host, port)
+            ),
+        )
 
     def _read_capabilities(self) -> None:
         assert self.client is not None
         # (fresh=False: the LOGIN reply's own CAPABILITY code, over TLS, is what we want.)
-        with self._errors("CAPABILITY", fresh=False):
-            raw = self.client.capabilities()
+        raw = self._call("CAPABILITY", self.client.capabilities, fresh=False)
         ignored = {c.upper() for c in self.server.ignore_capabilities}
         ignored |= quirks.withheld(self.server)
         names = frozenset(
@@ -341,18 +345,51 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching):
             resp = self.read_reply(
                 self.send(command), on_fetch=on_fetch, check=False, max_literal=max_literal
             )
-            if quirks.dead_session(resp.status, resp.text):
-                self._drop()
-                raise ConnectionLost(f"The IMAP server dropped the session: {resp.text[:200]}")
-            delay = quirks.wait_before_retry(resp.status, resp.text, attempt)
-            if delay is None:
+            if not self._wait_if_not_now(resp.status, resp.text, attempt):
                 break
-            log.info("%s: %s; waiting %.1f s", self.server.host, resp.text[:120], delay)
-            time.sleep(delay)
             attempt += 1
         if check:
             self._raise_for(command, resp)
         return resp
+
+    def _wait_if_not_now(self, status: str, text: str, attempt: int) -> bool:
+        """After a refusal: True when it meant "not now" and the wait it asked for is
+        over (send the command again). A session the server dropped, and a "not now"
+        that outlasted the retries, are ConnectionLost (Throttled): the thread's Link
+        reconnects with backoff and a journaled write stays queued, never refused.
+        The wait ends at once when the session is aborted (no sleeping through `q`)."""
+        if quirks.dead_session(status, text):
+            self._drop()
+            raise ConnectionLost(f"The IMAP server dropped the session: {text[:200]}")
+        delay = quirks.wait_before_retry(status, text, attempt)
+        if delay is None:
+            if quirks.not_now(status, text):
+                self._drop()
+                raise Throttled(
+                    f"{self.server.host} is throttling this account: {text[:200]}",
+                    "mailtui tries again after a pause; nothing queued is lost",
+                )
+            return False
+        log.info("%s: %s; waiting %.1f s", self.server.host, text[:120], delay)
+        if self._abort.wait(delay):
+            raise ConnectionLost("The connection was closed: mailtui is stopping")
+        return True
+
+    def _call(self, what: str, call: Callable[[], T], *, fresh: bool = True) -> T:
+        """One imapclient command (LOGIN, APPEND, SEARCH, FETCH BODYSTRUCTURE…) with the
+        same "not now" handling as `raw`: throttled → wait as asked and send it again."""
+        attempt = 0
+        while True:
+            try:
+                with self._errors(what, fresh=fresh):
+                    return call()
+            except (ProtocolError, LoginError) as exc:
+                if isinstance(exc, FolderGone):
+                    raise
+                text = short_error(exc)
+                if not self._wait_if_not_now(quirks.status_of(text), text, attempt):
+                    raise
+            attempt += 1
 
     def send(self, command: bytes) -> bytes:
         """Send a command without waiting (pipelining, RFC 9051 §5.5); returns its tag."""

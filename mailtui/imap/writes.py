@@ -178,10 +178,13 @@ class WriteBack:
         """APPEND a message; returns its UID when the server reports APPENDUID."""
         client = self._require()
         msg_time = datetime.fromtimestamp(when, UTC) if when else None
-        with self._errors("APPEND"):
-            result = client.append(
+        # (A throttled APPEND is sent again: a NO means nothing was stored.)
+        result = self._call(
+            "APPEND",
+            lambda: client.append(
                 translate.decode_folder_name(folder_raw), raw, flags=tuple(flags), msg_time=msg_time
-            )
+            ),
+        )
         m = re.search(rb"APPENDUID [0-9]+ ([0-9]+)", result if isinstance(result, bytes) else b"")
         if m is None:
             return None
@@ -212,8 +215,8 @@ class WriteBack:
         """UID SEARCH with imapclient (it sends non-ASCII strings as literals with CHARSET)."""
         keys, charset = search_criteria(query, labels=self.caps.labels)
         client = self._require()
-        with self._errors("SEARCH"):
-            found = client.search(keys, charset=charset)
+        found = self._call("SEARCH", lambda: client.search(keys, charset=charset))
+        with self._errors("SEARCH", fresh=False):
             return sorted(scan.uid(str(u).encode()) for u in found)
 
     def search_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]:

@@ -43,8 +43,9 @@ def fetch_previews(
                 found[rec.uid] = tidy_preview(value.decode("utf-8", "replace"))
         return found, {}
     client = session._require()
-    with session._errors("FETCH BODYSTRUCTURE"):
-        data = client.fetch(list(wanted), ["BODYSTRUCTURE"])
+    data = session._call(
+        "FETCH BODYSTRUCTURE", lambda: client.fetch(list(wanted), ["BODYSTRUCTURE"])
+    )
     structures = {
         uid: translate.bodystructure_to_part(item[b"BODYSTRUCTURE"])
         for uid, item in data.items()

@@ -12,6 +12,10 @@ Replies that mean "not now" are waited out and the same command sent again (a NO
 it was not carried out, so this is safe for writes), a bounded number of times:
 - Microsoft 365: `NO … Request is throttled. Suggested Backoff Time: N milliseconds`;
 - RFC 5530 `[UNAVAILABLE]` and `[SERVERBUG]` (Yahoo, others).
+Every command is covered, imapclient's too (LOGIN, AUTHENTICATE, APPEND, SEARCH, FETCH
+BODYSTRUCTURE: `ImapSession._call`); waits end at once when the session is aborted. A
+"not now" that outlasts the retries, or a throttling BAD, is `Throttled` (a lost link):
+the Link reconnects with backoff and a journaled write stays queued.
 Microsoft 365's `BAD User is authenticated but not connected` means the session is dead
 on its side: ConnectionLost, and the thread's Link reconnects with backoff. So does
 Gmail's `[ALERT] Too many simultaneous connections` at login (15 per account, all
@@ -43,6 +47,7 @@ MAX_WAIT = 30.0
 _THROTTLED = re.compile(r"Suggested Backoff Time:\s*([0-9]{1,9})\s*(?:ms|milli)", re.I)
 _RETRY_CODES = ("[UNAVAILABLE]", "[SERVERBUG]")
 _NOT_CONNECTED = "authenticated but not connected"
+_BAD_ERROR = re.compile(r"command error: BAD\b|^BAD\b")
 TOO_MANY = "too many simultaneous connections"
 
 # What sessions learnt about a server during this run, by (host, port, user): a
@@ -95,6 +100,20 @@ def wait_before_retry(status: str, text: str, attempt: int) -> float | None:
     if any(code in text.upper() for code in _RETRY_CODES):
         return min(float(2**attempt), MAX_WAIT)
     return None
+
+
+def not_now(status: str, text: str) -> bool:
+    """A refusal that means "later", whatever the attempt: throttling (NO, or the BAD
+    Microsoft 365 sends before it hangs up), [UNAVAILABLE], [SERVERBUG]."""
+    if status not in ("NO", "BAD"):
+        return False
+    return bool(_THROTTLED.search(text)) or any(c in text.upper() for c in _RETRY_CODES)
+
+
+def status_of(error_text: str) -> str:
+    """NO or BAD from the text of an error imapclient raised (it keeps the status only
+    in imaplib's "X command error: BAD [...]" form; its own checks raise for NO)."""
+    return "BAD" if _BAD_ERROR.search(error_text) else "NO"
 
 
 def dead_session(status: str, text: str) -> bool:
