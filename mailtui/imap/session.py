@@ -30,7 +30,6 @@ from mailtui.imap.errors import (
     FolderGone,
     ImapError,
     ProtocolError,
-    Throttled,
     TooManyConnections,
     Unsupported,
     drops_on_malformed,
@@ -60,7 +59,7 @@ class SecretLike(Protocol):
 T = TypeVar("T")
 
 
-class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching):
+class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching, quirks.Retrying):
     """A logged-in IMAP connection with the capabilities mailtui uses."""
 
     def __init__(
@@ -351,45 +350,6 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching):
         if check:
             self._raise_for(command, resp)
         return resp
-
-    def _wait_if_not_now(self, status: str, text: str, attempt: int) -> bool:
-        """After a refusal: True when it meant "not now" and the wait it asked for is
-        over (send the command again). A session the server dropped, and a "not now"
-        that outlasted the retries, are ConnectionLost (Throttled): the thread's Link
-        reconnects with backoff and a journaled write stays queued, never refused.
-        The wait ends at once when the session is aborted (no sleeping through `q`)."""
-        if quirks.dead_session(status, text):
-            self._drop()
-            raise ConnectionLost(f"The IMAP server dropped the session: {text[:200]}")
-        delay = quirks.wait_before_retry(status, text, attempt)
-        if delay is None:
-            if quirks.not_now(status, text):
-                self._drop()
-                raise Throttled(
-                    f"{self.server.host} is throttling this account: {text[:200]}",
-                    "mailtui tries again after a pause; nothing queued is lost",
-                )
-            return False
-        log.info("%s: %s; waiting %.1f s", self.server.host, text[:120], delay)
-        if self._abort.wait(delay):
-            raise ConnectionLost("The connection was closed: mailtui is stopping")
-        return True
-
-    def _call(self, what: str, call: Callable[[], T], *, fresh: bool = True) -> T:
-        """One imapclient command (LOGIN, APPEND, SEARCH, FETCH BODYSTRUCTURE…) with the
-        same "not now" handling as `raw`: throttled → wait as asked and send it again."""
-        attempt = 0
-        while True:
-            try:
-                with self._errors(what, fresh=fresh):
-                    return call()
-            except (ProtocolError, LoginError) as exc:
-                if isinstance(exc, FolderGone):
-                    raise
-                text = short_error(exc)
-                if not self._wait_if_not_now(quirks.status_of(text), text, attempt):
-                    raise
-            attempt += 1
 
     def send(self, command: bytes) -> bytes:
         """Send a command without waiting (pipelining, RFC 9051 §5.5); returns its tag."""

@@ -24,8 +24,24 @@ clients together): it is no wrong password.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from imapclient.exceptions import LoginError
+
+from mailtui.imap.errors import (
+    ConnectionLost,
+    FolderGone,
+    ProtocolError,
+    Throttled,
+    short_error,
+)
+
+log = logging.getLogger("mailtui.imap")
+T = TypeVar("T")
 
 # quirk name → the capabilities it takes away.
 SWITCHES: dict[str, frozenset[str]] = {
@@ -123,3 +139,51 @@ def dead_session(status: str, text: str) -> bool:
 
 def clientbug(status: str, text: str) -> bool:
     return status == "BAD" and "[CLIENTBUG]" in text.upper()
+
+
+class Retrying:
+    """The "not now" handling of ImapSession (a mixin: `raw` and `_call` use it)."""
+
+    server: Any
+    _abort: Any
+    _drop: Callable[[], None]
+    _errors: Any
+
+    def _wait_if_not_now(self, status: str, text: str, attempt: int) -> bool:
+        """After a refusal: True when it meant "not now" and the wait it asked for is
+        over (send the command again). A session the server dropped, and a "not now"
+        that outlasted the retries, are ConnectionLost (Throttled): the thread's Link
+        reconnects with backoff and a journaled write stays queued, never refused.
+        The wait ends at once when the session is aborted (no sleeping through `q`)."""
+        if dead_session(status, text):
+            self._drop()
+            raise ConnectionLost(f"The IMAP server dropped the session: {text[:200]}")
+        delay = wait_before_retry(status, text, attempt)
+        if delay is None:
+            if not_now(status, text):
+                self._drop()
+                raise Throttled(
+                    f"{self.server.host} is throttling this account: {text[:200]}",
+                    "mailtui tries again after a pause; nothing queued is lost",
+                )
+            return False
+        log.info("%s: %s; waiting %.1f s", self.server.host, text[:120], delay)
+        if self._abort.wait(delay):
+            raise ConnectionLost("The connection was closed: mailtui is stopping")
+        return True
+
+    def _call(self, what: str, call: Callable[[], T], *, fresh: bool = True) -> T:
+        """One imapclient command (LOGIN, APPEND, SEARCH, FETCH BODYSTRUCTURE…) with the
+        same "not now" handling as `raw`: throttled → wait as asked and send it again."""
+        attempt = 0
+        while True:
+            try:
+                with self._errors(what, fresh=fresh):
+                    return call()
+            except (ProtocolError, LoginError) as exc:
+                if isinstance(exc, FolderGone):
+                    raise
+                text = short_error(exc)
+                if not self._wait_if_not_now(status_of(text), text, attempt):
+                    raise
+            attempt += 1
