@@ -384,6 +384,7 @@ def select(session: Session, cmd: Command) -> None:
             condstore="CONDSTORE" in session.enabled,
             qresync="QRESYNC" in session.enabled,
         )
+        view.expunge_order = session.server.expunge_order
         keywords = sorted({k for m in folder.messages.values() for k in m.keywords})
         unseen = next(
             (i for i, m in enumerate(folder.messages.values(), 1) if not m.has_flag("\\Seen")), 0

@@ -129,6 +129,10 @@ class ScriptedImap:
         # Microsoft 365 marks Sent Items etc. in every LIST without advertising
         # SPECIAL-USE: True sends the attributes whatever the capabilities say.
         self.special_use_in_list = False
+        # The order untagged EXPUNGEs go out in (view.py): "descending" (Dovecot),
+        # "ascending" or "shuffled" (Office 365 sends them in other orders; every order
+        # is valid as long as each number counts the ones already expunged).
+        self.expunge_order = "descending"
         self.hooks: dict[str, list[Hook]] = {}
         self.filters: list[Callable[[bytes], bytes]] = []
         self.session_hooks: list[Callable[[Session], None]] = []

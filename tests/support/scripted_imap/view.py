@@ -12,6 +12,7 @@ This module keeps that view and turns the store's changes into the untagged news
 from __future__ import annotations
 
 import bisect
+import random
 
 from tests.support.scripted_imap.protocol import compress, flag_list
 from tests.support.scripted_imap.store import Folder, Mailstore, Message
@@ -38,6 +39,7 @@ class SelectedView:
         # then: with neither moved, there is no news (no O(n) scan per command).
         self.synced_modseq = folder.highestmodseq
         self.held_expunges = False
+        self.expunge_order = "descending"  # set from ScriptedImap.expunge_order
 
     # --- numbering -------------------------------------------------------------------
 
@@ -85,10 +87,7 @@ class SelectedView:
                 if gone and self.qresync:
                     lines.append(b"* VANISHED " + compress(gone).encode())
                 elif gone:
-                    # Highest first, so no number shifts under the ones still to come.
-                    for i in range(len(self.uids) - 1, -1, -1):
-                        if self.uids[i] not in current:
-                            lines.append(b"* %d EXPUNGE" % (i + 1))
+                    lines.extend(self._expunge_lines(gone))
                 if gone:
                     dropped = set(gone)
                     self.uids = [u for u in self.uids if u not in dropped]
@@ -105,6 +104,21 @@ class SelectedView:
                 self.uids.extend(new)
                 self.known.update((u, current[u].modseq) for u in new)
                 lines.append(b"* %d EXISTS" % len(self.uids))
+        return lines
+
+    def _expunge_lines(self, gone: list[int]) -> list[bytes]:
+        """`* n EXPUNGE` for each gone UID, in this view's order; each number is the
+        message's position once the earlier lines' messages are gone (RFC 9051 §7.5.1).
+        Descending (Dovecot) keeps every number as it was; ascending repeats numbers."""
+        order = sorted(gone, reverse=self.expunge_order == "descending")
+        if self.expunge_order == "shuffled":
+            random.Random(len(gone)).shuffle(order)
+        seqs = list(self.uids)
+        lines = []
+        for uid in order:
+            i = bisect.bisect_left(seqs, uid)
+            lines.append(b"* %d EXPUNGE" % (i + 1))
+            del seqs[i]
         return lines
 
     def flags_line(self, seq: int, msg: Message, *, uid: bool | None = None) -> bytes:
