@@ -137,7 +137,7 @@ def _msgid_list(ids: tuple[str, ...]) -> str:
 
 
 def _attach(msg: EmailMessage, att: AttachmentData) -> None:
-    ctype = att.content_type
+    ctype = att.content_type.partition(";")[0].strip()
     maintype, _, subtype = ctype.partition("/")
     if not maintype or not subtype:
         maintype, subtype = "application", "octet-stream"
@@ -146,6 +146,26 @@ def _attach(msg: EmailMessage, att: AttachmentData) -> None:
         _attach_message(msg, att.data, f"{maintype}/{subtype}", filename)
         return
     msg.add_attachment(att.data, maintype=maintype, subtype=subtype, filename=filename)
+
+
+def _add_itip(msg: EmailMessage, att: AttachmentData) -> bool:
+    """An iTIP calendar ("text/calendar; method=REPLY", an invitation's answer) goes in
+    as the text's alternative, not as a file (RFC 6047 §2.4: the part's `method`
+    parameter equals the calendar's METHOD). False when `att` is not one."""
+    ctype, _, params = att.mime_type.partition(";")
+    method = params.strip().partition("=")[2].strip().strip('"').upper()
+    if ctype.strip().lower() != "text/calendar" or not method.isalpha():
+        return False
+    if msg.is_multipart():
+        return False  # the text has an alternative already: attach it as a file
+    text = att.data.decode("utf-8", "replace")
+    msg.make_alternative()
+    part = EmailMessage(policy=SMTP)
+    cte = "7bit" if text.isascii() else "quoted-printable"
+    part.set_content(text, subtype="calendar", charset="utf-8", cte=cte, params={"method": method})
+    del part["MIME-Version"]
+    msg.attach(part)
+    return True
 
 
 def _attach_message(msg: EmailMessage, raw: bytes, ctype: str, filename: str) -> None:
@@ -208,8 +228,11 @@ def build_message(
     if not body.endswith("\n"):
         body += "\n"
     msg.set_content(body, subtype="plain", charset="utf-8", cte=_text_cte(body))
+    # The calendar alternative first: files after it wrap it in multipart/mixed.
+    itips = [att for att in draft.attachments if _add_itip(msg, att)]
     for att in draft.attachments:
-        _attach(msg, att)
+        if not any(att is done for done in itips):
+            _attach(msg, att)
     for part in msg.iter_parts():
         # add_attachment makes each part a whole EmailMessage; only the top needs this.
         del part["MIME-Version"]

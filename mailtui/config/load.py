@@ -103,20 +103,7 @@ def _server(src: Source, key: str, raw: object, protocol: Protocol, email: str) 
             'conflicts with auth = "oauth2": with the built-in sign-in there is no password',
             hint='remove password_command; or remove auth = "oauth2" to log in with a password',
         )
-    ca_file = r.path("ca_file")
-    if ca_file is not None:
-        try:
-            ok = ca_file.is_file() and os.access(ca_file, os.R_OK)
-            exists = ok or ca_file.exists()
-        except (OSError, ValueError):
-            ok = exists = False
-        if not ok:
-            problem = "is not a readable file" if exists else "does not exist"
-            src.fail(
-                r.at("ca_file"),
-                f"{show(str(ca_file), 200)} {problem}",
-                hint="point ca_file at a PEM file of CA certificates",
-            )
+    ca_file = _readable_file(r, "ca_file")
     timeout = r.number("timeout", 0.0, 3600.0, lo_open=True)
     caps_raw = r.raw("ignore_capabilities") if r.has("ignore_capabilities") else ()
     if not isinstance(caps_raw, list | tuple):
@@ -165,6 +152,26 @@ def _server(src: Source, key: str, raw: object, protocol: Protocol, email: str) 
         log_protocol=r.boolean("log_protocol"),
         **oauth2,
     )
+
+
+def _readable_file(r: Reader, key: str) -> Path | None:
+    """A CA file key: absent (None), or a file that exists and can be read."""
+    path = r.path(key)
+    if path is None:
+        return None
+    try:
+        ok = path.is_file() and os.access(path, os.R_OK)
+        exists = ok or path.exists()
+    except (OSError, ValueError):
+        ok = exists = False
+    if not ok:
+        problem = "is not a readable file" if exists else "does not exist"
+        r.src.fail(
+            r.at(key),
+            f"{show(str(path), 200)} {problem}",
+            hint=f"point {key} at a PEM file of CA certificates",
+        )
+    return path
 
 
 def _account(src: Source, name: object, raw: object) -> AccountSettings:
@@ -339,6 +346,8 @@ def _ui(src: Source, raw: object) -> UiSettings:
         saved_searches=_saved_searches(r),
         send_delay=r.integer("send_delay", 0, 3600),
         preview=r.boolean("preview"),
+        osc8_links=r.boolean("osc8_links"),
+        https_ca_file=_readable_file(r, "https_ca_file"),
     )
 
 

@@ -332,6 +332,13 @@ class UiSettings:
     send_delay: int = 10
     """Seconds a message sent with `y` waits in the outbox, counting down, before it
     goes out; `u` brings it back to the review screen meanwhile. 0 sends at once."""
+    osc8_links: bool = False
+    """Make the http(s) links the reader shows clickable in terminals that know OSC 8
+    hyperlinks. Only a link whose text is its whole URL is made clickable, so what the
+    terminal opens is always the address on screen."""
+    https_ca_file: Path | None = None
+    """Extra CA certificates (PEM) trusted, in addition to the system's, for the HTTPS
+    requests mailtui makes itself (a list's one-click unsubscribe)."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Span, Text
 
 from mailtui.text.chunks import CancelCheck, check, split_lines
@@ -22,6 +23,7 @@ __all__ = [
     "Paragraph",
     "Quote",
     "Signature",
+    "hyperlink_target",
     "quote_level",
     "render_body",
     "split_blocks",
@@ -171,19 +173,43 @@ def split_blocks(text: str) -> list[Block]:
 
 URL_RE = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'\]\[)]+|\bmailto:[^\s<>\"'\]\[)]+", re.IGNORECASE)
 
+MAX_HYPERLINK = 2048
+"""Longer URLs are shown but not made OSC 8 hyperlinks (terminals cap them too)."""
+_HYPERLINK_SCHEMES = ("http://", "https://")
+
+
+def hyperlink_target(url: str) -> str:
+    """The URL an OSC 8 hyperlink may carry for this shown link text, or "".
+
+    The link goes into the terminal byte stream as `ESC ] 8 ; ; URL ESC \\`, so only
+    printable ASCII without spaces may appear (no ESC, BEL, C1 ST or anything a terminal
+    could read as the end of the sequence); only http and https; at most MAX_HYPERLINK
+    characters; and never a shortened one ("…"), whose target would differ from what is
+    on screen. The target is the shown text itself, so the terminal opens what is read.
+    """
+    if not 0 < len(url) <= MAX_HYPERLINK or not url.isascii() or not url.isprintable():
+        return ""
+    head = url[:8].lower()
+    scheme = next((s for s in _HYPERLINK_SCHEMES if head.startswith(s)), "")
+    if not scheme or len(url) == len(scheme) or " " in url:
+        return ""
+    return url
+
 
 class _Lines:
     """Text built line by line as one string and a list of spans, then made a Text once
     (Text.append per line costs several microseconds; a body can have 100k lines)."""
 
-    def __init__(self, link_style: str) -> None:
+    def __init__(self, link_style: str, hyperlinks: bool = False) -> None:
         self.parts: list[str] = []
         self.spans: list[Span] = []
         self.length = 0
         self.link_style = link_style
+        self.hyperlinks = hyperlinks
 
     def add(self, line: str, style: str) -> None:
-        """One line with URLs tinted (colour only: no hyperlink, no click action)."""
+        """One line with URLs tinted; with `hyperlinks`, http(s) ones also carry an OSC 8
+        link to exactly the text shown (`hyperlink_target`); never a click action."""
         if self.parts:
             self.parts.append("\n")
             self.length += 1
@@ -194,11 +220,16 @@ class _Lines:
             return
         if style:
             self.spans.append(Span(start, self.length, style))
-        if self.link_style and ("://" in line or "mailto:" in line):
+        if (self.link_style or self.hyperlinks) and ("://" in line or "mailto:" in line):
             for m in URL_RE.finditer(line):
                 end = m.start() + len(m.group(0).rstrip(".,;:!?"))
-                if end > m.start():
+                if end <= m.start():
+                    continue
+                if self.link_style:
                     self.spans.append(Span(start + m.start(), start + end, self.link_style))
+                target = hyperlink_target(line[m.start() : end]) if self.hyperlinks else ""
+                if target:
+                    self.spans.append(Span(start + m.start(), start + end, Style(link=target)))
 
     def text(self) -> Text:
         return Text("".join(self.parts), end="", spans=self.spans)
@@ -258,6 +289,7 @@ def render_body(
     width: int | None = None,
     fold_hint: str = "press z to expand",
     cancelled: CancelCheck = None,
+    hyperlinks: bool = False,
 ) -> Text:
     """The body as styled Text; quote blocks whose index is in `folded` become one line.
 
@@ -265,7 +297,7 @@ def render_body(
     """
     palette = palette or Palette()
     folded = folded or set()
-    out = _Lines(palette.link)
+    out = _Lines(palette.link, hyperlinks)
     # Cleaning again is cheap (one str.translate) and makes this safe for any caller.
     done = 0  # lines drawn, to ask `cancelled` now and then
     for index, block in enumerate(split_blocks(clean_text(text))):

@@ -25,7 +25,6 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from email.message import EmailMessage
 from enum import StrEnum
 from typing import Any
 
@@ -46,7 +45,6 @@ __all__ = [
     "Invitation",
     "InvitationError",
     "Person",
-    "add_itip",
     "find_attendee",
     "invitation_lines",
     "itip_reply",
@@ -514,21 +512,3 @@ def _reply_event(
     if comment.strip():
         out.add("COMMENT", clean_line(comment)[:MAX_FIELD])
     return out
-
-
-def add_itip(message: EmailMessage, ics: bytes, method: str = "REPLY") -> EmailMessage:
-    """Turn a one-part text/plain message into multipart/alternative with the calendar.
-
-    RFC 6047 §2.4: the text/calendar part carries `method=` equal to the calendar's
-    METHOD, so mail clients know to offer the update to the user's calendar. The
-    message is changed in place and returned (for `compose.flow.deliver`)."""
-    if message.is_multipart() or message.get_content_type() != "text/plain":
-        raise ValueError("add_itip expects a one-part text/plain message")
-    text = ics.decode("utf-8")
-    message.make_alternative()
-    part = EmailMessage(policy=message.policy)
-    cte = "7bit" if text.isascii() else "quoted-printable"
-    part.set_content(text, subtype="calendar", charset="utf-8", cte=cte, params={"method": method})
-    del part["MIME-Version"]
-    message.attach(part)
-    return message

@@ -107,6 +107,18 @@ class Composer:
         )
         return result.action, report
 
+    def review(self, draft: Draft) -> None:
+        """A message made for the user (an invitation's answer, a list's unsubscribe
+        message) straight onto the review screen, then sent like any other."""
+
+        async def run() -> None:
+            try:
+                await self._review(draft, draft, edit_first=False)
+            except MailtuiError as exc:
+                self._host.notify(exc.sentence(), severity="error", markup=False, timeout=8)
+
+        self._host.run_worker(run, group="compose", exclusive=True)
+
     def undo_send(self) -> None:
         """u in the undo window: the message out of the outbox, back on the review screen."""
         self._host.run_worker(self._undo_send, group="compose", exclusive=True)

@@ -33,6 +33,7 @@ from mailtui.usecase.reading import SecureReading
 
 if TYPE_CHECKING:
     from mailtui.ui.host import ScreenHost
+    from mailtui.ui.loader import Loaded
 
 _PREVIEW_DELAY = 0.12  # the cursor must rest this long before a message is fetched
 
@@ -42,10 +43,18 @@ Key = tuple[str, str, int]  # (account, folder, uid)
 class Reading:
     """The reader pane's behaviour (see the module docstring)."""
 
-    def __init__(self, host: ScreenHost, *, write_to: Callable[[str], None]) -> None:
-        """`write_to(link)` writes a message as a mailto: link of the message asks."""
+    def __init__(
+        self,
+        host: ScreenHost,
+        *,
+        write_to: Callable[[str], None],
+        shown: Callable[[Key, Loaded], None] | None = None,
+    ) -> None:
+        """`write_to(link)` writes a message as a mailto: link of the message asks;
+        `shown(key, loaded)` hears of every message shown (the invitation block)."""
         self._host = host
         self._write_to = write_to
+        self._shown = shown
         self._preview_timer: Timer | None = None
         self._mark_timer: Timer | None = None
         self._prefer = "html" if host.mail.ctx.settings.ui.prefer_html else "plain"
@@ -171,7 +180,10 @@ class Reading:
             return
         if not host.is_attached or host.reader.key != key:
             return
+        host.reader.hyperlinks = host.mail.ctx.settings.ui.osc8_links
         host.reader.show_loaded(loaded)
+        if self._shown is not None:
+            self._shown(key, loaded)
         self._arm_mark_read(key)
 
     def secure_reading(self, account: str) -> SecureReading:
@@ -327,6 +339,12 @@ class Reading:
         if not items:
             host.notify("No links or addresses in this message", timeout=2, markup=False)
             return
+        self.link_menu("Links and addresses", items)
+
+    def link_menu(self, title: str, items: list[Item]) -> None:
+        """Links to open (the open_command; mailto: in mailtui's composer) or copy; never
+        fetched by mailtui itself."""
+        host = self._host
 
         def chosen(result: tuple[str, int] | None) -> None:
             if result is None:
@@ -345,7 +363,7 @@ class Reading:
                 self._open_external(value)
 
         keys = [("o", "open", "open"), ("y", "copy", "copy")]
-        host.mail.push_screen(Menu("Links and addresses", items, keys), chosen)
+        host.mail.push_screen(Menu(title, items, keys), chosen)
 
     def attachments(self) -> None:
         host = self._host

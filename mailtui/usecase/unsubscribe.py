@@ -30,7 +30,8 @@ import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mailtui.compose.draft import Draft, new_draft
@@ -38,10 +39,14 @@ from mailtui.compose.mailto import Mailto, parse_mailto
 from mailtui.config.model import AccountSettings
 from mailtui.text.safe import clean_line
 
+if TYPE_CHECKING:
+    from mailtui.sync.service import SyncService
+
 __all__ = [
     "ONE_CLICK_BODY",
     "OneClickResult",
     "UnsubscribePlan",
+    "message_plan",
     "perform_one_click",
     "plan_unsubscribe",
     "unsubscribe_draft",
@@ -155,6 +160,20 @@ def plan_unsubscribe(list_unsubscribe: str, list_unsubscribe_post: str = "") -> 
     return plan
 
 
+def message_plan(service: SyncService, folder: str, uid: int) -> UnsubscribePlan:
+    """The plan for a stored message: its header block fetched (BODY.PEEK[HEADER], so it
+    stays unread) and the two fields read. Blocking: the CLI, or a thread."""
+    from mailtui.usecase.message_io import fetch_header, header_fields
+
+    fields = {
+        name.lower(): value
+        for name, value in reversed(header_fields(fetch_header(service, folder, uid)))
+    }
+    return plan_unsubscribe(
+        fields.get("list-unsubscribe", ""), fields.get("list-unsubscribe-post", "")
+    )
+
+
 def unsubscribe_draft(account: AccountSettings, plan: UnsubscribePlan) -> Draft:
     """The message a mailto: plan sends: its To, Subject and Body (no Cc, no Bcc, no
     attachment), Subject "unsubscribe" when the link gives none."""
@@ -187,17 +206,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def perform_one_click(
-    plan: UnsubscribePlan, *, timeout: float = 20.0, ca_file: str | None = None
+    plan: UnsubscribePlan, *, timeout: float = 20.0, ca_file: str | Path | None = None
 ) -> OneClickResult:
     """POST `List-Unsubscribe=One-Click` to the plan's URL (after the user confirmed).
 
-    Certificates are verified against the system's CAs, or `ca_file` only (tests).
-    Never raises for network or HTTP trouble: the result says what happened. Blocking:
-    run it in a worker thread."""
+    Certificates are verified against the system's CAs (OpenSSL's default store, which
+    honours SSL_CERT_FILE) plus `ca_file` when given (`[ui] https_ca_file`). Never
+    raises for network or HTTP trouble: the result says what happened. Blocking: run it
+    in a worker thread."""
     url = _https(plan.one_click)
     if not url:
         return OneClickResult(False, message="This list offers no one-click unsubscribe")
-    context = ssl.create_default_context(cafile=ca_file)
+    context = ssl.create_default_context()
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            return OneClickResult(False, message=clean_line(f"Cannot read {ca_file}: {exc}"))
     # No HTTPCookieProcessor, no auth handlers: build_opener adds neither by default.
     opener = urllib.request.build_opener(
         urllib.request.HTTPSHandler(context=context), _NoRedirect()

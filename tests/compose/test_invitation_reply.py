@@ -75,3 +75,36 @@ def test_an_invitation_without_organiser_cannot_be_answered() -> None:
     request = ics("UID:x\nDTSTAMP:20270101T000000Z\nDTSTART:20270705T100000Z")
     with pytest.raises(InvitationError, match="organiser"):
         reply_to_invitation(account(None), request, "bob@example.org", Answer.DECLINED)
+
+
+def test_the_reply_rides_on_a_draft_and_becomes_the_calendar_alternative() -> None:
+    """The review screen's Draft carries the REPLY as an attachment; building the
+    message makes it the text's alternative with method=REPLY, files after it mixed."""
+    from dataclasses import replace
+
+    from mailtui.compose.build import build_message
+    from mailtui.compose.draft import AttachmentData
+    from mailtui.usecase.invitation import REPLY_TYPE
+
+    acct = account(None)
+    reply = reply_to_invitation(acct, REQUEST, "bob@example.org", Answer.TENTATIVE)
+    calendar = AttachmentData("invite.ics", reply.ics, REPLY_TYPE)
+    draft = replace(reply.draft, attachments=(calendar,))
+    msg = build_message(draft, acct)
+    assert msg.get_content_type() == "multipart/alternative"
+    text, cal = list(msg.iter_parts())
+    assert text.get_content_type() == "text/plain"
+    assert cal.get_content_type() == "text/calendar"
+    assert cal.get_param("method") == "REPLY"
+    assert cal.get_content_charset() == "utf-8"
+    assert cal.get_content().replace("\n", "\r\n").encode() == reply.ics
+    # A file next to it (whatever the order) is attached after the alternative.
+    note = AttachmentData("agenda.txt", b"1. budget\n", "text/plain")
+    mixed = build_message(replace(draft, attachments=(note, calendar)), acct)
+    assert mixed.get_content_type() == "multipart/mixed"
+    alternative, attached = list(mixed.iter_parts())
+    assert [p.get_content_type() for p in alternative.iter_parts()] == [
+        "text/plain",
+        "text/calendar",
+    ]
+    assert attached.get_filename() == "agenda.txt"

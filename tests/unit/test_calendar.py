@@ -16,7 +16,6 @@ from mailtui.mime.calendar import (
     MAX_CALENDAR_BYTES,
     Answer,
     InvitationError,
-    add_itip,
     find_attendee,
     invitation_lines,
     itip_reply,
@@ -498,26 +497,6 @@ def test_hostile_names_in_the_request_stay_inside_their_parameter() -> None:
     assert attendee.params["PARTSTAT"] == "DECLINED"
     assert str(vevent["ORGANIZER"]) == "mailto:amy@example.org"
     assert b"eve@evil.example" not in raw.replace(b"\r\n ", b"").split(b"SUMMARY")[0]
-
-
-def test_add_itip_makes_text_plus_calendar_alternative() -> None:
-    from email.message import EmailMessage
-    from email.policy import SMTP
-
-    msg = EmailMessage(policy=SMTP)
-    msg["Subject"] = "Accepted: Planning"
-    msg.set_content("Bob has accepted.\n")
-    raw = itip_reply(REQUEST, "bob@example.org", Answer.ACCEPTED, now=NOW)
-    add_itip(msg, raw)
-    assert msg.get_content_type() == "multipart/alternative"
-    text, cal = list(msg.iter_parts())
-    assert text.get_content_type() == "text/plain"
-    assert cal.get_content_type() == "text/calendar"
-    assert cal.get_param("method") == "REPLY"
-    assert cal.get_content_charset() == "utf-8"
-    assert cal.get_content().replace("\n", "\r\n").encode() == raw
-    with pytest.raises(ValueError):
-        add_itip(msg, raw)  # already multipart
 
 
 def test_repeated_organiser_and_an_occurrence_without_one() -> None:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mailtui.ui.exporting import Exporting
     from mailtui.ui.filtering import Filter
     from mailtui.ui.folders import Folders
+    from mailtui.ui.invites import Invites
     from mailtui.ui.listing import Listing
     from mailtui.ui.navigation import Navigation
     from mailtui.ui.outgoing import Outbox
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from mailtui.ui.reading import Reading
     from mailtui.ui.search import Search
     from mailtui.ui.triage import Triage
+    from mailtui.ui.unsubscribing import Unsubscribing
     from mailtui.ui.widgets.folder_tree import FolderTree
     from mailtui.ui.widgets.message_list import MessageList
     from mailtui.ui.widgets.reader import Reader
@@ -43,6 +45,8 @@ class KeyActions:
     commands: Commands
     exporting: Exporting
     attaching: Attaching
+    invites: Invites
+    unsubscribing: Unsubscribing
 
     if TYPE_CHECKING:
         folder: str | None
@@ -241,6 +245,12 @@ class KeyActions:
 
     def action_import_key(self) -> None:
         self.reading.import_key()
+
+    def action_unsubscribe(self) -> None:
+        self.unsubscribing.start()
+
+    def action_invite(self) -> None:
+        self.invites.ask()
 
     def action_pipe(self) -> None:
         self.exporting.ask_pipe()

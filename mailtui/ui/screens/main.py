@@ -31,6 +31,7 @@ from mailtui.ui.elsewhere import Elsewhere
 from mailtui.ui.exporting import Exporting
 from mailtui.ui.filtering import Filter
 from mailtui.ui.folders import Folders
+from mailtui.ui.invites import Invites
 from mailtui.ui.keymap import bindings
 from mailtui.ui.listing import Listing
 from mailtui.ui.messages import ServiceMessage
@@ -41,6 +42,7 @@ from mailtui.ui.reading import Reading
 from mailtui.ui.screens.keys import KeyActions
 from mailtui.ui.search import Search
 from mailtui.ui.triage import Triage
+from mailtui.ui.unsubscribing import Unsubscribing
 from mailtui.ui.views import needs_server
 from mailtui.ui.widgets.folder_tree import FolderRef, FolderTree, display_name
 from mailtui.ui.widgets.message_list import MessageList
@@ -95,7 +97,15 @@ class MainScreen(KeyActions, Screen[None]):
         self.folder: str | None = None
         self.listing = Listing(self)
         self.connection = Connection(self, self.listing)
-        self.reading = Reading(self, write_to=lambda link: self.composer.start("mailto", link))
+        self.invites = Invites(self, review=lambda draft: self.composer.review(draft))
+        self.reading = Reading(
+            self,
+            write_to=lambda link: self.composer.start("mailto", link),
+            shown=self.invites.load,
+        )
+        self.unsubscribing = Unsubscribing(
+            self, self.reading, review=lambda draft: self.composer.review(draft)
+        )
         self.navigation = Navigation(self)
         self.search = Search(self)
         self.filter = Filter(self, self.listing)
@@ -114,6 +124,7 @@ class MainScreen(KeyActions, Screen[None]):
             folders=self.folders,
         )
         self.attaching = Attaching(self, self.commands)
+        self.commands.own["invite"] = self.invites.run_line
         self.exporting = Exporting(
             self, listing=self.listing, reading=self.reading, commands=self.commands
         )

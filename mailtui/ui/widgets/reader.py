@@ -136,6 +136,7 @@ class _BodyDraw:
     width: int
     folded: frozenset[int]
     palette: Palette
+    hyperlinks: bool = False
 
 
 def _body_lines(
@@ -157,6 +158,7 @@ def _body_text(draw: _BodyDraw, cancelled: CancelCheck = None) -> Text:
         width=draw.width,
         fold_hint="T unfolds",
         cancelled=cancelled,
+        hyperlinks=draw.hyperlinks,
     )
     if draw.left_out or draw.cut:
         body.append(_cut_note(draw.left_out, draw.cut), style=palette.dim or "dim")
@@ -200,6 +202,12 @@ class Reader(VerticalScroll, can_focus=True):
         # The reader's parts, made once: showing a message updates them, never replaces them.
         self._headers = Static(Text(""), id="reader-headers", markup=False)
         self.security = SecurityStatus(id="reader-security")
+        # A calendar invitation's readable block (ui/invites.py fills it), over the body.
+        self._invite = Static(Text(""), id="reader-invite", markup=False)
+        self._invite.display = False
+        self.invite_lines: list[str] = []
+        # Links the body shows in full become OSC 8 hyperlinks (`[ui] osc8_links`).
+        self.hyperlinks = False
         self._body = Static(Text(""), id="reader-body", markup=False)
         self._lines = BodyLines(id="reader-lines")
         self._attachments = Static(Text(""), id="reader-attachments", markup=False)
@@ -207,6 +215,7 @@ class Reader(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         yield self._headers
         yield self.security
+        yield self._invite
         yield self._body
         yield self._lines
         yield self._attachments
@@ -229,6 +238,7 @@ class Reader(VerticalScroll, can_focus=True):
         self.error = ""
         self._headers.update(Text(""))
         self.security.show_lines(())
+        self.show_invitation([])
         self._show_static(Text(message, style="dim", end=""))
         self._attachments.update(Text(""))
         self._attachments.display = False
@@ -244,6 +254,7 @@ class Reader(VerticalScroll, can_focus=True):
         self.all_headers = None
         self._draw_headers()
         self.security.show_lines(())
+        self.show_invitation([])
         self._show_static(Text(""))
         self._body.loading = True
         self._attachments.display = False
@@ -263,6 +274,21 @@ class Reader(VerticalScroll, can_focus=True):
         self._draw_body()
         self._attachments.update(attachments_text(loaded.attachments, self.palette))
         self._attachments.display = bool(loaded.attachments)
+
+    def show_invitation(self, lines: list[str], hint: str = "") -> None:
+        """The invitation block over the body (`lines` are clean text; [] hides it)."""
+        self.invite_lines = list(lines)
+        self._invite.display = bool(lines)
+        if not lines:
+            self._invite.update(Text(""))
+            return
+        block = Text(end="")
+        block.append(clean_line(lines[0]), style=self.palette.subject or "bold")
+        for line in lines[1:]:
+            block.append("\n" + clean_line(line))
+        if hint:
+            block.append("\n" + clean_line(hint), style=self.palette.dim or "dim")
+        self._invite.update(block)
 
     def show_error(self, message: str) -> None:
         self._abandon_drawing()
@@ -372,7 +398,15 @@ class Reader(VerticalScroll, can_focus=True):
             return
         width = max(self.scrollable_content_region.width - 1, 20)
         text, left_out = (loaded.text, 0) if self.quotes_open else shown_text(loaded.text)
-        draw = _BodyDraw(text, left_out, loaded.cut, width, frozenset(self.folded), self.palette)
+        draw = _BodyDraw(
+            text,
+            left_out,
+            loaded.cut,
+            width,
+            frozenset(self.folded),
+            self.palette,
+            self.hyperlinks,
+        )
         if len(text) <= DRAW_HERE_CHARS:
             self._show_static(_body_text(draw))
             return
