@@ -49,17 +49,20 @@ class Composer:
         self._outbox = outbox
         self._reading = reading
 
-    def start(self, mode: str, mailto: str = "") -> None:
-        """Write a message: `mode` is one of MODES."""
-        self._host.run_worker(partial(self._compose, mode, mailto), group="compose", exclusive=True)
+    def start(self, mode: str, mailto: str = "", target: MessageRef | None = None) -> None:
+        """Write a message: `mode` is one of MODES; `target` answers or forwards that
+        message instead of the one at the list's cursor (the conversation view's)."""
+        self._host.run_worker(
+            partial(self._compose, mode, mailto, target), group="compose", exclusive=True
+        )
 
-    async def _compose(self, mode: str, mailto: str) -> None:
+    async def _compose(self, mode: str, mailto: str, target: MessageRef | None = None) -> None:
         host = self._host
         # A recalled draft is replaced by what comes of it: sent, or saved anew.
         old = (host.folder, host.messages.cursor_uid) if mode == "recall" else None
         self._answers_encrypted = False
         try:
-            draft = await self._draft_for(mode, mailto)
+            draft = await self._draft_for(mode, mailto, target)
             if draft is None:
                 return
             action, report = await self._review(draft, draft)
@@ -267,7 +270,9 @@ class Composer:
         )
         self._host.mail.bridge.submit(self._host.service, command)
 
-    async def _draft_for(self, mode: str, mailto: str = "") -> Draft | None:
+    async def _draft_for(
+        self, mode: str, mailto: str = "", target: MessageRef | None = None
+    ) -> Draft | None:
         from mailtui.compose.draft import forward_draft, new_draft, recalled_draft, reply_draft
         from mailtui.compose.mailto import mailto_draft
 
@@ -278,6 +283,8 @@ class Composer:
         if mode == "mailto":
             return mailto_draft(account, mailto)
         uid, folder = host.messages.cursor_uid, host.folder
+        if target is not None:
+            uid, folder = target.uid, target.folder
         if uid is None or folder is None:
             host.notify("No message here", timeout=2, markup=False)
             return None
@@ -289,7 +296,9 @@ class Composer:
                 )
                 return None
         uids = [uid]
-        if mode == "forward_attached":
+        if target is not None:
+            pass  # exactly the message the user pointed at
+        elif mode == "forward_attached":
             uids = host.messages.selected_uids() or [uid]
         elif len(host.messages.selected_uids()) > 1:
             host.notify("Answering the message at the cursor", timeout=2, markup=False)

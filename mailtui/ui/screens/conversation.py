@@ -9,6 +9,12 @@ others folded to their first lines; quoted text is folded in open messages.
 `enter` unfolds a folded message, then its quotes, then folds it again; j/k move
 between messages; q or escape closes.
 
+The triage keys act on the focused message, in whatever folder it is: d deletes and a
+archives it (it leaves the view), s flags and U marks it read or unread, r/R/f answer
+or forward it through the normal review screen, u undoes the last change and rebuilds
+the view from the cache. They are the main screen's keymap entries, so `[ui.keys]`
+rebinds them here too, and they submit the same journaled commands.
+
 Signed and encrypted messages are read as in the reader (`usecase.reading`): verified,
 or decrypted in memory only, with the verdict drawn as our own coloured badges between
 the message's header line and its body (a body's plain text cannot draw them), and an
@@ -22,7 +28,8 @@ render thread.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.text import Text
@@ -35,10 +42,13 @@ from textual.widgets import Footer, Static
 from mailtui.errors import MailtuiError
 from mailtui.mime.blocks import Palette, Quote, render_body, split_blocks
 from mailtui.mime.threads import base_subject
+from mailtui.model import FLAGGED, SEEN, MessageRef
+from mailtui.sync import commands
 from mailtui.text.chunks import CancelCheck
 from mailtui.text.safe import clean_line
 from mailtui.ui import format as fmt
-from mailtui.ui import loader
+from mailtui.ui import keymap, loader
+from mailtui.ui.bridge import ServiceFailed
 from mailtui.ui.widgets.security import security_text
 from mailtui.usecase.conversation import ConversationMessage, find_conversation, first_lines
 from mailtui.usecase.secure import StatusLine
@@ -51,6 +61,9 @@ if TYPE_CHECKING:
 __all__ = ["ConversationScreen", "Entry"]
 
 Fold = Literal["folded", "open", "quotes"]
+# The main screen's actions that work on one message here (their keys from the keymap).
+TRIAGE = ("delete", "archive", "flag", "toggle_read", "reply", "reply_all", "forward", "undo")
+Answer = Callable[[str, MessageRef], None]  # (compose mode, the message answered)
 _NEXT_FOLD: dict[Fold, Fold] = {"folded": "open", "open": "quotes", "quotes": "folded"}
 
 
@@ -96,6 +109,7 @@ class ConversationScreen(Screen[None]):
         Binding("k,up", "previous", "Previous", show=False),
         Binding("enter", "unfold", "Unfold"),
         Binding("q,escape", "close", "Close"),
+        *keymap.bindings(spec for spec in keymap.ACTIONS if spec.name in TRIAGE),
     ]
 
     def __init__(
@@ -109,6 +123,7 @@ class ConversationScreen(Screen[None]):
         palette: Palette | None = None,
         prefer: str = "plain",
         secure: SecureReading | None = None,
+        answer: Answer | None = None,
     ) -> None:
         super().__init__(id="conversation")
         self.service = service
@@ -119,7 +134,9 @@ class ConversationScreen(Screen[None]):
         self.palette = palette or Palette()
         self.prefer = prefer
         self.secure = secure
+        self.answer = answer
         self.entries: list[Entry] = []
+        self._folders: set[str] = set()  # every folder the conversation was seen in
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Conversation", style="bold"), id="conversation-title", markup=False)
@@ -141,6 +158,7 @@ class ConversationScreen(Screen[None]):
         root_subject = base_subject(messages[0].envelope.subject)[0]
         title = Text(clean_line(messages[0].envelope.subject) or "(no subject)", style="bold")
         folders = sorted({m.folder for m in messages} | {f for m in messages for f in m.also_in})
+        self._folders.update(folders)
         title.append(
             f"   {len(messages)} message{'s' if len(messages) != 1 else ''} · "
             f"{clean_line(', '.join(folders))}",
@@ -201,6 +219,8 @@ class ConversationScreen(Screen[None]):
         out.append(f"  [{clean_line(', '.join(where))}]", style="dim")
         if not env.seen:
             out.append("  unread", style="bold")
+        if env.flagged:
+            out.append("  ⚑ flagged", style="bold")
         subject = entry.subject or env.subject
         if base_subject(subject)[0] != root_subject:
             out.append("\n  ")
@@ -264,3 +284,109 @@ class ConversationScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    # --- triage on the focused message -----------------------------------------------------
+
+    def _focused_entry(self) -> Entry | None:
+        index = self._focused_index()
+        if index is None:
+            self.notify("No message here", timeout=2, markup=False)
+            return None
+        return self.entries[index]
+
+    def _leave(
+        self, make: type[commands.ArchiveMessages | commands.DeleteMessages], done: str
+    ) -> None:
+        """Delete or archive the focused message; it leaves the view."""
+        entry = self._focused_entry()
+        if entry is None:
+            return
+        message = entry.message
+        self.bridge.submit(self.service, make(folder=message.folder, uids=(message.uid,)))
+        index = self.entries.index(entry)
+        self.entries.remove(entry)
+        entry.widget.remove()
+        self.notify(f"{done} 1 message — u undoes", timeout=3, markup=False)
+        if not self.entries:
+            self.dismiss(None)
+            return
+        neighbour = self.entries[min(index, len(self.entries) - 1)]
+        neighbour.widget.focus()
+
+    def action_delete(self) -> None:
+        self._leave(commands.DeleteMessages, "Deleted")
+
+    def action_archive(self) -> None:
+        self._leave(commands.ArchiveMessages, "Archived")
+
+    def _toggle(self, flag: str, on_word: str, off_word: str) -> None:
+        entry = self._focused_entry()
+        if entry is None:
+            return
+        message = entry.message
+        on = flag not in message.envelope.flags
+        add, remove = (frozenset({flag}), frozenset()) if on else (frozenset(), frozenset({flag}))
+        self.bridge.submit(
+            self.service,
+            commands.SetFlags(folder=message.folder, uids=(message.uid,), add=add, remove=remove),
+        )
+        # The service changed the cache before submit returned: redraw from it.
+        env = self.service.envelope(message.folder, message.uid)
+        if env is not None:
+            entry.message = replace(message, envelope=env)
+        self.notify(f"{on_word if on else off_word} 1 message — u undoes", timeout=3, markup=False)
+        self.run_worker(self._draw(entry), group=f"draw-{id(entry)}", exclusive=True)
+
+    def action_flag(self) -> None:
+        self._toggle(FLAGGED, "Flagged", "Unflagged")
+
+    def action_toggle_read(self) -> None:
+        self._toggle(SEEN, "Marked read:", "Marked unread:")
+
+    def _answer(self, mode: str) -> None:
+        entry = self._focused_entry()
+        if entry is None or self.answer is None:
+            return
+        self.answer(mode, MessageRef(entry.message.folder, entry.message.uid))
+
+    def action_reply(self) -> None:
+        self._answer("reply")
+
+    def action_reply_all(self) -> None:
+        self._answer("reply_all")
+
+    def action_forward(self) -> None:
+        self._answer("forward")
+
+    def action_undo(self) -> None:
+        self.run_worker(self._undo(), group="conversation-undo", exclusive=True)
+
+    async def _undo(self) -> None:
+        try:
+            # Undoing a move may wait for the server's new UIDs: not on the UI thread.
+            result = await self.bridge.call(self.service, commands.Undo(), submit=asyncio.to_thread)
+        except ServiceFailed as exc:
+            self.notify(exc.sentence(), severity="warning", markup=False)
+            return
+        self.notify("Undone" if result else "Nothing to undo", timeout=2, markup=False)
+        if not result:
+            return
+        # The message comes back under a new UID the cache learns from a sync of its
+        # folder: bring the conversation's folders up to date, then draw it again.
+        for folder in sorted(self._folders):
+            try:
+                await self.bridge.call(self.service, commands.SyncFolder(folder=folder))
+            except ServiceFailed:
+                continue  # drawn from what the cache has
+        await self._rebuild()
+
+    async def _rebuild(self) -> None:
+        """The view again from the cache, anchored on a message still in it."""
+        focused = self._focused_index()
+        anchor = self.entries[focused].message if focused is not None else None
+        if anchor is not None:
+            self.folder, self.uid = anchor.folder, anchor.uid
+        for entry in self.entries:
+            await entry.widget.remove()
+        self.entries = []
+        await self._open()

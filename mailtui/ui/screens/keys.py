@@ -240,6 +240,7 @@ class KeyActions:
                 palette=reader.palette,
                 prefer=self.reading.prefer,
                 secure=self.reading.secure_reading(self.account),
+                answer=lambda mode, ref: self.composer.start(mode, target=ref),
             )
         )
 
