@@ -5,7 +5,8 @@ Every subcommand runs on the same SyncService the TUI uses; failures print one l
 package never imports `mailtui.ui`: `mailtui` with no command (the app) is dispatched
 by `mailtui.main`, which passes the app in as `main(app=…)`.
 
-Modules: `read` (list, show, search), `thread` (a conversation across folders), `triage` (mark, move, copy, delete, archive),
+Modules: `read` (list, show, search), `thread` (a conversation across folders),
+`respond` (unsubscribe, invite), `triage` (mark, move, copy, delete, archive),
 `folders` (folders, folder …), `sync` (sync, watch), `attachments` (save), `completion`
 (shell completion scripts), `manpage` (--man), `send`
 (send, outbox), `account` (login), `setup` (setup, its questions in `prompts`); `access` opens the context and checks folders and
@@ -25,6 +26,7 @@ from mailtui.cli import (
     completion,
     folders,
     read,
+    respond,
     send,
     setup,
     sync,
@@ -106,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=read.cmd_show)
 
     thread.add_parser(sub)
+    respond.add_parsers(sub)
 
     p = sub.add_parser("folders", help="list folders with roles and counts")
     p.add_argument("--account", "-a")

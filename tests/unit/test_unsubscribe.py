@@ -3,11 +3,7 @@ against a real loopback HTTPS server with a throw-away trustme CA."""
 
 from __future__ import annotations
 
-import ssl
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +18,7 @@ from mailtui.usecase.unsubscribe import (
     plan_unsubscribe,
     unsubscribe_draft,
 )
+from tests.support.https_server import HttpsServer, serve
 from tests.unit.test_complexity import assert_linear
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -123,60 +120,6 @@ def test_mailto_draft_has_only_to_subject_and_body() -> None:
 # --------------------------------------------------------------------------- the POST
 
 
-@dataclass
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class HttpsServer:
-    """A loopback HTTPS server recording every request it gets."""
-
-    ca_file: Path
-    port: int = 0
-    requests: list[Seen] = field(default_factory=list)
-
-    def url(self, path: str) -> str:
-        return f"https://127.0.0.1:{self.port}{path}"
-
-
-def _handler(server: HttpsServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _record(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            server.requests.append(
-                Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            )
-
-        def _answer(self) -> None:
-            self._record()
-            if self.path.startswith("/redirect"):
-                code = 307 if "307" in self.path else 302
-                self.send_response(code)
-                self.send_header("Location", server.url("/landing"))
-                self.send_header("Set-Cookie", "track=1")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            code = 500 if self.path.startswith("/fail") else 200
-            body = b"done"
-            self.send_response(code)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = do_HEAD = _answer
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return Handler
-
-
 @pytest.fixture(scope="module")
 def ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
     authority = trustme.CA()
@@ -185,26 +128,9 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
     return authority, path
 
 
-def _serve(cert_ca: trustme.CA, ca_file: Path) -> Iterator[HttpsServer]:
-    state = HttpsServer(ca_file=ca_file)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    cert_ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(10)
-
-
 @pytest.fixture
 def https(ca: tuple[trustme.CA, Path]) -> Iterator[HttpsServer]:
-    yield from _serve(ca[0], ca[1])
+    yield from serve(ca[0], ca[1])
 
 
 def test_one_click_posts_exactly_the_rfc_8058_body_once(https: HttpsServer) -> None:
@@ -237,7 +163,7 @@ def test_a_server_error_is_reported(https: HttpsServer) -> None:
 
 
 def test_an_untrusted_certificate_sends_nothing(ca: tuple[trustme.CA, Path]) -> None:
-    for server in _serve(trustme.CA(), ca[1]):  # signed by a CA the client does not trust
+    for server in serve(trustme.CA(), ca[1]):  # signed by a CA the client does not trust
         plan = plan_unsubscribe(f"<{server.url('/u')}>", ONE_CLICK)
         result = perform_one_click(plan, timeout=10, ca_file=str(ca[1]))
         assert not result.ok and result.message.startswith("Could not reach 127.0.0.1")
@@ -252,3 +178,18 @@ def test_a_link_or_mailto_plan_is_never_fetched(https: HttpsServer) -> None:
         result = perform_one_click(plan, timeout=10, ca_file=str(https.ca_file))
         assert not result.ok and result.message == "This list offers no one-click unsubscribe"
     assert https.requests == []
+
+
+def test_the_system_store_is_trusted_and_ca_file_adds_to_it(
+    https: HttpsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ca_file: the system's CAs only (which do not know the test CA) — refused,
+    nothing received; OpenSSL's SSL_CERT_FILE (a user's own store) is honoured."""
+    plan = plan_unsubscribe(f"<{https.url('/u')}>", ONE_CLICK)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    refused = perform_one_click(plan, timeout=10)
+    assert not refused.ok and refused.message.startswith("Could not reach 127.0.0.1")
+    assert https.requests == []
+    monkeypatch.setenv("SSL_CERT_FILE", str(https.ca_file))
+    assert perform_one_click(plan, timeout=10).ok
+    assert [(s.method, s.body) for s in https.requests] == [("POST", ONE_CLICK_BODY)]
