@@ -88,3 +88,40 @@ async def test_triage_keys_act_on_the_focused_message_in_its_own_folder(
         )
         assert A in message_ids(client, "INBOX") and D in message_ids(client, "Archive")
     client.logout()
+
+
+async def test_keys_typed_fast_act_on_the_message_moved_to(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """`j d` arriving in one read (a fast typist, a paste, a slow link) deletes the
+    message j moved to, not the one focused before it."""
+    from textual import events
+
+    user = dovecot.add_user()
+    corpus.populate(user)
+    app = make_app(dovecot, user, tmp_path, ui={"mark_read_delay": -1})
+    client = dovecot.client(user)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        rows = app.main.messages
+        rows.move_to(rows.index_of(2) or 0)  # C
+        await pilot.press("V")
+        screen = await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, ConversationScreen) and app.screen,
+            what="the conversation view",
+        )
+        await wait_for(pilot, lambda: len(screen.entries) == 4, what="four messages")
+        await pilot.press("k", "k")  # A, the oldest
+        await wait_for(pilot, lambda: app.screen.focused is screen.entries[0].widget, what="A")
+        # Both keys queued before either is handled, as a terminal delivers them.
+        app.post_message(events.Key("j", "j"))
+        app.post_message(events.Key("d", "d"))
+        await wait_for(pilot, lambda: len(screen.entries) == 3, what="one message gone")
+        assert [e.message.folder for e in screen.entries] == ["INBOX", "INBOX", "Archive"]
+        await wait_server(
+            lambda: B not in message_ids(client, "Sent") and B in message_ids(client, "Trash"),
+            what="B (the one j moved to) in Trash",
+        )
+        assert A in message_ids(client, "INBOX")
+    client.logout()

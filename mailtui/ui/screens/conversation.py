@@ -182,7 +182,7 @@ class ConversationScreen(Screen[None]):
         await box.mount_all([e.widget for e in self.entries])
         for entry in self.entries:
             await self._draw(entry, root_subject)
-        opened.widget.focus()
+        self.set_focus(opened.widget, scroll_visible=False)
         opened.widget.scroll_visible(animate=False, top=True)
         # Bodies: the opened message's first, then the newest down to the oldest.
         order = [opened] + [e for e in reversed(self.entries) if e is not opened]
@@ -263,7 +263,9 @@ class ConversationScreen(Screen[None]):
         index = len(self.entries) - 1 if index is None else index + step
         index = max(0, min(len(self.entries) - 1, index))
         widget = self.entries[index].widget
-        widget.focus()
+        # At once, not at the next idle (Widget.focus): a key already queued behind
+        # this one (j d typed fast) must act on the message j moved to.
+        self.set_focus(widget, scroll_visible=False)
         widget.scroll_visible(animate=False)
 
     def action_next(self) -> None:
@@ -311,7 +313,7 @@ class ConversationScreen(Screen[None]):
             self.dismiss(None)
             return
         neighbour = self.entries[min(index, len(self.entries) - 1)]
-        neighbour.widget.focus()
+        self.set_focus(neighbour.widget, scroll_visible=False)
 
     def action_delete(self) -> None:
         self._leave(commands.DeleteMessages, "Deleted")
