@@ -6,7 +6,7 @@ package never imports `mailtui.ui`: `mailtui` with no command (the app) is dispa
 by `mailtui.main`, which passes the app in as `main(app=…)`.
 
 Modules: `read` (list, show, search), `thread` (a conversation across folders),
-`respond` (unsubscribe, invite), `triage` (mark, move, copy, delete, archive),
+`respond` (unsubscribe, invite), `triage` (mark, move, copy, delete, archive, junk),
 `folders` (folders, folder …), `sync` (sync, watch), `attachments` (save), `completion`
 (shell completion scripts), `manpage` (--man), `send`
 (send, outbox), `account` (login), `setup` (setup, its questions in `prompts`); `access` opens the context and checks folders and
@@ -163,6 +163,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("uids", nargs="+", type=parse_uid, metavar="UID")
         p.add_argument("--account", "-a")
         p.set_defaults(func=triage.cmd_delete, kind=name)
+
+    p = sub.add_parser(
+        "junk", help="move messages to the Junk folder ($Junk); in Junk: not junk, to INBOX"
+    )
+    p.add_argument("folder")
+    p.add_argument("uids", nargs="+", type=parse_uid, metavar="UID")
+    p.add_argument("--account", "-a")
+    p.add_argument(
+        "--not", dest="not_junk", action="store_true", help="not junk: back to INBOX, $NotJunk"
+    )
+    p.set_defaults(func=triage.cmd_junk)
 
     p = sub.add_parser("search", help="search a folder on the server (or the cache with --local)")
     p.add_argument("folder")

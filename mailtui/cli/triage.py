@@ -1,4 +1,4 @@
-"""Triage commands: `mark` flags and labels, `move`/`copy`, `delete`/`archive`.
+"""Triage commands: `mark` flags and labels, `move`/`copy`, `delete`/`archive`, `junk`.
 
 Each is one journaled action through the service, as the app's keys are: the UIDs are
 checked first (a server answers OK to a STORE on no message), then the command waits
@@ -92,3 +92,15 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
     kind = commands.DeleteMessages if args.kind == "delete" else commands.ArchiveMessages
     return _run_action(args, lambda _s: kind(folder=args.folder, uids=tuple(args.uids)), args.uids)
+
+
+def cmd_junk(args: argparse.Namespace) -> int:
+    """Junk, or (in the Junk folder, or with --not) not junk: as `!` in the app."""
+    from mailtui.sync import commands
+
+    junk = False if args.not_junk else None
+    return _run_action(
+        args,
+        lambda _s: commands.MarkJunk(folder=args.folder, uids=tuple(args.uids), junk=junk),
+        args.uids,
+    )

@@ -14,6 +14,7 @@ from mailtui.sync.ops.delete import DeleteMessages
 from mailtui.sync.ops.expunge import ExpungeMessages
 from mailtui.sync.ops.flags import SetFlags
 from mailtui.sync.ops.folders import CreateFolder, DeleteFolder, RenameFolder, SubscribeFolder
+from mailtui.sync.ops.junk import MarkJunk, RefileJunk
 from mailtui.sync.ops.labels import RestoreLabel
 from mailtui.sync.ops.mark_read import MarkFolderRead
 from mailtui.sync.ops.move import ArchiveMessages, MoveMessages
@@ -127,7 +128,9 @@ __all__ = [
     "FetchStructure",
     "KeepFoldersCurrent",
     "MarkFolderRead",
+    "MarkJunk",
     "MoveMessages",
+    "RefileJunk",
     "RefreshFolders",
     "RenameFolder",
     "RestoreLabel",

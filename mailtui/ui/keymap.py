@@ -66,6 +66,7 @@ clear           | escape          | Clear            | Select |             | Le
 # Triage (every one acts on the whole selection)
 delete          | d               | Delete           | Triage | footer multi| Move to Trash (in Trash: delete for good)
 archive         | a               | Archive          | Triage | footer multi| Move to the archive folder
+junk            | exclamation_mark| Junk             | Triage | multi       | Junk: to the Junk folder ($Junk); in Junk: not junk, back to INBOX
 move            | m               | Move             | Triage | footer multi| Move to a folder (fuzzy picker)
 copy            | c               | Copy             | Triage | multi       | Copy to a folder (fuzzy picker)
 flag            | s               | Flag             | Triage | multi       | Flag or unflag (star)

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from mailtui.model import FLAGGED, SEEN, Envelope
+from mailtui.model import FLAGGED, SEEN, Envelope, Role
 from mailtui.sync import commands
 from mailtui.text.labels import keyword_for, label_of
 from mailtui.ui.bridge import ServiceFailed
@@ -77,6 +77,25 @@ class Triage:
     def archive(self) -> None:
         folder = self._host.folder or ""
         self._submit(lambda u: commands.ArchiveMessages(folder=folder, uids=u), "Archived")
+
+    def junk(self) -> None:
+        """`!`: junk → the Junk folder; in the Junk folder: not junk → INBOX
+        (sync/ops/junk.py decides the same way; this only picks the words)."""
+        host = self._host
+        folder = host.folder or ""
+        junk = [f for f in host.folder_tree.folders(host.account) if f.role == Role.JUNK]
+        if not junk:
+            host.notify(
+                "This account has no Junk folder: nothing was marked",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if folder in {f.name for f in junk}:
+            done = "Not junk, back to INBOX:"
+        else:
+            done = f"Marked junk, moved to {junk[0].name}:"
+        self._submit(lambda u: commands.MarkJunk(folder=folder, uids=u), done)
 
     def move(self) -> None:
         self._pick_folder("Move", lambda dest: self.move_to(dest, copy=False))

@@ -158,3 +158,19 @@ def test_archive_in_important_removes_the_important_system_label(
         assert mail.labels == {"\\Inbox"}  # out of Important, still in the inbox
     finally:
         ctx.close()
+
+
+def test_junk_on_gmail_files_the_message_in_spam_and_back_to_the_inbox(account) -> None:
+    """`!` on Gmail: into [Gmail]/Spam (LIST's \\Junk), where Gmail keeps spam; `!` in
+    Spam: out of it and into the inbox again (the \\Inbox label back)."""
+    ctx, store = account
+    service = ctx.service()
+    _act(ctx, commands.MarkJunk(folder="INBOX", uids=(_uid(service, "INBOX", "inboxed"),)))
+    mail = store.find("inboxed")
+    assert mail.place == "spam" and "$Junk" in mail.flags
+    service.run(commands.SyncFolder(folder=SPAM), timeout=30)
+    _act(ctx, commands.MarkJunk(folder=SPAM, uids=(_uid(service, SPAM, "inboxed"),)))
+    assert mail.place == "" and "\\Inbox" in mail.labels
+    assert "$NotJunk" in mail.flags and "$Junk" not in mail.flags
+    _act(ctx, commands.MarkJunk(folder=SPAM, uids=(_uid(service, SPAM, "spammy"),)))
+    assert store.find("spammy").place == "" and "\\Inbox" in store.find("spammy").labels

@@ -27,6 +27,7 @@ from mailtui.sync.ops import (
     expunge,
     flags,
     folders,
+    junk,
     labels,
     mark_read,
     move,
@@ -45,6 +46,7 @@ OPERATIONS: tuple[Operation, ...] = (
     labels.UNLABEL,
     labels.RELABEL,
     labels.PURGE,
+    junk.OP,
     *folders.OPS,
 )
 

@@ -178,6 +178,9 @@ class KeyActions:
     def action_archive(self) -> None:
         self.triage.archive()
 
+    def action_junk(self) -> None:
+        self.triage.junk()
+
     def action_move(self) -> None:
         self.triage.move()
 

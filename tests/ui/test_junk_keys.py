@@ -1,0 +1,87 @@
+"""`!` in the app (issue 19 item 8), Pilot pressing the real keys against Dovecot: on
+the selection it moves to Junk with $Junk, `u` brings it back, `!` in Junk says not
+junk and moves to INBOX; each asserted on what Dovecot holds and what the list shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support import mailgen
+from tests.support.accounts import server_flags
+from tests.support.dovecot import Dovecot, MailUser
+from tests.ui.helpers import make_app, ready, screen_text, wait_for, wait_server
+
+
+def _raw(subject: str, hour: int) -> bytes:
+    return (
+        f"From: Ann <ann@example.test>\r\nTo: me@example.test\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{subject}@example.test>\r\nDate: Mon, 8 Jan 2024 {hour}:00:00 +0000\r\n"
+        f"\r\nhello\r\n"
+    ).encode()
+
+
+def _toasts(app) -> str:
+    return " ".join(str(n.message) for n in app._notifications)
+
+
+def _subjects(client, folder: str) -> dict[str, frozenset[str]]:
+    client.select_folder(folder, readonly=True)
+    uids = client.search(["ALL"])
+    data = client.fetch(uids, ["FLAGS", "BODY.PEEK[HEADER.FIELDS (SUBJECT)]"]) if uids else {}
+    return {
+        item[b"BODY[HEADER.FIELDS (SUBJECT)]"]
+        .decode()
+        .strip()
+        .removeprefix("Subject: "): frozenset(f.decode() for f in item[b"FLAGS"])
+        for item in data.values()
+    }
+
+
+async def test_bang_junks_the_selection_u_undoes_and_bang_in_junk_says_not_junk(
+    dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+) -> None:
+    client = dovecot.client(mail_user)
+    mailgen.append_imap(
+        client,
+        "INBOX",
+        [
+            mailgen.from_bytes(_raw(s, h))
+            for s, h in (("keep-me", 8), ("cheap-pills", 9), ("win-big", 10))
+        ],
+    )
+    app = make_app(dovecot, mail_user, tmp_path)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ready(pilot, app)
+            await wait_for(pilot, lambda: "win-big" in screen_text(app), what="the list")
+            # The newest two selected (x selects and moves down), then !.
+            await pilot.press("g", "x", "x", "exclamation_mark")
+            await wait_for(pilot, lambda: "Marked junk" in _toasts(app), what="the toast")
+            await wait_server(
+                lambda: {"cheap-pills", "win-big"} <= set(_subjects(client, "Junk")),
+                what="both in Junk",
+            )
+            junk = _subjects(client, "Junk")
+            assert all("$Junk" in junk[s] for s in ("cheap-pills", "win-big"))
+            assert set(_subjects(client, "INBOX")) == {"keep-me"}
+            await wait_for(pilot, lambda: "win-big" not in screen_text(app), what="gone")
+
+            await pilot.press("u")
+            await wait_server(
+                lambda: set(_subjects(client, "INBOX")) == {"keep-me", "cheap-pills", "win-big"},
+                what="undone",
+            )
+            assert not any("$Junk" in f for f in _subjects(client, "INBOX").values())
+
+            await pilot.press("F", *"Junk", "enter")
+            await wait_for(pilot, lambda: app.screen.folder == "Junk", what="Junk open")
+            client.select_folder("INBOX")
+            client.move(client.search(["SUBJECT", "win-big"]), "Junk")
+            await wait_for(pilot, lambda: "win-big" in screen_text(app), what="win-big in Junk")
+            await pilot.press("g", "exclamation_mark")
+            await wait_for(pilot, lambda: "Not junk" in _toasts(app), what="the toast")
+            await wait_server(lambda: "win-big" in _subjects(client, "INBOX"), what="back")
+            assert "$NotJunk" in _subjects(client, "INBOX")["win-big"]
+            assert server_flags(client, "Junk") == {}
+    finally:
+        client.logout()
