@@ -99,7 +99,9 @@ class Navigation:
             return
         focused = host.focused
         index = panes.index(focused) if focused in panes else 0
-        panes[(index + step) % len(panes)].focus()
+        # At once (Screen.set_focus), not at the next idle (Widget.focus): a key queued
+        # behind tab ("tab j" typed fast, pasted, or over a slow link) acts in the new pane.
+        host.set_focus(panes[(index + step) % len(panes)])
 
     def go_folder(self) -> None:
         """Pick a folder of any account by typing part of its name."""

@@ -106,3 +106,29 @@ async def test_command_palette_runs_any_action(
             lambda: (FLAGGED in server_flags(client, "INBOX")[uid or 0]) == was, what=":flag"
         )
     client.logout()
+
+
+async def test_tab_then_j_typed_fast_moves_in_the_new_pane(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """`tab j` arriving in one read scrolls the reader tab moved to; the list's cursor
+    stays (it moved, when focus changed only at the next idle)."""
+    from textual import events
+
+    from mailtui.ui.widgets.reader import Reader
+    from tests.support import mailgen
+
+    user = dovecot.add_user()
+    mailgen.populate_standard(user, inbox=30)
+    app = make_app(dovecot, user, tmp_path, ui={"mark_read_delay": -1})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        rows = app.main.messages
+        await wait_for(pilot, lambda: rows.cursor_uid is not None, what="a cursor")
+        assert app.screen.focused is rows
+        before = rows.cursor_uid
+        app.post_message(events.Key("tab", None))
+        app.post_message(events.Key("j", "j"))
+        await wait_for(pilot, lambda: isinstance(app.screen.focused, Reader), what="the reader")
+        await pilot.pause()
+        assert rows.cursor_uid == before
