@@ -166,6 +166,15 @@ class Session(Protocol):
         for one without text; gone ones left out), and any structures learnt on the way."""
         ...
 
+    def fetch_structures(self, uids: Sequence[int]) -> dict[int, BodyPart]:
+        """BODYSTRUCTURE of many messages of the selected folder in one go (gone ones
+        left out): prefetching for offline reading."""
+        ...
+
+    def fetch_section_many(self, uids: Sequence[int], section: str) -> dict[int, bytes]:
+        """BODY.PEEK[section] of many messages in one command (gone ones left out)."""
+        ...
+
     # writing: each returns what the store shows it did (see Outcome)
     def ensure_visible(self, top_uid: int) -> None:
         """Make sure this connection knows every message up to `top_uid` of the selected

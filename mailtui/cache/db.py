@@ -29,11 +29,14 @@ PAGE_CACHE_KB = 4096
 BULK_PAGE_CACHE_KB = 32768
 
 
-# What each version added to the one before, from v7 on (see CacheDB._migrate).
+# What each version added to the one before, from v7 on (columns, v9 a table) (see CacheDB._migrate).
 _ADDED_COLUMNS = (
     "ALTER TABLE folders ADD COLUMN change_token INTEGER NOT NULL DEFAULT 0;\n",  # v7
     "ALTER TABLE messages ADD COLUMN message_key INTEGER NOT NULL DEFAULT 0;\n"  # v8
     "ALTER TABLE messages ADD COLUMN thread_key INTEGER NOT NULL DEFAULT 0;\n",
+    "CREATE TABLE IF NOT EXISTS offline(message INTEGER PRIMARY KEY, date INTEGER NOT NULL,"  # v9
+    " bytes INTEGER NOT NULL, sections TEXT NOT NULL);\n"
+    "CREATE INDEX IF NOT EXISTS offline_by_date ON offline(date);\n",
 )
 
 
@@ -85,7 +88,7 @@ class CacheDB:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
-        if version in (6, 7):  # v7 and v8 only add columns: keep the cached mail
+        if version in (6, 7, 8):  # v7 to v9 only add columns or a table: keep the cached mail
             steps = _ADDED_COLUMNS[version - 6 :]
             self.db.executescript(
                 "BEGIN IMMEDIATE;\n"
@@ -158,6 +161,7 @@ class CacheDB:
         lo, hi = folder_range(fid)
         self.db.execute("DELETE FROM messages_fts WHERE rowid BETWEEN ? AND ?", (lo, hi))
         self.db.execute("DELETE FROM parts WHERE message BETWEEN ? AND ?", (lo, hi))
+        self.db.execute("DELETE FROM offline WHERE message BETWEEN ? AND ?", (lo, hi))
         self.db.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (lo, hi))
 
 

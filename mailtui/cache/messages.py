@@ -133,6 +133,7 @@ class MessageTable(FolderTable):
                     removed.append(key & 0xFFFFFFFF)
             self.db.executemany("DELETE FROM messages_fts WHERE rowid=?", keys)
             self.db.executemany("DELETE FROM parts WHERE message=?", keys)
+            self.db.executemany("DELETE FROM offline WHERE message=?", keys)
             if removed:
                 self._bump(fid)
             if state is not None:

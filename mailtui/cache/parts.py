@@ -1,10 +1,19 @@
-"""The parts table: decoded message parts kept for display, evicted least recently used."""
+"""The parts table: decoded message parts kept for display, evicted least recently used.
+
+Parts of a message prefetched for offline reading (listed in the `offline` table, see
+cache/offline.py) have their own budget, `prefetch_max_mb`: the LRU cap here neither
+counts nor evicts them, so reading never pushes out what was prefetched, and
+prefetching never pushes out what the user opened.
+"""
 
 from __future__ import annotations
 
 import time
 
 from mailtui.cache.db import CacheDB, message_key
+
+# Parts under the LRU cap: those of messages not prefetched (cache/offline.py).
+_NOT_OFFLINE = "message NOT IN (SELECT message FROM offline)"
 
 
 class PartTable(CacheDB):
@@ -35,12 +44,14 @@ class PartTable(CacheDB):
                 "INSERT OR REPLACE INTO parts(message, section, data, size, used) VALUES (?,?,?,?,?)",
                 (message_key(fid, uid), section, data, len(data), time.time()),
             )
-            total = self.db.execute("SELECT COALESCE(SUM(size), 0) FROM parts").fetchone()[0]
+            total = self.db.execute(
+                f"SELECT COALESCE(SUM(size), 0) FROM parts WHERE {_NOT_OFFLINE}"
+            ).fetchone()[0]
             if total > self.part_cap_bytes:
                 excess = total - self.part_cap_bytes
                 victims = []
                 for key, sec, size in self.db.execute(
-                    "SELECT message, section, size FROM parts ORDER BY used"
+                    f"SELECT message, section, size FROM parts WHERE {_NOT_OFFLINE} ORDER BY used"
                 ):
                     victims.append((key, sec))
                     excess -= size

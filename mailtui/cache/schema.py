@@ -7,10 +7,10 @@ and the same integer is the FTS5 rowid.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # Tables dropped and rebuilt when the schema version changes.
-DISPOSABLE = ("messages_fts", "parts", "messages", "folders", "meta")
+DISPOSABLE = ("messages_fts", "offline", "parts", "messages", "folders", "meta")
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta(
@@ -77,6 +77,16 @@ CREATE TABLE IF NOT EXISTS parts(
     PRIMARY KEY(message, section)
 );
 CREATE INDEX IF NOT EXISTS parts_by_use ON parts(used);
+
+-- Messages prefetched for offline reading (v9; sync/prefetch.py): every section listed
+-- is in parts. Their parts count against prefetch_max_mb, not the part cache's LRU cap.
+CREATE TABLE IF NOT EXISTS offline(
+    message INTEGER PRIMARY KEY,        -- messages.id
+    date INTEGER NOT NULL,              -- the message's date: the oldest go first
+    bytes INTEGER NOT NULL,
+    sections TEXT NOT NULL              -- fetched by prefetch, space-separated; "-" whole
+);
+CREATE INDEX IF NOT EXISTS offline_by_date ON offline(date);
 
 -- Local search over cached headers, rowid = messages.id.
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(

@@ -25,6 +25,7 @@ from mailtui.config.model import (
     MARK_READ_MODES,
     PGP_ENCRYPT_MODES,
     PGP_PINENTRY_MODES,
+    PREFETCH_MODES,
     QUIRKS,
     SECURITIES,
     SORT_KEYS,
@@ -34,6 +35,7 @@ from mailtui.config.model import (
     MarkRead,
     PgpEncrypt,
     PgpPinentry,
+    PrefetchMode,
     Protocol,
     SavedSearch,
     Security,
@@ -220,6 +222,11 @@ def _account(src: Source, name: object, raw: object) -> AccountSettings:
         poll_interval=r.integer("poll_interval", 1, 86400),
         max_connections=r.integer("max_connections", 3, 15),
         part_cache_mb=r.integer("part_cache_mb", 0, 1 << 20),
+        prefetch=cast(PrefetchMode, r.text("prefetch", choices=PREFETCH_MODES)),
+        prefetch_days=r.integer("prefetch_days", 0, 100 * 366),
+        prefetch_messages=r.integer("prefetch_messages", 0, 1 << 31),
+        prefetch_max_mb=r.integer("prefetch_max_mb", 1, 1 << 20),
+        prefetch_folders=_folder_list(r, "prefetch_folders"),
         default=r.boolean("default"),
         identities=_identities(r),
         pgp_sign=r.boolean("pgp_sign"),
@@ -228,6 +235,20 @@ def _account(src: Source, name: object, raw: object) -> AccountSettings:
         pgp_pinentry=cast(PgpPinentry, r.text("pgp_pinentry", choices=PGP_PINENTRY_MODES)),
         autocrypt=r.boolean("autocrypt"),
     )
+
+
+def _folder_list(r: Reader, name: str) -> tuple[str, ...]:
+    """An array of folder names (e.g. `prefetch_folders = ["INBOX", "Lists/rust"]`)."""
+    if not r.has(name):
+        return tuple(r.default(name))
+    raw = r.raw(name)
+    if not isinstance(raw, list | tuple) or not all(isinstance(v, str) for v in raw):
+        r.src.fail(
+            r.at(name),
+            f"must be an array of folder names, not {type_name(raw)}",
+            hint=f'e.g. {name} = ["INBOX", "Archive"]',
+        )
+    return tuple(dict.fromkeys(v.strip() for v in raw if v.strip()))
 
 
 def _identities(r: Reader) -> tuple[IdentitySettings, ...]:

@@ -29,6 +29,7 @@ Auth = Literal["password", "oauth2"]
 OAuth2Provider = Literal["google", "microsoft", "custom"]
 PgpEncrypt = Literal["never", "opportunistic", "always"]
 PgpPinentry = Literal["mailtui", "agent"]
+PrefetchMode = Literal["none", "text", "all"]
 
 SECURITIES: Final[tuple[str, ...]] = get_args(Security)
 DELETE_POLICIES: Final[tuple[str, ...]] = get_args(DeletePolicy)
@@ -38,6 +39,7 @@ AUTHS: Final[tuple[str, ...]] = get_args(Auth)
 OAUTH2_PROVIDERS: Final[tuple[str, ...]] = get_args(OAuth2Provider)
 PGP_ENCRYPT_MODES: Final[tuple[str, ...]] = get_args(PgpEncrypt)
 PGP_PINENTRY_MODES: Final[tuple[str, ...]] = get_args(PgpPinentry)
+PREFETCH_MODES: Final[tuple[str, ...]] = get_args(PrefetchMode)
 # The keys of the built-in sign-in (`auth = "oauth2"`): refused with any other auth.
 OAUTH2_KEYS: Final[tuple[str, ...]] = (
     "oauth2_provider",
@@ -237,6 +239,20 @@ class AccountSettings:
     what is left (INBOX first; other watched folders are checked by polling)."""
     part_cache_mb: int = 200
     """Size cap of the cache of fetched message parts, in MiB."""
+    prefetch: PrefetchMode = "none"
+    """Read offline: after each sync, "text" also fetches the text of the newest messages
+    (the plain and HTML versions the reader shows), "all" whole messages (attachments,
+    reply and forward work offline too); "none" fetches a body only when opened.
+    Prefetching runs behind everything the user asks for (docs/offline.md)."""
+    prefetch_days: int = 30
+    """Prefetch messages dated within this many days (0: any age)."""
+    prefetch_messages: int = 1000
+    """Prefetch at most this many of the newest messages of each folder (0: no limit)."""
+    prefetch_max_mb: int = 500
+    """Size cap of what prefetch keeps, in MiB, apart from `part_cache_mb`: when full,
+    newer mail evicts the oldest prefetched messages; parts you opened are not touched."""
+    prefetch_folders: tuple[str, ...] = ()
+    """Folders to prefetch, in order; empty: every folder but Trash and Junk, INBOX first."""
     default: bool = False
     """Open this account when none is named (else the first in the file)."""
     identities: tuple[IdentitySettings, ...] = ()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
+from mailtui.backend import UidSet
 from mailtui.imap import translate
 from mailtui.imap.errors import FolderGone
 from mailtui.imap.wire import MAX_PART_LITERAL
@@ -77,3 +78,29 @@ class PartFetching:
             raise FolderGone(f"Message {uid} is no longer on the server")
 
         return self._look_twice(fetch)
+
+    def fetch_structures(self, uids: Sequence[int]) -> dict[int, BodyPart]:
+        """BODYSTRUCTURE of many messages in one FETCH (prefetch; gone ones left out)."""
+        if not uids:
+            return {}
+        wanted = UidSet(uids)
+        client = self._require()
+        with self._errors("FETCH BODYSTRUCTURE"):
+            data = client.fetch(list(wanted), ["BODYSTRUCTURE"])
+        return {
+            uid: translate.bodystructure_to_part(item[b"BODYSTRUCTURE"])
+            for uid, item in data.items()
+            if uid in wanted and b"BODYSTRUCTURE" in item
+        }
+
+    def fetch_section_many(self, uids: Sequence[int], section: str) -> dict[int, bytes]:
+        """BODY.PEEK[section] of many messages in one UID FETCH (never sets \\Seen)."""
+        if not uids:
+            return {}
+        wanted = UidSet(uids)
+        command = f"UID FETCH {wanted} (UID BODY.PEEK[{section}])".encode()
+        found: dict[int, bytes] = {}
+        for rec in self.raw(command, max_literal=MAX_PART_LITERAL).fetches:
+            if rec.uid in wanted and rec.sections:
+                found[rec.uid] = next(iter(rec.sections.values())) or b""
+        return found

@@ -218,6 +218,26 @@ class MaildirSession(FolderCommands, FlagCommands, TransferCommands, LiveUpdates
             found[uid] = preview_of_part(replace(part, encoding="binary"), head) if part else ""
         return found, structures
 
+    def fetch_structures(self, uids: Sequence[int]) -> dict[int, BodyPart]:
+        """Each message's structure from its file (gone ones left out)."""
+        found: dict[int, BodyPart] = {}
+        for uid in uids:
+            try:
+                found[uid] = self.fetch_bodystructure(uid)
+            except MailtuiError:
+                continue
+        return found
+
+    def fetch_section_many(self, uids: Sequence[int], section: str) -> dict[int, bytes]:
+        """BODY.PEEK[section] of each message (gone ones left out)."""
+        found: dict[int, bytes] = {}
+        for uid in uids:
+            try:
+                found[uid] = self.fetch_section(uid, section)
+            except MailtuiError:
+                continue
+        return found
+
     @store_errors("FETCH")
     def fetch_section(self, uid: int, section: str, *, max_bytes: int | None = None) -> bytes:
         """BODY.PEEK[section]: never touches flags; leaf parts stay transfer-encoded."""

@@ -78,6 +78,14 @@ class FetchPart(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Prefetch(Command):
+    """Fetch the bodies of the newest messages for offline reading (sync/prefetch.py);
+    result: PrefetchStats. `mode` "text" | "all" | "none" overrides the account's."""
+
+    mode: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Undo(Command):
     """Reverse the most recent undoable action (flags back; moves back via the new UIDs)."""
 
@@ -130,6 +138,7 @@ __all__ = [
     "MarkFolderRead",
     "MarkJunk",
     "MoveMessages",
+    "Prefetch",
     "RefileJunk",
     "RefreshFolders",
     "RenameFolder",

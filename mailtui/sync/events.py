@@ -61,6 +61,17 @@ class FolderSynced(Event):
     stats: SyncStats
 
 
+@dataclass(frozen=True, kw_only=True)
+class OfflineReadable(Event):
+    """How much of the prefetch window can be read without the server (sync/prefetch.py):
+    `readable` of `wanted` messages; `running` while a pass goes on."""
+
+    readable: int
+    wanted: int
+    fetched: int = 0  # messages this pass has kept so far
+    running: bool = False
+
+
 # --- one ending per command, linked by request id ------------------------------------
 
 

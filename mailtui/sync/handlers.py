@@ -158,6 +158,8 @@ def fetch_previews(host: HandlerHost, worker: Worker, command: cmd.FetchPreviews
 
 def fetch_part(host: HandlerHost, worker: Worker, command: cmd.FetchPart) -> bytes:
     cached = worker.cache.get_part(command.folder, command.uid, command.section)
+    if cached is None:
+        cached = _from_whole(worker.cache, command)
     if cached is not None:
         return cached
     session = worker.connected_session()
@@ -166,6 +168,20 @@ def fetch_part(host: HandlerHost, worker: Worker, command: cmd.FetchPart) -> byt
     if command.cache:
         worker.cache.put_part(command.folder, command.uid, command.section, data)
     return data
+
+
+def _from_whole(cache: HeaderCache, command: cmd.FetchPart) -> bytes | None:
+    """A numbered part cut from the whole message when that is cached (`prefetch =
+    "all"` keeps it): attachments open offline. The same numbering as the server's
+    (mime.parse numbers parts as RFC 9051 §6.4.5 does)."""
+    if not command.section or not all(p.isdigit() for p in command.section.split(".")):
+        return None
+    whole = cache.get_part(command.folder, command.uid, "")
+    if whole is None:
+        return None
+    from mailtui.mime.parse import parse_message
+
+    return parse_message(whole).wire_section(command.section) or None
 
 
 def search(host: HandlerHost, worker: Worker, command: cmd.Search) -> list[int]:

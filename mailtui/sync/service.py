@@ -30,6 +30,7 @@ from mailtui.sync.host import SessionFactory
 from mailtui.sync.idle import Watcher
 from mailtui.sync.journal import Writer
 from mailtui.sync.ops.base import ActionError, Entry, Policy, UndoRecord
+from mailtui.sync.prefetch import Prefetcher
 from mailtui.sync.reconcile import Reconciler
 from mailtui.sync.worker import LinkedThread, Worker
 
@@ -85,6 +86,9 @@ class SyncService:
         self.reconciler = Reconciler(self, self.actions)
         self._announced_top: dict[str, int] = {}
         self._started = False
+        # Bodies of the newest mail for offline reading, after each sync (prefetch = …).
+        self.prefetcher = Prefetcher(self)
+        self.subscribe(self.prefetcher.listen)
         # Create the schema now, in the caller's thread, so readers never race a migration.
         self.cache()
 
@@ -181,6 +185,11 @@ class SyncService:
         """The highest UID this process has told its listeners about."""
         with self._state_lock:
             return self._announced_top.get(folder, 0)
+
+    @property
+    def started(self) -> bool:
+        """Workers are running (between start() and stop())."""
+        return self._started
 
     @property
     def online(self) -> bool | None:
@@ -393,6 +402,8 @@ class SyncService:
         raise MailtuiError("The request was cancelled")
 
     def dispatch(self, worker: Worker, command: cmd.Command) -> Any:
+        if isinstance(command, cmd.Prefetch):
+            return self.prefetcher.run(worker, command)
         return handlers.dispatch(self, worker, command)
 
     # --- reads from the cache (caller's thread, no network) -----------------------------

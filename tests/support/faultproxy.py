@@ -66,6 +66,7 @@ class FaultProxy:
         self._conns: list[tuple[socket.socket, socket.socket]] = []
         self._closed = threading.Event()
         self.connections = 0
+        self.down = False  # set by go_down(): every new connection is closed at once
         self.fired = 0  # faults that really fired on this proxy (cut_all included)
         # Bytes forwarded per accepted connection: [(up, down), ...]
         self.traffic: list[list[int]] = []
@@ -103,6 +104,15 @@ class FaultProxy:
         if conns:
             self._count()
 
+    def go_down(self) -> None:
+        """The link is down: open connections are cut, new ones closed unanswered."""
+        self.down = True
+        self.cut_all()
+
+    def come_back(self) -> None:
+        """The link is back: new connections are forwarded again."""
+        self.down = False
+
     def unfired(self, faults: list[Fault]) -> list[Fault]:
         """The planned faults that never fired (a test asserts this is empty)."""
         return [f for f in faults if not f.fired.is_set()]
@@ -125,6 +135,9 @@ class FaultProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.down:
+                client.close()
+                continue
             try:
                 server = socket.create_connection(self.target, timeout=5)
                 server.settimeout(None)
