@@ -91,8 +91,8 @@ save            | S               | Save message     | Read   |             | Sa
 source          | ctrl+u          | Source           | Read   |             | Show the message's raw source
 headers         | h               | Headers          | Read   |             | Show every header of the message, or the usual few
 import_key      |                 | Import key       | Read   |             | Fetch the unknown OpenPGP key that signed the message shown (WKD, then the keyserver)
-unsubscribe     | B               | Unsubscribe      | Read   |             | Leave the message's mailing list: one-click (asks first), a prefilled message, or its page
-invite          | i               | Answer invite    | Read   |             | Accept, tentatively accept or decline the invitation shown (:invite accept, tentative or decline)
+unsubscribe     | B               | Unsubscribe      | Read   |             | Leave the message's mailing list (asks before sending anything)
+invite          | i               | Answer invite    | Read   |             | Answer the invitation shown: accept, tentative or decline
 # View
 toggle_threads  | t               | Threads          | View   |             | Show conversations as threads, or a flat list
 toggle_thread   | e               | Fold thread      | View   |             | Collapse or expand the conversation

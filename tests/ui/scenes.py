@@ -8,7 +8,7 @@ stopped before a picture is taken.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from textual.pilot import Pilot
@@ -60,6 +60,51 @@ def populate(user: MailUser) -> None:
         )
         msgs.append(mailgen.from_bytes(raw, internaldate=when))
     mailgen.write_maildir(user.maildir, "INBOX", msgs)
+    # Read, in Archive: the folder tree shows unread counts only, so the other scenes
+    # do not change.
+    when = NOW - timedelta(minutes=20)
+    invite = mailgen.from_bytes(invitation(mine, when), flags={"\\Seen"}, internaldate=when)
+    mailgen.write_maildir(user.maildir, "Archive", [invite])
+
+
+INVITATION = """BEGIN:VCALENDAR
+PRODID:-//Example Corp//Calendar//EN
+VERSION:2.0
+METHOD:REQUEST
+BEGIN:VEVENT
+UID:q3-review-2024@example.com
+DTSTAMP:20240109T170000Z
+SEQUENCE:0
+SUMMARY:Q3 report review
+DTSTART:20240111T140000Z
+DTEND:20240111T150000Z
+RRULE:FREQ=WEEKLY;BYDAY=TH;COUNT=6
+LOCATION:Room 4.12 / video link in the agenda
+ORGANIZER;CN=Alice Martin:mailto:alice@example.com
+ATTENDEE;CN=Test User;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{me}
+ATTENDEE;CN=Sam Lee;PARTSTAT=ACCEPTED:mailto:sam@example.com
+ATTENDEE;CN=Priya Shah;ROLE=OPT-PARTICIPANT;PARTSTAT=TENTATIVE:mailto:priya@example.com
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def invitation(mine: str, when: datetime) -> bytes:
+    """An Outlook-style invitation: text/plain + text/calendar (METHOD:REQUEST)."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    address = mine.rpartition("<")[2].rstrip(">")
+    msg = EmailMessage()
+    msg["From"] = "Alice Martin <alice@example.com>"
+    msg["To"] = mine
+    msg["Subject"] = "Invitation: Q3 report review (weekly, Thursdays)"
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = "<q3-review-invite@example.com>"
+    msg.set_content("Weekly review of the Q3 report until it ships.\n")
+    ics = INVITATION.format(me=address).replace("\n", "\r\n")
+    msg.add_alternative(ics, subtype="calendar", params={"method": "REQUEST"})
+    return msg.as_bytes()
 
 
 def _still(app: MailApp) -> None:
@@ -99,9 +144,21 @@ async def move_picker(pilot: Pilot[Any], app: MailApp) -> None:
     await pilot.pause()
 
 
+async def invitation_scene(pilot: Pilot[Any], app: MailApp) -> None:
+    """A calendar invitation in the reader, full screen (Archive's newest message)."""
+    await main_screen(pilot, app)
+    app.main.open_folder(app.main.account, "Archive")
+    await wait_for(pilot, lambda: app.main.messages.rows, what="Archive's rows")
+    await pilot.press("g", "enter")
+    await wait_for(pilot, lambda: app.main.reader.invite_lines, what="the invitation block")
+    await pilot.press("z")
+    await pilot.pause()
+
+
 SCENES: dict[str, Callable[[Pilot[Any], MailApp], Awaitable[None]]] = {
     "main": main_screen,
     "reader": reader,
     "help": help_screen,
     "move-picker": move_picker,
+    "invitation": invitation_scene,
 }
