@@ -28,6 +28,8 @@ __all__ = [
     "Member",
     "conversation_members",
     "elsewhere_counts",
+    "has_message_keys",
+    "identity",
     "thread_key_column",
 ]
 
@@ -53,12 +55,44 @@ class Member:
     message_id: str
     in_reply_to: str
     references: tuple[str, ...]
+    # The store's identity across folders (Gmail's X-GM-MSGID), 0 where it has none.
+    key: int = 0
 
 
 def thread_key_column(cache: CacheDB) -> str | None:
     """The messages table's store-thread-id column, when this cache has one."""
     names = {row[1] for row in cache.db.execute("PRAGMA table_info(messages)")}
     return next((c for c in _THREAD_COLUMNS if c in names), None)
+
+
+def has_message_keys(cache: CacheDB) -> bool:
+    """Whether the messages table has the store-identity column (cache v8)."""
+    return any(row[1] == "message_key" for row in cache.db.execute("PRAGMA table_info(messages)"))
+
+
+def identity(key: int, message_id: str) -> tuple[str, int | str] | None:
+    """What makes two cached rows one message: the store's id across folders (Gmail's
+    X-GM-MSGID: one message under three labels is three rows, one identity), else the
+    Message-ID; None when neither is known (such a row is a message of its own)."""
+    if key:
+        return ("key", key)
+    mid = normalize_msgid(message_id)
+    return ("mid", mid) if mid else None
+
+
+def account_unread(cache: CacheDB) -> int:
+    """The account's unread messages, each counted once however many folders hold it
+    (Gmail files one message under every label and in All Mail): by the store's id,
+    else Message-ID, else the row. Trash and Junk are left out, as other clients do.
+    One pass over the unread rows (the partial index `messages_unseen`)."""
+    key = "m.message_key" if has_message_keys(cache) else "0"
+    row = cache.db.execute(
+        f"SELECT COUNT(DISTINCT CASE WHEN {key} != 0 THEN 'k' || {key} "
+        "WHEN m.message_id != '' THEN 'm' || m.message_id ELSE 'r' || m.id END) "
+        "FROM messages m JOIN folders f ON f.id = m.folder "
+        "WHERE NOT m.seen AND f.role NOT IN ('trash', 'junk')"
+    ).fetchone()
+    return int(row[0] or 0)
 
 
 def _ids_of(message_id: str, in_reply_to: str, refs: str) -> set[str]:
@@ -80,9 +114,10 @@ def conversation_members(cache: CacheDB, folder: str, uid: int) -> list[Member]:
         return []
     thread_col = thread_key_column(cache)
     thread = f"m.{thread_col}" if thread_col else "0"
+    ident = "m.message_key" if has_message_keys(cache) else "0"
     select = (
-        f"SELECT m.id, f.name, m.uid, m.date, m.message_id, m.in_reply_to, m.refs, {thread} "
-        "FROM messages m JOIN folders f ON f.id = m.folder"
+        f"SELECT m.id, f.name, m.uid, m.date, m.message_id, m.in_reply_to, m.refs, {thread}, "
+        f"{ident} FROM messages m JOIN folders f ON f.id = m.folder"
     )
     seed = cache.db.execute(f"{select} WHERE m.id=?", ((fid << 32) | uid,)).fetchone()
     if seed is None:
@@ -144,7 +179,15 @@ def conversation_members(cache: CacheDB, folder: str, uid: int) -> list[Member]:
                 seen_threads.add(row[7])
                 threads.add(row[7])
     members = [
-        Member(row[1], row[2], row[3], normalize_msgid(row[4]), row[5], tuple(row[6].split()))
+        Member(
+            row[1],
+            row[2],
+            row[3],
+            normalize_msgid(row[4]),
+            row[5],
+            tuple(row[6].split()),
+            row[8] or 0,
+        )
         for row in found.values()
     ]
     members.sort(key=lambda m: (m.date, m.folder, m.uid))

@@ -175,7 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=triage.cmd_junk)
 
-    p = sub.add_parser("search", help="search a folder on the server (or the cache with --local)")
+    p = sub.add_parser(
+        "search",
+        help="search a folder on the server (or the cache with --local); FOLDER '*': every "
+        "folder, from the cache, each message once",
+    )
     p.add_argument("folder")
     p.add_argument(
         "query", nargs="+", help='e.g. from:alice subject:"q3 report" unseen since:2026-01-01'

@@ -151,6 +151,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from mailtui.text.safe import clean_line
 
     text = " ".join(args.query)
+    if args.folder == "*":
+        return _search_every_folder(args, text)
     ctx = open_context(args)
     try:
         service = ctx.service(args.account)
@@ -186,5 +188,45 @@ def cmd_search(args: argparse.Namespace) -> int:
             continue
         print(
             f"{uid:>7}  {short_date(e.date):>16}  {clean_line(e.sender)[:24]:<24}  {clean_line(e.subject)}"
+        )
+    return 0
+
+
+def _search_every_folder(args: argparse.Namespace, text: str) -> int:
+    """`mailtui search '*' QUERY`: every folder of the account from its cache (synced
+    first unless --local), a message in several folders (Gmail's labels) once."""
+    from mailtui.sync import commands
+    from mailtui.text.safe import clean_line
+    from mailtui.usecase.search_all import search_everywhere
+
+    ctx = open_context(args)
+    try:
+        service = ctx.service(args.account)
+        if not args.local:
+            service.run(commands.SyncAll(), timeout=600)
+        hits = search_everywhere(
+            {service.account: service}, text, account=service.account, limit=args.limit
+        )
+    finally:
+        ctx.close()
+    if args.json:
+        rows = [
+            {
+                "folder": h.folder,
+                "uid": h.uid,
+                "date": iso(h.date),
+                "from": h.sender,
+                "subject": h.subject,
+                "unread": h.unread,
+                "also_in": list(h.also_in),
+            }
+            for h in hits
+        ]
+        sys.stdout.write(json_text(rows) + "\n")
+        return 0
+    for h in hits:
+        print(
+            f"{clean_line(h.folder)[:20]:<20} {h.uid:>7}  {short_date(h.date):>16}  "
+            f"{clean_line(h.sender)[:24]:<24}  {clean_line(h.subject)}"
         )
     return 0

@@ -8,6 +8,7 @@ list reload and one count update.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import replace
 from functools import partial
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from textual.css.query import NoMatches
 from textual.timer import Timer
 
+from mailtui.cache.conversations import account_unread
 from mailtui.sync import commands
 from mailtui.ui.views import SORT_KEYS, FolderView, ViewSpec, compute_view, toggle
 from mailtui.ui.widgets.message_list import Rows
@@ -205,6 +207,20 @@ class Listing:
                 continue
             total, unread = service.counts(folder)
             self.show_counts(account, folder, total, unread, service.folder_state(folder).synced)
+        for account in {account for account, _ in due}:
+            self.refresh_total(account)
+
+    def refresh_total(self, account: str) -> None:
+        """The account's unread total beside its name, counted in a thread."""
+        service = self._host.mail.services.get(account)
+        if service is None:
+            return
+
+        async def count() -> None:
+            unread = await asyncio.to_thread(lambda: account_unread(service.cache()))
+            self._host.folder_tree.set_account_unread(account, unread)
+
+        self._host.run_worker(count(), group=f"total-{account}", exclusive=True)
 
     def show_counts(self, account: str, folder: str, total: int, unread: int, synced: bool) -> None:
         host = self._host

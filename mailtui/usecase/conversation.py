@@ -13,17 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mailtui.cache.conversations import Member, conversation_members
+from mailtui.cache.conversations import Member, conversation_members, identity
 from mailtui.model import Envelope, Role
 
 if TYPE_CHECKING:
     from mailtui.sync.service import SyncService
 
-__all__ = ["ConversationMessage", "find_conversation", "first_lines"]
+__all__ = ["COPY_ORDER", "ConversationMessage", "copy_rank", "find_conversation", "first_lines"]
 
 # Which copy of a message stored in several folders is shown: the folder opened first,
 # then where people file mail, with the catch-alls and bins last.
-_COPY_ORDER = {
+COPY_ORDER = {
     Role.INBOX: 0,
     Role.NONE: 1,
     Role.ARCHIVE: 2,
@@ -47,23 +47,27 @@ class ConversationMessage:
     also_in: tuple[str, ...] = ()
 
 
+def copy_rank(folder: str, roles: dict[str, Role], opened: str = "") -> tuple[bool, int]:
+    """Sort key of one copy of a message: the folder opened, then by COPY_ORDER."""
+    return (folder != opened, COPY_ORDER.get(roles.get(folder, Role.NONE), 1))
+
+
 def _dedupe(members: list[Member], roles: dict[str, Role], opened: str) -> list[list[Member]]:
-    """Copies grouped by Message-ID (messages without one stay alone), in date order."""
-    groups: dict[str, list[Member]] = {}
+    """Copies grouped by the store's message id (Gmail's X-GM-MSGID), else by
+    Message-ID (messages with neither stay alone), in date order."""
+    groups: dict[tuple, list[Member]] = {}
     out: list[list[Member]] = []
     for member in members:
-        if not member.message_id:
-            out.append([member])
-            continue
-        group = groups.get(member.message_id)
+        ident = identity(member.key, member.message_id)
+        group = groups.get(ident) if ident is not None else None
         if group is None:
-            group = groups[member.message_id] = []
+            group = []
             out.append(group)
+            if ident is not None:
+                groups[ident] = group
         group.append(member)
     for group in out:
-        group.sort(
-            key=lambda m: (m.folder != opened, _COPY_ORDER.get(roles.get(m.folder, Role.NONE), 1))
-        )
+        group.sort(key=lambda m: copy_rank(m.folder, roles, opened))
     return out
 
 

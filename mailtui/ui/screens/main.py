@@ -307,6 +307,7 @@ class MainScreen(KeyActions, Screen[None]):
     def on_folders_listed(self, message: ServiceMessage[events.FoldersListed]) -> None:
         event = message.event
         self.folder_tree.set_folders(event.account, list(event.folders))
+        self.listing.refresh_total(event.account)
         if event.account == self.account and self.folder:
             self.listing.watch(self.account, self.folder)
             info = self.folder_tree.folder(self.account, self.folder)

@@ -103,6 +103,7 @@ class FolderTree(Tree[FolderRef]):
         self._shape: dict[str, tuple[tuple[str, str, bool], ...]] = {}
         self._folders: dict[tuple[str, str], Folder] = {}
         self._saved: TreeNode[FolderRef] | None = None
+        self._account_unread: dict[str, int] = {}
         self._listed: dict[str, list[Folder]] = {}
         self.subscribed_only = False  # hide folders not subscribed to (INBOX stays)
 
@@ -149,9 +150,7 @@ class FolderTree(Tree[FolderRef]):
         node = self._accounts.get(account)
         collapsed = self._collapsed(account)
         if node is None:
-            node = self.root.add(
-                Text(clean_line(account), style="bold"), FolderRef(account, None, False)
-            )
+            node = self.root.add(self._account_label(account), FolderRef(account, None, False))
             self._accounts[account] = node
         else:
             node.remove_children()
@@ -217,6 +216,22 @@ class FolderTree(Tree[FolderRef]):
             label = self._label(folder, folder.leaf)
             if node.label != label:
                 node.set_label(label)
+
+    def _account_label(self, account: str) -> Text:
+        text = Text(clean_line(account), style="bold", end="", no_wrap=True, overflow="ellipsis")
+        unread = self._account_unread.get(account)
+        if unread:
+            text.append(f" {unread}", style="bold")
+        return text
+
+    def set_account_unread(self, account: str, unread: int) -> None:
+        """The account's unread total, each message once (cache.conversations.account_unread)."""
+        if self._account_unread.get(account) == unread:
+            return
+        self._account_unread[account] = unread
+        node = self._accounts.get(account)
+        if node is not None:
+            node.set_label(self._account_label(account))
 
     def update_counts(self, account: str, name: str, total: int, unread: int) -> None:
         """Keep a folder's unread count live."""
