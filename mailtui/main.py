@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from mailtui import cli
+from mailtui import cli, warmstart
 from mailtui.errors import MailtuiError, NoConfigFile
 
 __all__ = ["demo_notice", "leave_now", "main", "open_app"]
@@ -53,18 +53,24 @@ def open_app(args: argparse.Namespace) -> int:
         if not first_run(args, exc, cli.build_parser().parse_args([*config, "setup"])):
             return 0
         ctx = open_context(args)
-    # Sync starts before the UI is even imported: login, the folder list and the first
-    # batch then overlap Python's and Textual's start-up (~0.3 s); the app, once up,
-    # reads what has landed and follows the rest.
+    # An empty cache has nothing to draw: its sync starts before the UI is even
+    # imported, so login, the folder list and the first batch overlap Python's and
+    # Textual's start-up. An account with a cache draws from it first; its sync waits
+    # for the first screen (MainScreen), so nothing competes with drawing (issue 17).
+    early = []
     for name in ctx.settings.accounts:
         try:
-            ctx.service(name).submit(commands.SyncAll())
+            service = ctx.service(name)
+            if not service.folder_state("INBOX").synced:
+                service.submit(commands.SyncAll())
+                early.append(service.account)
         except MailtuiError:
             pass  # the app names what is wrong with this account
     from mailtui.ui.app import run_app
 
+    warmstart.save()  # what the imports compiled, kept even if this run is killed
     notice = demo_notice(args.config) if args.demo else ""
-    leave_now(run_app(ctx, notice=notice, syncing=True))
+    leave_now(run_app(ctx, notice=notice, syncing=early))
 
 
 def leave_now(code: int) -> NoReturn:
@@ -78,6 +84,7 @@ def leave_now(code: int) -> NoReturn:
     for nothing a next start needs.
     """
     logging.shutdown()
+    warmstart.save()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

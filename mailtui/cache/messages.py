@@ -175,8 +175,11 @@ class MessageTable(FolderTable):
             return 0, 0
         return self._counts(fid)
 
-    def view(self, folder: str, sort: str = "date", reverse: bool = True) -> list[int]:
-        """The folder's UIDs in display order — the virtual list's backbone."""
+    def view(
+        self, folder: str, sort: str = "date", reverse: bool = True, limit: int = -1
+    ) -> list[int]:
+        """The folder's UIDs in display order — the virtual list's backbone. `limit`:
+        only the first rows (the app's first screen, before the whole order is read)."""
         fid = self.folder_id(folder)
         if fid is None:
             return []
@@ -190,7 +193,8 @@ class MessageTable(FolderTable):
             )
         else:
             sql = f"SELECT id FROM messages WHERE folder=? ORDER BY {column} {direction}, date DESC, id DESC"
-        return [key & 0xFFFFFFFF for (key,) in self.db.execute(sql, (fid,))]
+        rows = self.db.execute(f"{sql} LIMIT ?", (fid, limit))
+        return [key & 0xFFFFFFFF for (key,) in rows]
 
     def envelopes(self, folder: str, uids: Sequence[int]) -> dict[int, Envelope]:
         """Envelopes for the given UIDs (the visible rows); missing UIDs are left out."""

@@ -419,11 +419,13 @@ class SyncService:
             self._local.cache = cache
         return cache
 
-    def folders(self) -> list[Folder]:
-        return self.cache().folders()
+    def folders(self, counts: bool = True) -> list[Folder]:
+        return self.cache().folders(counts)
 
-    def view(self, folder: str, sort: str = "date", reverse: bool = True) -> list[int]:
-        return self.cache().view(folder, sort, reverse)
+    def view(
+        self, folder: str, sort: str = "date", reverse: bool = True, limit: int = -1
+    ) -> list[int]:
+        return self.cache().view(folder, sort, reverse, limit)
 
     def envelopes(self, folder: str, uids: Sequence[int]) -> dict[int, Envelope]:
         return self.cache().envelopes(folder, uids)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -81,11 +81,13 @@ class MailApp(App[int]):
         theme: str | None = None,
         state_dir: Path | None = None,
         notice: str = "",
-        syncing: bool = False,
+        syncing: bool | Collection[str] = False,
     ) -> None:
         self.ctx = ctx
-        # True when SyncAll went to the services before the app existed (main.open_app).
-        self.syncing = syncing
+        # The accounts whose SyncAll went to the services before the app existed
+        # (main.open_app: those with an empty cache; True: every account). The others
+        # are synced once the first screen is drawn (MainScreen.on_mount).
+        self.syncing: bool | Collection[str] = syncing
         # A one-line banner above the panes (the demo says what it is and how to leave it).
         self.notice = notice
         self.account = account
@@ -120,8 +122,27 @@ class MailApp(App[int]):
                 f"(themes: {', '.join(sorted(loaded.themes))})"
             )
             wanted = themes.DEFAULT_THEME
-        self.theme = wanted
+        self._start_with_theme(wanted)
         self.set_keymap(self.keymap.overrides)
+
+    def _start_with_theme(self, name: str) -> None:
+        """The theme of the first frame, set before the stylesheet is first read.
+
+        Assigning `self.theme` runs Textual's theme watcher, which schedules a reparse
+        of every stylesheet and a restyle of every widget: right after the first parse,
+        for nothing (issue 17: ~40 ms of the first screen). Here the value is set
+        without the watcher, which only has to do what a change needs before the
+        first parse: the theme's classes and the ANSI colour filter."""
+        self.set_reactive(MailApp.theme, name)
+        current = self.current_theme
+        classes = {c: False for c in self.classes if c.startswith("-theme-")}
+        classes[f"-theme-{current.name}"] = True
+        classes["-dark-mode"] = current.dark
+        classes["-light-mode"] = not current.dark
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        # Made in App.__init__ with the default theme's variables; nothing is parsed yet.
+        self.stylesheet.set_variables(self.get_css_variables())
 
     # --- theme ---------------------------------------------------------------------------
 
@@ -209,6 +230,12 @@ class MailApp(App[int]):
             markup=False,
         )
 
+    def sync_started(self, account: str) -> bool:
+        """Whether this account's SyncAll was submitted before the app started."""
+        return self.syncing is True or (
+            not isinstance(self.syncing, bool) and account in self.syncing
+        )
+
     @property
     def closing(self) -> bool:
         """exit() was called: screens are being torn down, late work has nowhere to go."""
@@ -275,9 +302,9 @@ def _terminal_theme(ctx: AppContext) -> str | None:
     return themes.SIXTEEN_COLOUR_THEME if system in ("standard", "windows") else None
 
 
-def run_app(ctx: AppContext, *, notice: str = "", syncing: bool = False) -> int:
+def run_app(ctx: AppContext, *, notice: str = "", syncing: bool | Collection[str] = False) -> int:
     """`mailtui` with no subcommand: run the app until quit; the context is closed after.
-    `syncing`: the caller already submitted SyncAll to every account's service."""
+    `syncing`: the accounts (True: all) whose services the caller gave SyncAll."""
     app: MailApp | None = None
     try:
         app = MailApp(ctx, theme=_terminal_theme(ctx), notice=notice, syncing=syncing)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from textual.timer import Timer
 
 from mailtui.cache.conversations import account_unread
 from mailtui.sync import commands
-from mailtui.ui.views import SORT_KEYS, FolderView, ViewSpec, compute_view, toggle
+from mailtui.ui.views import SORT_KEYS, FolderView, ViewSpec, compute_view, partial_first, toggle
 from mailtui.ui.widgets.message_list import Rows
 
 if TYPE_CHECKING:
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
 _RELOAD_DELAY = 0.15  # coalesce bursts of deltas into one list update
 _COUNTS_DELAY = 0.3  # coalesce count updates of a burst of events
 _RECENT_VIEWS = 6
+# Rows read before the whole order when a folder opens (a screenful and then some): the
+# first screen of a 100k or 1M folder costs what a small one's does (issue 17).
+_FIRST_ROWS = 200
+# The first screen is drawn by then even if its rows could not be read (the deferred
+# start-up work must not wait for ever).
+_FIRST_PAINT_LATEST = 3.0
 
 
 class Listing:
@@ -45,6 +52,9 @@ class Listing:
         self._counts_timer: Timer | None = None
         self._watching: dict[str, str] = {}
         self._recent: OrderedDict[tuple[str, str, ViewSpec], FolderView] = OrderedDict()
+        # Work that waits for the first screen (start-up syncs, live updates); None
+        # once it is drawn.
+        self._after_paint: list[Callable[[], None]] | None = []
 
     def start(self) -> None:
         """The order the config asks for, shown in the status bar."""
@@ -58,6 +68,22 @@ class Listing:
         sort = sort if sort in SORT_KEYS else "date"
         self.spec = ViewSpec(sort, reverse, threaded)
         self._host.status.set(sort=sort, reverse=reverse, threaded=threaded)
+        self._host.set_timer(_FIRST_PAINT_LATEST, self._painted)
+
+    def after_first_paint(self, call: Callable[[], None]) -> None:
+        """Run `call` once the first folder's rows are on screen (at once if they are).
+
+        Start-up work that competes with drawing — the syncs, the IDLE connection —
+        waits for the first screen, which the cache alone can draw (issue 17)."""
+        if self._after_paint is None:
+            call()
+        else:
+            self._after_paint.append(call)
+
+    def _painted(self) -> None:
+        calls, self._after_paint = self._after_paint, None
+        for call in calls or ():
+            call()
 
     def show(self, account: str, folder: str, query: str = "") -> None:
         """A folder was opened: its recent rows at once, else a placeholder; then reload.
@@ -70,7 +96,7 @@ class Listing:
             self.reload()
         else:
             self._host.messages.load(Rows(), placeholder="Loading…")
-            self.reload(reset=True)
+            self.reload(reset=True, first=_FIRST_ROWS)
 
     def watch(self, account: str, folder: str) -> None:
         """Keep the open folder live (IDLE); needs the folder known to the cache."""
@@ -85,29 +111,44 @@ class Listing:
 
     # --- reloading -----------------------------------------------------------------------
 
-    def reload(self, reset: bool = False) -> None:
-        """Recompute the rows from the cache (off the UI thread) and apply them."""
-        self._host.run_worker(partial(self._reload_guarded, reset), group="view", exclusive=True)
+    def reload(self, reset: bool = False, first: int = 0) -> None:
+        """Recompute the rows from the cache (off the UI thread) and apply them.
+        `first`: show that many top rows before reading the whole order."""
+        self._host.run_worker(
+            partial(self._reload_guarded, reset, first), group="view", exclusive=True
+        )
 
-    async def _reload_guarded(self, reset: bool) -> None:
+    async def _reload_guarded(self, reset: bool, first: int = 0) -> None:
         host = self._host
         try:
-            await self._reload(reset)
+            await self._reload(reset, first)
         except NoMatches:
             # The screen's widgets went away while we read (the app is closing).
             app = host.mail
             if host.is_attached and app.is_running and not app.closing:
                 raise
 
-    async def _reload(self, reset: bool) -> None:
+    async def _reload(self, reset: bool, first: int = 0) -> None:
         host = self._host
         if host.folder is None:
             return
         account, folder, spec = host.account, host.folder, self.spec
         service = host.service
+        read = host.mail.bridge.read
         self._reloading = True
         try:
-            view = await host.mail.bridge.read(compute_view, service, folder, spec)
+            view = None
+            if first and self._keep is None and partial_first(spec):
+                top = await read(compute_view, service, folder, spec, first)
+                if (account, folder) != (host.account, host.folder) or not host.is_attached:
+                    return
+                if len(top.rows.uids) < first:
+                    view = top  # the whole folder
+                else:
+                    self._apply(account, folder, spec, top, reset=reset, top_only=True)
+                    reset = False
+            if view is None:
+                view = await read(compute_view, service, folder, spec)
         finally:
             self._reloading = False
         if (account, folder) != (host.account, host.folder) or not host.is_attached:
@@ -122,20 +163,31 @@ class Listing:
             self.show_counts(account, folder, total, unread, view.synced)
 
     def _apply(
-        self, account: str, folder: str, spec: ViewSpec, view: FolderView, *, reset: bool
+        self,
+        account: str,
+        folder: str,
+        spec: ViewSpec,
+        view: FolderView,
+        *,
+        reset: bool,
+        top_only: bool = False,
     ) -> None:
+        """Show `view`; `top_only`: only its top rows (the whole order follows)."""
         messages = self._host.messages
         self.view = view
-        self._recent[(account, folder, spec)] = view
-        self._recent.move_to_end((account, folder, spec))
-        while len(self._recent) > _RECENT_VIEWS:
-            self._recent.popitem(last=False)
+        if not top_only:
+            self._recent[(account, folder, spec)] = view
+            self._recent.move_to_end((account, folder, spec))
+            while len(self._recent) > _RECENT_VIEWS:
+                self._recent.popitem(last=False)
         placeholder = self.placeholder()
         self._host.status.set(filter=spec.query, shown=len(view.rows.uids))
+        if self._after_paint is not None:
+            self._host.call_after_refresh(self._painted)
         if reset:
             messages.load(view.rows, placeholder=placeholder)
             # Live updates start once the cached rows are on screen.
-            self.watch(account, folder)
+            self.after_first_paint(partial(self.watch, account, folder))
         else:
             messages.update_rows(view.rows, placeholder=placeholder)
         if self._keep is not None:

@@ -103,9 +103,15 @@ def _filtered(service: SyncService, folder: str, spec: ViewSpec) -> list[int] | 
     return matching(service, folder, spec.query)
 
 
-def compute_view(service: SyncService, folder: str, spec: ViewSpec) -> FolderView:
-    """The folder's rows in display order, from the cache (no network)."""
+def compute_view(service: SyncService, folder: str, spec: ViewSpec, first: int = 0) -> FolderView:
+    """The folder's rows in display order, from the cache (no network).
+
+    `first`: only that many rows from the top, when that is cheaper than the whole
+    order (a flat, unfiltered list): what a folder's first screen shows at once,
+    whatever its size; the whole order follows (Listing.show)."""
     synced = service.folder_state(folder).synced
+    if first and partial_first(spec):
+        return FolderView(Rows(service.view(folder, spec.sort, spec.reverse, first)), synced=synced)
     only = _filtered(service, folder, spec)
     keep = set(only) if only is not None else None
     if not spec.threaded:
@@ -142,6 +148,11 @@ def compute_view(service: SyncService, folder: str, spec: ViewSpec) -> FolderVie
     hidden = {uid: len(members[uid]) - 1 for uid in spec.collapsed if uid in members}
     rows = Rows([u for u, _ in flat], [d for _, d in flat], hidden)
     return FolderView(rows, members, root_of, synced)
+
+
+def partial_first(spec: ViewSpec) -> bool:
+    """Whether the top rows of this view can be read without reading them all."""
+    return not spec.threaded and not spec.query and spec.only is None
 
 
 def toggle(collapsed: Set[int], root: int) -> frozenset[int]:

@@ -195,20 +195,26 @@ class MainScreen(KeyActions, Screen[None]):
             ]
         )
         for name, one in self.mail.services.items():
-            self.folder_tree.set_folders(name, one.folders())
-            # Counts of every account's folders stay current, watched or not.
-            self.mail.bridge.submit(one, commands.KeepFoldersCurrent())
+            # The server's last counts: the cache counts the open folder after its rows.
+            self.folder_tree.set_folders(name, one.folders(counts=False))
         account, folder = self._initial_folder()
         self.open_folder(account, folder)
-        if self.mail.syncing:
-            self.connection.catch_up()  # what was announced before the app listened
-        else:
-            for one in self.mail.services.values():
-                self.mail.bridge.submit(one, commands.SyncAll())
+        self.connection.catch_up()  # what was announced before the app listened
+        # The cache draws the first screen alone; then the syncs start (issue 17).
+        self.listing.after_first_paint(self._start_syncing)
         self.on_resize()
         self.outbox.start()
         self.previews.start()
         self.elsewhere.start()
+
+    def _start_syncing(self) -> None:
+        """After the first screen: every account's sync not started before the app, and
+        the folder poller that keeps every account's counts current."""
+        for name, one in self.mail.services.items():
+            if not self.mail.sync_started(name):
+                self.mail.bridge.submit(one, commands.SyncAll())
+            # Counts of every account's folders stay current, watched or not.
+            self.mail.bridge.submit(one, commands.KeepFoldersCurrent())
 
     def on_unmount(self) -> None:
         self.mail.bridge.deliver_to(None)
