@@ -67,7 +67,7 @@ class Unsubscribing:
         elif plan.kind == "mailto":
             self._mailto(account, plan)
         elif plan.kind == "link":
-            title = "Unsubscribe on the list's page (o opens it in your browser, y copies)"
+            title = "Unsubscribe on the list's page (mailtui never fetches it)"
             self._reading.link_menu(title, [Item(plan.link, plan.link)])
         else:
             host.notify(
