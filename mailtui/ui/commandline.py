@@ -48,6 +48,9 @@ _OWN: tuple[CommandSpec, ...] = (
     CommandSpec("source", "", "Show the message's raw source"),
     CommandSpec("headers", "", "Show every header in the reader, or the usual few"),
     CommandSpec(
+        "invite", "[accept|tentative|decline]", "Answer the invitation shown (none: a menu)"
+    ),
+    CommandSpec(
         "folder",
         "create|rename|delete|subscribe|unsubscribe NAME [NEW]",
         "Manage folders",

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from mailtui.compose.addresses import parse_address_list
 from mailtui.compose.build import build_message
-from mailtui.compose.draft import AttachmentData, Draft, new_draft
+from mailtui.compose.draft import AttachmentData, Draft, identities_of, new_draft
 from mailtui.config.model import AccountSettings
 from mailtui.mime.calendar import (
     MAX_CALENDAR_BYTES,
@@ -95,11 +95,16 @@ def reply_to_invitation(
         (p.label() for p in invitation.attendees if p.address.lower() == attendee.lower()), attendee
     )
     body = f"{who} has {answer.verb} the invitation: {title}\n"
+    # Sent as the identity the invitation names (an alias), so From matches ATTENDEE.
+    identity = next(
+        (i for i in identities_of(account) if i.address.addr.lower() == attendee.lower()), None
+    )
     draft = new_draft(
         account,
         to=(Address(organizer.name if organizer else "", found[0].addr),),
         subject=f"{_SUBJECT_WORD[answer]}: {title}",
         body=body,
+        identity=identity,
     )
     if in_reply_to:
         draft = replace(draft, in_reply_to=in_reply_to, references=(in_reply_to,))
