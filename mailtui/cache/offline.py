@@ -53,14 +53,20 @@ def window(cache: CacheDB, folder: str, win: Window) -> list[tuple[int, int]]:
     return [(int(uid), int(date)) for uid, date in rows]
 
 
-def prefetched(cache: CacheDB, folder: str, uids: Iterable[int]) -> set[int]:
-    """Those of `uids` already kept offline."""
+def prefetched(
+    cache: CacheDB, folder: str, uids: Iterable[int], *, whole: bool = False
+) -> set[int]:
+    """Those of `uids` already kept offline (`whole`: as whole messages, "all")."""
     fid = cache.folder_id(folder)
     if fid is None:
         return set()
     keys = json.dumps([message_key(fid, u) for u in uids])
+    # Only prefetch stores the whole message (the faces fetch it past the cache), so a
+    # row listing "-" is one kept whole.
     rows = cache.db.execute(
-        "SELECT message FROM offline WHERE message IN (SELECT value FROM json_each(?))", (keys,)
+        "SELECT message FROM offline WHERE message IN (SELECT value FROM json_each(?))"
+        + (" AND ' ' || sections || ' ' LIKE '% - %'" if whole else ""),
+        (keys,),
     )
     return {int(key) & 0xFFFFFFFF for (key,) in rows}
 

@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--folder", action="append", default=[], metavar="F", help="only this folder (repeatable)"
     )
+    p.add_argument(
+        "--prefetch",
+        choices=("none", "text", "all"),
+        help="then fetch the text (or whole messages) of the newest mail for offline "
+        "reading (default: the account's prefetch setting)",
+    )
     p.set_defaults(func=sync.cmd_sync)
 
     p = sub.add_parser("list", help="list cached messages of a folder, newest first")

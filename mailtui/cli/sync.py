@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from mailtui.sync import events
+    from mailtui.sync.prefetch import PrefetchStats
     from mailtui.sync.service import SyncService
 
 
@@ -22,6 +23,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     ctx = open_context(args)
     service = ctx.service(args.account)
+    service.prefetcher.auto = False  # one pass below, after the headers, reported
+    settings = ctx.account(args.account)
+    mode = getattr(args, "prefetch", None) or settings.prefetch
     progress = _SyncProgress() if sys.stdout.isatty() else None
     unsubscribe = service.subscribe(progress.on_event) if progress else (lambda: None)
     try:
@@ -38,6 +42,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if replaying:
             # Their effects (copies, moved mail) are in other folders: bring them in.
             stats = service.run(commands.SyncAll(folders=tuple(args.folder)))
+        prefetched = _prefetch(service, mode, tuple(args.folder)) if settings.imap else None
     finally:
         if progress:
             progress.stop()
@@ -46,8 +51,45 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if progress:
         fetched = sum(s.fetched for s in stats)
         print(f"Synced {len(stats)} folder(s), {fetched} new message header(s).")
+    if prefetched is not None:
+        print(_prefetch_line(prefetched))
     del events
     return 0
+
+
+def _prefetch(service: SyncService, mode: str, folders: tuple[str, ...]) -> PrefetchStats | None:
+    """Prefetch passes until one ends without giving way; their sum (None: "none")."""
+    from mailtui.sync import commands
+    from mailtui.sync.prefetch import PrefetchStats
+
+    if mode == "none":
+        return None
+    total = PrefetchStats(mode=mode)
+    for _ in range(100):
+        one: PrefetchStats = service.run(commands.Prefetch(mode=mode, folders=folders))
+        total.messages += one.messages
+        total.bytes += one.bytes
+        total.evicted += one.evicted
+        total.readable, total.wanted, total.full = one.readable, one.wanted, one.full
+        if not one.yielded:
+            break
+    return total
+
+
+def _prefetch_line(stats: PrefetchStats) -> str:
+    """One line on what `sync` prefetched ("Prefetched 12 messages (340 KB, text); …")."""
+    from mailtui.mime.render import human_size
+
+    plural = "" if stats.messages == 1 else "s"
+    line = (
+        f"Prefetched {stats.messages} message{plural} ({human_size(stats.bytes)}, "
+        f"{stats.mode}); {stats.readable:,} of {stats.wanted:,} readable offline"
+    )
+    if stats.evicted:
+        line += f"; {stats.evicted} older dropped to make room"
+    if stats.full:
+        line += "; prefetch_max_mb is full"
+    return line + "."
 
 
 class _SyncProgress:

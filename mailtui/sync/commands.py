@@ -80,9 +80,11 @@ class FetchPart(Command):
 @dataclass(frozen=True, kw_only=True)
 class Prefetch(Command):
     """Fetch the bodies of the newest messages for offline reading (sync/prefetch.py);
-    result: PrefetchStats. `mode` "text" | "all" | "none" overrides the account's."""
+    result: PrefetchStats. `mode` "text" | "all" | "none" overrides the account's
+    setting, `folders` its folders."""
 
     mode: str = ""
+    folders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

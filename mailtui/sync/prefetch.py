@@ -76,16 +76,21 @@ class PrefetchStats:
 
 
 def plan_for(
-    settings: AccountSettings, folders: Sequence[Folder], mode: str = "", now: float | None = None
+    settings: AccountSettings,
+    folders: Sequence[Folder],
+    mode: str = "",
+    now: float | None = None,
+    only: Sequence[str] = (),
 ) -> Plan:
-    """The pass's plan from the account's settings (`mode` overrides `prefetch`)."""
+    """The pass's plan from the account's settings (`mode` overrides `prefetch`, `only`
+    the folders)."""
     mode = mode or settings.prefetch
     days = settings.prefetch_days
     since = int((time.time() if now is None else now) - days * 86400) if days else 0
     selectable = [f for f in folders if f.selectable]
-    if settings.prefetch_folders:
+    if only or settings.prefetch_folders:
         known = {f.name for f in selectable}
-        names = [n for n in settings.prefetch_folders if n in known]
+        names = [n for n in (only or settings.prefetch_folders) if n in known]
     else:
         names = [f.name for f in sync_order(selectable) if f.role not in SKIPPED_ROLES]
     return Plan(
@@ -134,6 +139,14 @@ class Prefetcher:
         self._queued = False
         self._lock = threading.Lock()
 
+    def counts(self, cache: HeaderCache) -> tuple[int, int] | None:
+        """(readable offline, wanted) from the cache, None when the account does not
+        prefetch (a face showing the figure before a pass has announced it)."""
+        settings = self.host.settings
+        if settings is None or settings.imap is None or settings.prefetch == "none":
+            return None
+        return readable_counts(cache, plan_for(settings, cache.folders()))
+
     def listen(self, event: events.Event) -> None:
         """Subscribed to the service: a folder synced or new mail came → one pass."""
         if self.auto and isinstance(event, events.FolderSynced | events.NewMail):
@@ -163,7 +176,7 @@ class Prefetcher:
         cache = worker.cache
         if settings is None:
             return PrefetchStats()
-        plan = plan_for(settings, cache.folders(), command.mode)
+        plan = plan_for(settings, cache.folders(), command.mode, only=command.folders)
         stats = PrefetchStats(mode=plan.mode)
         if plan.mode == "none":
             stats.readable, stats.wanted = readable_counts(cache, plan)
@@ -194,18 +207,23 @@ class Prefetcher:
         """Prefetch one folder's window; False when the pass must stop (budget, yield)."""
         cache = worker.cache
         win = offline.window(cache, folder, plan.window)
-        have = offline.prefetched(cache, folder, (uid for uid, _ in win))
+        whole = plan.mode == "all"  # rows kept as text are fetched again whole
+        have = offline.prefetched(cache, folder, (uid for uid, _ in win), whole=whole)
         todo = [(uid, date) for uid, date in win if uid not in have]
         for start in range(0, len(todo), BATCH):
             if worker.cancel.is_set():
                 raise SyncCancelled(folder)
             if not worker.queue.empty():
                 stats.yielded = True  # someone waits: after them, go on from here
-                self.schedule(plan.mode)
+                if self.auto:  # (else the caller asks again: `mailtui sync` reports it)
+                    self.schedule(plan.mode)
                 return False
-            if not self._batch(worker, folder, todo[start : start + BATCH], plan, stats):
-                return False
+            going = self._batch(worker, folder, todo[start : start + BATCH], plan, stats)
+            # Counted again, not added up: an eviction may have left the window anyway.
+            stats.readable, stats.wanted = readable_counts(cache, plan)
             self._progress(stats, running=True)
+            if not going:
+                return False
         return True
 
     def _batch(
@@ -255,7 +273,6 @@ class Prefetcher:
             stats.messages += 1
             stats.bytes += sum(len(d) for d in parts.values())
             stats.evicted += evicted
-            stats.readable += 1 - evicted
         return not stats.full
 
     def _fetch(

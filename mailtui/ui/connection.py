@@ -35,7 +35,10 @@ class Connection:
         connection state, read here."""
         host = self._host
         service = host.mail.services.get(host.account)
-        if service is None or self.online is not None:
+        if service is None:
+            return
+        self.read_offline_counts()
+        if self.online is not None:
             return
         if service.online is None:  # not connected yet
             host.status.set(state="connecting", detail="")
@@ -44,6 +47,26 @@ class Connection:
         state = "online" if service.online else "offline"
         detail = "" if service.online else service.offline_reason
         self.changed(events.ConnectionChanged(account=host.account, state=state, detail=detail))
+
+    def read_offline_counts(self) -> None:
+        """Show what the open account can read offline (when it prefetches), read from
+        the cache on the bridge's reader thread; prefetch passes update it after."""
+        host = self._host
+        host.status.set(readable=-1, wanted=0)
+        host.run_worker(self._read_offline_counts(host.account), group="offline-counts")
+
+    async def _read_offline_counts(self, account: str) -> None:
+        """How much of the account can be read offline, from the cache (prefetch)."""
+        host = self._host
+        service = host.mail.services[account]
+        counts = await host.mail.bridge.read(lambda: service.prefetcher.counts(service.cache()))
+        if counts is not None and host.account == account:
+            host.status.set(readable=counts[0], wanted=counts[1])
+
+    def offline_readable(self, event: events.OfflineReadable) -> None:
+        """A prefetch pass kept more (status bar: "1,204 of 1,300 readable offline")."""
+        if event.account == self._host.account:
+            self._host.status.set(readable=event.readable, wanted=event.wanted)
 
     def changed(self, event: events.ConnectionChanged) -> None:
         """The service's connection went up or down."""

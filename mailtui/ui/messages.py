@@ -54,6 +54,7 @@ HANDLED: tuple[type[events.Event], ...] = (
     events.ActionApplied,
     events.ActionFailed,
     events.PendingChanged,
+    events.OfflineReadable,  # prefetch: how much can be read without the server
     events.Failed,  # a request nobody awaits failed (a background sync, fire and forget)
 )
 """The events the UI acts on, each delivered as a message class of its own name."""

@@ -4,8 +4,10 @@ link down, the size cap, resuming, and a message the user opens not waiting behi
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from mailtui.sync import commands
 from mailtui.sync.prefetch import PrefetchStats
 from mailtui.usecase.reading import read_body
 from tests.support import mailgen
-from tests.support.accounts import context_for, wait_until
+from tests.support.accounts import cli_env, context_for, wait_until
 from tests.support.dovecot import Dovecot, MailUser
 from tests.support.faultproxy import UP, Fault, FaultProxy
 
@@ -173,3 +175,38 @@ def test_a_user_open_is_served_while_prefetch_is_stuck_then_prefetch_resumes(
         )
     finally:
         ctx.close()
+
+
+def test_mailtui_sync_prefetch_reports_what_it_kept(
+    dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    recent = [
+        mailgen.from_bytes(mailgen.make_message(subject=f"new {i}", date=now - timedelta(days=i)))
+        for i in range(5)
+    ]
+    old = [mailgen.from_bytes(mailgen.make_message(subject="old", date=now - timedelta(days=90)))]
+    client = dovecot.client(mail_user)
+    mailgen.append_imap(client, "INBOX", [*old, *recent])
+    client.logout()
+    env = cli_env(tmp_path, dovecot, mail_user)
+
+    def sync(*args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "mailtui", "sync", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    # The account says prefetch = "none" (the default): a plain sync fetches no bodies.
+    assert "Prefetched" not in sync()
+    # --prefetch: the newest within prefetch_days (30 by default), the 90-day-old left out.
+    first = sync("--prefetch", "text")
+    assert re.search(r"Prefetched 5 messages \([^)]*, text\); 5 of 5 readable offline\.", first)
+    again = sync("--prefetch", "all")  # the whole messages now: the text is not refetched
+    assert "Prefetched 5 messages" in again and "5 of 5 readable offline" in again
+    assert "Prefetched 0 messages" in sync("--prefetch", "all")

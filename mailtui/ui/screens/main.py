@@ -310,6 +310,10 @@ class MainScreen(KeyActions, Screen[None]):
         self.connection.pending_changed(message.event)
 
     @_while_shown
+    def on_offline_readable(self, message: ServiceMessage[events.OfflineReadable]) -> None:
+        self.connection.offline_readable(message.event)
+
+    @_while_shown
     def on_folders_listed(self, message: ServiceMessage[events.FoldersListed]) -> None:
         event = message.event
         self.folder_tree.set_folders(event.account, list(event.folders))

@@ -34,6 +34,8 @@ class Status:
     sort: str = "date"
     reverse: bool = True
     threaded: bool = False
+    readable: int = -1  # messages readable offline (prefetch); -1: the account does not prefetch
+    wanted: int = 0  # of the prefetch window
 
 
 def status_text(s: Status) -> Text:
@@ -52,6 +54,8 @@ def status_text(s: Status) -> Text:
             out.append(f", sending {s.pending}")
     else:
         out.append("… connecting")
+    if s.readable >= 0:
+        out.append(f" │ {s.readable:,} of {s.wanted:,} readable offline")
     if s.outbox:
         out.append(" │ ")
         out.append(f"{s.outbox} in outbox", style="bold")
