@@ -368,6 +368,11 @@ class Capabilities:
         return self.has("ESEARCH")
 
     @property
+    def notify(self) -> bool:
+        """One connection can hear of changes in every subscribed folder (RFC 5465)."""
+        return self.has("NOTIFY")
+
+    @property
     def labels(self) -> bool:
         """Messages carry labels, and a folder is a label's view (Gmail's X-GM-EXT-1):
         archive removes the inbox label, keywords are labels, one message may show in

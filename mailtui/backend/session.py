@@ -213,6 +213,15 @@ class Session(Protocol):
 
     def idle_done(self) -> None: ...
 
+    def watch_folders(self) -> bool:
+        """Also hear, on this connection, of changes in every subscribed folder and
+        INBOX (IMAP NOTIFY); False where the store cannot (watch folder by folder)."""
+        ...
+
+    def changed_folders(self) -> frozenset[str]:
+        """Raw names of the other folders reported changed since the last call."""
+        ...
+
     def poll(self) -> bool:
         """Without IDLE: check once (NOOP); True when the selected folder changed."""
         ...

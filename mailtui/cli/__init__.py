@@ -228,6 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--folder", action="append", default=[], metavar="F", help="also watch F (INBOX always)"
     )
+    p.add_argument(
+        "--notify",
+        action="store_true",
+        help="announce new mail as the account's notify keys say (bell, osc9, osc777, command)",
+    )
     p.set_defaults(func=sync.cmd_watch)
 
     p = sub.add_parser("send", help="send a complete message read from stdin (like sendmail -t)")

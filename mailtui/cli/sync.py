@@ -11,6 +11,8 @@ from mailtui.cli.access import open_context
 from mailtui.errors import MailtuiError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.progress import TaskID
 
     from mailtui.sync import events
@@ -156,18 +158,46 @@ def cmd_watch(args: argparse.Namespace) -> int:
             stop.set()
 
     unsubscribe = service.subscribe(show)
+    unnotify = _notify(service) if getattr(args, "notify", False) else (lambda: None)
     try:
         service.run(commands.RefreshFolders(), timeout=60)
+        # With NOTIFY (RFC 5465) the one watcher reports every subscribed folder; else
+        # INBOX (and each --folder) is watched and the rest polled (sync/idle.py).
         service.watch(None, *args.folder)
         stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        unnotify()
         unsubscribe()
         ctx.close()
     if reader_gone.is_set():
         raise BrokenPipeError
     return 0
+
+
+def _notify(service: SyncService) -> Callable[[], None]:
+    """`watch --notify`: the TUI's notifier (usecase/notify.py) on this account. Bell
+    and OSC sequences go to the terminal (stdout, else stderr, when it is one), never
+    into a pipe that reads the event lines."""
+    import os
+    import threading
+
+    from mailtui.usecase.notify import Notifier, settings_for
+
+    if service.settings is None:
+        return lambda: None
+    tty = next((s for s in (sys.stdout, sys.stderr) if s.isatty()), None)
+    lock = threading.Lock()
+
+    def write(data: bytes) -> None:
+        if tty is None:
+            return
+        with lock:
+            tty.flush()
+            os.write(tty.fileno(), data)
+
+    return service.subscribe(Notifier(service, settings_for(service.settings), write))
 
 
 def _event_line(service: SyncService, event: events.Event) -> str:

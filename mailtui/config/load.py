@@ -44,6 +44,7 @@ from mailtui.config.model import (
     SortKey,
     UiSettings,
 )
+from mailtui.config.notify_keys import notify_keys
 from mailtui.config.reader import Reader, Source, check_text, dotted_key, show, type_name
 from mailtui.config.signin import oauth2_keys
 from mailtui.config.trust import (
@@ -234,6 +235,7 @@ def _account(src: Source, name: object, raw: object) -> AccountSettings:
         pgp_key=r.text("pgp_key", allow_empty=True).strip().replace(" ", ""),
         pgp_pinentry=cast(PgpPinentry, r.text("pgp_pinentry", choices=PGP_PINENTRY_MODES)),
         autocrypt=r.boolean("autocrypt"),
+        **notify_keys(r),
     )
 
 

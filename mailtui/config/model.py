@@ -274,6 +274,20 @@ class AccountSettings:
     autocrypt: bool = False
     """Autocrypt Level 1: add an `Autocrypt:` header with your key to outgoing mail, and
     learn correspondents' keys from theirs (kept in the account's cache directory)."""
+    notify: tuple[str, ...] = ()
+    """How new mail is announced, in the TUI and by `mailtui watch --notify`: any of
+    "bell", "osc9", "osc777" (desktop notifications written to the terminal, which
+    travel through SSH) and "command" (runs `new_mail_command`). [] announces nothing."""
+    new_mail_command: str = ""
+    """Run on new mail when `notify` has "command": split into words, no shell; the
+    sender, subject, folder, account and count reach it only as the environment
+    variables MAILTUI_FROM, MAILTUI_SUBJECT, MAILTUI_FOLDER, MAILTUI_ACCOUNT and
+    MAILTUI_COUNT (cleaned of control characters). Killed after 10 seconds."""
+    quiet_hours: str = ""
+    """Local times when nothing is announced, "22:00-07:00" (may cross midnight)."""
+    notify_folders: dict[str, bool] = field(default_factory=dict)
+    """Which folders' new mail is announced: folder name → true/false; "*" sets the
+    default for folders not named. Unset: INBOX only."""
 
     @property
     def address(self) -> Address:

@@ -1,5 +1,6 @@
-"""Live updates on an IMAP session: IDLE (RFC 2177), NOOP polling, and applying a
-NOOP's news straight away in QRESYNC mode (RFC 7162 §3.2.10).
+"""Live updates on an IMAP session: IDLE (RFC 2177), NOOP polling, applying a NOOP's
+news straight away in QRESYNC mode (RFC 7162 §3.2.10), and the other folders' news
+that NOTIFY (RFC 5465, imap/ext/notify.py) brings to the same connection.
 
 A part of ImapSession (imap/session.py), kept apart by subject.
 """
@@ -14,6 +15,7 @@ from typing import Any
 from mailtui.backend import UidSet
 from mailtui.imap import scan
 from mailtui.imap.errors import ConnectionLost, drops_on_malformed
+from mailtui.imap.ext import notify
 from mailtui.imap.parse import Untagged
 
 
@@ -32,14 +34,29 @@ class NoopChanges:
 
 
 class LiveUpdates:
-    """IDLE and NOOP for ImapSession."""
+    """IDLE, NOOP and NOTIFY for ImapSession."""
+
+    notify_active = False
+    """NOTIFY is set on this connection (imap/ext/notify.py)."""
+    notified: frozenset[str] = frozenset()
+    """Raw names of the other folders NOTIFY reported since `changed_folders`."""
+
+    def watch_folders(self) -> bool:
+        """Hear of changes in every subscribed folder and INBOX on this connection
+        (NOTIFY); False where the server cannot, and the caller watches per folder."""
+        return notify.enable(self)  # type: ignore[arg-type]
+
+    def changed_folders(self) -> frozenset[str]:
+        """Raw names of the folders other than the selected one that changed since the
+        last call (`notify.UNKNOWN` among them when a name could not be read)."""
+        return notify.take(self)  # type: ignore[arg-type]
 
     def idle_start(self) -> bool:
         """Enter IDLE (RFC 2177); True if a change was already reported."""
         client = self._require()
         with self._errors("IDLE"):
             client.idle()
-        return _noted(self, _reports_change(self._drain()))
+        return _noted(self, self._drain())
 
     def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[bool, bool]:
         """Wait for server news or a wake-up: (changed, woken)."""
@@ -49,7 +66,7 @@ class LiveUpdates:
         sock = client.socket()
         pending = getattr(sock, "pending", lambda: 0)()
         if pending:
-            return _noted(self, _reports_change(self._drain())), False
+            return _noted(self, self._drain()), False
         watch = [sock] + ([wake_fd] if wake_fd is not None else [])
         try:
             ready, _, _ = select.select(watch, [], [], timeout)
@@ -57,7 +74,7 @@ class LiveUpdates:
             self._drop()
             raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
         woken = wake_fd is not None and wake_fd in ready
-        changed = _noted(self, _reports_change(self._drain())) if sock in ready else False
+        changed = _noted(self, self._drain()) if sock in ready else False
         if sock in ready and self.client is None:
             raise ConnectionLost("The IMAP server closed the connection during IDLE")
         return changed, woken
@@ -107,7 +124,7 @@ class LiveUpdates:
     def poll(self) -> bool:
         """NOOP: the server reports what changed in the selected folder since last time."""
         resp = self.noop()
-        return self.changes_pending or bool(resp.fetches)
+        return self.changes_pending or bool(resp.fetches) or bool(self.notified)
 
     def _drain(self) -> list[bytes]:
         """Read every line the server has sent so far, without waiting for more.
@@ -162,11 +179,15 @@ def _reports_change(lines: list[bytes]) -> bool:
     return any(_CHANGE.match(line) for line in lines)
 
 
-def _noted(session: Any, changed: bool) -> bool:
-    """IDLE news is consumed here, not by read_reply: remember it for the next resync."""
+def _noted(session: Any, lines: list[bytes]) -> bool:
+    """IDLE news is consumed here, not by read_reply: remember it for the next resync
+    (the selected folder's as `changes_pending`, other folders' NOTIFY STATUS lines as
+    `notified`). True when anything changed."""
+    changed = _reports_change(lines)
     if changed:
         session.changes_pending = True
-    return changed
+    elsewhere = notify.note_lines(session, lines)
+    return changed or elsewhere
 
 
 def vanished_set(u: Untagged) -> UidSet:

@@ -35,7 +35,7 @@ from mailtui.imap.errors import (
     drops_on_malformed,
     short_error,
 )
-from mailtui.imap.ext import gmail, quirks
+from mailtui.imap.ext import gmail, notify, quirks
 from mailtui.imap.folders import FolderCommands
 from mailtui.imap.idle import LiveUpdates, vanished_set
 from mailtui.imap.parse import Response, parse_search
@@ -230,6 +230,7 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching, quirks.R
         """Log out politely if possible; never raises."""
         client, self.client = self.client, None
         self.selected = None
+        self.notify_active = False
         if client is not None:
             close_quietly(client)
 
@@ -312,6 +313,7 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching, quirks.R
     def _drop(self) -> None:
         client, self.client = self.client, None
         self.selected = None
+        self.notify_active = False
         if client is not None:
             try:
                 client.shutdown()
@@ -395,6 +397,7 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching, quirks.R
             raise ConnectionLost(f"The IMAP connection broke: {exc}") from exc
         finally:
             imap.tagged_commands.pop(tag, None)
+        notify.note_untagged(self, command, resp.untagged)
         if self.selected is not None and any(
             u.keyword in (b"EXISTS", b"EXPUNGE", b"VANISHED", b"NO", b"BAD", b"BYE")
             or b"[CLOSED]" in u.segments[0].upper()

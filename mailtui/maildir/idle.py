@@ -58,6 +58,13 @@ class LiveUpdates(MaildirBase):
     def idle_done(self) -> None:
         self._stop_watch()
 
+    def watch_folders(self) -> bool:
+        """(A Maildir is watched folder by folder.)"""
+        return False
+
+    def changed_folders(self) -> frozenset[str]:
+        return frozenset()
+
     def change_token(self, raw: str) -> int:
         try:
             name, path = self._dir(raw)

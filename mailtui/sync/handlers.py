@@ -31,6 +31,10 @@ def refresh_folders(host: HandlerHost, worker: Worker, command: cmd.Command) -> 
     the server differ from the cache's was changed elsewhere: resync it, so the tree
     shows what the server holds rather than counting stale rows."""
     session = worker.connected_session()
+    # Dovecot counts the folder this connection has selected as the connection last
+    # saw it (mail delivered since is missing until the next command on it): leave it,
+    # so the periodic LIST finds changes there too.
+    session.unselect()
     folders = session.list_folders()
     # SyncAll syncs every folder next anyway: counting the cache's rows (25 ms a 100k
     # folder) to find the stale ones would only delay it.

@@ -80,6 +80,17 @@ class HandlerHost(Host, Protocol):
         ...
 
 
+class WatchHost(Host, Protocol):
+    """What an IDLE watcher (sync/idle.py) needs beyond the shared state."""
+
+    def submit(self, command: Command) -> int: ...
+
+    def watching_everywhere(self, folder: str, live: bool) -> None:
+        """The watcher of `folder` hears (live) or no longer hears of every subscribed
+        folder on its connection (NOTIFY): the other watchers are redundant, or needed."""
+        ...
+
+
 class ReconcileHost(Protocol):
     """What the reconciler (sync/reconcile.py) needs from the service."""
 

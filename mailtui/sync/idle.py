@@ -1,10 +1,19 @@
-"""Live updates: one watcher thread and connection per watched folder (INBOX + the open one).
+"""Live updates: one watcher thread and connection per watched folder (INBOX + the open
+one), or a single one for every subscribed folder where the store offers NOTIFY.
 
 A watcher resyncs its folder, then waits in IDLE (RFC 2177) — re-issued before the
 29-minute limit — or, without IDLE, polls with NOOP every `poll_interval` seconds.
 Any EXISTS/EXPUNGE/FETCH/VANISHED it hears triggers an incremental resync on its own
 connection, so new mail reaches listeners without waiting behind a background sync.
 A dropped link reconnects with backoff and resyncs.
+
+The first watcher (`everywhere`: the open folder's, else INBOX's) asks its session to
+`watch_folders()` (IMAP NOTIFY, RFC 5465). When that works, the store also reports the
+other subscribed folders and INBOX on this connection; the watcher resyncs each folder
+reported on the same connection, then goes back to its own folder, and tells the
+service, which stops the other watchers and the periodic folder poll (one connection
+for every folder's live counts). A reconnect lists the folders again (what changed
+while the link was down was never notified).
 """
 
 from __future__ import annotations
@@ -16,8 +25,9 @@ import time
 
 from mailtui.backend import SelectResult
 from mailtui.errors import ConnectionLost, FolderGone, MailtuiError
+from mailtui.sync import commands as cmd
 from mailtui.sync import events
-from mailtui.sync.host import Host
+from mailtui.sync.host import WatchHost
 from mailtui.sync.resync import FolderSyncer
 from mailtui.sync.worker import Link, LinkedThread
 
@@ -29,9 +39,14 @@ IDLE_RENEW = 25 * 60  # RFC 2177: servers may drop IDLE after 30 minutes
 class Watcher(LinkedThread):
     """Keeps one folder in sync with the server for as long as it is watched."""
 
-    def __init__(self, host: Host, folder: str) -> None:
+    def __init__(self, host: WatchHost, folder: str, *, everywhere: bool = False) -> None:
         super().__init__(host, f"watch-{folder}", Link(host))
+        self.watch_host = host
         self.folder = folder
+        self.everywhere = everywhere
+        """Try to hear of every subscribed folder on this connection (NOTIFY)."""
+        self.everywhere_live = False
+        self._others: set[str] = set()  # raw names of other folders reported, not synced yet
         self.stopping = threading.Event()
         self._wake_r, self._wake_w = os.pipe()
         self.ready = threading.Event()  # set once the first sync is done and we are waiting
@@ -59,6 +74,9 @@ class Watcher(LinkedThread):
                         return
                     self._sleep(self.link.lost(exc))
         finally:
+            if self.everywhere_live and not self.stopping.is_set():  # its folder is gone
+                self.everywhere_live = False
+                self.watch_host.watching_everywhere(self.folder, False)
             self.release()
             for fd in (self._wake_r, self._wake_w):
                 try:
@@ -86,7 +104,78 @@ class Watcher(LinkedThread):
 
     def _connect_and_sync(self) -> None:
         self.link.connected()
+        self._watch_everywhere()
         self._resync()
+
+    def _watch_everywhere(self) -> None:
+        """NOTIFY on this connection when this watcher is the one to hear of all."""
+        assert self.session is not None
+        settings = self.host.settings
+        live = (
+            self.everywhere
+            and self.session.caps.notify
+            and (settings is None or settings.idle)
+            and self.session.watch_folders()
+        )
+        if self.everywhere:
+            self.everywhere_live = live
+            self.watch_host.watching_everywhere(self.folder, live)
+        if live:
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Changes made before NOTIFY was set (while the link was down, or since the
+        last LIST) were never notified. One LIST (with counts) on this connection,
+        after NOTIFY SET, finds the folders whose counts moved; they are resynced like
+        notified ones."""
+        assert self.session is not None
+        for folder in self.session.list_folders():
+            if folder.total is None or folder.unread is None or folder.name == self.folder:
+                continue
+            if self.cache.counts(folder.name) != (folder.total, folder.unread):
+                self._others.add(folder.raw_name)
+
+    def _after_news(self) -> None:
+        """Resync what the store reported: the other folders (NOTIFY) on this
+        connection, then this watcher's own folder, selected again."""
+        assert self.session is not None
+        session = self.session
+        own = session.changes_pending
+        self._others |= session.changed_folders()
+        if not self._others:
+            self._resync()
+            return
+        by_raw = {f.raw_name: f.name for f in self.cache.folders()}
+        unknown = False
+        while self._others and not self.stopping.is_set():
+            raw = self._others.pop()
+            name = by_raw.get(raw)
+            if name is None or not self.cache.folder_state(name).synced:
+                # Not listed yet, a name we could not read, or never synced (a cold sync
+                # here would hold up every live update): its counts come from a LIST.
+                unknown = True
+            elif name == self.folder:
+                own = True
+            else:
+                self._sync_other(name)
+                self._others |= session.changed_folders()
+        if unknown:
+            self.watch_host.submit(cmd.RefreshFolders())
+        if own:
+            session.changes_pending = True
+            self._resync()
+        else:
+            self._reselect()
+
+    def _sync_other(self, name: str) -> None:
+        """Bring a folder NOTIFY reported up to date (its events reach every listener)."""
+        assert self.session is not None
+        syncer = FolderSyncer(self.host.account, self.session, self.cache, self.host.emit)
+        try:
+            with self.host.folder_lock(name):
+                syncer.sync(name)
+        except FolderGone:
+            self.watch_host.submit(cmd.RefreshFolders())
 
     def _resync(self) -> None:
         assert self.session is not None
@@ -109,6 +198,11 @@ class Watcher(LinkedThread):
                     )
                 self.host.emit(events.FolderChanged(account=self.host.account, folder=self.folder))
             self._seen = self.cache.folder_version(self.folder)
+        self._reselect()
+
+    def _reselect(self) -> None:
+        """Select this watcher's folder again if a sync left another one selected."""
+        assert self.session is not None
         # IDLE reports changes only for the selected folder; a STATUS-only resync leaves
         # none selected. EXAMINE: watching must not touch \Recent or write anything.
         raw = self.cache.raw_name(self.folder)
@@ -135,7 +229,11 @@ class Watcher(LinkedThread):
         poll = account.poll_interval if account is not None else 60
         while not self.stopping.is_set():
             self.ready.set()
-            if use_idle:
+            if self.everywhere_live:
+                self._others |= self.session.changed_folders()
+            if self._others:
+                changed = True  # NOTIFY news came along with our last commands
+            elif use_idle:
                 changed = self._idle_once(IDLE_RENEW)
             else:
                 self._sleep(poll)
@@ -143,7 +241,7 @@ class Watcher(LinkedThread):
                     return
                 changed = self.session.poll()
             if changed and not self.stopping.is_set():
-                self._resync()
+                self._after_news()
 
     def _idle_once(self, renew_after: float) -> bool:
         """One IDLE: True when the store reported a change."""

@@ -76,6 +76,8 @@ class SyncService:
         self._watchers: dict[str, Watcher] = {}
         self._watch_wanted: set[str] = set()
         self._watch_open: str | None = None  # the folder on screen (watched first)
+        self._everywhere: str | None = None  # the watcher hearing every folder (NOTIFY)
+        self._notify_offered = False  # the store offered NOTIFY: one watcher is enough
         self._poller: threading.Thread | None = None
         self._poll_stop = threading.Event()
         self._watch_lock = threading.Lock()
@@ -224,6 +226,8 @@ class SyncService:
             for name in list(self._watchers):
                 if name not in kept:  # not wanted, or a folder nearer the user needs it
                     self._watchers.pop(name).stop()
+                    if name == self._everywhere:  # the next first watcher takes over
+                        self._everywhere = None
         self._start_watchers()
         self._start_poller()
 
@@ -245,6 +249,8 @@ class SyncService:
 
     def _poll_folders(self, interval: float) -> None:
         while not self._poll_stop.wait(interval):
+            if self._everywhere is not None:
+                continue  # NOTIFY reports every subscribed folder's changes as they happen
             worker = self._workers.get("background")
             if self._started and worker is not None and worker.queue.empty():
                 self.submit(cmd.RefreshFolders())
@@ -254,11 +260,12 @@ class SyncService:
         folder list is not cached yet: the LIST that fills it calls this again."""
         with self._watch_lock:
             budget = self._watcher_budget()
-            for name in self._watch_order():
+            order = self._watch_order()
+            for name in order:
                 if len(self._watchers) >= budget:
-                    break  # the rest is kept current by the folder poller
+                    break  # the rest is kept current by NOTIFY or the folder poller
                 if name not in self._watchers and self.cache().raw_name(name) is not None:
-                    watcher = Watcher(self, name)
+                    watcher = Watcher(self, name, everywhere=name == order[0])
                     self._watchers[name] = watcher
                     watcher.start()
 
@@ -269,9 +276,28 @@ class SyncService:
         first = self._watch_open
         return sorted(self._watch_wanted, key=lambda n: (n != first, n != "INBOX", n))
 
+    def watching_everywhere(self, folder: str, live: bool) -> None:
+        """Called by the first watcher after each connect (sync/idle.py): with NOTIFY
+        live it alone keeps every subscribed folder and INBOX current, so the others
+        stop; without, INBOX and the open folder get a watcher each again and the
+        folder poll resumes."""
+        with self._watch_lock:
+            self._notify_offered = live
+            if live:
+                self._everywhere = folder
+                for name in [n for n in self._watchers if n != folder]:
+                    self._watchers.pop(name).stop()
+            elif self._everywhere == folder:
+                self._everywhere = None
+        if not live and self._watch_wanted and self._started:
+            self._start_watchers()
+
     def _watcher_budget(self) -> int:
-        """IDLE watchers this account may run: `max_connections` less the two command
-        workers and the writer (an IMAP account; a Maildir holds no connections)."""
+        """IDLE watchers this account may run: one where the store offers NOTIFY, else
+        `max_connections` less the two command workers and the writer (an IMAP
+        account; a Maildir holds no connections)."""
+        if self._notify_offered:
+            return 1
         settings = self.settings
         if settings is None or settings.imap is None:
             return 1 << 16

@@ -31,6 +31,7 @@ from mailtui.ui import themes
 from mailtui.ui.bridge import Bridge
 from mailtui.ui.format import Clock
 from mailtui.ui.keymap import ACTIONS, build_keymap
+from mailtui.ui.notifying import TerminalNotices
 from mailtui.ui.screens.help import HelpScreen, key_label
 from mailtui.ui.screens.main import MainScreen
 
@@ -108,6 +109,7 @@ class MailApp(App[int]):
         self._state_dir = state_dir or _state_home(ctx)
         self._open_dirs: list[Path] = []
         self.bridge: Bridge | None = None  # type: ignore[assignment]
+        self.notices = TerminalNotices(self)  # new-mail bell / OSC / command
         super().__init__()
         loaded = themes.load_themes(themes.theme_dirs(ctx.settings.ui.themes_dir))
         self.problems.extend(loaded.problems)
@@ -169,6 +171,7 @@ class MailApp(App[int]):
         self.bridge = Bridge()
         for service in self.services.values():
             self.bridge.attach(service)
+        self.notices.attach(self.services.values())
         self.push_screen(MainScreen())
         for problem in self.problems:
             self.notify(problem, severity="warning", timeout=10, markup=False)
@@ -184,6 +187,7 @@ class MailApp(App[int]):
     def on_unmount(self) -> None:
         if self.bridge is not None:
             self.bridge.close()
+        self.notices.close()
         self.remove_open_dirs()
 
     # --- attachments being opened --------------------------------------------------------

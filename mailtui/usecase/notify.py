@@ -32,12 +32,19 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
+from mailtui.sync import events
 from mailtui.text.safe import clean_line
+
+if TYPE_CHECKING:
+    from mailtui.config.model import AccountSettings
+    from mailtui.sync.service import SyncService
 
 __all__ = [
     "CommandHandle",
     "NewMail",
+    "Notifier",
     "NotifySettings",
     "in_quiet_hours",
     "new_mail_env",
@@ -46,6 +53,7 @@ __all__ = [
     "osc777",
     "parse_quiet_hours",
     "run_new_mail_command",
+    "settings_for",
     "should_notify",
     "terminal_bytes",
 ]
@@ -280,3 +288,72 @@ def notify(
     if "command" in settings.methods and settings.command.strip():
         return run_new_mail_command(settings.command, notice, timeout=settings.timeout)
     return None
+
+
+# --------------------------------------------------------------------------- listening
+
+
+def settings_for(account: AccountSettings) -> NotifySettings:
+    """An account's `notify`, `new_mail_command`, `quiet_hours`, `notify_folders`."""
+    folders = dict(account.notify_folders)
+    default = folders.pop("*", False)
+    if "*" not in account.notify_folders:
+        folders.setdefault("INBOX", True)  # unset: INBOX only
+    return NotifySettings(
+        methods=frozenset(account.notify),
+        command=account.new_mail_command,
+        quiet_hours=account.quiet_hours,
+        folders=folders,
+        default=default,
+    )
+
+
+class Notifier:
+    """A service listener: announces `NewMail` events as the account's settings say.
+
+    Subscribed by the TUI (ui/app.py) and by `mailtui watch --notify`, so both behave
+    the same. It runs in the service's threads: `write` must be safe to call from
+    them (the TUI hands the bytes to its event loop; the CLI writes stdout). A UID is
+    announced once, however many syncs report it."""
+
+    def __init__(
+        self,
+        service: SyncService,
+        settings: NotifySettings,
+        write: Callable[[bytes], object],
+        *,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.write = write
+        self.clock = clock
+        self.handles: list[CommandHandle] = []
+        self._announced: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, event: events.Event) -> None:
+        if not isinstance(event, events.NewMail) or not event.uids:
+            return
+        with self._lock:
+            top = self._announced.get(event.folder, 0)
+            fresh = sorted(u for u in event.uids if u > top)
+            if not fresh:
+                return
+            self._announced[event.folder] = fresh[-1]
+        if not should_notify(self.settings, event.folder, self.clock()):
+            return
+        newest = self.service.envelope(event.folder, fresh[-1])
+        notice = NewMail(
+            account=event.account,
+            folder=event.folder,
+            sender=newest.sender if newest is not None else "",
+            subject=newest.subject if newest is not None else "",
+            count=len(fresh),
+        )
+        try:
+            handle = notify(self.settings, notice, self.clock(), self.write)
+        except ValueError:
+            return  # a command that cannot be split: the config check refuses it first
+        if handle is not None:
+            self.handles = [h for h in self.handles if not h.done.is_set()] + [handle]

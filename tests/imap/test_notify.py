@@ -1,0 +1,139 @@
+"""Live counts for every folder on one connection (issue 19 item 4).
+
+With NOTIFY (RFC 5465, offered by the suite's Dovecot with mailbox_list_index) the
+first watcher hears of every subscribed folder and INBOX: another client's delivery,
+flag change and expunge in a folder nobody has open reach the listeners, and the
+account holds one watching connection. With NOTIFY hidden (Dovecot's per-user
+imap_capability) the watchers fall back to IDLE on INBOX and the open folder plus the
+periodic folder poll.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from mailtui.sync import commands, events
+from tests.support import mailgen
+from tests.support.accounts import context_for, wait_until
+from tests.support.dovecot import Dovecot, MailUser
+
+
+class Recorder:
+    """The service's events, collected from its threads."""
+
+    def __init__(self) -> None:
+        self.events: list[events.Event] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, event: events.Event) -> None:
+        with self.lock:
+            self.events.append(event)
+
+    def uids(self, kind: type, folder: str) -> set[int]:
+        with self.lock:
+            return {
+                u
+                for e in self.events
+                if isinstance(e, kind) and getattr(e, "folder", None) == folder
+                for u in e.uids
+            }
+
+
+def imap_sessions(dovecot: Dovecot, user: MailUser) -> int:
+    """The user's IMAP connections the server counts (`doveadm who`)."""
+    out = dovecot.doveadm("who", "-1", user.name, check=False).stdout
+    return sum(1 for line in out.splitlines() if line.split()[:1] == [user.name])
+
+
+def server_counts(client: object, folder: str) -> tuple[int, int]:
+    """(messages, unseen) as the server holds them."""
+    st = client.folder_status(folder, [b"MESSAGES", b"UNSEEN"])  # type: ignore[attr-defined]
+    return st[b"MESSAGES"], st[b"UNSEEN"]
+
+
+def _mailbox(dovecot: Dovecot, **kwargs: object) -> MailUser:
+    user = dovecot.add_user(**kwargs)  # type: ignore[arg-type]
+    mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(2, seed=1))
+    mailgen.write_maildir(user.maildir, "Work", mailgen.generate(3, seed=2))
+    mailgen.write_maildir(user.maildir, "Lists", mailgen.generate(2, seed=3))
+    return user
+
+
+def test_one_connection_hears_every_subscribed_folder(dovecot: Dovecot, tmp_path: Path) -> None:
+    user = _mailbox(dovecot)
+    ctx = context_for(dovecot, user, tmp_path)
+    service = ctx.service()
+    seen = Recorder()
+    service.subscribe(seen)
+    other = dovecot.client(user)
+    try:
+        service.run(commands.SyncAll(), timeout=60)
+        before = imap_sessions(dovecot, user)
+        service.watch("Lists")  # the folder on screen; INBOX and Work are not open
+        wait_until(
+            lambda: (w := service.watcher("Lists")) is not None and w.everywhere_live,
+            what="NOTIFY set on the open folder's watcher",
+        )
+        wait_until(lambda: service.watcher("INBOX") is None, what="INBOX watcher stopped")
+        wait_until(lambda: service.watcher("Lists").ready.is_set(), what="watcher waiting")
+        # New mail in a folder that is neither open nor INBOX.
+        (uid,) = mailgen.append_imap(other, "Work", mailgen.generate(1, seed=40))
+        other.select_folder("Work")
+        other.remove_flags([uid], [b"\\Seen"])
+        wait_until(lambda: uid in seen.uids(events.NewMail, "Work"), what="new mail in Work")
+        wait_until(lambda: service.counts("Work") == server_counts(other, "Work"), what="counts")
+        total, unread = service.counts("Work")
+        # Another client reads it: the unread count drops without opening Work.
+        other.add_flags([uid], [b"\\Seen"])
+        wait_until(lambda: service.counts("Work") == (total, unread - 1), what="unread count")
+        # And expunges it.
+        other.delete_messages([uid])
+        other.expunge()
+        wait_until(lambda: uid in seen.uids(events.MessagesVanished, "Work"), what="expunge")
+        assert service.counts("Work") == (total - 1, unread - 1) == server_counts(other, "Work")
+        # INBOX, not subscribed on Dovecot, is heard too.
+        (inbox_uid,) = mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=41))
+        wait_until(lambda: inbox_uid in seen.uids(events.NewMail, "INBOX"), what="INBOX mail")
+        # One watching connection: the workers' and the watcher's, no more.
+        with service._watch_lock:
+            assert list(service._watchers) == ["Lists"]
+        assert imap_sessions(dovecot, user) - before <= 1
+    finally:
+        other.logout()
+        ctx.close()
+
+
+def test_without_notify_inbox_and_the_open_folder_idle_and_the_rest_is_polled(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    user = _mailbox(dovecot, disable={"NOTIFY"})
+    ctx = context_for(dovecot, user, tmp_path, account={"poll_interval": 1, "max_connections": 5})
+    service = ctx.service()
+    seen = Recorder()
+    service.subscribe(seen)
+    other = dovecot.client(user)
+    try:
+        service.run(commands.SyncAll(), timeout=60)
+        service.watch("Lists")
+        for name in ("Lists", "INBOX"):
+            wait_until(
+                lambda n=name: (w := service.watcher(n)) is not None and w.ready.is_set(),
+                what=f"{name} watcher in IDLE",
+            )
+        assert not service.watcher("Lists").everywhere_live
+        (uid,) = mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=50))
+        wait_until(lambda: uid in seen.uids(events.NewMail, "INBOX"), what="INBOX by IDLE")
+        # Work has no watcher: the folder poll's STATUS round finds it and resyncs it.
+        (uid,) = mailgen.append_imap(other, "Work", mailgen.generate(1, seed=51))
+        wait_until(
+            lambda: (
+                service.counts("Work") == server_counts(other, "Work")
+                and uid in service.cache().uids("Work")
+            ),
+            timeout=15,
+            what="Work polled",
+        )
+    finally:
+        other.logout()
+        ctx.close()
