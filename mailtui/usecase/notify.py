@@ -314,7 +314,7 @@ class Notifier:
     Subscribed by the TUI (ui/app.py) and by `mailtui watch --notify`, so both behave
     the same. It runs in the service's threads: `write` must be safe to call from
     them (the TUI hands the bytes to its event loop; the CLI writes stdout). A UID is
-    announced once, however many syncs report it."""
+    announced once, however many syncs report it; mail already \\Seen is not announced."""
 
     def __init__(
         self,
@@ -343,13 +343,18 @@ class Notifier:
             self._announced[event.folder] = fresh[-1]
         if not should_notify(self.settings, event.folder, self.clock()):
             return
-        newest = self.service.envelope(event.folder, fresh[-1])
+        # Mail already read (on another device, or our own copy in Sent) is no news.
+        envelopes = self.service.envelopes(event.folder, fresh)
+        unread = [envelopes[u] for u in fresh if u in envelopes and not envelopes[u].seen]
+        if not unread:
+            return
+        newest = unread[-1]
         notice = NewMail(
             account=event.account,
             folder=event.folder,
-            sender=newest.sender if newest is not None else "",
-            subject=newest.subject if newest is not None else "",
-            count=len(fresh),
+            sender=newest.sender,
+            subject=newest.subject,
+            count=len(unread),
         )
         try:
             handle = notify(self.settings, notice, self.clock(), self.write)

@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+from mailtui.model import SEEN
 from tests.support import mailgen
 from tests.support.accounts import private_env, wait_until, write_config
 from tests.support.dovecot import Dovecot
@@ -107,11 +108,19 @@ def test_watch_reports_every_subscribed_folder_and_runs_new_mail_command(
         # Junk is switched off: its new mail is reported but not announced.
         (junk_uid,) = mailgen.append_imap(other, "Junk", mailgen.generate(1, seed=9))
         lines.wait_for(f"new Junk uid={junk_uid}")
-        (inbox_uid,) = mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=10))
+        # Mail already read elsewhere is reported but is no news.
+        read = mailgen.from_bytes(mailgen.make_message(subject="old news"), flags=frozenset({SEEN}))
+        (read_uid,) = mailgen.append_imap(other, "INBOX", [read])
+        lines.wait_for(f"new INBOX uid={read_uid}")
+        fresh = mailgen.from_bytes(mailgen.make_message(subject="fresh"))
+        (inbox_uid,) = mailgen.append_imap(other, "INBOX", [fresh])
         lines.wait_for(f"new INBOX uid={inbox_uid}")
         wait_until(lambda: len(out.read_text().splitlines()) == 2, what="INBOX's command")
-        folders = [json.loads(x)["MAILTUI_FOLDER"] for x in out.read_text().splitlines()]
-        assert folders == ["Work", "INBOX"]
+        announced = [json.loads(x) for x in out.read_text().splitlines()]
+        assert [(a["MAILTUI_FOLDER"], a["MAILTUI_SUBJECT"]) for a in announced][1] == (
+            "INBOX",
+            "fresh",
+        )
     finally:
         other.logout()
         proc.terminate()
