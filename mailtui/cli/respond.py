@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from mailtui.cli.access import open_context, require_uids
@@ -22,6 +24,7 @@ from mailtui.cli.output import EXIT_ERROR, EXIT_QUEUED, EXIT_USAGE, error, say
 if TYPE_CHECKING:
     from mailtui.compose.draft import Draft
     from mailtui.config.model import AccountSettings
+    from mailtui.context import AppContext
     from mailtui.sync.service import SyncService
 
 __all__ = ["add_parsers", "cmd_invite", "cmd_unsubscribe"]
@@ -107,14 +110,23 @@ def _show_draft(draft: Draft) -> None:
     print()
 
 
-def cmd_unsubscribe(args: argparse.Namespace) -> int:
-    from mailtui.usecase.unsubscribe import message_plan, perform_one_click, unsubscribe_draft
-
+@contextmanager
+def _message(args: argparse.Namespace) -> Iterator[tuple[AppContext, AccountSettings, SyncService]]:
+    """The context, account and service of FOLDER UID (which must exist); closed after."""
     ctx = open_context(args)
     try:
         account = ctx.account(args.account)
         service = ctx.service(account.name)
         require_uids(service, args.folder, [args.uid], changes=False)
+        yield ctx, account, service
+    finally:
+        ctx.close()
+
+
+def cmd_unsubscribe(args: argparse.Namespace) -> int:
+    from mailtui.usecase.unsubscribe import message_plan, perform_one_click, unsubscribe_draft
+
+    with _message(args) as (ctx, account, service):
         plan = message_plan(service, args.folder, args.uid)
         if plan.kind == "none":
             error(
@@ -140,8 +152,6 @@ def cmd_unsubscribe(args: argparse.Namespace) -> int:
         if not answer:
             return _not_confirmed(answer)
         return _send(account, service, draft)
-    finally:
-        ctx.close()
 
 
 def cmd_invite(args: argparse.Namespace) -> int:
@@ -149,11 +159,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
     from mailtui.model import MessageRef
     from mailtui.usecase.invitation import answer_draft, load_invitation
 
-    ctx = open_context(args)
-    try:
-        account = ctx.account(args.account)
-        service = ctx.service(account.name)
-        require_uids(service, args.folder, [args.uid], changes=False)
+    with _message(args) as (_ctx, account, service):
         shown = load_invitation(service, args.folder, args.uid, account)
         if shown is None:
             error(f"Message {args.uid} in {args.folder!r} holds no calendar invitation")
@@ -178,5 +184,3 @@ def cmd_invite(args: argparse.Namespace) -> int:
         if not confirmed:
             return _not_confirmed(confirmed)
         return _send(account, service, draft)
-    finally:
-        ctx.close()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+
 import pytest
 
+from tests.compose.smtpd import SmtpServer
 from tests.support import mailgen
 from tests.support.dovecot import Dovecot, MailUser
 
@@ -14,3 +18,15 @@ def filled_user(dovecot: Dovecot) -> MailUser:
     user = dovecot.add_user()
     mailgen.populate_standard(user, inbox=30)
     return user
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A plain loopback SMTP server (aiosmtpd) recording what it receives."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+        server = SmtpServer(mode="plain").start()
+        try:
+            yield server
+        finally:
+            server.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import os
 import time
-import warnings
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -82,17 +81,6 @@ def berlin_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
         else:
             os.environ["TZ"] = old
         time.tzset()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
-        server = SmtpServer(mode="plain").start()
-        try:
-            yield server
-        finally:
-            server.stop()
 
 
 def deliver(user: MailUser, raw: bytes) -> None:

@@ -6,7 +6,6 @@ disguised URLs are refused. Nothing is ever fetched without a yes, and never a G
 from __future__ import annotations
 
 import email
-import warnings
 from collections.abc import Iterator
 from email.policy import default as default_policy
 from pathlib import Path
@@ -35,17 +34,6 @@ def private_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def https(tmp_path: Path) -> Iterator[HttpsServer]:
     authority = trustme.CA()
     yield from serve(authority, write_ca(authority, tmp_path / "ca.pem"))
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
-        server = SmtpServer(mode="plain").start()
-        try:
-            yield server
-        finally:
-            server.stop()
 
 
 def list_user(dovecot: Dovecot, unsubscribe: str, post: str = "") -> MailUser:
