@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 Key = tuple[str, str, int]
 ANSWERS = ("accept", "tentative", "decline")
-_HINT = "i answers: accept, tentative or decline"
 
 
 class Invites:
@@ -75,7 +74,9 @@ class Invites:
         if not host.is_attached or host.reader.key != key:
             return
         self._shown = (key, shown)
-        hint = _HINT if shown.invitation.can_answer else ""
+        keys = host.mail.keymap.keys("invite")
+        answer_with = f"{keys[0]} answers" if keys else ":invite answers"
+        hint = f"{answer_with}: accept, tentative or decline" if shown.invitation.can_answer else ""
         host.reader.show_invitation(shown.lines(), hint)
 
     # --- answering -------------------------------------------------------------------------

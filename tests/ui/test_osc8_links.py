@@ -12,7 +12,7 @@ from textual.strip import Strip
 from mailtui.mime.blocks import MAX_HYPERLINK, hyperlink_target
 from tests.support import mailgen
 from tests.support.dovecot import Dovecot, MailUser
-from tests.ui.helpers import NOW, make_app, ready, wait_reader
+from tests.ui.helpers import NOW, make_app, ready, wait_for, wait_reader
 
 LONG = "https://long.example/" + "a" * (MAX_HYPERLINK + 10)
 BODY = (
@@ -124,3 +124,20 @@ def test_hyperlink_targets() -> None:
         "https://example.org/" + "a" * MAX_HYPERLINK,
     ):
         assert hyperlink_target(bad) == "", bad
+
+
+async def test_a_long_body_drawn_in_the_render_thread_keeps_its_links(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """Bodies past DRAW_HERE_CHARS are laid out in a thread (BodyLines): same links."""
+    filler = "".join(f"line {n} of a long newsletter, nothing to see\n" for n in range(400))
+    user = user_with(dovecot, filler + "Read more: https://news.example/full?id=7\n")
+    app = make_app(dovecot, user, tmp_path, ui={"mark_read_delay": -1, "osc8_links": True})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await wait_reader(pilot, app)
+        lines = app.main.reader.query_one("#reader-lines")
+        await wait_for(pilot, lambda: lines.display and lines.size.height > 400)
+        strips = [lines.render_line(y) for y in range(lines.size.height)]
+    assert links(strips) == {"https://news.example/full?id=7": "https://news.example/full?id=7"}
