@@ -21,19 +21,30 @@ class FolderCommands:
 
     @drops_on_malformed
     def list_folders(self) -> list[Folder]:
-        """All folders with special-use roles and, where LIST-STATUS is offered, counts."""
+        """All folders with special-use roles and, where LIST-STATUS is offered, counts.
+
+        With CONDSTORE the LIST-STATUS also asks what proves a folder unchanged (UIDNEXT,
+        UIDVALIDITY, HIGHESTMODSEQ), which `status()` then answers without a STATUS
+        of its own: a no-change sync opens each folder on the server once, not twice
+        (Dovecot: ~300 ms apiece for a 100k INBOX on a new connection; issue 17)."""
         subscribed = self._subscribed()
+        proof = self.caps.list_status and self.caps.condstore
         if self.caps.list_status or self.caps.special_use:
             returns = []
             if self.caps.special_use:
                 returns.append(b"SPECIAL-USE")
             if self.caps.list_status:
-                returns.append(b"STATUS (MESSAGES UNSEEN)")
-            resp = self.raw(b'LIST "" "*" RETURN (' + b" ".join(returns) + b")")
+                returns.append(b"STATUS (MESSAGES UNSEEN%s)" % (_PROOF if proof else b""))
+            command = b'LIST "" "*" RETURN (' + b" ".join(returns) + b")"
+            resp = self.raw(command, check=not proof)
+            if proof and resp.status != "OK":  # a server that refuses the proof items
+                proof = False
+                resp = self.raw(command.replace(_PROOF, b""))
         else:
             resp = self.raw(b'LIST "" "*"')
         folders: dict[str, Folder] = {}
         counts: dict[str, tuple[int | None, int | None]] = {}
+        proven: dict[str, dict[str, int]] = {}
         for u in resp.untagged:
             toks = u.tokens()
             if not toks:
@@ -50,7 +61,12 @@ class FolderCommands:
                     self.delimiter = folder.delimiter
             elif kind == b"STATUS" and len(toks) >= 3:
                 raw_name = toks[1] if isinstance(toks[1], bytes) else b""
-                counts[raw_name.decode("ascii", "replace")] = _status_counts(toks[2])
+                name = raw_name.decode("ascii", "replace")
+                counts[name] = _status_counts(toks[2])
+                if proof and isinstance(toks[2], list):
+                    proven[name] = _status_items(toks[2])
+        # Valid until this connection sends its next command (its tag number moves).
+        self._listed_status = (self._commands_sent(), proven)
         out = []
         for raw_name, folder in folders.items():
             total, unread = counts.get(raw_name, (None, None))
@@ -93,10 +109,24 @@ class FolderCommands:
                 return _status_counts(toks[2])
         return None, None
 
+    def _commands_sent(self) -> int:
+        """imaplib's tag counter: moves with every command sent on this connection."""
+        client = getattr(self, "client", None)
+        return client._imap.tagnum if client is not None else -1
+
     @drops_on_malformed
     def status(self, raw_name: str, *, unseen: bool = True) -> dict[str, int]:
         """STATUS; without `unseen` the server answers from its index header, O(1) in the
-        folder's size (counting unseen mail means walking the messages)."""
+        folder's size (counting unseen mail means walking the messages).
+
+        Right after a LIST-STATUS that carried the same items (no command sent since),
+        its answer for the folder is used once instead: the server's state as of a
+        moment ago, as a STATUS sent now would report it."""
+        listed = getattr(self, "_listed_status", None)
+        if not unseen and listed is not None and listed[0] == self._commands_sent():
+            found = listed[1].pop(raw_name, None)
+            if found is not None and found.keys() >= _PROOF_KEYS:
+                return found
         items = b"MESSAGES UIDNEXT UIDVALIDITY" + (b" UNSEEN" if unseen else b"")
         if self.caps.condstore:
             items += b" HIGHESTMODSEQ"
@@ -105,9 +135,17 @@ class FolderCommands:
         for u in resp.all(b"STATUS"):
             toks = u.tokens()
             if len(toks) >= 3 and isinstance(toks[2], list):
-                for key, value in _status_pairs(toks[2]).items():
-                    out[key.decode("ascii", "replace").upper()] = value
+                out.update(_status_items(toks[2]))
         return out
+
+
+_PROOF = b" UIDNEXT UIDVALIDITY HIGHESTMODSEQ"
+_PROOF_KEYS = frozenset({"MESSAGES", "UIDNEXT", "UIDVALIDITY", "HIGHESTMODSEQ"})
+
+
+def _status_items(items: list) -> dict[str, int]:
+    """A STATUS answer's items by upper-case name."""
+    return {k.decode("ascii", "replace").upper(): v for k, v in _status_pairs(items).items()}
 
 
 def _status_pairs(items: list) -> dict[bytes, int]:

@@ -57,7 +57,9 @@ def refresh_folders(host: HandlerHost, worker: Worker, command: cmd.Command) -> 
             if worker.cache.folder_state(folder.name).uidvalidity:
                 worker.cache.reset_folder(folder.name, 0)
     worker.cache.set_store_features(features)
-    listed = worker.cache.folders()
+    # The LIST's own counts for SyncAll (as fresh, and each folder is synced and
+    # counted next): counting a 100k folder's cached rows here delayed every sync.
+    listed = worker.cache.folders(counts=resync)
     host.folders_listed()
     host.emit(events.FoldersListed(account=host.account, folders=tuple(listed)))
     for name in stale:
