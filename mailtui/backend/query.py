@@ -11,7 +11,8 @@ output, and a new term is one record plus one case per compiler.
 The language: terms are ANDed. `key:value` terms: from, to, cc, subject, body, text,
 label/keyword/tag, since/after, before, on/date, larger, smaller, is:<flag word>. Bare
 flag words: unseen/unread/new, seen/read, flagged/starred, unflagged,
-answered/replied, unanswered, draft. A leading "-" negates a term. Anything else is
+answered/replied, unanswered, draft; `muted` (conversations muted in mailtui, answered
+from the cache). A leading "-" negates a term. Anything else is
 free text (IMAP TEXT on the server, every cached header field locally).
 """
 
@@ -156,6 +157,12 @@ class Raw:
 
 
 @dataclass(frozen=True)
+class Muted:
+    """A message of a conversation the user muted (mailtui's own memory, in the cache:
+    cache/muted.py); answered from the cache, never by a server."""
+
+
+@dataclass(frozen=True)
 class Not:
     """The item does not match."""
 
@@ -164,7 +171,20 @@ class Not:
 
 TextTerm = From | To | Cc | Subject | Body | Text
 DateTerm = Since | Before | On
-Query = TextTerm | MessageId | Flag | Keyword | DateTerm | Larger | Smaller | Raw | And | Or | Not
+Query = (
+    TextTerm
+    | MessageId
+    | Flag
+    | Keyword
+    | DateTerm
+    | Larger
+    | Smaller
+    | Raw
+    | Muted
+    | And
+    | Or
+    | Not
+)
 TEXT_TERMS = (From, To, Cc, Subject, Body, Text)
 DATE_TERMS = (Since, Before, On)
 
@@ -303,6 +323,8 @@ def _term(word: str) -> Query:
     key, sep, value = word.partition(":")
     lowered = key.lower()
     if not sep:
+        if lowered == "muted":
+            return Muted()
         return FLAG_WORDS.get(lowered) or Text(word)
     if lowered in _TEXT_KEYS:
         if not value:
@@ -316,9 +338,21 @@ def _term(word: str) -> Query:
         return Larger(_parse_size(word, value))
     if lowered == "smaller":
         return Smaller(_parse_size(word, value))
+    if lowered == "is" and value.lower() == "muted":
+        return Muted()
     if lowered == "is" and value.lower() in FLAG_WORDS:
         return FLAG_WORDS[value.lower()]
     return Text(word)
+
+
+def local_only(query: Query) -> bool:
+    """Whether the query names something only mailtui's cache knows (`muted`): then
+    it is answered there, not by a server SEARCH."""
+    if isinstance(query, And | Or):
+        return any(local_only(q) for q in query.items)
+    if isinstance(query, Not):
+        return local_only(query.item)
+    return isinstance(query, Muted)
 
 
 def _parse_day(word: str, value: str) -> date:
@@ -392,6 +426,7 @@ def _format_term(query: Query) -> str:
             and ":" not in value
             and not value.startswith("-")
             and value.lower() not in FLAG_WORDS
+            and value.lower() != "muted"
         )
         return value if bare else ("text:" + _quote(value) if value else "''")
     if isinstance(query, TEXT_TERMS):
@@ -402,6 +437,8 @@ def _format_term(query: Query) -> str:
         return "label:" + _quote(query.name)
     if isinstance(query, DATE_TERMS):
         return f"{_KEY_OF_DATE[type(query)]}:{query.day.isoformat()}"
+    if isinstance(query, Muted):
+        return "muted"
     if isinstance(query, Larger):
         return f"larger:{query.size}"
     if isinstance(query, Smaller):

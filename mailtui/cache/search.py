@@ -24,6 +24,7 @@ from mailtui.backend.query import (
     Keyword,
     Larger,
     MessageId,
+    Muted,
     Not,
     On,
     Or,
@@ -34,9 +35,11 @@ from mailtui.backend.query import (
     Smaller,
     Subject,
     To,
+    local_only,
 )
 from mailtui.cache.db import folder_range
 from mailtui.cache.messages import MessageTable
+from mailtui.cache.muted import MUTED_CLAUSE, ensure
 from mailtui.model import SEEN
 from mailtui.text.labels import token_of
 
@@ -141,6 +144,8 @@ class _Sql:
         if isinstance(query, Larger | Smaller):
             self.params.append(query.size)
             return "m.size > ?" if isinstance(query, Larger) else "m.size < ?"
+        if isinstance(query, Muted):
+            return MUTED_CLAUSE
         if isinstance(query, Raw):
             raise QueryError(
                 "A gmail: search runs on the server, not in the cache",
@@ -168,6 +173,8 @@ class SearchTable(MessageTable):
             args.append(fid)
         if compiled.fts or compiled.uses_fts:
             self.ensure_fts(folder)
+        if local_only(query):
+            ensure(self)  # the `muted` table (cache/muted.py), made on first use
         if compiled.fts:
             sql += f" AND {_IN_FTS}"
             args.append(compiled.fts)

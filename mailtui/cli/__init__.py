@@ -6,7 +6,7 @@ package never imports `mailtui.ui`: `mailtui` with no command (the app) is dispa
 by `mailtui.main`, which passes the app in as `main(app=…)`.
 
 Modules: `read` (list, show, search), `thread` (a conversation across folders),
-`respond` (unsubscribe, invite), `triage` (mark, move, copy, delete, archive, junk),
+`respond` (unsubscribe, invite), `triage` (mark, move, copy, delete, archive, junk, mute),
 `folders` (folders, folder …), `sync` (sync, watch), `attachments` (save), `completion`
 (shell completion scripts), `manpage` (--man), `send`
 (send, outbox), `account` (login), `setup` (setup, its questions in `prompts`); `access` opens the context and checks folders and
@@ -180,6 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--not", dest="not_junk", action="store_true", help="not junk: back to INBOX, $NotJunk"
     )
     p.set_defaults(func=triage.cmd_junk)
+
+    p = sub.add_parser(
+        "mute", help="mute the messages' conversations (new replies archived and read)"
+    )
+    p.add_argument("folder")
+    p.add_argument("uids", nargs="+", type=parse_uid, metavar="UID")
+    p.add_argument("--account", "-a")
+    p.add_argument("--unmute", action="store_true", help="unmute them instead")
+    p.set_defaults(func=triage.cmd_mute)
 
     p = sub.add_parser(
         "search",

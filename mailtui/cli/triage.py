@@ -1,4 +1,4 @@
-"""Triage commands: `mark` flags and labels, `move`/`copy`, `delete`/`archive`, `junk`.
+"""Triage commands: `mark` flags and labels, `move`/`copy`, `delete`/`archive`, `junk`, `mute`.
 
 Each is one journaled action through the service, as the app's keys are: the UIDs are
 checked first (a server answers OK to a STORE on no message), then the command waits
@@ -104,3 +104,18 @@ def cmd_junk(args: argparse.Namespace) -> int:
         lambda _s: commands.MarkJunk(folder=args.folder, uids=tuple(args.uids), junk=junk),
         args.uids,
     )
+
+
+def cmd_mute(args: argparse.Namespace) -> int:
+    """Mute (or with --unmute, unmute) the conversations of these messages, as `X`."""
+    from mailtui.usecase.mute import set_muted
+
+    ctx = open_context(args)
+    try:
+        service = ctx.service(args.account)
+        require_uids(service, args.folder, args.uids, changes=False)
+        result = set_muted(service, args.folder, args.uids, not args.unmute)
+    finally:
+        ctx.close()
+    print(result.sentence())
+    return 0

@@ -23,6 +23,7 @@ from mailtui.backend.query import (
     Keyword,
     Larger,
     MessageId,
+    Muted,
     Not,
     On,
     Or,
@@ -83,6 +84,11 @@ def _keys(query: Query, labels: bool = False) -> Criteria:
         return ["KEYWORD", query.name]
     if isinstance(query, DATE_TERMS):
         return [_DATE_KEYS[type(query)], _imap_date(query.day)]
+    if isinstance(query, Muted):
+        raise QueryError(
+            "muted is mailtui's own memory: it is searched in the cache",
+            "search without --server, or use the filter (&)",
+        )
     if isinstance(query, Raw):
         if not labels:
             raise QueryError(

@@ -24,6 +24,7 @@ from mailtui.backend.query import (
     Keyword,
     Larger,
     MessageId,
+    Muted,
     Not,
     On,
     Or,
@@ -169,6 +170,8 @@ def matcher(query: Query) -> Node:
     if isinstance(query, From | To | Cc | Subject):
         name, needle = _HEADER_OF[type(query)], query.text.casefold()
         return Node(lambda m: needle in m.header_text(name), 2)
+    if isinstance(query, Muted):
+        raise QueryError("muted is searched in the cache", "use the filter (&)")
     if isinstance(query, Raw):
         raise QueryError("gmail: searches need a Gmail account", "drop the gmail: prefix")
     raise TypeError(f"not a query term: {query!r}")

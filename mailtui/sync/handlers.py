@@ -193,7 +193,7 @@ def _from_whole(cache: HeaderCache, command: cmd.FetchPart) -> bytes | None:
 def search(host: HandlerHost, worker: Worker, command: cmd.Search) -> list[int]:
     """Server-side UID SEARCH (or the local cache when asked); newest first."""
     q = query.parse(command.query)
-    if command.local:
+    if command.local or query.local_only(q):  # `muted` only the cache knows
         return worker.cache.search(command.folder, q)
     session = worker.connected_session()
     ensure_selected(session, worker.cache, command.folder)

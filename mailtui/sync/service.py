@@ -29,6 +29,7 @@ from mailtui.sync.handlers import sync_order
 from mailtui.sync.host import SessionFactory
 from mailtui.sync.idle import Watcher
 from mailtui.sync.journal import Writer
+from mailtui.sync.muting import Muter
 from mailtui.sync.ops.base import ActionError, Entry, Policy, UndoRecord
 from mailtui.sync.prefetch import Prefetcher
 from mailtui.sync.reconcile import Reconciler
@@ -91,6 +92,8 @@ class SyncService:
         # Bodies of the newest mail for offline reading, after each sync (prefetch = …).
         self.prefetcher = Prefetcher(self)
         self.subscribe(self.prefetcher.listen)
+        # New replies to muted conversations archived and read (sync/muting.py).
+        self.subscribe(Muter(self).listen)
         # Create the schema now, in the caller's thread, so readers never race a migration.
         self.cache()
 

@@ -66,12 +66,13 @@ clear           | escape          | Clear            | Select |             | Le
 # Triage (every one acts on the whole selection)
 delete          | d               | Delete           | Triage | footer multi| Move to Trash (in Trash: delete for good)
 archive         | a               | Archive          | Triage | footer multi| Move to the archive folder
-junk            | exclamation_mark| Junk             | Triage | multi       | Junk: to the Junk folder ($Junk); in Junk: not junk, back to INBOX
 move            | m               | Move             | Triage | footer multi| Move to a folder (fuzzy picker)
 copy            | c               | Copy             | Triage | multi       | Copy to a folder (fuzzy picker)
 flag            | s               | Flag             | Triage | multi       | Flag or unflag (star)
 toggle_read     | U               | Read/unread      | Triage | multi       | Mark read or unread
 label           | l               | Label            | Triage | multi       | Add or remove a label (IMAP keyword)
+junk            | exclamation_mark| Junk             | Triage | multi       | Junk: to the Junk folder ($Junk); in Junk: not junk, back to INBOX
+mute            | X               | Mute             | Triage | multi       | Mute the conversation (new replies archived and read; search: muted), or unmute it
 undo            | u               | Undo             | Triage |             | Undo the last change
 reply           | r               | Reply            | Triage | footer multi| Reply to the sender
 reply_all       | R               | Reply all        | Triage | multi       | Reply to everyone

@@ -12,12 +12,14 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from mailtui.errors import MailtuiError
 from mailtui.model import FLAGGED, SEEN, Envelope, Role
 from mailtui.sync import commands
 from mailtui.text.labels import keyword_for, label_of
 from mailtui.ui.bridge import ServiceFailed
 from mailtui.ui.screens.picker import Item, Picker
 from mailtui.ui.widgets.folder_tree import role_note
+from mailtui.usecase.mute import toggle_mute
 
 if TYPE_CHECKING:
     from mailtui.ui.host import ScreenHost
@@ -96,6 +98,27 @@ class Triage:
         else:
             done = f"Marked junk, moved to {junk[0].name}:"
         self._submit(lambda u: commands.MarkJunk(folder=folder, uids=u), done)
+
+    def mute(self) -> None:
+        """`X`: mute the targets' conversations, or unmute (usecase/mute.py), in a thread
+        (finding a conversation reads the cache account-wide)."""
+        host = self._host
+        uids = self._targets_or_say()
+        if not uids or host.folder is None:
+            return
+        folder, service = host.folder, host.service
+
+        async def run() -> None:
+            try:
+                result = await asyncio.to_thread(toggle_mute, service, folder, uids)
+            except MailtuiError as exc:
+                host.notify(exc.sentence(), severity="warning", markup=False)
+                return
+            host.messages.clear_selection()
+            host.status.set(selected=0)
+            host.notify(result.sentence(), timeout=3, markup=False)
+
+        host.run_worker(run(), group="mute", exclusive=True)
 
     def move(self) -> None:
         self._pick_folder("Move", lambda dest: self.move_to(dest, copy=False))

@@ -85,3 +85,37 @@ async def test_bang_junks_the_selection_u_undoes_and_bang_in_junk_says_not_junk(
             assert server_flags(client, "Junk") == {}
     finally:
         client.logout()
+
+
+async def test_x_mutes_the_conversation_a_live_reply_leaves_the_inbox_and_x_unmutes(
+    dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+) -> None:
+    client = dovecot.client(mail_user)
+    plan = _raw("party-plan", 9).replace(
+        b"Message-ID: <party-plan@example.test>", b"Message-ID: <plan@x>"
+    )
+    mailgen.append_imap(client, "INBOX", [mailgen.from_bytes(plan)])
+    app = make_app(dovecot, mail_user, tmp_path)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ready(pilot, app)
+            await wait_for(pilot, lambda: "party-plan" in screen_text(app), what="the list")
+            await pilot.press("g", "X")
+            await wait_for(pilot, lambda: "Muted 1 conversation" in _toasts(app), what="muted")
+            reply = _raw("re-party", 10) + b""
+            reply = reply.replace(b"\r\n\r\n", b"\r\nIn-Reply-To: <plan@x>\r\n\r\n", 1)
+            mailgen.append_imap(client, "INBOX", [mailgen.from_bytes(reply)])
+            await wait_server(
+                lambda: "re-party" in _subjects(client, "Archive"), timeout=30, what="archived"
+            )
+            assert "\\Seen" in _subjects(client, "Archive")["re-party"]
+            await wait_for(pilot, lambda: "re-party" not in screen_text(app), what="not listed")
+            # The filter `muted` lists the muted conversation.
+            await pilot.press("ampersand")
+            await wait_for(pilot, lambda: "Show only messages matching" in screen_text(app))
+            await pilot.press(*"muted", "enter")
+            await wait_for(pilot, lambda: "party-plan" in screen_text(app), what="muted listed")
+            await pilot.press("g", "X")
+            await wait_for(pilot, lambda: "Unmuted 1 conversation" in _toasts(app), what="unmuted")
+    finally:
+        client.logout()

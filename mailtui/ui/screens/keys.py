@@ -181,6 +181,9 @@ class KeyActions:
     def action_junk(self) -> None:
         self.triage.junk()
 
+    def action_mute(self) -> None:
+        self.triage.mute()
+
     def action_move(self) -> None:
         self.triage.move()
 
