@@ -207,18 +207,21 @@ def elsewhere_counts(
         return {}
     thread_col = thread_key_column(cache)
     thread = f"m.{thread_col}" if thread_col else "0"
+    ident_col = "m.message_key" if has_message_keys(cache) else "0"
     root_of_uid = {uid: root for root, uids in groups.items() for uid in uids}
     keys = json.dumps([message_key(fid, uid) for uid in root_of_uid])
     root_of_id: dict[str, int] = {}
     root_of_thread: dict[int, int] = {}
-    here: set[str] = set()
-    for uid, mid, irt, refs, key in cache.db.execute(
-        f"SELECT m.uid, m.message_id, m.in_reply_to, m.refs, {thread} FROM messages m "
-        "WHERE m.id IN (SELECT value FROM json_each(?))",
+    here: set[tuple[str, int | str]] = set()
+    for uid, mid, irt, refs, key, ident in cache.db.execute(
+        f"SELECT m.uid, m.message_id, m.in_reply_to, m.refs, {thread}, {ident_col} "
+        "FROM messages m WHERE m.id IN (SELECT value FROM json_each(?))",
         (keys,),
     ):
         root = root_of_uid[uid]
-        here.add(normalize_msgid(mid))
+        shown = identity(ident or 0, mid)
+        if shown is not None:
+            here.add(shown)
         for ref in _ids_of(mid, irt, refs):
             root_of_id.setdefault(ref, root)
         if key:
@@ -236,16 +239,18 @@ def elsewhere_counts(
         "threads": json.dumps(sorted(root_of_thread)),
         "fid": fid,
     }
-    counted: dict[int, set[str]] = {}
-    for mid, irt, key in cache.db.execute(
-        f"SELECT m.message_id, m.in_reply_to, {thread} FROM messages m "
+    counted: dict[int, set[tuple[str, int | str]]] = {}
+    for mid, irt, key, store_id in cache.db.execute(
+        f"SELECT m.message_id, m.in_reply_to, {thread}, {ident_col} FROM messages m "
         f"WHERE m.folder <> :fid AND ({where}) LIMIT 20000",
         params,
     ):
-        ident = normalize_msgid(mid)
-        if not ident or ident in here:
+        # One message in several folders (Gmail: its labels and All Mail) counts once,
+        # by X-GM-MSGID where the store has it: a message without a Message-ID too.
+        ident = identity(store_id or 0, mid)
+        if ident is None or ident in here:
             continue  # a copy of a message this folder shows already
-        root = root_of_id.get(ident) or root_of_id.get(normalize_msgid(irt))
+        root = root_of_id.get(normalize_msgid(mid)) or root_of_id.get(normalize_msgid(irt))
         if root is None and key:
             root = root_of_thread.get(key)
         if root is not None:

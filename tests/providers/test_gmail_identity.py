@@ -123,3 +123,26 @@ async def test_the_folder_tree_shows_the_accounts_unread_total_once_per_message(
             ),
             what="'test 2' beside the account",
         )
+
+
+def test_the_thread_views_elsewhere_count_counts_each_message_once(
+    scripted_imap_factory, tmp_path: Path
+) -> None:
+    """In threads (t) a conversation's first row counts what other folders hold: on Gmail
+    a reply with no Message-ID, kept in Work and All Mail, is one more message (it was
+    not counted at all), and "plans" itself, in All Mail too, is none."""
+    from mailtui.cache.conversations import elsewhere_counts
+
+    server = gmail.start(scripted_imap_factory)
+    store: GmailStore = server.store
+    store.create("Work")
+    plans = store.add_mail(_raw("plans", 2), labels={"\\Inbox", "Work"})
+    store.add_mail(_raw("no-id", 3, message_id=False), labels={"Work"}, thread_of=plans)
+    ctx = scripted_context(server, tmp_path)
+    try:
+        service = ctx.service()
+        service.run(commands.SyncAll(), timeout=60)
+        uid = _uid(service, "INBOX", "plans")
+        assert elsewhere_counts(service.cache(), "INBOX", {uid: [uid]}) == {uid: 1}
+    finally:
+        ctx.close()
