@@ -10,9 +10,9 @@ It runs as a `Prefetch` command on the background worker, queued once after a fo
 sync or new mail, and is the least of that worker's jobs: between batches it gives way
 to any command waiting behind it (a folder the user opened) and queues itself again
 after it. Messages the user opens are fetched on the interactive connection, which
-prefetch never uses, so they never wait behind it. Each message is one transaction
-(parts and its `offline` row), so a stopped or killed run resumes where it was, and
-what is kept is never fetched again.
+prefetch never uses, so they never wait behind it. Each batch is one transaction
+(parts and `offline` rows), so a stopped or killed run resumes where it was, and what
+is kept is never fetched again.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ __all__ = ["Plan", "PrefetchStats", "Prefetcher", "plan_for", "readable_counts",
 log = logging.getLogger("mailtui.sync")
 
 MB = 1024 * 1024
-BATCH = 50  # messages per round: between rounds prefetch gives way
+BATCH = 200  # messages per round: between rounds prefetch gives way
 BATCH_BYTES = 2 * MB  # per FETCH command, so no one reply holds the link for long
 WHOLE = ""  # the section of the whole message (BODY.PEEK[])
 # Folders left out unless named in prefetch_folders: deleted mail, spam, and the
@@ -262,17 +262,18 @@ class Prefetcher:
                 break
             chosen.append((uid, date, fetch, [s for s in wanted if s in cached]))
         data = self._fetch(worker, folder, chosen, sizes, structures)
-        for uid, date, fetch, kept in chosen:
-            parts = {s: data[(uid, s)] for s in fetch if (uid, s) in data}
-            if len(parts) < len(fetch):
-                continue  # a part the server no longer has
-            evicted = offline.store_offline(cache, folder, uid, date, parts, kept, plan.cap)
-            if evicted is None:
-                stats.full = True
-                return False
-            stats.messages += 1
-            stats.bytes += sum(len(d) for d in parts.values())
-            stats.evicted += evicted
+        with cache.transaction():  # one commit a batch: a stop loses at most this batch
+            for uid, date, fetch, kept in chosen:
+                parts = {s: data[(uid, s)] for s in fetch if (uid, s) in data}
+                if len(parts) < len(fetch):
+                    continue  # a part the server no longer has
+                evicted = offline.store_offline(cache, folder, uid, date, parts, kept, plan.cap)
+                if evicted is None:
+                    stats.full = True
+                    break
+                stats.messages += 1
+                stats.bytes += sum(len(d) for d in parts.values())
+                stats.evicted += evicted
         return not stats.full
 
     def _fetch(

@@ -10,12 +10,15 @@ matches; the status bar names the filter; escape (or an empty filter) shows all 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
 from mailtui.backend.query import QueryError
+from mailtui.model import MessageRef
 from mailtui.sync import commands
 from mailtui.ui.bridge import ServiceFailed
+from mailtui.ui.results_triage import ResultActions
 from mailtui.ui.screens.picker import Prompt
 from mailtui.ui.screens.results import ResultsScreen
 from mailtui.ui.views import needs_server
@@ -34,6 +37,8 @@ class Filter:
     def __init__(self, host: ScreenHost, listing: Listing) -> None:
         self._host = host
         self._listing = listing
+        # How `r` in the results of a search everywhere replies (the screen's composer).
+        self.reply: Callable[[MessageRef], None] | None = None
 
     @property
     def query(self) -> str:
@@ -111,14 +116,22 @@ class Filter:
             search_everywhere, services, text, account=account, folder=folder
         )
 
+        def rerun() -> list[Hit]:
+            return search_everywhere(services, text, account=account, folder=folder)
+
+        actions = ResultActions(services, host.mail.bridge, rerun)
+        screen = ResultsScreen(title, hits, host.mail.clock, actions)
+
         def chosen(hit: Hit | None) -> None:
             if hit is None or not host.is_attached:
                 return
             self._listing.keep_cursor_on(hit.uid)
             host.open_folder(hit.account, hit.folder)
             host.messages.focus()
+            if screen.intent == "reply" and self.reply is not None:
+                self.reply(MessageRef(hit.folder, hit.uid))
 
-        host.mail.push_screen(ResultsScreen(title, hits, host.mail.clock), chosen)
+        host.mail.push_screen(screen, chosen)
 
     def clear(self) -> bool:
         """Show every message again; False when there was no filter."""

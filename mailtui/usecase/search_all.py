@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from mailtui.backend.query import parse
 from mailtui.cache.conversations import identity
 from mailtui.errors import MailtuiError
-from mailtui.model import Envelope
+from mailtui.model import FLAGGED, Envelope
 from mailtui.usecase.conversation import copy_rank
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ class Hit:
     unread: bool
     # The other folders holding the same message (Gmail's labels, a copy): shown once.
     also_in: tuple[str, ...] = ()
+    flagged: bool = False
 
 
 def search_everywhere(
@@ -97,4 +98,5 @@ def _hit(account: str, folder: str, uid: int, env: Envelope, also_in: tuple[str,
         env.subject,
         not env.seen,
         also_in,
+        FLAGGED in env.flags,
     )

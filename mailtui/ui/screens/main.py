@@ -115,6 +115,7 @@ class MainScreen(KeyActions, Screen[None]):
         self.previews = Previews(self)
         self.elsewhere = Elsewhere(self, self.listing)
         self.composer = Composer(self, self.outbox, self.reading)
+        self.filter.reply = lambda ref: self.composer.start("reply", target=ref)
         self.commands = Commands(
             self,
             listing=self.listing,
