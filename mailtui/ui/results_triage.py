@@ -40,11 +40,11 @@ class ResultActions:
         self.services = services
         self.bridge = bridge
         self.rerun = rerun  # the search again, from the caches (after undo)
-        self.last_account: str | None = None  # where `u` undoes
+        self.last: Hit | None = None  # the row of the last action: `u` undoes it there
 
     def _send(self, hit: Hit, command: commands.Command) -> None:
         self.bridge.submit(self.services[hit.account], command)
-        self.last_account = hit.account
+        self.last = hit
 
     def delete(self, hit: Hit) -> str:
         self._send(hit, commands.DeleteMessages(folder=hit.folder, uids=(hit.uid,)))
@@ -107,12 +107,17 @@ class ResultActions:
 
     async def undo(self) -> str:
         """Undo the last action taken here (the server confirms it first); a sentence."""
-        if self.last_account is None:
+        last = self.last
+        if last is None:
             return "Nothing to undo here"
-        service = self.services[self.last_account]
+        service = self.services[last.account]
         try:
             # Undoing a move may wait for the server's new UIDs: not on the UI thread.
             result = await self.bridge.call(service, commands.Undo(), submit=asyncio.to_thread)
+            # A message moved back has a new UID in its folder: the results read again
+            # after the folder's sync has it, so its row comes back at once.
+            await self.bridge.call(service, commands.SyncFolder(folder=last.folder))
         except ServiceFailed as exc:
             return exc.sentence()
+        self.last = None
         return "Undone" if result else "Nothing to undo"
