@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 README = ROOT / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-ORDER = ("sync", "tui", "slowlink", "maildir", "writeback")
+ORDER = ("sync", "tui", "slowlink", "maildir", "writeback", "notify")
 
 
 def number(value: float, unit: str) -> str:

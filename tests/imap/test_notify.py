@@ -137,3 +137,44 @@ def test_without_notify_inbox_and_the_open_folder_idle_and_the_rest_is_polled(
     finally:
         other.logout()
         ctx.close()
+
+
+def test_what_changed_while_the_link_was_down_is_caught_up(
+    private_dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """NOTIFY tells only what happens while it is set: after a reconnect the watcher
+    lists the counts once and resyncs the folders that moved (the poll stays off)."""
+    user = _mailbox(private_dovecot)
+    ctx = context_for(private_dovecot, user, tmp_path)
+    service = ctx.service()
+    states: list[str] = []
+    service.subscribe(
+        lambda e: states.append(e.state) if isinstance(e, events.ConnectionChanged) else None
+    )
+    try:
+        service.run(commands.SyncAll(), timeout=60)
+        service.watch(None)
+        wait_until(
+            lambda: (
+                (w := service.watcher("INBOX")) is not None
+                and w.everywhere_live
+                and w.ready.is_set()
+            ),
+            what="NOTIFY set",
+        )
+        private_dovecot.stop()
+        wait_until(lambda: "offline" in states, what="the link noticed down")
+        mailgen.write_maildir(user.maildir, "Work", mailgen.generate(2, seed=77))
+        private_dovecot.start()
+        other = private_dovecot.client(user)
+        try:
+            wait_until(
+                lambda: service.counts("Work") == server_counts(other, "Work"),
+                timeout=30,
+                what="Work caught up after the reconnect",
+            )
+            assert service.counts("Work")[0] == 5
+        finally:
+            other.logout()
+    finally:
+        ctx.close()
