@@ -54,6 +54,12 @@ class ConnectionLost(StoreError):
     """The link is down, the server is not listening, or it stopped answering in time."""
 
 
+class TooManyConnections(ConnectionLost):
+    """The server refused a login for the connections already open (Gmail: 15 per
+    account, all clients together): waited out and tried again, and the account's
+    service gives up its IDLE connections for a while to share (sync/service.py)."""
+
+
 class TlsError(StoreError):
     """The server's certificate or TLS set-up cannot be trusted (or TLS is unavailable)."""
 

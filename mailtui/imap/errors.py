@@ -19,16 +19,12 @@ from mailtui.errors import (
     ProtocolError,
     StoreError,
     TlsError,
+    TooManyConnections,
     Unsupported,
 )
 
 ImapError = StoreError
 R = TypeVar("R")
-
-
-class TooManyConnections(ConnectionLost):
-    """The server refused a login for the connections already open (Gmail: 15 per
-    account, all clients together): waited out and tried again (imap/ext/quirks.py)."""
 
 
 class Throttled(ConnectionLost):

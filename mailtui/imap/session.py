@@ -90,6 +90,8 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching, quirks.R
         # told about (UIDNEXT at SELECT, or what a NOOP brought in): see ensure_visible.
         self._horizon = 0
         self._abort = Abort()
+        # Told of a login refused for too many connections (set by sync's Link).
+        self.on_crowded: Callable[[], None] | None = None
 
     # --- connection -------------------------------------------------------------------
 
@@ -101,6 +103,8 @@ class ImapSession(FolderCommands, WriteBack, LiveUpdates, PartFetching, quirks.R
                 self._connect_once()
                 return
             except TooManyConnections:
+                if self.on_crowded is not None:
+                    self.on_crowded()  # the account shares: its IDLE watchers step back
                 if attempt == quirks.RETRIES or self._abort.requested:
                     raise
                 log.info("%s: too many connections; waiting %d s", self.server.host, 2**attempt)

@@ -53,6 +53,10 @@ class Host(Protocol):
         """Serialises syncs of one folder across the service's threads."""
         ...
 
+    def crowded(self) -> None:
+        """The server refused a connection for too many open ones: hold fewer."""
+        ...
+
     def announced_top(self, folder: str) -> int:
         """The highest UID the service has told its listeners about."""
         ...

@@ -42,6 +42,9 @@ __all__ = ["ActionQueued", "SessionFactory", "SyncService", "sync_order"]
 
 log = logging.getLogger("mailtui.sync")
 
+# Seconds without IDLE watchers after the server said too many connections (`crowded`).
+CROWDED_FOR = 300.0
+
 Listener = Callable[[events.Event], None]
 
 
@@ -89,6 +92,7 @@ class SyncService:
         self.reconciler = Reconciler(self, self.actions)
         self._announced_top: dict[str, int] = {}
         self._started = False
+        self._crowded_until = 0.0  # monotonic time until which no watcher starts (crowded)
         # Bodies of the newest mail for offline reading, after each sync (prefetch = …).
         self.prefetcher = Prefetcher(self)
         self.subscribe(self.prefetcher.listen)
@@ -295,10 +299,30 @@ class SyncService:
         if not live and self._watch_wanted and self._started:
             self._start_watchers()
 
+    def crowded(self) -> None:
+        """The server said too many connections are open (Gmail counts every client's):
+        share by giving up the IDLE watchers for CROWDED_FOR seconds, so the workers and
+        the writer get the connections; the folder poller keeps counts and new mail
+        current meanwhile, and the next watch() after the pause starts them again."""
+        with self._watch_lock:
+            self._crowded_until = time.monotonic() + CROWDED_FOR
+            stopping = list(self._watchers.values())
+            self._watchers.clear()
+            self._everywhere = None
+        for watcher in stopping:
+            watcher.stop()
+        if stopping:
+            log.info("%s: too many connections; %d watcher(s) stopped", self.account, len(stopping))
+        if self._watch_wanted:
+            self._start_poller()
+
     def _watcher_budget(self) -> int:
-        """IDLE watchers this account may run: one where the store offers NOTIFY, else
+        """IDLE watchers this account may run: none for a while after the server said
+        too many connections (`crowded`), one where the store offers NOTIFY, else
         `max_connections` less the two command workers and the writer (an IMAP
         account; a Maildir holds no connections)."""
+        if time.monotonic() < self._crowded_until:
+            return 0
         if self._notify_offered:
             return 1
         settings = self.settings

@@ -15,7 +15,7 @@ from typing import Any
 
 from mailtui.backend import Session
 from mailtui.cache.store import HeaderCache
-from mailtui.errors import ConnectionLost, MailtuiError
+from mailtui.errors import ConnectionLost, MailtuiError, TooManyConnections
 from mailtui.sync import commands as cmd
 from mailtui.sync import events
 from mailtui.sync.host import Dispatch, Host
@@ -53,12 +53,16 @@ class Link:
             session.enable_condstore = False
         if self.announce:
             self.host.connecting()
+        if hasattr(session, "on_crowded"):  # an IMAP session: told of "too many connections"
+            session.on_crowded = self.host.crowded
         self._opening = session
         try:
             if self.aborted:  # abort() may have missed this session: do not connect
                 raise ConnectionLost("mailtui is stopping")
             session.connect()
         except MailtuiError as exc:
+            if isinstance(exc, TooManyConnections):
+                self.host.crowded()  # the server's connection limit: share (fewer watchers)
             if not self.aborted:
                 self.host.connection_state(False, exc.sentence())
             raise

@@ -127,3 +127,55 @@ def test_throttling_that_outlasts_the_retries_keeps_the_write_queued_until_it_la
         assert sorted(m365.store.flags("INBOX")) == [3, 4, 5, 6, 7, 8]
     finally:
         ctx.close()
+
+
+def test_too_many_connections_makes_the_account_share_and_nothing_waits_for_long(
+    scripted_imap_factory, tmp_path: Path
+) -> None:
+    """Gmail allows a number of connections per account across all clients and refuses
+    a login beyond it with `NO [ALERT] Too many simultaneous connections` (scripted
+    here with a limit of 3 logged-in sessions). mailtui backs off and shares: its IDLE
+    watchers step back (the folder poll keeps the cache current), so the writer and the
+    reader get connections; the flag lands, new mail still arrives, and the server
+    never holds more than the limit."""
+    from mailtui.sync.service import SyncService
+    from tests.support.accounts import wait_until
+    from tests.support.scripted_imap import gmail
+    from tests.support.scripted_imap.registry import NOT_AUTHENTICATED
+
+    limit = 3
+    server = gmail.start(scripted_imap_factory)
+    server.store.create("Work")
+    server.store.add_mail(b"Subject: a\r\nMessage-ID: <a@x>\r\n\r\nbody\r\n", labels={"\\Inbox"})
+    peak = [0]
+
+    def logged_in() -> int:
+        return sum(1 for s in list(server.sessions) if s.state != NOT_AUTHENTICATED)
+
+    def gate(session, cmd, next_) -> None:
+        if logged_in() >= limit:
+            session.respond(cmd, "NO", "Too many simultaneous connections. (Failure)", "ALERT")
+            return
+        next_(cmd)
+        peak[0] = max(peak[0], logged_in())
+
+    server.on("LOGIN", gate)
+    ctx = scripted_context(server, tmp_path, account={"max_connections": 6, "poll_interval": 1})
+    try:
+        service: SyncService = ctx.service()
+        service.run(commands.SyncAll(), timeout=60)
+        service.watch("Work")  # INBOX and Work wanted: two IDLE watchers of the budget of 3
+        wait_until(lambda: service.watcher("INBOX") is not None, what="a watcher")
+        (uid,) = service.view("INBOX")
+        service.run(commands.FetchPart(folder="INBOX", uid=uid, section="1"), timeout=60)
+        service.submit(commands.SetFlags(folder="INBOX", uids=(uid,), add=frozenset({"\\Seen"})))
+        assert service.wait_writer_idle(timeout=60)
+        assert "\\Seen" in server.store.find("a").flags
+        assert service.watcher("INBOX") is None or service.watcher("Work") is None
+        server.store.add_mail(
+            b"Subject: b\r\nMessage-ID: <b@x>\r\n\r\nbody\r\n", labels={"\\Inbox"}
+        )
+        wait_until(lambda: len(service.view("INBOX")) == 2, timeout=30, what="new mail polled")
+        assert peak[0] <= limit
+    finally:
+        ctx.close()
