@@ -125,3 +125,70 @@ def test_watch_reports_every_subscribed_folder_and_runs_new_mail_command(
         other.logout()
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_watch_notify_on_a_terminal_keeps_a_hostile_subject_inside_its_osc(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """The bytes that reach the terminal (a pty), not what the code meant to write."""
+    import os
+    import pty
+    import re
+
+    user = dovecot.add_user()
+    mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(2, seed=1))
+    env = _config(tmp_path, dovecot, user, 'notify = ["osc9", "osc777", "bell"]\n')
+    subprocess.run(
+        [sys.executable, "-m", "mailtui", "sync"], env=env, check=True, capture_output=True
+    )
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "watch", "--notify"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    received = bytearray()
+    lock = threading.Lock()
+
+    def pump() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with lock:
+                received.extend(chunk)
+
+    threading.Thread(target=pump, daemon=True).start()
+
+    def seen() -> bytes:
+        with lock:
+            return bytes(received)
+
+    other = dovecot.client(user)
+    try:
+        wait_until(lambda: b"connection online" in seen(), timeout=30, what="online")
+        message = mailgen.make_message(subject=HOSTILE, sender="Mallory <m@example.test>")
+        (uid,) = mailgen.append_imap(other, "INBOX", [mailgen.from_bytes(message)])
+        wait_until(lambda: f"uid={uid}".encode() in seen(), what="the event line")
+        wait_until(lambda: b"\x1b]777;" in seen(), what="the OSC 777 on the terminal")
+        out = seen()
+        osc9 = re.search(rb"\x1b\]9;([^\x07]*)\x07", out)
+        osc777 = re.search(rb"\x1b\]777;notify;([^\x07]*)\x07", out)
+        assert osc9 and osc777, out
+        for body in (osc9.group(1), osc777.group(1)):
+            text = body.decode("utf-8")
+            assert "pwned" in text and "done" in text, text  # all of it inside
+            assert not re.search(r"[\x00-\x1f\x7f-\x9f]", text), text
+        # ESC appears only as the two introducers; BEL as two terminators and the bell.
+        assert out.count(b"\x1b") == 2 and out.count(b"\x07") == 3, out
+    finally:
+        other.logout()
+        proc.terminate()
+        proc.wait(timeout=10)
+        os.close(master)
