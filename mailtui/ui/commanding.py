@@ -146,6 +146,16 @@ class Commands:
         self._triage.set_labels(frozenset(add), frozenset(remove))
 
     def _cmd_search(self, line: Line) -> None:
+        scope, _, query = line.rest.strip().partition(" ")
+        if scope in ("*", "**"):
+            # Every folder of this account (*) or of every account (**): the results
+            # list, where the triage keys act on each message in its own folder.
+            if not query.strip():
+                raise CommandError("Usage: :search * QUERY (every folder), ** (every account)")
+            if self._filter.check(query):
+                account = self._host.account if scope == "*" else "*"
+                self._filter.everywhere(account, "*", query.strip(), f"/{query.strip()}")
+            return
         if line.rest:
             self._search.run(line.rest)
         else:

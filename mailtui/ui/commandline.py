@@ -37,7 +37,11 @@ _OWN: tuple[CommandSpec, ...] = (
     CommandSpec("move", "FOLDER", "Move the selection (or the message) to FOLDER", FOLDER),
     CommandSpec("copy", "FOLDER", "Copy the selection (or the message) to FOLDER", FOLDER),
     CommandSpec("label", "+ADD -REMOVE …", "Add and remove labels (IMAP keywords)", LABEL),
-    CommandSpec("search", "QUERY", "Search this folder (n/N between matches); empty clears"),
+    CommandSpec(
+        "search",
+        "[*|**] QUERY",
+        "Search this folder (n/N between matches; empty clears); * every folder, ** every account",
+    ),
     CommandSpec("filter", "QUERY", "Show only matching messages; empty shows all"),
     CommandSpec("sort", "date|from|subject|size [asc|desc]", "Order the list", SORT),
     CommandSpec("cd", "FOLDER", "Open FOLDER", FOLDER),

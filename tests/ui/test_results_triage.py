@@ -163,3 +163,28 @@ async def test_keys_in_the_unified_inbox_act_on_each_rows_account(
         )
         assert main.account == "two" and main.folder == "INBOX"
         assert f"Re: {subject}" in app.screen.query_one("TextArea").text  # type: ignore[attr-defined]
+
+
+async def test_search_every_folder_from_the_command_line_then_delete_a_hit(
+    filled_user: MailUser, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """`:search * label:Work`: the Work mail of every folder; d on a hit of Archive puts
+    that message in Trash on the server (its own folder, not the folder on screen)."""
+    app = _app(dovecot, {"test": filled_user}, tmp_path / "cache")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("colon", *"search * label:Work", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), what="results")
+        results: ResultsScreen = app.screen  # type: ignore[assignment]
+        assert "Archive" in {h.folder for h in results.hits}
+        assert app.main.folder == "INBOX"  # the folder on screen stays
+        index = next(i for i, h in enumerate(results.hits) if h.folder == "Archive")
+        hit = results.hits[index]
+        env = app.services["test"].envelope("Archive", hit.uid)
+        assert env is not None
+        for _ in range(index):
+            await pilot.press("j")
+        await pilot.press("d")
+        await wait_server(
+            lambda: _where(dovecot, filled_user, env.message_id) == {"Trash"}, what="d"
+        )
