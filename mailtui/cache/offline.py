@@ -130,11 +130,14 @@ def store_offline(
     parts: Mapping[str, bytes],
     kept: Iterable[str],
     cap: int,
+    *,
+    total: int | None = None,
 ) -> int | None:
     """Keep a message offline: `parts` fetched now, `kept` sections already cached.
 
     One transaction: the oldest prefetched messages older than this one are evicted
-    until it fits under `cap`. Kept sections count against the budget while the row
+    until it fits under `cap` (`total`: what is kept now, when the caller knows it, to
+    spare summing the table for every message). Kept sections count against the budget while the row
     lives but are not the row's to delete: evicted, they go back to the LRU cache. Returns how many were evicted, or None (nothing
     written) when it does not fit or the message has left the cache meanwhile.
     """
@@ -154,7 +157,8 @@ def store_offline(
             ).fetchall()
         )
         need = sum(len(d) for d in parts.values()) + sum(int(sizes.get(s, 0)) for s in kept)
-        total = prefetched_bytes(cache)
+        if total is None:
+            total = prefetched_bytes(cache)
         victims: list[tuple[int, str]] = []
         if total + need > cap:
             for victim, _vdate, vbytes, vsections in cache.db.execute(

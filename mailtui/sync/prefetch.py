@@ -247,6 +247,9 @@ class Prefetcher:
             structures.update(fetched)
         sizes = _whole_sizes(cache, folder, (uid for uid, _ in batch))
         chosen: list[tuple[int, int, list[str], list[str]]] = []  # uid, date, fetch, kept
+        # What is kept plus what this batch adds: while under the budget, no message
+        # needs the (summing) eviction check.
+        planned = offline.prefetched_bytes(cache)
         for uid, date in batch:
             structure = structures.get(uid)
             if structure is None:
@@ -255,24 +258,32 @@ class Prefetcher:
             cached = offline.cached_sections(cache, folder, uid)
             fetch = [s for s in wanted if s not in cached]
             need = sum(_size(structure, s, sizes.get(uid, 0)) for s in wanted)
-            if not offline.room_for(cache, need, date, plan.cap):
+            planned += need
+            if planned > plan.cap and not offline.room_for(cache, need, date, plan.cap):
                 if need > plan.cap:
+                    planned -= need
                     continue  # this one alone is over the budget: leave it out
                 stats.full = True
                 break
             chosen.append((uid, date, fetch, [s for s in wanted if s in cached]))
         data = self._fetch(worker, folder, chosen, sizes, structures)
+        total = offline.prefetched_bytes(cache)
         with cache.transaction():  # one commit a batch: a stop loses at most this batch
             for uid, date, fetch, kept in chosen:
                 parts = {s: data[(uid, s)] for s in fetch if (uid, s) in data}
                 if len(parts) < len(fetch):
                     continue  # a part the server no longer has
-                evicted = offline.store_offline(cache, folder, uid, date, parts, kept, plan.cap)
+                evicted = offline.store_offline(
+                    cache, folder, uid, date, parts, kept, plan.cap, total=total
+                )
                 if evicted is None:
                     stats.full = True
                     break
                 stats.messages += 1
                 stats.bytes += sum(len(d) for d in parts.values())
+                # Known while nothing was evicted and no kept part's size is only in the table.
+                kept_none = not evicted and not kept and total is not None
+                total = total + sum(len(d) for d in parts.values()) if kept_none else None
                 stats.evicted += evicted
         return not stats.full
 
