@@ -532,6 +532,55 @@ class DemoBuilder:
             )
             self.add("Projects/Website", msg, when, SEEN)
 
+    def invitation(self) -> None:
+        """A meeting invitation (iTIP REQUEST, RFC 5546/6047) as Outlook and Google send
+        it: text/plain with a text/calendar alternative, so `i` can be tried in the demo.
+        A weekly series starting next Tuesday; Alex has not answered yet."""
+        priya, tom = PEOPLE["priya"], PEOPLE["tom"]
+        when = self.now - timedelta(hours=2, minutes=13)
+        days = (1 - self.now.weekday()) % 7 or 7  # next Tuesday
+        start = (self.now + timedelta(days=days)).replace(hour=13, minute=0, second=0)
+        end = start + timedelta(hours=1)
+
+        def stamp(t: datetime) -> str:
+            return t.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+        ics = "\n".join(
+            (
+                "BEGIN:VCALENDAR",
+                "PRODID:-//Northwind//Calendar//EN",
+                "VERSION:2.0",
+                "METHOD:REQUEST",
+                "BEGIN:VEVENT",
+                "UID:design-review-reader@northwind.example",
+                "SEQUENCE:0",
+                f"DTSTAMP:{stamp(when)}",
+                f"DTSTART:{stamp(start)}",
+                f"DTEND:{stamp(end)}",
+                "RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=6",
+                "SUMMARY:Design review: the new reader layout",
+                "LOCATION:Room 4.12 / video link in the description",
+                "DESCRIPTION:Weekly until the reader ships. Bring screenshots.",
+                f"ORGANIZER;CN={priya.name}:mailto:{priya.addr}",
+                f"ATTENDEE;CN={ME.name};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;"
+                f"RSVP=TRUE:mailto:{ME.addr}",
+                f"ATTENDEE;CN={tom.name};ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:{tom.addr}",
+                "END:VEVENT",
+                "END:VCALENDAR",
+                "",
+            )
+        )
+        msg = self.message(
+            priya,
+            [ME, tom],
+            "Invitation: Design review: the new reader layout (weekly, Tuesdays)",
+            "Weekly review of the new reader layout until it ships.\n",
+            when,
+        )
+        msg.add_alternative(ics, subtype="calendar", params={"method": "REQUEST"})
+        self._tidy(msg)
+        self.add("INBOX", msg, when)
+
     def build(self) -> list[DemoMail]:
         self.threads()
         self.newsletters()
@@ -544,6 +593,7 @@ class DemoBuilder:
         self.trash()
         self.archive_2025()
         self.website()
+        self.invitation()  # last: the seeded choices above stay as they were
         return sorted(self.mails, key=lambda m: m.when)
 
 

@@ -172,7 +172,10 @@ def alternatives(root: BodyPart) -> list[BodyPart]:
                 pick = _pick(child, "plain", 1) or _pick(child, "html", 1)
                 if pick is not None and all(pick is not p for p in out):
                     out.append(pick)
-            return out
+            # An invitation's calendar part is drawn as its own block over the text
+            # (usecase.invitation), not offered as another version of the body.
+            readable = [p for p in out if p.mime_type != "text/calendar"]
+            return readable or out
     return [body]
 
 

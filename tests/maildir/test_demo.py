@@ -44,6 +44,7 @@ def test_demo_covers_what_the_ui_must_show() -> None:
         "application/pdf",
         "image/png",
         "text/csv",
+        "text/calendar",  # an invitation to answer with i
     } <= types
     subjects = " ".join(p.subject for _m, p in parsed)
     for word in ("Grüße", "Réunion", "打ち合わせ", "Отчёт"):

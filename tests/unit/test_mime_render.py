@@ -68,6 +68,21 @@ def test_related_uses_start_parameter() -> None:
     assert [p.section for p in alternatives(alt_with_related)] == ["1", "2.1"]
 
 
+def test_an_invitations_calendar_part_is_not_a_version_of_the_text() -> None:
+    """Outlook's invitation: text/plain + text/calendar in one alternative. The calendar
+    is shown as the invitation block; H has no other version to switch to."""
+    invite = bp(
+        "",
+        "multipart/alternative",
+        bp("1", "text/plain"),
+        bp("2", "text/calendar", params=(("method", "REQUEST"),)),
+    )
+    assert choose_body(invite).section == "1"
+    assert [p.section for p in alternatives(invite)] == ["1"]
+    alone = bp("", "multipart/alternative", bp("1", "text/calendar"))
+    assert [p.section for p in alternatives(alone)] == ["1"]  # nothing else to show
+
+
 def test_mixed_skips_attachments_and_signed_uses_first_part() -> None:
     mixed = bp(
         "",
