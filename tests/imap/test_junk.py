@@ -13,7 +13,7 @@ from mailtui.errors import MailtuiError
 from mailtui.sync import commands
 from tests.imap.test_cli import cli  # noqa: F401  (the `mailtui` subprocess fixture)
 from tests.support import mailgen
-from tests.support.accounts import context_for, server_flags
+from tests.support.accounts import context_for, server_flags, subjects_and_flags
 from tests.support.consistency import assert_cache_matches_server
 from tests.support.dovecot import Dovecot, MailUser
 from tests.support.scripted_fixture import scripted_context
@@ -34,17 +34,6 @@ def account(dovecot: Dovecot, mail_user: MailUser, tmp_path: Path):
         ctx.close()
 
 
-def _subjects(other, folder: str) -> dict[str, frozenset[str]]:
-    other.select_folder(folder, readonly=True)
-    data = other.fetch(other.search(["ALL"]), ["FLAGS", "BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
-    out = {}
-    for item in data.values():
-        head = item[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().strip()
-        flags = frozenset(f.decode() for f in item[b"FLAGS"] if f != b"\\Recent")
-        out[head.removeprefix("Subject: ")] = flags
-    return out
-
-
 def test_junk_moves_to_the_junk_folder_with_the_keywords_and_undo_brings_it_back(
     account,
 ) -> None:
@@ -59,19 +48,19 @@ def test_junk_moves_to_the_junk_folder_with_the_keywords_and_undo_brings_it_back
     service.run(commands.MarkJunk(folder="INBOX", uids=uids), timeout=30)
     assert not set(uids) & set(service.view("INBOX"))  # gone from the list at once
     assert service.wait_writer_idle()
-    junk = _subjects(other, "Junk")
+    junk = subjects_and_flags(other, "Junk")
     assert subjects <= set(junk)
     for subject in subjects:
         assert "$Junk" in junk[subject] and "$NotJunk" not in junk[subject]
-    assert not subjects & set(_subjects(other, "INBOX"))
+    assert not subjects & set(subjects_and_flags(other, "INBOX"))
 
     assert service.run(commands.Undo(), timeout=30) == "reversed"
     assert service.wait_writer_idle()
-    inbox = _subjects(other, "INBOX")
+    inbox = subjects_and_flags(other, "INBOX")
     assert subjects <= set(inbox)
     assert not any("$Junk" in inbox[s] for s in subjects)
     assert sum("$NotJunk" in inbox[s] for s in subjects) == 1  # put back where it was
-    assert not subjects & set(_subjects(other, "Junk"))
+    assert not subjects & set(subjects_and_flags(other, "Junk"))
     service.run(commands.SyncAll(), timeout=60)
     assert_cache_matches_server(ctx, other, ["INBOX", "Junk"])
 
@@ -86,10 +75,10 @@ def test_bang_in_the_junk_folder_means_not_junk_back_to_the_inbox(account) -> No
     service.run(commands.SyncFolder(folder="Junk"), timeout=30)
     service.run(commands.MarkJunk(folder="Junk", uids=uids), timeout=30)
     assert service.wait_writer_idle()
-    inbox = _subjects(other, "INBOX")
+    inbox = subjects_and_flags(other, "INBOX")
     for subject in subjects:
         assert "$NotJunk" in inbox[subject] and "$Junk" not in inbox[subject]
-    assert _subjects(other, "Junk") == {}
+    assert subjects_and_flags(other, "Junk") == {}
     assert server_flags(other, "Junk") == {}
 
 

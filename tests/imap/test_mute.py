@@ -17,7 +17,7 @@ from mailtui.backend.query import parse
 from mailtui.sync import commands
 from mailtui.usecase.mute import set_muted, toggle_mute
 from tests.support import mailgen
-from tests.support.accounts import cli_env, context_for, wait_until
+from tests.support.accounts import cli_env, context_for, subjects_and_flags, wait_until
 from tests.support.consistency import assert_cache_matches_server
 from tests.support.dovecot import Dovecot, MailUser
 from tests.support.scripted_fixture import scripted_context
@@ -34,19 +34,6 @@ def _mail(subject: str, mid: str, *, reply_to: str = "", refs: str = "", hour: i
     if refs:
         head += f"References: {refs}\r\n"
     return (head + "\r\nhello\r\n").encode()
-
-
-def _subjects(client, folder: str) -> dict[str, frozenset[bytes]]:
-    client.select_folder(folder, readonly=True)
-    uids = client.search(["ALL"])
-    data = client.fetch(uids, ["FLAGS", "BODY.PEEK[HEADER.FIELDS (SUBJECT)]"]) if uids else {}
-    return {
-        item[b"BODY[HEADER.FIELDS (SUBJECT)]"]
-        .decode()
-        .strip()
-        .removeprefix("Subject: "): frozenset(item[b"FLAGS"])
-        for item in data.values()
-    }
 
 
 @pytest.fixture
@@ -95,14 +82,14 @@ def test_a_reply_to_a_muted_conversation_arriving_live_is_archived_and_read(acco
         ],
     )
     wait_until(
-        lambda: "Re: Re: Party plan" in _subjects(other, "Archive"),
+        lambda: "Re: Re: Party plan" in subjects_and_flags(other, "Archive"),
         timeout=30,
         what="the muted reply archived on the server",
     )
-    assert b"\\Seen" in _subjects(other, "Archive")["Re: Re: Party plan"]
-    inbox = _subjects(other, "INBOX")
+    assert "\\Seen" in subjects_and_flags(other, "Archive")["Re: Re: Party plan"]
+    inbox = subjects_and_flags(other, "INBOX")
     assert set(inbox) == {"Party plan", "Re: Party plan", "Invoice", "Lunch?"}
-    assert b"\\Seen" not in inbox["Lunch?"]
+    assert "\\Seen" not in inbox["Lunch?"]
     assert service.wait_writer_idle()
     service.run(commands.SyncAll(), timeout=60)
     assert_cache_matches_server(ctx, other, ["INBOX", "Archive"])
@@ -131,8 +118,8 @@ def test_muted_lists_the_conversation_and_unmute_lets_the_next_reply_stay(accoun
     )
     service.run(commands.SyncFolder(folder="INBOX"), timeout=30)
     assert service.wait_writer_idle()
-    assert "Re: Party plan again" in _subjects(other, "INBOX")
-    assert "Re: Party plan again" not in _subjects(other, "Archive")
+    assert "Re: Party plan again" in subjects_and_flags(other, "INBOX")
+    assert "Re: Party plan again" not in subjects_and_flags(other, "Archive")
 
 
 def test_mailtui_mute_and_search_muted_on_the_command_line(

@@ -103,6 +103,20 @@ def server_flags(client: imapclient.IMAPClient, folder: str) -> dict[int, frozen
     return out
 
 
+def subjects_and_flags(client: imapclient.IMAPClient, folder: str) -> dict[str, frozenset[str]]:
+    """{subject: flags} as the server holds them (\\Recent left out): for tests whose
+    messages have distinct subjects and move between folders (their UIDs change)."""
+    client.select_folder(folder, readonly=True)
+    uids = client.search(["ALL"])
+    data = client.fetch(uids, ["FLAGS", "BODY.PEEK[HEADER.FIELDS (SUBJECT)]"]) if uids else {}
+    out = {}
+    for item in data.values():
+        head = item[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().strip()
+        flags = frozenset(f.decode() for f in item[b"FLAGS"] if f != b"\\Recent")
+        out[head.removeprefix("Subject: ")] = flags
+    return out
+
+
 def cache_flags(ctx: AppContext, folder: str) -> dict[int, frozenset[str]]:
     service = ctx.service()
     uids = service.cache().uids(folder)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support import mailgen
-from tests.support.accounts import server_flags
+from tests.support.accounts import server_flags, subjects_and_flags
 from tests.support.dovecot import Dovecot, MailUser
 from tests.ui.helpers import make_app, ready, screen_text, wait_for, wait_server
 
@@ -22,19 +22,6 @@ def _raw(subject: str, hour: int) -> bytes:
 
 def _toasts(app) -> str:
     return " ".join(str(n.message) for n in app._notifications)
-
-
-def _subjects(client, folder: str) -> dict[str, frozenset[str]]:
-    client.select_folder(folder, readonly=True)
-    uids = client.search(["ALL"])
-    data = client.fetch(uids, ["FLAGS", "BODY.PEEK[HEADER.FIELDS (SUBJECT)]"]) if uids else {}
-    return {
-        item[b"BODY[HEADER.FIELDS (SUBJECT)]"]
-        .decode()
-        .strip()
-        .removeprefix("Subject: "): frozenset(f.decode() for f in item[b"FLAGS"])
-        for item in data.values()
-    }
 
 
 async def test_bang_junks_the_selection_u_undoes_and_bang_in_junk_says_not_junk(
@@ -58,20 +45,23 @@ async def test_bang_junks_the_selection_u_undoes_and_bang_in_junk_says_not_junk(
             await pilot.press("g", "x", "x", "exclamation_mark")
             await wait_for(pilot, lambda: "Marked junk" in _toasts(app), what="the toast")
             await wait_server(
-                lambda: {"cheap-pills", "win-big"} <= set(_subjects(client, "Junk")),
+                lambda: {"cheap-pills", "win-big"} <= set(subjects_and_flags(client, "Junk")),
                 what="both in Junk",
             )
-            junk = _subjects(client, "Junk")
+            junk = subjects_and_flags(client, "Junk")
             assert all("$Junk" in junk[s] for s in ("cheap-pills", "win-big"))
-            assert set(_subjects(client, "INBOX")) == {"keep-me"}
+            assert set(subjects_and_flags(client, "INBOX")) == {"keep-me"}
             await wait_for(pilot, lambda: "win-big" not in screen_text(app), what="gone")
 
             await pilot.press("u")
             await wait_server(
-                lambda: set(_subjects(client, "INBOX")) == {"keep-me", "cheap-pills", "win-big"},
+                lambda: (
+                    set(subjects_and_flags(client, "INBOX"))
+                    == {"keep-me", "cheap-pills", "win-big"}
+                ),
                 what="undone",
             )
-            assert not any("$Junk" in f for f in _subjects(client, "INBOX").values())
+            assert not any("$Junk" in f for f in subjects_and_flags(client, "INBOX").values())
 
             await pilot.press("F", *"Junk", "enter")
             await wait_for(pilot, lambda: app.screen.folder == "Junk", what="Junk open")
@@ -80,8 +70,8 @@ async def test_bang_junks_the_selection_u_undoes_and_bang_in_junk_says_not_junk(
             await wait_for(pilot, lambda: "win-big" in screen_text(app), what="win-big in Junk")
             await pilot.press("g", "exclamation_mark")
             await wait_for(pilot, lambda: "Not junk" in _toasts(app), what="the toast")
-            await wait_server(lambda: "win-big" in _subjects(client, "INBOX"), what="back")
-            assert "$NotJunk" in _subjects(client, "INBOX")["win-big"]
+            await wait_server(lambda: "win-big" in subjects_and_flags(client, "INBOX"), what="back")
+            assert "$NotJunk" in subjects_and_flags(client, "INBOX")["win-big"]
             assert server_flags(client, "Junk") == {}
     finally:
         client.logout()
@@ -106,9 +96,11 @@ async def test_x_mutes_the_conversation_a_live_reply_leaves_the_inbox_and_x_unmu
             reply = reply.replace(b"\r\n\r\n", b"\r\nIn-Reply-To: <plan@x>\r\n\r\n", 1)
             mailgen.append_imap(client, "INBOX", [mailgen.from_bytes(reply)])
             await wait_server(
-                lambda: "re-party" in _subjects(client, "Archive"), timeout=30, what="archived"
+                lambda: "re-party" in subjects_and_flags(client, "Archive"),
+                timeout=30,
+                what="archived",
             )
-            assert "\\Seen" in _subjects(client, "Archive")["re-party"]
+            assert "\\Seen" in subjects_and_flags(client, "Archive")["re-party"]
             await wait_for(pilot, lambda: "re-party" not in screen_text(app), what="not listed")
             # The filter `muted` lists the muted conversation.
             await pilot.press("ampersand")

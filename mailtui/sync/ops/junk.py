@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from mailtui.backend import Session, compress_uids
+from mailtui.backend import Session
 from mailtui.cache.store import HeaderCache
 from mailtui.errors import StoreError
 from mailtui.model import Role
@@ -32,11 +32,11 @@ from mailtui.sync.ops.base import (
     UndoRecord,
     confirmed,
     folder_known,
-    message_ids,
     reversible,
     some_selected,
 )
 from mailtui.sync.ops.move import OP as MOVE
+from mailtui.sync.ops.move import apply_move
 from mailtui.sync.request import Action, Command
 
 log = logging.getLogger("mailtui.sync.journal")
@@ -69,7 +69,7 @@ def junk_folder(log_: Applying, cache: HeaderCache) -> str:
     except ActionError:
         raise ActionError(
             "This account has no Junk folder: nothing was marked",
-            "create a folder named Junk (or Spam) on the server, then refresh the folders (R)",
+            "create a folder named Junk (or Spam) on the server, then refresh (ctrl+r)",
         ) from None
 
 
@@ -104,24 +104,16 @@ class Junk(Operation):
             add = frozenset({JUNK if junk else NOT_JUNK})
             remove = frozenset({NOT_JUNK if junk else JUNK})
             word = "junk" if junk else "not junk"
-        folder_known(cache, dest)
         if dest == folder:
             raise ActionError(f"The messages are already in {dest!r}")
+        # Keywords first, so the rows placed in `dest` carry them.
         prior = cache.apply_flags(folder, uids, add, remove)
-        rows = cache.rows(folder, list(uids))  # (with the new keywords: placed in dest)
-        cache.remove(folder, uids)
-        args = {
-            "dest": dest,
-            "step": "move",
-            "message_ids": message_ids(rows),
-            "add": sorted(add),
-            "remove": sorted(remove),
-        }
-        jid = cache.journal_add("junk", folder, compress_uids(uids), args)
-        record = UndoRecord(
-            "junk", folder, tuple(uids), jid, prior_flags=prior, dest=dest, rows=rows
+        extra = {"add": sorted(add), "remove": sorted(remove)}
+        applied, record = apply_move(
+            cache, folder, uids, dest, kind=word, journal="junk", extra=extra
         )
-        return Applied(jid, word, folder, tuple(uids), dest), record
+        record.prior_flags = prior
+        return applied, record
 
     def send(self, writer: Sending, session: Session, entry: Entry, replay: bool) -> dict:
         """UID STORE ±keywords (confirmed; skipped once the move's copy step is done),

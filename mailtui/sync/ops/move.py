@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mailtui.backend import Outcome, Session, compress_uids
@@ -42,10 +43,18 @@ class ArchiveMessages(Action):
 
 
 def apply_move(
-    cache: HeaderCache, folder: str, uids: tuple[int, ...], dest: str, kind: str = "move"
+    cache: HeaderCache,
+    folder: str,
+    uids: tuple[int, ...],
+    dest: str,
+    kind: str = "move",
+    *,
+    journal: str = "move",
+    extra: Mapping[str, object] | None = None,
 ) -> tuple[Applied, UndoRecord]:
-    """Drop the rows from `folder` (kept in the record) and journal one "move" row.
-    `kind` is the user's word for it in `ActionApplied` (archive, delete)."""
+    """Drop the rows from `folder` (kept in the record) and journal one row of kind
+    `journal` ("move"; ops/junk.py's "junk" adds its keywords in `extra`). `kind` is the
+    user's word for it in `ActionApplied` (archive, delete, junk)."""
     folder_known(cache, folder)
     folder_known(cache, dest)
     if dest == folder:
@@ -53,9 +62,9 @@ def apply_move(
     some_selected(uids)
     rows = cache.rows(folder, list(uids))
     cache.remove(folder, uids)
-    args = {"dest": dest, "step": "move", "message_ids": message_ids(rows)}
-    jid = cache.journal_add("move", folder, compress_uids(uids), args)
-    record = UndoRecord("move", folder, tuple(uids), jid, dest=dest, rows=rows)
+    args = {"dest": dest, "step": "move", "message_ids": message_ids(rows), **(extra or {})}
+    jid = cache.journal_add(journal, folder, compress_uids(uids), args)
+    record = UndoRecord(journal, folder, tuple(uids), jid, dest=dest, rows=rows)
     return Applied(jid, kind, folder, tuple(uids), dest), record
 
 
