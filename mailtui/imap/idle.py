@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mailtui.backend import UidSet
+from mailtui.errors import MalformedResponse, ProtocolError
 from mailtui.imap import scan
 from mailtui.imap.errors import ConnectionLost, drops_on_malformed
 from mailtui.imap.ext import notify
 from mailtui.imap.parse import Untagged
+from mailtui.imap.wire import MAX_HEADER_LITERAL
 
 
 @dataclass
@@ -52,11 +55,17 @@ class LiveUpdates:
         return notify.take(self)  # type: ignore[arg-type]
 
     def idle_start(self) -> bool:
-        """Enter IDLE (RFC 2177); True if a change was already reported."""
+        """Enter IDLE (RFC 2177); True if a change was already reported.
+
+        News may come before the server's continuation (NOTIFY sends it whenever the
+        connection is free): it is kept as news, where imapclient's idle() would take
+        it for a broken reply and drop the connection."""
         client = self._require()
         with self._errors("IDLE"):
-            client.idle()
-        return _noted(self, self._drain())
+            imap = client._imap
+            client._idle_tag = imap._command("IDLE")
+            early = _read_until(imap, lambda line: line.startswith(b"+"))
+        return _noted(self, early[:-1] + self._drain())
 
     def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[bool, bool]:
         """Wait for server news or a wake-up: (changed, woken)."""
@@ -80,9 +89,19 @@ class LiveUpdates:
         return changed, woken
 
     def idle_done(self) -> None:
+        """Leave IDLE. News that arrived since the last look comes before the tagged
+        reply: it is noted (imapclient's idle_done() hands it back, and it was lost)."""
         client = self._require()
         with self._errors("IDLE"):
-            client.idle_done()
+            imap = client._imap
+            tag: bytes = client._idle_tag
+            imap.send(b"DONE\r\n")
+            lines = _read_until(imap, lambda line: line.startswith(tag + b" "))
+            imap.tagged_commands.pop(tag, None)
+        _noted(self, lines[:-1])
+        status = lines[-1][len(tag) + 1 :]
+        if status[:2].upper() != b"OK":
+            raise ProtocolError(f"IDLE failed: {status[:200].decode('ascii', 'replace')}")
 
     def change_token(self, raw: str) -> int:
         """(IMAP proves "no change" with HIGHESTMODSEQ instead.)"""
@@ -170,6 +189,31 @@ class LiveUpdates:
             return None if isinstance(sock, ssl.SSLSocket) else b""
         finally:
             sock.settimeout(self.server.timeout)  # type: ignore[attr-defined]
+
+
+_LITERAL = re.compile(rb"\{(\d{1,10})\+?\}$")
+MAX_IDLE_LINES = 100_000
+"""Lines read while entering or leaving IDLE before the server is taken for broken."""
+
+
+def _read_until(imap: Any, last: Callable[[bytes], bool]) -> list[bytes]:
+    """Lines up to and including the first `last` accepts. A literal's bytes are read
+    and left out: its line stays as it ended ("{n}"), and news whose folder name came
+    as a literal is taken as "some folder changed" (imap/ext/notify.py)."""
+    lines: list[bytes] = []
+    while len(lines) < MAX_IDLE_LINES:
+        line = imap._get_line()
+        lines.append(line)
+        if last(line):
+            return lines
+        more = _LITERAL.search(line)
+        while more:
+            size = int(more.group(1))
+            if size > MAX_HEADER_LITERAL:
+                raise MalformedResponse(f"The IMAP server sent a {size}-byte literal in IDLE")
+            imap.read(size)
+            more = _LITERAL.search(imap._get_line())
+    raise MalformedResponse("The IMAP server never ended its IDLE responses")
 
 
 _CHANGE = re.compile(rb"^\* (?:\d+ (?:EXISTS|EXPUNGE|FETCH)|VANISHED)\b", re.I)

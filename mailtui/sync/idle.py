@@ -262,4 +262,5 @@ class Watcher(LinkedThread):
         finally:
             if session.connected:
                 session.idle_done()
-        return changed
+        # (Leaving IDLE may bring news that came meanwhile: it is noted, not lost.)
+        return changed or session.changes_pending

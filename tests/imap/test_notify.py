@@ -10,12 +10,15 @@ periodic folder poll.
 
 from __future__ import annotations
 
+import select
 import threading
 from pathlib import Path
 
+from mailtui.config.credentials import Secret
+from mailtui.imap.session import ImapSession
 from mailtui.sync import commands, events
 from tests.support import mailgen
-from tests.support.accounts import context_for, wait_until
+from tests.support.accounts import context_for, settings_for, wait_until
 from tests.support.dovecot import Dovecot, MailUser
 
 
@@ -178,3 +181,56 @@ def test_what_changed_while_the_link_was_down_is_caught_up(
             other.logout()
     finally:
         ctx.close()
+
+
+def _notify_session(dovecot: Dovecot, user: MailUser) -> ImapSession:
+    settings = settings_for(dovecot, user)
+    session = ImapSession(settings.account().imap, lambda: Secret("password", user.password))
+    session.connect()
+    session.select("INBOX", readonly=True)
+    assert session.watch_folders()
+    return session
+
+
+def _news_waiting(session: ImapSession) -> None:
+    """Block (with a deadline) until the server has sent something on the socket."""
+    sock = session.imap().socket()
+    ready, _, _ = select.select([sock], [], [], 10)
+    assert ready, "Dovecot sent no notification"
+
+
+def test_news_sent_just_before_idle_is_kept_not_a_broken_reply(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """NOTIFY news waiting on the socket when IDLE is sent comes before '+ idling':
+    imapclient's idle() raised on it and the watcher reconnected, losing it."""
+    user = _mailbox(dovecot)
+    session = _notify_session(dovecot, user)
+    other = dovecot.client(user)
+    try:
+        mailgen.append_imap(other, "Work", mailgen.generate(1, seed=60))
+        _news_waiting(session)
+        assert session.idle_start()
+        session.idle_done()
+        assert session.connected
+        assert "Work" in session.changed_folders()
+    finally:
+        other.logout()
+        session.close()
+
+
+def test_news_arriving_while_leaving_idle_is_kept(dovecot: Dovecot, tmp_path: Path) -> None:
+    """News between the last look and DONE's reply: imapclient's idle_done() returned
+    it and it was dropped, so that folder stayed stale until its next change."""
+    user = _mailbox(dovecot)
+    session = _notify_session(dovecot, user)
+    other = dovecot.client(user)
+    try:
+        assert not session.idle_start()
+        mailgen.append_imap(other, "Work", mailgen.generate(1, seed=61))
+        _news_waiting(session)
+        session.idle_done()  # without reading what waits first
+        assert "Work" in session.changed_folders()
+    finally:
+        other.logout()
+        session.close()
