@@ -86,3 +86,23 @@ async def test_a_new_label_with_a_space_typed_in_the_picker_is_created_on_gmail(
         await wait_for(
             pilot, lambda: "Big Project" in screen_text(app), what="the label on the row"
         )
+
+
+async def test_bang_on_gmail_files_the_message_in_spam_and_u_brings_it_back(
+    scripted_imap_factory, tmp_path: Path
+) -> None:
+    server = gmail.start(scripted_imap_factory)
+    store: GmailStore = server.store
+    mail = store.add_mail(_raw("cheap-pills"), labels={"\\Inbox"})
+    ui = {"download_dir": str(tmp_path / "dl"), "themes_dir": str(tmp_path / "themes")}
+    app = MailApp(scripted_context(server, tmp_path / "cache", ui=ui), clock=fixed_clock(NOW))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await wait_for(pilot, lambda: "cheap-pills" in screen_text(app), what="the message")
+        await pilot.press("exclamation_mark")
+        await wait_server(lambda: mail.place == "spam", what="in Spam")
+        assert "$Junk" in mail.flags
+        await wait_for(pilot, lambda: "cheap-pills" not in screen_text(app), what="gone")
+        await pilot.press("u")
+        await wait_server(lambda: mail.place == "" and "\\Inbox" in mail.labels, what="back")
+        await wait_server(lambda: "$Junk" not in mail.flags, what="keyword cleared")
