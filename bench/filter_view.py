@@ -34,6 +34,9 @@ class _Service:
     def view(self, folder: str, sort: str = "date", reverse: bool = True) -> list[int]:
         return self._cache.view(folder, sort, reverse)
 
+    def order(self, folder: str, sort: str = "date", reverse: bool = True, limit: int = -1):
+        return self._cache.order(folder, sort, reverse, limit)
+
     def thread_items(self, folder: str):
         return self._cache.thread_items(folder)
 

@@ -68,7 +68,7 @@ def open_app(args: argparse.Namespace) -> int:
             pass  # the app names what is wrong with this account
     from mailtui.ui.app import run_app
 
-    warmstart.save()  # what the imports compiled, kept even if this run is killed
+    warmstart.release()  # what the imports compiled, kept even if this run is killed
     notice = demo_notice(args.config) if args.demo else ""
     leave_now(run_app(ctx, notice=notice, syncing=early))
 

@@ -26,7 +26,7 @@ import threading
 from types import CodeType
 from typing import Any
 
-__all__ = ["install", "save"]
+__all__ = ["install", "release", "save"]
 
 _table: dict[str, CodeType] = {}
 _new = 0
@@ -60,7 +60,7 @@ def _load(path: str) -> dict[str, CodeType]:
 def _exec(source: Any, globals_: Any = None, locals_: Any = None, /) -> None:
     """`exec` for the dataclasses module: source text compiled once, ever."""
     global _new
-    if isinstance(source, str):
+    if isinstance(source, str) and _path:
         code = _table.get(source)
         if code is None:
             code = compile(source, "<string>", "exec")
@@ -104,3 +104,13 @@ def save() -> None:
             os.unlink(temp)
         except OSError:
             pass
+
+
+def release() -> None:
+    """Save, then let the table go: the app holds what it imported (the table was
+    2.4 MB of a 100k folder's RSS, issue 17). Later imports compile as usual."""
+    global _path
+    save()
+    with _lock:
+        _table.clear()
+        _path = ""

@@ -20,6 +20,7 @@ keep imaplib's behaviour and add mailtui's rules where it reads:
 from __future__ import annotations
 
 import imaplib
+import os
 import socket
 import ssl
 import threading
@@ -50,13 +51,32 @@ class ServerLike(Protocol):
     ignore_capabilities: tuple[str, ...]
 
 
+_contexts: dict[tuple[str, int], ssl.SSLContext] = {}
+_contexts_lock = threading.Lock()
+
+
 def make_ssl_context(ca_file: Path | None) -> ssl.SSLContext:
-    """System CAs plus an optional extra CA; hostname checked; TLS 1.2 or newer."""
-    ctx = ssl.create_default_context()
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    """System CAs plus an optional extra CA; hostname checked; TLS 1.2 or newer.
+
+    One context per CA file (and its mtime) for the whole process: every connection
+    (two workers, the writer, each IDLE watcher) made its own, each parsing the system
+    CA store — ~1 MB resident and a hundred-odd ms of CPU apiece on these machines
+    (issue 17); an SSLContext is safe to share between threads."""
+    key = ("", 0)
     if ca_file is not None:
-        ctx.load_verify_locations(cafile=str(ca_file))
-    return ctx
+        try:
+            key = (str(ca_file), os.stat(ca_file).st_mtime_ns)
+        except OSError:
+            key = (str(ca_file), -1)  # load_verify_locations names the problem
+    with _contexts_lock:
+        ctx = _contexts.get(key)
+        if ctx is None:
+            ctx = ssl.create_default_context()
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            if ca_file is not None:
+                ctx.load_verify_locations(cafile=str(ca_file))
+            _contexts[key] = ctx
+        return ctx
 
 
 class _Guarded:

@@ -475,10 +475,14 @@ class SyncService:
     def folders(self, counts: bool = True) -> list[Folder]:
         return self.cache().folders(counts)
 
-    def view(
+    def view(self, folder: str, sort: str = "date", reverse: bool = True) -> list[int]:
+        return self.cache().view(folder, sort, reverse)
+
+    def order(
         self, folder: str, sort: str = "date", reverse: bool = True, limit: int = -1
-    ) -> list[int]:
-        return self.cache().view(folder, sort, reverse, limit)
+    ) -> Sequence[int]:
+        """The view's UIDs in the list's compact form (cache.messages.order)."""
+        return self.cache().order(folder, sort, reverse, limit)
 
     def envelopes(self, folder: str, uids: Sequence[int]) -> dict[int, Envelope]:
         return self.cache().envelopes(folder, uids)

@@ -111,14 +111,16 @@ def compute_view(service: SyncService, folder: str, spec: ViewSpec, first: int =
     whatever its size; the whole order follows (Listing.show)."""
     synced = service.folder_state(folder).synced
     if first and partial_first(spec):
-        return FolderView(Rows(service.view(folder, spec.sort, spec.reverse, first)), synced=synced)
+        return FolderView(
+            Rows(service.order(folder, spec.sort, spec.reverse, first)), synced=synced
+        )
     only = _filtered(service, folder, spec)
     keep = set(only) if only is not None else None
     if not spec.threaded:
         if only is not None and spec.only is None and spec.sort == "date":
             # The cache's search answers in the date order already: no 100k view to walk.
             return FolderView(Rows(only if spec.reverse else only[::-1]), synced=synced)
-        uids = service.view(folder, spec.sort, spec.reverse)
+        uids = service.order(folder, spec.sort, spec.reverse)
         if keep is not None:
             uids = [uid for uid in uids if uid in keep]
         return FolderView(Rows(uids), synced=synced)

@@ -52,6 +52,8 @@ async def test_cached_rows_are_drawn_before_the_first_connection_then_syncs_run(
             main = app.main
             await wait_for(pilot, lambda: rows_at_connect, timeout=30, what="a connection")
             assert rows_at_connect == [30], "the cached rows were not on screen first"
+            # The list's order is a C array of 32-bit UIDs, not a list of ints.
+            assert main.messages.rows.itemsize == 4 and len(main.messages.rows) == 30
             # The deferred sync of the open folder brings what came while closed.
             await wait_for(
                 pilot,

@@ -88,7 +88,7 @@ async def test_open_move_and_read_plain(
         await ready(pilot, app)
         main = app.main
         # Newest first: the attachment mail is on top.
-        assert main.messages.rows == [4, 3, 2, 1]
+        assert list(main.messages.rows) == [4, 3, 2, 1]
         text = screen_text(app)
         assert "Report attached" in text and "Plain with quotes" in text
         assert "Inbox" in text and "4 messages, 4 unread" in text
