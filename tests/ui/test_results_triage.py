@@ -154,6 +154,25 @@ async def test_keys_in_the_unified_inbox_act_on_each_rows_account(
         await pilot.press(*"Sent", "enter")
         await wait_server(lambda: _where(dovecot, users["one"], moved) == {"Sent"}, what="m")
 
+        # c on a row of one: a copy in one's Archive, the row stays; l labels two's.
+        hit = await go_to("one")
+        copied = mid(hit)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: "to a folder of one" in screen_text(app), what="picker")
+        await pilot.press(*"Archive", "enter")
+        await wait_server(
+            lambda: _where(dovecot, users["one"], copied) == {"INBOX", "Archive"}, what="c"
+        )
+        assert copied in {mid(h) for h in results.hits}
+        hit = await go_to("two")
+        labelled = mid(hit)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: "Label the message" in screen_text(app), what="labels")
+        await pilot.press(*"todo", "enter")
+        await wait_server(
+            lambda: "todo" in _flags(dovecot, users["two"], "INBOX", labelled), what="l"
+        )
+
         # r on a row of two: its folder opens in two and the reply is written there.
         hit = await go_to("two")
         subject = hit.subject
