@@ -114,8 +114,10 @@ class ResultActions:
         try:
             # Undoing a move may wait for the server's new UIDs: not on the UI thread.
             result = await self.bridge.call(service, commands.Undo(), submit=asyncio.to_thread)
-            # A message moved back has a new UID in its folder: the results read again
-            # after the folder's sync has it, so its row comes back at once.
+            # A message moved back has a new UID in its folder: once the server has
+            # taken the undo (the journal is empty) the folder's sync learns it, and the
+            # results read after that show its row again.
+            await asyncio.to_thread(service.wait_writer_idle, 30)
             await self.bridge.call(service, commands.SyncFolder(folder=last.folder))
         except ServiceFailed as exc:
             return exc.sentence()
