@@ -47,10 +47,32 @@ class Watcher(LinkedThread):
         """Try to hear of every subscribed folder on this connection (NOTIFY)."""
         self.everywhere_live = False
         self._others: set[str] = set()  # raw names of other folders reported, not synced yet
+        self._switch: str | None = None  # the folder to watch next (switch_to)
+        self._switch_lock = threading.Lock()
         self.stopping = threading.Event()
         self._wake_r, self._wake_w = os.pipe()
         self.ready = threading.Event()  # set once the first sync is done and we are waiting
         self._seen: tuple[int, int] | None = None  # folder (version, top UID) after our last sync
+
+    def switch_to(self, folder: str) -> None:
+        """Watch `folder` instead, on the same connection (the service moves a watcher
+        that hears every folder rather than opening another connection)."""
+        with self._switch_lock:
+            self._switch = folder
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
+
+    def _take_switch(self) -> bool:
+        with self._switch_lock:
+            folder, self._switch = self._switch, None
+        if folder is None or folder == self.folder:
+            return False
+        self.folder = folder
+        self.name = f"mailtui-{self.host.account}-watch-{folder}"
+        self._seen = None
+        return True
 
     def stop(self) -> None:
         self.stopping.set()
@@ -63,6 +85,7 @@ class Watcher(LinkedThread):
         try:
             while not self.stopping.is_set():
                 try:
+                    self._take_switch()
                     self._connect_and_sync()
                     self.link.succeeded()
                     self._wait_loop()
@@ -228,6 +251,8 @@ class Watcher(LinkedThread):
         use_idle = self.session.caps.idle and (account is None or account.idle)
         poll = account.poll_interval if account is not None else 60
         while not self.stopping.is_set():
+            if self._take_switch():
+                self._resync()  # the new folder: brought up to date, then selected
             self.ready.set()
             if self.everywhere_live:
                 self._others |= self.session.changed_folders()
@@ -257,6 +282,8 @@ class Watcher(LinkedThread):
                 changed, woken = session.idle_wait(self._wake_r, min(remaining, 60))
                 if woken:
                     self._drain_wake()
+                    if self._switch is not None:
+                        break
                 if not session.connected:
                     raise ConnectionLost("The connection broke during IDLE")
         finally:

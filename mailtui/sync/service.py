@@ -229,6 +229,7 @@ class SyncService:
         with self._watch_lock:
             self._watch_wanted = wanted
             self._watch_open = folder
+            self._move_everywhere()
             kept = set(self._watch_order()[: self._watcher_budget()])
             for name in list(self._watchers):
                 if name not in kept:  # not wanted, or a folder nearer the user needs it
@@ -237,6 +238,21 @@ class SyncService:
                         self._everywhere = None
         self._start_watchers()
         self._start_poller()
+
+    def _move_everywhere(self) -> None:
+        """With NOTIFY live, the watcher that hears every folder moves to the new first
+        folder on its own connection instead of being replaced (no reconnect, no second
+        NOTIFY SET). Called under _watch_lock."""
+        order = self._watch_order()
+        first, current = (order[0] if order else None), self._everywhere
+        watcher = self._watchers.get(current) if current is not None else None
+        if watcher is None or first is None or first == current:
+            return
+        if first in self._watchers or self.cache().raw_name(first) is None:
+            return
+        self._watchers[first] = self._watchers.pop(current)
+        self._everywhere = first
+        watcher.switch_to(first)
 
     def _start_poller(self) -> None:
         """While anything is watched, LIST the folders (with counts) every `poll_interval`

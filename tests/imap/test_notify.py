@@ -234,3 +234,43 @@ def test_news_arriving_while_leaving_idle_is_kept(dovecot: Dovecot, tmp_path: Pa
     finally:
         other.logout()
         session.close()
+
+
+def test_opening_another_folder_moves_the_watcher_without_a_new_connection(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    user = _mailbox(dovecot)
+    ctx = context_for(dovecot, user, tmp_path)
+    service = ctx.service()
+    seen = Recorder()
+    service.subscribe(seen)
+    other = dovecot.client(user)
+    try:
+        service.run(commands.SyncAll(), timeout=60)
+        service.watch("Lists")
+        wait_until(
+            lambda: (
+                (w := service.watcher("Lists")) is not None
+                and w.everywhere_live
+                and w.ready.is_set()
+            ),
+            what="NOTIFY on the Lists watcher",
+        )
+        watcher = service.watcher("Lists")
+        before = imap_sessions(dovecot, user)
+        service.watch("Work")  # the user opens Work
+        wait_until(
+            lambda: service.watcher("Work") is watcher and watcher.session.selected == "Work",
+            what="the same watcher on Work",
+        )
+        assert service.watcher("Lists") is None
+        # Work is now the selected folder, Lists one of the others: both stay live.
+        (w_uid,) = mailgen.append_imap(other, "Work", mailgen.generate(1, seed=70))
+        (l_uid,) = mailgen.append_imap(other, "Lists", mailgen.generate(1, seed=71))
+        wait_until(lambda: w_uid in seen.uids(events.NewMail, "Work"), what="Work's mail")
+        wait_until(lambda: l_uid in seen.uids(events.NewMail, "Lists"), what="Lists' mail")
+        assert imap_sessions(dovecot, user) == before  # no connection opened or closed
+        assert watcher.is_alive()
+    finally:
+        other.logout()
+        ctx.close()
