@@ -270,7 +270,11 @@ class Listing:
 
         async def count() -> None:
             unread = await asyncio.to_thread(lambda: account_unread(service.cache()))
-            self._host.folder_tree.set_account_unread(account, unread)
+            try:  # the screen may be gone (or not composed yet) by now
+                tree = self._host.folder_tree
+            except NoMatches:
+                return
+            tree.set_account_unread(account, unread)
 
         self._host.run_worker(count(), group=f"total-{account}", exclusive=True)
 
