@@ -114,8 +114,9 @@ class Triage:
             except MailtuiError as exc:
                 host.notify(exc.sentence(), severity="warning", markup=False)
                 return
-            host.messages.clear_selection()
-            host.status.set(selected=0)
+            if host.is_attached:  # (not if the screen went away meanwhile)
+                host.messages.clear_selection()
+                host.status.set(selected=0)
             host.notify(result.sentence(), timeout=3, markup=False)
 
         host.run_worker(run(), group="mute", exclusive=True)
