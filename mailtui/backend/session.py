@@ -213,9 +213,10 @@ class Session(Protocol):
 
     def idle_done(self) -> None: ...
 
-    def watch_folders(self) -> bool:
-        """Also hear, on this connection, of changes in every subscribed folder and
-        INBOX (IMAP NOTIFY); False where the store cannot (watch folder by folder)."""
+    def watch_folders(self, also: Sequence[str] = ()) -> bool:
+        """Also hear, on this connection, of changes in every subscribed folder, INBOX
+        and the folders `also` names (IMAP NOTIFY); False where the store cannot
+        (watch folder by folder)."""
         ...
 
     def changed_folders(self) -> frozenset[str]:

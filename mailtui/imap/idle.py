@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,10 +44,10 @@ class LiveUpdates:
     notified: frozenset[str] = frozenset()
     """Raw names of the other folders NOTIFY reported since `changed_folders`."""
 
-    def watch_folders(self) -> bool:
-        """Hear of changes in every subscribed folder and INBOX on this connection
-        (NOTIFY); False where the server cannot, and the caller watches per folder."""
-        return notify.enable(self)  # type: ignore[arg-type]
+    def watch_folders(self, also: Sequence[str] = ()) -> bool:
+        """Hear of changes in every subscribed folder, INBOX and `also` on this
+        connection (NOTIFY); False where the server cannot (watch folder by folder)."""
+        return notify.enable(self, also)  # type: ignore[arg-type]
 
     def changed_folders(self) -> frozenset[str]:
         """Raw names of the folders other than the selected one that changed since the

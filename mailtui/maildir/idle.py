@@ -12,6 +12,7 @@ import hashlib
 import os
 import select
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from mailtui.errors import FolderGone, ProtocolError
@@ -58,7 +59,7 @@ class LiveUpdates(MaildirBase):
     def idle_done(self) -> None:
         self._stop_watch()
 
-    def watch_folders(self) -> bool:
+    def watch_folders(self, also: Sequence[str] = ()) -> bool:
         """(A Maildir is watched folder by folder.)"""
         return False
 

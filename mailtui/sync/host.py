@@ -89,6 +89,10 @@ class WatchHost(Host, Protocol):
 
     def submit(self, command: Command) -> int: ...
 
+    def watched(self) -> frozenset[str]:
+        """The folders the user asked to watch by name (INBOX, the open one, --folder)."""
+        ...
+
     def watching_everywhere(self, folder: str, live: bool) -> None:
         """The watcher of `folder` hears (live) or no longer hears of every subscribed
         folder on its connection (NOTIFY): the other watchers are redundant, or needed."""

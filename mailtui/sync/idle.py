@@ -138,13 +138,19 @@ class Watcher(LinkedThread):
             self.everywhere
             and self.session.caps.notify
             and (settings is None or settings.idle)
-            and self.session.watch_folders()
+            and self.session.watch_folders(self._watched_raw())
         )
         if self.everywhere:
             self.everywhere_live = live
             self.watch_host.watching_everywhere(self.folder, live)
         if live:
             self._catch_up()
+
+    def _watched_raw(self) -> list[str]:
+        """Raw names of the folders watched by name: NOTIFY covers them even when they
+        are not subscribed (`mailtui watch --folder`)."""
+        names = (self.cache.raw_name(f) for f in sorted(self.watch_host.watched()))
+        return [n for n in names if n is not None]
 
     def _catch_up(self) -> None:
         """Changes made before NOTIFY was set (while the link was down, or since the

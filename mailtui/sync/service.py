@@ -299,6 +299,10 @@ class SyncService:
         first = self._watch_open
         return sorted(self._watch_wanted, key=lambda n: (n != first, n != "INBOX", n))
 
+    def watched(self) -> frozenset[str]:
+        with self._watch_lock:
+            return frozenset(self._watch_wanted)
+
     def watching_everywhere(self, folder: str, live: bool) -> None:
         """Called by the first watcher after each connect (sync/idle.py): with NOTIFY
         live it alone keeps every subscribed folder and INBOX current, so the others

@@ -274,3 +274,34 @@ def test_opening_another_folder_moves_the_watcher_without_a_new_connection(
     finally:
         other.logout()
         ctx.close()
+
+
+def test_a_folder_watched_by_name_is_heard_even_unsubscribed(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """`mailtui watch --folder Hidden`: with one watcher for everything, a folder named
+    on the command line must not depend on being subscribed."""
+    user = _mailbox(dovecot)
+    other = dovecot.client(user)
+    other.unsubscribe_folder("Lists")
+    ctx = context_for(dovecot, user, tmp_path)
+    service = ctx.service()
+    seen = Recorder()
+    service.subscribe(seen)
+    try:
+        service.run(commands.SyncAll(), timeout=60)
+        service.watch(None, "Lists")
+        wait_until(
+            lambda: (
+                (w := service.watcher("INBOX")) is not None
+                and w.everywhere_live
+                and w.ready.is_set()
+                and service.watcher("Lists") is None
+            ),
+            what="one watcher, NOTIFY set",
+        )
+        (uid,) = mailgen.append_imap(other, "Lists", mailgen.generate(1, seed=80))
+        wait_until(lambda: uid in seen.uids(events.NewMail, "Lists"), what="unsubscribed Lists")
+    finally:
+        other.logout()
+        ctx.close()

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from mailtui.errors import MalformedResponse
 from mailtui.imap.parse import Untagged
+from mailtui.imap.wire import quote
 
 if TYPE_CHECKING:
     from mailtui.imap.session import ImapSession
@@ -47,14 +48,17 @@ MAX_NOTED = 4096
 """Names kept between two `take`s; beyond, the set collapses to UNKNOWN (re-list)."""
 
 
-def enable(session: ImapSession) -> bool:
-    """`NOTIFY SET` for the selected folder, the subscribed ones and INBOX; False when
-    the server does not offer NOTIFY or refuses the request (the caller falls back)."""
+def enable(session: ImapSession, also: Iterable[str] = ()) -> bool:
+    """`NOTIFY SET` for the selected folder, the subscribed ones, INBOX and `also` (raw
+    names of folders watched by name, subscribed or not); False when the server does
+    not offer NOTIFY or refuses the request (the caller falls back)."""
     if not session.caps.notify:
         return False
+    names = [b"INBOX"] + [quote(n) for n in dict.fromkeys(also) if n.upper() != "INBOX"]
     command = (
         b"NOTIFY SET (selected " + EVENTS + b") (subscribed " + EVENTS + b")"
-        b" (mailboxes INBOX " + EVENTS + b") (personal (MailboxName SubscriptionChange))"
+        b" (mailboxes (" + b" ".join(names) + b") " + EVENTS + b")"
+        b" (personal (MailboxName SubscriptionChange))"
     )
     resp = session.raw(command, check=False)
     session.notify_active = resp.status == "OK"
