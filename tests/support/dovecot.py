@@ -349,6 +349,7 @@ first_valid_uid = {self.mail_uid}
 first_valid_gid = {self.mail_gid}
 import_environment = TZ {SPACE_VAR}
 mail_location = maildir:~/Maildir
+# (also what makes Dovecot offer NOTIFY, RFC 5465: live counts on one connection)
 mailbox_list_index = yes
 mail_fsync = never
 mail_max_userip_connections = 10000
