@@ -43,7 +43,9 @@ __all__ = ["Plan", "PrefetchStats", "Prefetcher", "plan_for", "readable_counts",
 log = logging.getLogger("mailtui.sync")
 
 MB = 1024 * 1024
-BATCH = 200  # messages per round: between rounds prefetch gives way
+BATCH = 100  # messages per round: between rounds prefetch gives way
+STRUCTURES = 25  # BODYSTRUCTUREs per FETCH
+GIVE_WAY_S = 2.0  # at most this long paused for one user request, then on
 BATCH_BYTES = 2 * MB  # per FETCH command, so no one reply holds the link for long
 WHOLE = ""  # the section of the whole message (BODY.PEEK[])
 # Folders left out unless named in prefetch_folders: deleted mail, spam, and the
@@ -226,6 +228,17 @@ class Prefetcher:
                 return False
         return True
 
+    def _give_way(self, worker: Worker) -> None:
+        """Wait while the interactive connection serves the user (a message being
+        opened): this thread's parsing would otherwise compete with it for the
+        interpreter. Never longer than GIVE_WAY_S at a time."""
+        busy = getattr(self.host, "interactive_busy", None)
+        if busy is None:
+            return
+        deadline = time.monotonic() + GIVE_WAY_S
+        while busy() and time.monotonic() < deadline and not worker.cancel.is_set():
+            worker.cancel.wait(0.005)
+
     def _batch(
         self,
         worker: Worker,
@@ -239,8 +252,11 @@ class Prefetcher:
         ensure_selected(session, cache, folder)
         structures = {uid: cache.bodystructure(folder, uid) for uid, _ in batch}
         missing = [uid for uid, s in structures.items() if s is None]
-        if missing:
-            fetched = session.fetch_structures(missing)
+        for start in range(0, len(missing), STRUCTURES):
+            # imapclient parses BODYSTRUCTURE in Python: a few at a time, so a message
+            # the user opens meanwhile never waits long for the interpreter.
+            self._give_way(worker)
+            fetched = session.fetch_structures(missing[start : start + STRUCTURES])
             with cache.transaction():
                 for uid, part in fetched.items():
                     cache.set_bodystructure(folder, uid, part)
@@ -309,6 +325,7 @@ class Prefetcher:
             for group in _groups(members, BATCH_BYTES):
                 if worker.cancel.is_set():
                     raise SyncCancelled(folder)
+                self._give_way(worker)
                 ensure_selected(session, worker.cache, folder)
                 got = session.fetch_section_many(group, section)
                 for uid, raw in got.items():

@@ -195,6 +195,11 @@ class SyncService:
         with self._state_lock:
             return self._announced_top.get(folder, 0)
 
+    def interactive_busy(self) -> bool:
+        """Something the user waits for is being fetched (prefetch gives way)."""
+        worker = self._workers.get("interactive")
+        return worker is not None and (worker.busy or not worker.queue.empty())
+
     @property
     def started(self) -> bool:
         """Workers are running (between start() and stop())."""

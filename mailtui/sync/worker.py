@@ -147,6 +147,7 @@ class Worker(LinkedThread):
         self.dispatch = dispatch
         self.queue: queue.Queue[Any] = queue.Queue()
         self.cancel = threading.Event()
+        self.busy = False  # a command is in hand (background work gives way meanwhile)
 
     def connected_session(self) -> Session:
         """The worker's session, (re)connecting if needed."""
@@ -175,6 +176,13 @@ class Worker(LinkedThread):
         self.host.emit(events.Cancelled(account=self.host.account, request_id=command.request_id))
 
     def _handle(self, command: cmd.Command) -> None:
+        self.busy = True
+        try:
+            self._run(command)
+        finally:
+            self.busy = False
+
+    def _run(self, command: cmd.Command) -> None:
         emit = self.host.emit
         account = self.host.account
         try:

@@ -14,7 +14,7 @@ import pytest
 
 from mailtui.cache import offline
 from mailtui.errors import ConnectionLost
-from mailtui.sync import commands
+from mailtui.sync import commands, events
 from mailtui.sync.prefetch import PrefetchStats
 from mailtui.usecase.reading import read_body
 from tests.support import mailgen
@@ -210,3 +210,39 @@ def test_mailtui_sync_prefetch_reports_what_it_kept(
     again = sync("--prefetch", "all")  # the whole messages now: the text is not refetched
     assert "Prefetched 5 messages" in again and "5 of 5 readable offline" in again
     assert "Prefetched 0 messages" in sync("--prefetch", "all")
+
+
+def test_a_pass_gives_way_to_a_queued_command_between_batches(
+    dovecot: Dovecot, mail_user: MailUser, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    _fill(mail_user, 250, seed=162)
+    ctx = _ctx(dovecot, mail_user, proxy, tmp_path, prefetch="text", prefetch_messages=250)
+    service = ctx.service()
+    service.prefetcher.auto = False
+    endings: list[tuple[str, int]] = []
+    sync = commands.SyncFolder(folder="INBOX")
+    prefetch = commands.Prefetch()
+
+    def listen(event: events.Event) -> None:
+        # After the first batch (this runs in the worker, between batches): a command
+        # the user caused is queued behind the pass.
+        if isinstance(event, events.OfflineReadable) and event.fetched and not endings:
+            endings.append(("queued", 0))
+            service.submit(sync)
+        if isinstance(event, events.Done) and event.request_id == sync.request_id:
+            endings.append(("sync", 0))
+        if isinstance(event, events.Done) and event.request_id == prefetch.request_id:
+            endings.append(("prefetch", event.result.messages))  # in the worker: in order
+
+    try:
+        service.run(commands.SyncAll(), timeout=60)
+        service.subscribe(listen)
+        first: PrefetchStats = service.run(prefetch, timeout=60)
+        wait_until(lambda: ("sync", 0) in endings, what="the folder sync")
+        # The pass stopped after its first batch (100), before the sync ran.
+        assert first.yielded and first.messages == 100
+        assert endings == [("queued", 0), ("prefetch", 100), ("sync", 0)]
+        rest = service.run(commands.Prefetch(), timeout=60)  # and resumes where it was
+        assert (rest.messages, rest.readable, rest.wanted) == (150, 250, 250)
+    finally:
+        ctx.close()
