@@ -13,11 +13,16 @@ tree), and the folder poller keeps running.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+from mailtui.config.load import make_settings
+from mailtui.context import AppContext
 from mailtui.sync import commands, events
+from mailtui.ui.app import MailApp
+from mailtui.ui.format import fixed_clock
 from tests.support import mailgen
-from tests.support.accounts import context_for
+from tests.support.accounts import context_for, imap_table
 from tests.support.dovecot import Dovecot
 from tests.ui.helpers import NOW, make_app, screen_text, wait_for
 
@@ -79,3 +84,66 @@ async def test_cached_rows_are_drawn_before_the_first_connection_then_syncs_run(
     finally:
         unsubscribe()
         app.ctx.close()
+
+
+async def test_accounts_sync_one_after_another_behind_the_first_screen(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """Several accounts with caches: the open account syncs first, then the others one
+    at a time (one sync connection at once, not one per account), and each gets the
+    mail that came while the app was closed."""
+    users = {name: dovecot.add_user() for name in ("one", "two", "three")}
+    for i, user in enumerate(users.values()):
+        mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(5, seed=i))
+    settings = make_settings(
+        {
+            name: {"email": f"{user.name}@example.test", "imap": imap_table(dovecot, user)}
+            for name, user in users.items()
+        },
+        ui={"mark_read_delay": -1},
+    )
+    before = AppContext(settings, cache_dir=tmp_path)
+    for name in users:
+        before.service(name).run(commands.SyncAll(), timeout=60)
+    before.close()
+    for name, user in users.items():
+        other = dovecot.client(user)
+        raw = mailgen.make_message(subject=f"For {name}", body="Hi\n", date=NOW)
+        mailgen.append_imap(other, "INBOX", [mailgen.from_bytes(raw, internaldate=NOW)])
+        other.logout()
+
+    ctx = AppContext(settings, cache_dir=tmp_path)
+    app = MailApp(ctx, clock=fixed_clock(NOW))
+    log: list[tuple[str, str]] = []
+    for name in users:
+        service = ctx.service(name)
+
+        def on_event(event: events.Event, name: str = name) -> None:
+            if isinstance(event, events.ConnectionChanged) and event.state == "connecting":
+                log.append((name, "connecting"))
+            elif isinstance(event, events.FolderSynced) and event.folder == "INBOX":
+                log.append((name, "inbox synced"))
+
+        service.subscribe(on_event)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+
+            def all_new_mail() -> bool:
+                return all(
+                    any(
+                        e.subject == f"For {name}"
+                        for e in ctx.service(name)
+                        .envelopes("INBOX", ctx.service(name).view("INBOX"))
+                        .values()
+                    )
+                    for name in users
+                )
+
+            await wait_for(pilot, all_new_mail, timeout=60, what="every account's new mail")
+    finally:
+        ctx.close()
+    firsts = [entry for entry in log if entry[1] == "connecting"]
+    assert [name for name, _ in firsts] == ["one", "two", "three"]
+    # Each account connects only once the one before it has synced its INBOX.
+    for previous, current in itertools.pairwise(firsts):
+        assert log.index((previous[0], "inbox synced")) < log.index(current)

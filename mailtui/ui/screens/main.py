@@ -24,6 +24,7 @@ from textual.widgets import Footer, Tree
 from mailtui.model import Role
 from mailtui.sync import commands, events
 from mailtui.ui.attaching import Attaching
+from mailtui.ui.bridge import ServiceCancelled, ServiceFailed
 from mailtui.ui.commanding import Commands
 from mailtui.ui.composing import Composer
 from mailtui.ui.connection import Connection
@@ -209,13 +210,29 @@ class MainScreen(KeyActions, Screen[None]):
         self.elsewhere.start()
 
     def _start_syncing(self) -> None:
-        """After the first screen: every account's sync not started before the app, and
+        """After the first screen: the syncs not started before the app, the open
+        account's first and then one account at a time (ten accounts no longer open ten
+        connections and TLS handshakes at once behind the first screen; issue 17), and
         the folder poller that keeps every account's counts current."""
-        for name, one in self.mail.services.items():
-            if not self.mail.sync_started(name):
-                self.mail.bridge.submit(one, commands.SyncAll())
+        waiting = [n for n in self.mail.services if not self.mail.sync_started(n)]
+        waiting.sort(key=lambda name: name != self.account)
+        if waiting:
+            self.run_worker(self._sync_in_turn(waiting), group="start-syncs")
+        for one in self.mail.services.values():
             # Counts of every account's folders stay current, watched or not.
             self.mail.bridge.submit(one, commands.KeepFoldersCurrent())
+
+    async def _sync_in_turn(self, names: list[str]) -> None:
+        for name in names:
+            try:
+                await self.mail.bridge.call(self.mail.services[name], commands.SyncAll())
+            except ServiceCancelled:
+                return  # the app is closing
+            except ServiceFailed as exc:
+                # As on_failed shows a failure posted by the service; connection trouble
+                # is the offline banner's to tell.
+                if exc.kind != "ConnectionLost" and self.online is not False:
+                    self.notify(exc.sentence(), severity="error", markup=False, timeout=8)
 
     def on_unmount(self) -> None:
         self.mail.bridge.deliver_to(None)
