@@ -86,13 +86,15 @@ def account_unread(cache: CacheDB) -> int:
     else Message-ID, else the row. Trash and Junk are left out, as other clients do.
     One pass over the unread rows (the partial index `messages_unseen`)."""
     key = "m.message_key" if has_message_keys(cache) else "0"
+    # Three counts in one pass (integers where the store has ids: no strings built).
     row = cache.db.execute(
-        f"SELECT COUNT(DISTINCT CASE WHEN {key} != 0 THEN 'k' || {key} "
-        "WHEN m.message_id != '' THEN 'm' || m.message_id ELSE 'r' || m.id END) "
+        f"SELECT COUNT(DISTINCT CASE WHEN {key} != 0 THEN {key} END), "
+        f"COUNT(DISTINCT CASE WHEN {key} = 0 AND m.message_id != '' THEN m.message_id END), "
+        f"SUM({key} = 0 AND m.message_id = '') "
         "FROM messages m JOIN folders f ON f.id = m.folder "
         "WHERE NOT m.seen AND f.role NOT IN ('trash', 'junk')"
     ).fetchone()
-    return int(row[0] or 0)
+    return sum(int(x or 0) for x in row)
 
 
 def _ids_of(message_id: str, in_reply_to: str, refs: str) -> set[str]:
