@@ -24,7 +24,7 @@ import threading
 import time
 
 from mailtui.backend import SelectResult
-from mailtui.errors import ConnectionLost, FolderGone, MailtuiError
+from mailtui.errors import ConnectionLost, FolderGone, MailtuiError, ProtocolError
 from mailtui.sync import commands as cmd
 from mailtui.sync import events
 from mailtui.sync.host import WatchHost
@@ -205,6 +205,12 @@ class Watcher(LinkedThread):
                 syncer.sync(name)
         except FolderGone:
             self.watch_host.submit(cmd.RefreshFolders())
+        except ProtocolError as exc:
+            if isinstance(exc, ConnectionLost):
+                raise  # the link is gone (or unreadable): reconnect
+            # One folder the server will not serve must not stop live updates (nor
+            # bring the watcher back to it after every reconnect, forever).
+            log.warning("live update of %s failed: %s", name, exc)
 
     def _resync(self) -> None:
         assert self.session is not None
