@@ -187,6 +187,12 @@ def _notify(service: SyncService) -> Callable[[], None]:
 
     if service.settings is None:
         return lambda: None
+    if not service.settings.notify:
+        print(
+            f"mailtui: --notify: account {service.account!r} has no notify key, so nothing"
+            ' is announced (e.g. notify = ["bell", "osc9"])',
+            file=sys.stderr,
+        )
     tty = next((s for s in (sys.stdout, sys.stderr) if s.isatty()), None)
     lock = threading.Lock()
 

@@ -40,11 +40,11 @@ def _config(tmp_path: Path, dovecot: Dovecot, user, extra: str) -> dict[str, str
 class Lines:
     """A subprocess's stdout lines, read on a thread (waits have deadlines)."""
 
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
+    def __init__(self, proc: subprocess.Popen[str], *, stderr: bool = False) -> None:
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        assert proc.stdout is not None
-        stream = proc.stdout
+        stream = proc.stderr if stderr else proc.stdout
+        assert stream is not None
         threading.Thread(target=lambda: [self.lines.put(x) for x in stream], daemon=True).start()
 
     def wait_for(self, needle: str, timeout: float = 20) -> str:
@@ -192,3 +192,22 @@ def test_watch_notify_on_a_terminal_keeps_a_hostile_subject_inside_its_osc(
         proc.terminate()
         proc.wait(timeout=10)
         os.close(master)
+
+
+def test_watch_notify_without_a_notify_key_says_so(dovecot: Dovecot, tmp_path: Path) -> None:
+    user = dovecot.add_user()
+    env = _config(tmp_path, dovecot, user, "")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "watch", "--notify"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = Lines(proc, stderr=True).wait_for("--notify")
+        assert "no notify key" in line and "notify = [" in line
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
