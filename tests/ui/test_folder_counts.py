@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mailtui.config.load import make_settings
 from mailtui.context import AppContext
 from mailtui.sync import commands
@@ -55,10 +57,14 @@ def test_refresh_resyncs_a_folder_changed_elsewhere(dovecot: Dovecot, tmp_path: 
         ctx.close()
 
 
+@pytest.mark.parametrize("notify", [True, False], ids=["notify", "polled"])
 async def test_the_tree_follows_counts_and_new_folders_of_every_account(
-    dovecot: Dovecot, tmp_path: Path
+    dovecot: Dovecot, tmp_path: Path, notify: bool
 ) -> None:
-    first, second = dovecot.add_user(), dovecot.add_user()
+    """With NOTIFY one connection hears it all (issue 19 item 4); without, the periodic
+    LIST with counts finds it."""
+    hidden = () if notify else ("NOTIFY",)
+    first, second = dovecot.add_user(disable=hidden), dovecot.add_user(disable=hidden)
     mailgen.populate_standard(first, inbox=10)
     mailgen.populate_standard(second, inbox=10, seed=1)
     settings = make_settings(
