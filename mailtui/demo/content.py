@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from mailtui.demo import corpus, files
+from mailtui.demo import corpus, files, invitation
 from mailtui.demo.corpus import ME, PEOPLE, Person, Script
 from mailtui.maildir import layout
 from mailtui.maildir.names import letter_for_flag
@@ -533,50 +533,11 @@ class DemoBuilder:
             self.add("Projects/Website", msg, when, SEEN)
 
     def invitation(self) -> None:
-        """A meeting invitation (iTIP REQUEST, RFC 5546/6047) as Outlook and Google send
-        it: text/plain with a text/calendar alternative, so `i` can be tried in the demo.
-        A weekly series starting next Tuesday; Alex has not answered yet."""
+        """A meeting invitation, so `i` can be tried in the demo (demo/invitation.py)."""
         priya, tom = PEOPLE["priya"], PEOPLE["tom"]
         when = self.now - timedelta(hours=2, minutes=13)
-        days = (1 - self.now.weekday()) % 7 or 7  # next Tuesday
-        start = (self.now + timedelta(days=days)).replace(hour=13, minute=0, second=0)
-        end = start + timedelta(hours=1)
-
-        def stamp(t: datetime) -> str:
-            return t.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-        ics = "\n".join(
-            (
-                "BEGIN:VCALENDAR",
-                "PRODID:-//Northwind//Calendar//EN",
-                "VERSION:2.0",
-                "METHOD:REQUEST",
-                "BEGIN:VEVENT",
-                "UID:design-review-reader@northwind.example",
-                "SEQUENCE:0",
-                f"DTSTAMP:{stamp(when)}",
-                f"DTSTART:{stamp(start)}",
-                f"DTEND:{stamp(end)}",
-                "RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=6",
-                "SUMMARY:Design review: the new reader layout",
-                "LOCATION:Room 4.12 / video link in the description",
-                "DESCRIPTION:Weekly until the reader ships. Bring screenshots.",
-                f"ORGANIZER;CN={priya.name}:mailto:{priya.addr}",
-                f"ATTENDEE;CN={ME.name};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;"
-                f"RSVP=TRUE:mailto:{ME.addr}",
-                f"ATTENDEE;CN={tom.name};ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:{tom.addr}",
-                "END:VEVENT",
-                "END:VCALENDAR",
-                "",
-            )
-        )
-        msg = self.message(
-            priya,
-            [ME, tom],
-            "Invitation: Design review: the new reader layout (weekly, Tuesdays)",
-            "Weekly review of the new reader layout until it ships.\n",
-            when,
-        )
+        msg = self.message(priya, [ME, tom], invitation.SUBJECT, invitation.BODY, when)
+        ics = invitation.request_ics(priya, [ME, tom], sent=when, now=self.now)
         msg.add_alternative(ics, subtype="calendar", params={"method": "REQUEST"})
         self._tidy(msg)
         self.add("INBOX", msg, when)

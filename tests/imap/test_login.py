@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -43,8 +44,11 @@ def _mailtui(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Com
 
 
 def test_login_verifies_then_stores_and_sync_uses_the_keyring(
-    dovecot: Dovecot, mail_user: MailUser, tmp_path: Path
+    dovecot: Dovecot, tmp_path: Path
 ) -> None:
+    # A password no file could hold by chance (the default "secret" is also a word in
+    # mailtui's own code, which the start-up cache of compiled dataclass methods holds).
+    mail_user = dovecot.add_user(password=f"pw-{secrets.token_hex(12)}")
     env = _env(tmp_path, dovecot, mail_user)
     assert "keyring" in _mailtui(env, "sync").stderr  # nothing stored yet: says where to put it
     wrong = _mailtui(env, "login", "k", stdin="wrong-password\n")
