@@ -137,6 +137,8 @@ def open_during(dc: Dovecot, user, work: Path, n: int, rounds: int) -> tuple[flo
 
 def first_screen(dc: Dovecot, user, work: Path, n: int, rounds: int) -> tuple[float, float]:
     """(median first rows with prefetch "text", with "none"), seconds."""
+    from textual.worker import WorkerFailed
+
     from tests.ui.helpers import make_app
 
     seed = context_for(dc, user, work / "fs-seed")
@@ -151,13 +153,16 @@ def first_screen(dc: Dovecot, user, work: Path, n: int, rounds: int) -> tuple[fl
         shutil.copy(seeded, cache / "test.sqlite3")
         app = make_app(dc, user, cache, account=_account(n, mode))
         start = time.perf_counter()
-        async with app.run_test() as pilot:
-            while not (app.is_running and getattr(app.main.messages, "rows", None)):
-                await pilot.pause(0.005)
-            elapsed = time.perf_counter() - start
-            # Let the start's own workers end before the app does (one that counts
-            # unread mail raises if the screen is gone under it).
-            await app.workers.wait_for_complete()
+        elapsed = 0.0
+        try:
+            async with app.run_test() as pilot:
+                while not (app.is_running and getattr(app.main.messages, "rows", None)):
+                    await pilot.pause(0.005)
+                elapsed = time.perf_counter() - start
+        except WorkerFailed:
+            # ui/listing.py's unread count may outlive the screen at exit (NoMatches):
+            # not what is timed here, which ended with the first rows.
+            pass
         return elapsed
 
     timed: dict[str, list[float]] = {"text": [], "none": []}

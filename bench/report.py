@@ -4,7 +4,7 @@
     python bench/report.py --check    # exit 1 if README.md is not what the JSON says
     python bench/report.py --print    # print the table only
 
-Reads bench/results/{sync,tui,quiet_sync,million,slowlink,maildir,writeback,notify}.json (written by the bench scripts)
+Reads bench/results/{sync,tui,quiet_sync,million,slowlink,maildir,writeback,notify,prefetch}.json (written by the bench scripts)
 and replaces what lies between `<!-- bench:start -->` and `<!-- bench:end -->` in
 README.md: one row per figure (the value, what it is against, the target and whether
 it was met), then where and when each bench ran — CPUs, Python, load average, commit —
@@ -22,7 +22,17 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 README = ROOT / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-ORDER = ("sync", "tui", "quiet_sync", "million", "slowlink", "maildir", "writeback", "notify")
+ORDER = (
+    "sync",
+    "tui",
+    "quiet_sync",
+    "million",
+    "slowlink",
+    "maildir",
+    "writeback",
+    "notify",
+    "prefetch",
+)
 
 
 def number(value: float, unit: str) -> str:

@@ -192,6 +192,16 @@ class Prefetcher:
                     break
         finally:
             self._progress(stats, running=False)
+        log.info(
+            "prefetch (%s): kept %d messages (%d bytes), evicted %d; %d of %d readable%s",
+            plan.mode,
+            stats.messages,
+            stats.bytes,
+            stats.evicted,
+            stats.readable,
+            stats.wanted,
+            " (budget full)" if stats.full else " (gave way)" if stats.yielded else "",
+        )
         return stats
 
     def _progress(self, stats: PrefetchStats, *, running: bool) -> None:

@@ -37,7 +37,8 @@ class Connection:
         service = host.mail.services.get(host.account)
         if service is None:
             return
-        self.read_offline_counts()
+        # A cache read that competes with the first screen's: after it (issue 17).
+        self._listing.after_first_paint(self.read_offline_counts)
         if self.online is not None:
             return
         if service.online is None:  # not connected yet
