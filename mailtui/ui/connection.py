@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.css.query import NoMatches
+
 from mailtui.sync import commands, events
 from mailtui.text.safe import clean_line
 
@@ -61,8 +63,12 @@ class Connection:
         host = self._host
         service = host.mail.services[account]
         counts = await host.mail.bridge.read(lambda: service.prefetcher.counts(service.cache()))
-        if counts is not None and host.account == account:
+        if counts is None or host.account != account or not host.is_attached:
+            return
+        try:
             host.status.set(readable=counts[0], wanted=counts[1])
+        except NoMatches:  # the app closed while the cache was read
+            return
 
     def offline_readable(self, event: events.OfflineReadable) -> None:
         """A prefetch pass kept more (status bar: "1,204 of 1,300 readable offline")."""
