@@ -186,8 +186,10 @@ class Listing:
             self._host.call_after_refresh(self._painted)
         if reset:
             messages.load(view.rows, placeholder=placeholder)
-            # Live updates start once the cached rows are on screen.
-            self.after_first_paint(partial(self.watch, account, folder))
+            # Live updates start once the cached rows are in the list (deferring the IDLE
+            # watcher past the first paint cost the live tests' 2 s bound: new mail
+            # arriving just after the start waited for it).
+            self.watch(account, folder)
         else:
             messages.update_rows(view.rows, placeholder=placeholder)
         if self._keep is not None:
