@@ -41,6 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from textual.geometry import Region  # noqa: E402
+
 from bench.proc import tree_rss_mb  # noqa: E402
 from bench.results import Figure, add_json_option, finish  # noqa: E402
 from bench.sync import floor_fetch  # noqa: E402
@@ -280,8 +282,8 @@ def in_tmux(dc: Dovecot, big: MailUser, small: MailUser, work: Path) -> dict[str
 def _draw(app) -> None:
     """Draw the list's visible lines, as the compositor does for a frame."""
     rows = app.main.messages
-    for y in range(rows.scrollable_content_region.height):
-        rows.render_line(y)
+    region = rows.scrollable_content_region
+    rows.render_lines(Region(0, 0, region.width, region.height))
 
 
 async def _open(pilot, app, folder: str, expected: int) -> float:
