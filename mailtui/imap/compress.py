@@ -15,13 +15,13 @@ costs memory in proportion to what is read, never to what it claims.
 from __future__ import annotations
 
 import io
-import select
 import socket
 import ssl
 import zlib
 from typing import Any
 
 from mailtui.errors import MalformedResponse
+from mailtui.readable import wait_readable
 
 _RECV = 64 * 1024
 _INFLATE_STEP = 256 * 1024
@@ -63,13 +63,12 @@ class _Inflating(io.RawIOBase):
                 self.eof = True
                 continue
             self._inflate(data)
-            if not self.out and self.sock.gettimeout() == 0.0:
-                # Part of a DEFLATE block: the server flushes each response whole, so
-                # the rest is on its way. Wait for it here, so that "readable" keeps
-                # meaning "a response has begun" to IDLE's non-blocking peek.
-                readable, _, _ = select.select([self.sock], [], [], self.timeout)
-                if not readable:
-                    raise TimeoutError("The IMAP server stopped mid-response")
+            # Part of a DEFLATE block: the server flushes each response whole, so the
+            # rest is on its way. Wait for it here, so that "readable" keeps meaning
+            # "a response has begun" to IDLE's non-blocking peek.
+            partial = not self.out and self.sock.gettimeout() == 0.0
+            if partial and not wait_readable(self.sock, self.timeout):
+                raise TimeoutError("The IMAP server stopped mid-response")
         n = min(len(buffer), len(self.out))
         buffer[:n] = self.out[:n]
         self.out = self.out[n:]

@@ -20,6 +20,7 @@ from mailtui.imap.errors import ConnectionLost, drops_on_malformed
 from mailtui.imap.ext import notify
 from mailtui.imap.parse import Untagged
 from mailtui.imap.wire import MAX_HEADER_LITERAL
+from mailtui.readable import readable, wait_readable
 
 
 @dataclass
@@ -69,7 +70,6 @@ class LiveUpdates:
 
     def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[bool, bool]:
         """Wait for server news or a wake-up: (changed, woken)."""
-        import select
 
         client = self._require()
         sock = client.socket()
@@ -78,7 +78,7 @@ class LiveUpdates:
             return _noted(self, self._drain()), False
         watch = [sock] + ([wake_fd] if wake_fd is not None else [])
         try:
-            ready, _, _ = select.select(watch, [], [], timeout)
+            ready = readable(watch, timeout)
         except (OSError, ValueError) as exc:
             self._drop()
             raise ConnectionLost(f"The IMAP connection broke during IDLE: {exc}") from exc
@@ -169,9 +169,7 @@ class LiveUpdates:
             return True
         if data is None:
             return False  # TLS records without application data yet
-        import select
-
-        if not select.select([sock], [], [], 0)[0]:
+        if not wait_readable(sock, 0):  # type: ignore[arg-type]
             return False
         # Readable: either data arrived since the first look, or the peer closed.
         data = self._peek(imap, sock)

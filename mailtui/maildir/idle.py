@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import select
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from mailtui.errors import FolderGone, ProtocolError
 from mailtui.maildir import folder as mfolder
 from mailtui.maildir.base import MaildirBase, store_errors
 from mailtui.maildir.watch import DirWatch
+from mailtui.readable import readable
 
 # A directory mtime younger than this may be shared by a change still to come.
 RACY_NS = 2_000_000_000
@@ -52,7 +52,7 @@ class LiveUpdates(MaildirBase):
     @store_errors("IDLE")
     def idle_wait(self, wake_fd: int | None, timeout: float) -> tuple[bool, bool]:
         if self._watch is None:
-            ready, _, _ = select.select([wake_fd] if wake_fd is not None else [], [], [], timeout)
+            ready = readable([wake_fd] if wake_fd is not None else [], timeout)
             return False, bool(ready)
         return self._watch.wait(wake_fd, timeout)
 

@@ -13,9 +13,10 @@ import ctypes
 import ctypes.util
 import logging
 import os
-import select
 import time
 from pathlib import Path
+
+from mailtui.readable import readable
 
 log = logging.getLogger("mailtui.maildir")
 
@@ -158,14 +159,14 @@ class DirWatch:
     def _wait_inotify(self, wake_fd: int | None, timeout: float) -> tuple[bool, bool]:
         assert self.fd is not None
         watch = [self.fd] + ([wake_fd] if wake_fd is not None else [])
-        ready, _, _ = select.select(watch, [], [], max(timeout, 0))
+        ready = readable(watch, max(timeout, 0))
         woken = wake_fd is not None and wake_fd in ready
         changed = False
         if self.fd in ready:
             changed = self._drain()
             settle_until = time.monotonic() + SETTLE_MAX
             while time.monotonic() < settle_until:
-                more, _, _ = select.select([self.fd], [], [], SETTLE)
+                more = readable([self.fd], SETTLE)
                 if not more:
                     break
                 self._drain()
@@ -177,7 +178,7 @@ class DirWatch:
             remaining = deadline - time.monotonic()
             step = min(POLL_STEP, max(remaining, 0))
             if wake_fd is not None:
-                ready, _, _ = select.select([wake_fd], [], [], step)
+                ready = readable([wake_fd], step)
                 if ready:
                     return self.changed(), True
             elif step:

@@ -25,6 +25,7 @@ import time
 
 from mailtui.backend import SelectResult
 from mailtui.errors import ConnectionLost, FolderGone, MailtuiError, ProtocolError
+from mailtui.readable import wait_readable
 from mailtui.sync import commands as cmd
 from mailtui.sync import events
 from mailtui.sync.host import WatchHost
@@ -109,9 +110,7 @@ class Watcher(LinkedThread):
 
     def _sleep(self, seconds: float) -> None:
         """Interruptible by stop()."""
-        import select
-
-        select.select([self._wake_r], [], [], seconds)
+        wait_readable(self._wake_r, seconds)
         self._drain_wake()
 
     def _drain_wake(self) -> None:
