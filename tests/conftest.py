@@ -46,6 +46,24 @@ SERIAL_MODULES = frozenset(
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Room for descriptors: each test process starts hundreds of apps, services and
+    servers, and a soft limit of 1024 (common in containers) would end a long run in
+    EMFILE. Descriptors above 1024 are fine: mailtui waits with poll (readable.py), and
+    tests/imap/test_high_fds.py checks it."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if want < 8192 and os.geteuid() == 0:
+        want = hard = 65536  # root (CI) may raise the hard limit too
+    if soft < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        except (ValueError, OSError):
+            pass  # keep the limit we were given
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     root = Path(__file__).resolve().parent.parent
     for item in items:
