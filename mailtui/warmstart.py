@@ -23,12 +23,16 @@ import marshal
 import os
 import sys
 import threading
+from pathlib import Path
 from types import CodeType
 from typing import Any
+
+from mailtui.fileio import atomic_write
 
 __all__ = ["install", "release", "save"]
 
 _table: dict[str, CodeType] = {}
+_used: set[str] = set()  # the texts this run compiled or looked up: what save() keeps
 _new = 0
 _lock = threading.Lock()
 _path = ""
@@ -67,6 +71,7 @@ def _exec(source: Any, globals_: Any = None, locals_: Any = None, /) -> None:
             with _lock:
                 _table[source] = code
                 _new += 1
+        _used.add(source)
         source = code
     builtins.exec(source, globals_, locals_)
 
@@ -85,25 +90,20 @@ def install() -> None:
 
 
 def save() -> None:
-    """Write the table if this run compiled methods it did not hold (atomically, 0600)."""
+    """Write the table if this run compiled methods it did not hold (fileio's atomic
+    0600 replace). Only what this run used is kept, so the methods of an older
+    mailtui (or Python library) do not pile up across upgrades."""
     global _new
     if not _path or not _new:
         return
     with _lock:
-        table, _new = dict(_table), 0
-    directory = os.path.dirname(_path)
-    temp = f"{_path}.{os.getpid()}.tmp"
+        table = {k: v for k, v in _table.items() if k in _used}
+        _new = 0
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(marshal.dumps(table))
-        os.replace(temp, _path)
+        os.makedirs(os.path.dirname(_path), mode=0o700, exist_ok=True)
+        atomic_write(Path(_path), marshal.dumps(table))
     except (OSError, ValueError):
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+        pass  # a start-up cache: the next run compiles and tries again
 
 
 def release() -> None:
@@ -113,4 +113,5 @@ def release() -> None:
     save()
     with _lock:
         _table.clear()
+        _used.clear()
         _path = ""

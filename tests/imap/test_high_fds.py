@@ -17,10 +17,7 @@ from pathlib import Path
 import pytest
 
 from mailtui.readable import readable, wait_readable
-from mailtui.sync import commands
-from tests.imap.test_live_updates import Recorder
-from tests.support import mailgen
-from tests.support.accounts import context_for, wait_until
+from tests.imap.test_live_updates import appends_arrive_live
 from tests.support.dovecot import Dovecot
 
 HIGH = 1100
@@ -68,21 +65,4 @@ def test_readable_takes_descriptors_above_1024(high_fds: None) -> None:
 def test_news_arrives_live_when_descriptors_are_numbered_above_1024(
     high_fds: None, dovecot: Dovecot, tmp_path: Path, security: str
 ) -> None:
-    user = dovecot.add_user()
-    mailgen.write_maildir(user.maildir, "INBOX", mailgen.generate(3, seed=1))
-    ctx = context_for(dovecot, user, tmp_path, imap={"security": security})
-    service = ctx.service()
-    seen = Recorder()
-    service.subscribe(seen)
-    other = dovecot.client(user)
-    try:
-        service.run(commands.SyncAll(), timeout=60)
-        service.watch("INBOX")
-        wait_until(lambda: service.watcher("INBOX").ready.is_set(), what="watcher in IDLE")
-        for i in range(2):
-            (uid,) = mailgen.append_imap(other, "INBOX", mailgen.generate(1, seed=70 + i))
-            wait_until(lambda u=uid: u in seen.new_uids(), timeout=10, what=f"UID {uid} live")
-        assert seen.logins_lost() == []
-    finally:
-        other.logout()
-        ctx.close()
+    appends_arrive_live(dovecot, tmp_path, security, count=2, timeout=10)
