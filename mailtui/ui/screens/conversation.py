@@ -374,7 +374,9 @@ class ConversationScreen(Screen[None]):
         if not result:
             return
         # The message comes back under a new UID the cache learns from a sync of its
-        # folder: bring the conversation's folders up to date, then draw it again.
+        # folder once the server has taken the undo (the journal is empty): then bring
+        # the conversation's folders up to date and draw it again.
+        await asyncio.to_thread(self.service.wait_writer_idle, 30)
         for folder in sorted(self._folders):
             try:
                 await self.bridge.call(self.service, commands.SyncFolder(folder=folder))
